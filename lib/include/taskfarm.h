@@ -1,0 +1,263 @@
+/* taskfarm.h - the whole public API of the taskfarm library.
+ *
+ * A program calls MPI_Init_thread (MPI_THREAD_MULTIPLE preferred,
+ * MPI_THREAD_SERIALIZED at least), creates a pool on a communicator on every
+ * rank, registers the same task functions on every rank and calls tf_run.
+ * The driver runs on rank 0 and hands out work; every rank, rank 0 included,
+ * executes tasks until the driver returns.
+ *
+ * Threads. Each rank has two threads inside the library:
+ *   - the caller's thread ("main"): runs task functions, and on rank 0 the
+ *     driver. Every call below is made from that thread unless it says so.
+ *   - a service thread, started by tf_pool_create: the only thread that makes
+ *     MPI calls on the pool's communicator while tf_run is active; it moves
+ *     messages, keeps work prefetched and, on rank 0, is the coordinator.
+ *     Outside tf_run it makes no MPI calls, so the program may use MPI freely
+ *     between tf_run calls (with MPI_THREAD_SERIALIZED as well).
+ *
+ * Errors. Fallible calls return int: 0 on success, a negative TF_E* code
+ * otherwise (tf_strerror, tf_err_name). The last error message of a pool on
+ * this rank, with the rank and task id where they apply, is
+ * tf_pool_errmsg(). Codes are never renumbered.
+ */
+#ifndef TASKFARM_H
+#define TASKFARM_H
+
+#include <mpi.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define TF_API __attribute__((visibility("default")))
+#define TF_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define TF_API
+#define TF_PRINTF(a, b)
+#endif
+
+#define TF_VERSION_MAJOR 0
+#define TF_VERSION_MINOR 1
+#define TF_VERSION_PATCH 0
+
+/* ---- errors ----------------------------------------------------------- */
+
+/* X(name, value, message): the one list that makes the enum, tf_strerror and
+ * tf_err_name. Append only. */
+#define TF_ERRNO_MAP(X)                                                     \
+    X(EINVAL, -1, "invalid argument")                                       \
+    X(ENOMEM, -2, "out of memory")                                          \
+    X(EMPI, -3, "MPI error")                                                \
+    X(ENOFUNC, -4, "unknown task function")                                 \
+    X(ETASK, -5, "task failed")                                             \
+    X(ESTATE, -6, "call not allowed in this state")                         \
+    X(ETOOBIG, -7, "payload too large")                                     \
+    X(EEXIST, -8, "name already registered")                                \
+    X(ETHREAD, -9, "MPI thread support too low")                            \
+    X(ESYS, -10, "system call failed")                                      \
+    X(EBUSY, -11, "not finished yet")                                       \
+    X(EPROTO, -12, "malformed message")
+
+enum tf_errno {
+    TF_OK = 0,
+#define TF_ERR_ENUM_(name, val, msg) TF_##name = (val),
+    TF_ERRNO_MAP(TF_ERR_ENUM_)
+#undef TF_ERR_ENUM_
+};
+
+/* A message for any code (negative, 0, or unknown); never NULL. Any thread. */
+TF_API const char *tf_strerror(int err);
+/* "TF_EINVAL" and so on; "TF_OK" for 0; "TF_E?" if unknown. Any thread. */
+TF_API const char *tf_err_name(int err);
+
+/* ---- types ------------------------------------------------------------ */
+
+typedef struct tf_pool tf_pool;       /* one per rank, made collectively */
+typedef struct tf_task tf_task;       /* the running task, inside a task fn */
+typedef struct tf_buf tf_buf;         /* a task's output buffer */
+typedef struct tf_future tf_future;   /* one submitted task */
+typedef struct tf_results tf_results; /* the ordered results of tf_map */
+
+/* A task function. `in` holds `in_len` bytes, valid until the function
+ * returns (in_len may be 0; `in` is then non-NULL but not to be read). The
+ * function appends its output to `out` and returns 0, or returns
+ * tf_task_fail(t, ...). Runs on the main thread of whichever rank got the
+ * task. Any other non-zero return fails the task with that code. */
+typedef int (*tf_fn)(tf_task *t, const void *in, size_t in_len, tf_buf *out);
+
+/* The driver: runs on rank 0's main thread inside tf_run. Its return value
+ * becomes tf_run's return on every rank. */
+typedef int (*tf_driver)(tf_pool *pool, void *arg);
+
+/* ---- pool ------------------------------------------------------------- */
+
+typedef enum tf_chunk_policy {
+    TF_CHUNK_AUTO = 0, /* adaptive: chunks of about chunk_target_s of measured
+                          work, smaller towards the end (the default) */
+    TF_CHUNK_FIXED,    /* exactly chunk_size tasks a dispatch */
+    TF_CHUNK_GUIDED    /* ceil(remaining / ranks), at least chunk_size */
+} tf_chunk_policy;
+
+typedef enum tf_wait_policy {
+    TF_WAIT_AUTO = 0, /* spin spin_us, then block (the default) */
+    TF_WAIT_SPIN,     /* never block: lowest latency, burns the core */
+    TF_WAIT_YIELD,    /* spin with sched_yield */
+    TF_WAIT_BLOCK     /* block at once */
+} tf_wait_policy;
+
+/* Options: the zero value means defaults. Environment variables, read once by
+ * tf_pool_create on every rank, override them: TF_CHUNK (auto | guided | K),
+ * TF_CHUNK_TARGET_US, TF_PREFETCH_US, TF_WAIT (auto | spin | yield | block),
+ * TF_SPIN_US, TF_VERBOSE (0..3). */
+typedef struct tf_pool_opts {
+    tf_chunk_policy chunk;
+    size_t chunk_size;     /* FIXED: tasks a dispatch; GUIDED: minimum */
+    double chunk_target_s; /* AUTO: target chunk duration; default 1e-3 */
+    double prefetch_s;     /* work kept queued at each rank; default 4e-3 */
+    tf_wait_policy wait;
+    unsigned spin_us;      /* AUTO: spin this long before blocking; 50 */
+    int verbose;           /* 0 errors, 1 warnings, 2 info, 3 debug */
+} tf_pool_opts;
+
+/* Collective on `comm`. Duplicates comm, starts the service thread. Needs
+ * MPI initialized with at least MPI_THREAD_SERIALIZED (else TF_ETHREAD).
+ * opts may be NULL. On error *pool is NULL and nothing is left behind.
+ * Errors: TF_EINVAL, TF_ENOMEM, TF_EMPI, TF_ETHREAD, TF_ESYS. */
+TF_API int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **pool);
+
+/* Collective. Stops the service thread, frees everything the pool owns and
+ * sets *pool to NULL. Accepts NULL and *pool == NULL. Not inside tf_run. */
+TF_API int tf_pool_destroy(tf_pool **pool);
+
+/* This rank and the number of ranks in the pool's communicator. */
+TF_API int tf_pool_rank(const tf_pool *pool);
+TF_API int tf_pool_size(const tf_pool *pool);
+
+/* The last error message on this rank (main thread), "" if none. The string
+ * belongs to the pool and changes with the next failing call. */
+TF_API const char *tf_pool_errmsg(const tf_pool *pool);
+
+/* Registers a task function under `name` (1..63 bytes). Not collective, but
+ * every rank should register the same names before tf_run: a task whose name
+ * its rank does not know fails with TF_ENOFUNC; the job goes on. Not inside
+ * tf_run. Errors: TF_EINVAL, TF_EEXIST, TF_ENOMEM, TF_ESTATE. */
+TF_API int tf_register(tf_pool *pool, const char *name, tf_fn fn);
+
+/* Collective. Runs `driver(pool, arg)` on rank 0; all ranks execute tasks
+ * until the driver has returned and every task (spawned ones included) has
+ * finished. Returns the driver's return value on every rank, or a TF_E* code
+ * if the run itself failed. */
+TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
+
+/* ---- the driver's calls: rank 0, main thread, inside the driver ---------
+ * They return TF_ESTATE anywhere else. While one of them waits, the calling
+ * thread executes tasks itself, so rank 0 is a full worker. */
+
+/* Ordered map: runs task `fn` on n inputs of elem_size bytes each, laid out
+ * contiguously at `in` (borrowed until tf_map returns), and returns the
+ * results in input order in *res (owned by the caller: tf_results_free).
+ * Returns 0 when every task ran, even if some failed: see
+ * tf_results_failed. Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE, TF_EMPI. */
+TF_API int tf_map(tf_pool *pool, const char *fn, const void *in, size_t elem_size,
+                  size_t n, tf_results **res);
+
+/* The same with inputs of different sizes: in[i] holds len[i] bytes. */
+TF_API int tf_mapv(tf_pool *pool, const char *fn, const void *const *in,
+                   const size_t *len, size_t n, tf_results **res);
+
+TF_API size_t tf_results_count(const tf_results *res);
+/* The status of input i (0 or the task's error code) and its output, which
+ * stays valid until tf_results_free. */
+TF_API int tf_results_get(const tf_results *res, size_t i, const void **out, size_t *len);
+/* Why input i failed ("rank R: task I: ..."), NULL if it succeeded. */
+TF_API const char *tf_results_error(const tf_results *res, size_t i);
+TF_API size_t tf_results_failed(const tf_results *res);
+TF_API void tf_results_free(tf_results **res);
+
+/* Called on rank 0's main thread, in completion order, once per input, from
+ * inside tf_map_unordered. `out` is valid only during the call. `err` is NULL
+ * on success, else "rank R: task I: message". */
+typedef void (*tf_result_cb)(void *arg, size_t index, int status, const void *out,
+                             size_t len, const char *err);
+
+/* Unordered map: like tf_map, but hands each result to cb as it arrives.
+ * Returns when all n callbacks have run: 0, or TF_ETASK if some task
+ * failed (each failure was also passed to cb). */
+TF_API int tf_map_unordered(tf_pool *pool, const char *fn, const void *in, size_t elem_size,
+                            size_t n, tf_result_cb cb, void *arg);
+
+/* Submits one task; its input is borrowed until the future completes (until
+ * tf_wait on it returns, or tf_wait_all). *f is owned by the caller:
+ * tf_future_release. Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE. */
+TF_API int tf_submit(tf_pool *pool, const char *fn, const void *in, size_t len, tf_future **f);
+
+/* Waits for f; returns the task's status (0 or its error code). */
+TF_API int tf_wait(tf_future *f);
+/* Waits until one of fs[0..n) is done and stores its index in *idx; returns
+ * its status. NULL entries are skipped; TF_EINVAL if none is left. */
+TF_API int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx);
+/* TF_EBUSY if not done; else the status, with the output in *out and *len
+ * (valid until release; either pointer may be NULL). */
+TF_API int tf_future_result(const tf_future *f, const void **out, size_t *len);
+/* The failure message of a done, failed future; NULL otherwise. */
+TF_API const char *tf_future_error(const tf_future *f);
+/* The task's id. */
+TF_API uint64_t tf_future_id(const tf_future *f);
+/* Releases f (done or not; a pending task still runs). Accepts NULL. */
+TF_API void tf_future_release(tf_future **f);
+
+/* Waits for every task of this run: submitted, mapped and spawned. Returns 0,
+ * or TF_ETASK if a spawned task failed since the last tf_wait_all (the first
+ * such message is in tf_pool_errmsg; futures report their own failures). */
+TF_API int tf_wait_all(tf_pool *pool);
+
+/* Receives the outputs of spawned tasks (see tf_spawn) on rank 0's main
+ * thread while the driver waits. Set it on every rank before tf_run (ranks
+ * send spawned outputs only if set); NULL drops them. */
+TF_API int tf_pool_on_spawn_result(tf_pool *pool, tf_result_cb cb, void *arg);
+
+/* ---- inside a task function ------------------------------------------ */
+
+/* Fails the task with a formatted message; returns TF_ETASK so a task fn
+ * can `return tf_task_fail(t, "bad input %d", x);`. */
+TF_API int tf_task_fail(tf_task *t, const char *fmt, ...) TF_PRINTF(2, 3);
+TF_API uint64_t tf_task_id(const tf_task *t);
+TF_API tf_pool *tf_task_pool(const tf_task *t);
+
+/* Spawns a child task from inside a task function (any rank). The input is
+ * copied. The child's output goes to the spawn-result callback if one is set;
+ * its failure is counted for tf_wait_all. Errors: TF_EINVAL, TF_ENOMEM. */
+TF_API int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len);
+
+/* Appends len bytes to a task's output. Errors: TF_ENOMEM, TF_ETOOBIG. */
+TF_API int tf_buf_append(tf_buf *b, const void *data, size_t len);
+/* Makes room for len more bytes at the end of the output and returns where
+ * to write them (they count as written); NULL if out of memory. The pointer
+ * is valid until the next call on b. */
+TF_API void *tf_buf_reserve(tf_buf *b, size_t len);
+TF_API size_t tf_buf_len(const tf_buf *b);
+
+/* ---- statistics ------------------------------------------------------- */
+
+typedef struct tf_stats {
+    uint64_t tasks;        /* tasks this rank executed */
+    uint64_t chunks;       /* dispatches this rank executed */
+    uint64_t failed;       /* of which failed */
+    uint64_t spawned;      /* tasks spawned on this rank */
+    double busy_s;         /* time in task functions */
+    double idle_s;         /* main thread waiting for work */
+    uint64_t msgs_sent, msgs_recv;
+    uint64_t bytes_sent, bytes_recv;
+    uint64_t service_wakeups; /* service thread loop turns that slept */
+} tf_stats;
+
+/* This rank's counters since tf_pool_create. Not collective. */
+TF_API int tf_pool_stats(const tf_pool *pool, tf_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* TASKFARM_H */

@@ -1,0 +1,63 @@
+/* buf.c - growable byte buffers and reference-counted blocks. */
+#include "buf.h"
+
+#include <stdlib.h>
+
+void *tf__buf_room(tf__buf *b, size_t n)
+{
+    if (n > TF__MAX_MSG || b->len > TF__MAX_MSG - n) return NULL;
+    size_t need = b->len + n;
+    if (need > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < need) cap = cap < (SIZE_MAX / 2) ? cap * 2 : need;
+        char *p = realloc(b->p, cap);
+        if (!p) return NULL;
+        b->p = p;
+        b->cap = cap;
+    }
+    return b->p + b->len;
+}
+
+int tf__buf_put(tf__buf *b, const void *src, size_t n)
+{
+    void *dst = tf__buf_room(b, n);
+    if (!dst) return -1;
+    if (n) memcpy(dst, src, n);
+    b->len += n;
+    return 0;
+}
+
+void tf__buf_free(tf__buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+tf__rbuf *tf__rbuf_wrap(char *data, size_t len)
+{
+    tf__rbuf *b = malloc(sizeof *b);
+    if (!b) {
+        free(data);
+        return NULL;
+    }
+    atomic_init(&b->ref, 1);
+    b->len = len;
+    b->data = data;
+    return b;
+}
+
+tf__rbuf *tf__rbuf_new(size_t len)
+{
+    char *d = malloc(len ? len : 1);
+    if (!d) return NULL;
+    return tf__rbuf_wrap(d, len);
+}
+
+void tf__rbuf_unref(tf__rbuf *b)
+{
+    if (b && atomic_fetch_sub_explicit(&b->ref, 1, memory_order_acq_rel) == 1) {
+        free(b->data);
+        free(b);
+    }
+}

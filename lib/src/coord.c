@@ -1,0 +1,977 @@
+/* coord.c - the coordinator (rank 0) and the driver's calls.
+ *
+ * Two threads of rank 0 meet here, under coord.lock:
+ *   the driver (main thread) creates jobs (tf_map, tf_submit, ...), waits
+ *     for them while running tasks itself, and reads their results;
+ *   the service thread assigns tasks to ranks (tf__coord_step), folds in
+ *     results as they arrive (tf__coord_results) and ends the run.
+ * The service thread does the MPI calls after it lets go of the lock.
+ *
+ * Counting (the termination proof): `outstanding` is every task created and
+ * not finished. Jobs add their n tasks when created; a rank's message adds
+ * the tasks it spawned before it reports any of them finished or ships any
+ * of them (msg.h); each finished task subtracts one. So outstanding == 0
+ * means every task that exists has finished. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pool.h"
+
+struct tf_future {
+    tf_pool *pool;
+    tf__job *job;
+};
+
+struct tf_results {
+    size_t n, failed;
+    tf__slot *slots;
+    tf__rbuf **bufs;
+    size_t nbufs;
+};
+
+/* ---- jobs --------------------------------------------------------------- */
+
+static size_t hslot(const tf__coord *co, uint64_t id)
+{
+    return (size_t)((id * 0x9E3779B97F4A7C15ull) >> 20) & (co->jobs_cap - 1);
+}
+
+static int job_insert(tf__coord *co, tf__job *j)
+{
+    if (co->jobs_n + 1 > co->jobs_cap) {
+        size_t cap = co->jobs_cap ? co->jobs_cap * 2 : 64;
+        tf__job **nb = calloc(cap, sizeof *nb);
+        if (!nb) return TF_ENOMEM;
+        tf__job **old = co->jobs;
+        size_t ocap = co->jobs_cap;
+        co->jobs = nb;
+        co->jobs_cap = cap;
+        for (size_t i = 0; i < ocap; i++)
+            for (tf__job *x = old[i], *nx; x; x = nx) {
+                nx = x->hnext;
+                size_t h = hslot(co, x->id);
+                x->hnext = co->jobs[h];
+                co->jobs[h] = x;
+            }
+        free(old);
+    }
+    size_t h = hslot(co, j->id);
+    j->hnext = co->jobs[h];
+    co->jobs[h] = j;
+    co->jobs_n++;
+    return 0;
+}
+
+static tf__job *job_find(tf__coord *co, uint64_t id)
+{
+    if (!co->jobs_cap) return NULL;
+    for (tf__job *x = co->jobs[hslot(co, id)]; x; x = x->hnext)
+        if (x->id == id) return x;
+    return NULL;
+}
+
+static void job_unlink(tf__coord *co, tf__job *j)
+{
+    for (tf__job **pp = &co->jobs[hslot(co, j->id)]; *pp; pp = &(*pp)->hnext)
+        if (*pp == j) {
+            *pp = j->hnext;
+            co->jobs_n--;
+            return;
+        }
+}
+
+static void job_free(tf__job *j)
+{
+    if (!j) return;
+    for (size_t i = 0; i < j->nbufs; i++) tf__rbuf_unref(j->bufs[i]);
+    free(j->bufs);
+    free(j->slots);
+    free(j->arrived);
+    free(j);
+}
+
+static int job_keep(tf__job *j, tf__rbuf *rb)
+{
+    if (j->nbufs && j->bufs[j->nbufs - 1] == rb) return 0;
+    if (j->nbufs == j->capbufs) {
+        size_t cap = j->capbufs ? j->capbufs * 2 : 4;
+        tf__rbuf **b = realloc(j->bufs, cap * sizeof *b);
+        if (!b) return TF_ENOMEM;
+        j->bufs = b;
+        j->capbufs = cap;
+    }
+    j->bufs[j->nbufs++] = tf__rbuf_ref(rb);
+    return 0;
+}
+
+/* Driver: a new job of n tasks of fn. The caller fills the input fields. */
+static int job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out)
+{
+    if (!p || !p->co || !p->in_driver) return p ? tf__fail(p, TF_ESTATE, "%s", "driver calls are for rank 0 inside tf_run's driver") : TF_ESTATE;
+    if (!tf__name_ok(fn)) return tf__fail(p, TF_EINVAL, "bad task function name");
+    tf__job *j = calloc(1, sizeof *j);
+    if (!j) return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
+    j->kind = kind;
+    j->n = n;
+    if (n) {
+        j->slots = calloc(n, sizeof *j->slots);
+        if (kind == TF__JOB_MAPU) j->arrived = malloc(n * sizeof *j->arrived);
+        if (!j->slots || (kind == TF__JOB_MAPU && !j->arrived)) {
+            job_free(j);
+            return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
+        }
+    }
+    *out = j;
+    return 0;
+}
+
+/* coord.lock held: the gid of a task-function name, made on first use. */
+static long gfn_intern(tf_pool *p, const char *fn)
+{
+    tf__coord *co = p->co;
+    for (size_t g = 0; g < co->ng; g++)
+        if (strcmp(co->g[g].name, fn) == 0) return (long)g;
+    if (co->ng == co->capg) {
+        size_t cap = co->capg ? co->capg * 2 : 8;
+        tf__gfn *ng = realloc(co->g, cap * sizeof *ng);
+        if (!ng) return -1;
+        co->g = ng;
+        co->capg = cap;
+    }
+    char *name = strdup(fn);
+    if (!name) return -1;
+    long li = tf__reg_find(&p->reg, fn);
+    co->g[co->ng] = (tf__gfn){name, li >= 0 ? p->reg.v[li].fn : NULL, {0, 0}};
+    return (long)co->ng++;
+}
+
+/* Driver: makes the job visible to the service thread. */
+static int job_start(tf_pool *p, tf__job *j, const char *fn)
+{
+    tf__coord *co = p->co;
+    pthread_mutex_lock(&co->lock);
+    long g = gfn_intern(p, fn);
+    if (g < 0) goto oom;
+    j->gid = (uint32_t)g;
+    j->id = ++co->next_job;
+    j->first_id = co->next_task_id;
+    if (job_insert(co, j) < 0) goto oom;
+    co->next_task_id += j->n;
+    co->outstanding += j->n;
+    if (j->n) {
+        if (co->act_tail)
+            co->act_tail->next_act = j;
+        else
+            co->act_head = j;
+        co->act_tail = j;
+    }
+    pthread_mutex_unlock(&co->lock);
+    if (j->n) tf__waiter_wake(&p->svc_w);
+    return 0;
+oom:
+    pthread_mutex_unlock(&co->lock);
+    return tf__fail(p, TF_ENOMEM, "out of memory starting a job");
+}
+
+/* ---- the coordinator's tables --------------------------------------------- */
+
+int tf__coord_create(tf_pool *p)
+{
+    tf__coord *co = calloc(1, sizeof *co);
+    if (!co) return TF_ENOMEM;
+    co->peer = calloc((size_t)p->size, sizeof *co->peer);
+    if (!co->peer || pthread_mutex_init(&co->lock, NULL)) {
+        free(co->peer);
+        free(co);
+        return TF_ENOMEM;
+    }
+    co->sched.policy = p->opts.chunk;
+    co->sched.chunk_size = p->opts.chunk_size;
+    co->sched.target_s = p->opts.chunk_target_s;
+    co->sched.prefetch_s = p->opts.prefetch_s;
+    co->sched.nworkers = p->size;
+    p->co = co;
+    return 0;
+}
+
+static void peers_reset(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    for (int r = 0; r < p->size; r++) {
+        tf__peer *pe = &co->peer[r];
+        free(pe->defined);
+        tf__buf_free(&pe->out);
+        free(pe->bulk_p);
+        free(pe->bulk_n);
+        memset(pe, 0, sizeof *pe);
+    }
+}
+
+static void deliveries_clear(tf__coord *co)
+{
+    for (size_t i = 0; i < co->ndl; i++) tf__rbuf_unref(co->dl[i].owner);
+    co->ndl = 0;
+}
+
+void tf__coord_reset(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    if (!co) return;
+    peers_reset(p);
+    tf__queue_clear(&co->spare);
+    deliveries_clear(co);
+    co->outstanding = 0;
+    co->spawn_failed = 0;
+    co->spawn_err[0] = 0;
+    co->stopping = co->stop_sent = false;
+    co->act_head = co->act_tail = NULL;
+    /* gids are per run: each run re-sends names */
+    for (size_t g = 0; g < co->ng; g++) free(co->g[g].name);
+    co->ng = 0;
+}
+
+void tf__coord_destroy(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    if (!co) return;
+    tf__coord_reset(p);
+    for (size_t i = 0; i < co->jobs_cap; i++)
+        for (tf__job *x = co->jobs[i], *nx; x; x = nx) {
+            nx = x->hnext;
+            /* a job still here was never released by the driver: its future
+             * dangles from now on, as tf_pool_destroy documents */
+            job_free(x);
+        }
+    free(co->jobs);
+    free(co->g);
+    free(co->peer);
+    free(co->dl);
+    tf__queue_free(&co->spare);
+    pthread_mutex_destroy(&co->lock);
+    free(co);
+    p->co = NULL;
+}
+
+/* ---- results (service thread, coord.lock held) ----------------------------- */
+
+static void job_done(tf__coord *co, tf__job *j)
+{
+    job_unlink(co, j);
+    if (j->kind == TF__JOB_FUT && j->released) job_free(j);
+}
+
+static void protocol_error(tf_pool *p, int src, const char *what)
+{
+    tf__fatal(p, "malformed message from rank %d: %s", src, what);
+}
+
+static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
+{
+    tf__coord *co = p->co;
+    tf__peer *pe = &co->peer[src];
+    tf__rd r;
+    tf__rd_init(&r, rb->data, rb->len);
+    tf__rhdr h;
+    tf__msg_get_rhdr(&r, &h);
+    if (r.err) protocol_error(p, src, "short header");
+    co->outstanding += h.spawned;
+    if (h.spawn_ok > co->outstanding) protocol_error(p, src, "more tasks finished than exist");
+    co->outstanding -= h.spawn_ok;
+    pe->qlen = h.qlen;
+    while (tf__rd_left(&r) && !r.err) {
+        uint8_t kind = tf__rd_u8(&r);
+        if (kind == TF__R_RESULT) {
+            tf__result_hdr rh;
+            tf__msg_get_result_hdr(&r, &rh);
+            tf__job *j = NULL;
+            if (rh.job) {
+                j = job_find(co, rh.job);
+                if (!j || rh.first_index > j->n || rh.count > j->n - rh.first_index)
+                    protocol_error(p, src, "result for an unknown task");
+                pe->inflight = pe->inflight >= rh.count ? pe->inflight - rh.count : 0;
+                tf__est_add(&co->g[j->gid].est, (double)rh.elapsed_ns * 1e-9, rh.count);
+                if (job_keep(j, rb) < 0) tf__fatal(p, "out of memory keeping results");
+            }
+            for (uint32_t k = 0; k < rh.count; k++) {
+                int32_t status = (int32_t)tf__rd_u32(&r);
+                uint64_t len = tf__rd_u64(&r);
+                const char *data = tf__rd_take(&r, len);
+                if (!data) protocol_error(p, src, "short result");
+                if (status != 0 && (len == 0 || data[len - 1] != '\0'))
+                    protocol_error(p, src, "unterminated error message");
+                if (!j) { /* a spawned task */
+                    if (status != 0) {
+                        if (co->spawn_failed++ == 0)
+                            snprintf(co->spawn_err, sizeof co->spawn_err, "%s", data);
+                    }
+                    if (p->spawn_cb) {
+                        if (co->ndl == co->capdl) {
+                            size_t cap = co->capdl ? co->capdl * 2 : 64;
+                            tf__delivery *d = realloc(co->dl, cap * sizeof *d);
+                            if (!d) tf__fatal(p, "out of memory for spawned results");
+                            co->dl = d;
+                            co->capdl = cap;
+                        }
+                        co->dl[co->ndl++] = (tf__delivery){rh.first_id + k, status, data, len,
+                                                           tf__rbuf_ref(rb)};
+                    }
+                    continue;
+                }
+                size_t idx = rh.first_index + k;
+                tf__slot *s = &j->slots[idx];
+                if (s->done) protocol_error(p, src, "a task finished twice");
+                *s = (tf__slot){data, status ? len - 1 : len, status, 1};
+                if (status) j->failed++;
+                if (j->kind == TF__JOB_MAPU) j->arrived[j->narrived++] = idx;
+            }
+            if (rh.count > co->outstanding) protocol_error(p, src, "more tasks finished than exist");
+            co->outstanding -= rh.count;
+            if (j) {
+                j->done += rh.count;
+                if (j->done == j->n) job_done(co, j);
+            }
+        } else if (kind == TF__R_CHUNK) { /* spawned tasks shipped for others */
+            tf__item it;
+            size_t bulk;
+            if (tf__msg_get_chunk(&r, &it, &bulk) < 0 || bulk || it.job != 0)
+                protocol_error(p, src, "bad shipped task");
+            long g = gfn_intern(p, it.fname);
+            if (g < 0) tf__fatal(p, "out of memory");
+            it.gid = (uint32_t)g;
+            it.fn = co->g[g].fn0;
+            it.fname = co->g[g].name;
+            it.owner = tf__rbuf_ref(rb);
+            if (tf__queue_push_back(&co->spare, &it) < 0) tf__fatal(p, "out of memory");
+        } else {
+            protocol_error(p, src, "unknown record");
+        }
+    }
+    if (r.err) protocol_error(p, src, "truncated record");
+    if (h.flags & TF__F_SHARE_REPLY) pe->share_pending = false;
+    if (h.flags & TF__F_STOPPED) pe->stopped = true;
+    if ((h.flags & TF__F_IDLE) && pe->inflight == 0) pe->hungry = true;
+}
+
+void tf__coord_results(tf_pool *p, int src, tf__rbuf *rb)
+{
+    pthread_mutex_lock(&p->co->lock);
+    results_locked(p, src, rb);
+    pthread_mutex_unlock(&p->co->lock);
+    tf__waiter_wake(&p->main_w);
+}
+
+/* ---- assigning work (service thread, coord.lock held) ----------------------- */
+
+static void peer_define(tf_pool *p, tf__peer *pe, uint32_t gid)
+{
+    if (gid >= pe->ndefined) {
+        size_t n = p->co->capg > gid ? p->co->capg : gid + 1;
+        uint8_t *d = realloc(pe->defined, n);
+        if (!d) tf__fatal(p, "out of memory");
+        memset(d + pe->ndefined, 0, n - pe->ndefined);
+        pe->defined = d;
+        pe->ndefined = n;
+    }
+    if (pe->defined[gid]) return;
+    if (tf__msg_put_def(&pe->out, gid, p->co->g[gid].name) < 0) tf__fatal(p, "out of memory");
+    pe->defined[gid] = 1;
+}
+
+static void peer_put(tf_pool *p, int w, const tf__item *it, int allow_bulk)
+{
+    tf__peer *pe = &p->co->peer[w];
+    if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0) tf__fatal(p, "out of memory");
+    if (it->job) peer_define(p, pe, it->gid);
+    const char *bp;
+    size_t bn;
+    if (tf__msg_put_chunk(&pe->out, it, allow_bulk, &bp, &bn) < 0)
+        tf__fatal(p, "a task's input does not fit in a message");
+    if (bn) {
+        if (pe->nbulk == pe->capbulk) {
+            size_t cap = pe->capbulk ? pe->capbulk * 2 : 4;
+            const char **a = realloc(pe->bulk_p, cap * sizeof *a);
+            if (a) pe->bulk_p = a;
+            size_t *b = realloc(pe->bulk_n, cap * sizeof *b);
+            if (b) pe->bulk_n = b;
+            if (!a || !b) tf__fatal(p, "out of memory");
+            pe->capbulk = cap;
+        }
+        pe->bulk_p[pe->nbulk] = bp;
+        pe->bulk_n[pe->nbulk++] = bn;
+    }
+}
+
+/* rank 0's own items go straight to its queue, inputs borrowed */
+static void local_push(tf_pool *p, const tf__item *it)
+{
+    tf__work *w = &p->work;
+    pthread_mutex_lock(&w->lock);
+    int rc;
+    if (it->job) {
+        rc = tf__queue_push_back(&w->inq, it);
+        if (rc == 0) {
+            w->inq_tasks += it->count;
+            w->low = w->inq_tasks / 2;
+        }
+    } else {
+        rc = tf__queue_push_back(&w->spawnq, it);
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (rc < 0) tf__fatal(p, "out of memory");
+}
+
+static tf__job *head_job(tf__coord *co)
+{
+    while (co->act_head && co->act_head->next >= co->act_head->n) {
+        tf__job *j = co->act_head;
+        co->act_head = j->next_act;
+        j->next_act = NULL;
+        if (!co->act_head) co->act_tail = NULL;
+    }
+    return co->act_head;
+}
+
+static bool rank0_hungry(tf_pool *p)
+{
+    pthread_mutex_lock(&p->work.lock);
+    bool h = tf__queue_len(&p->work.inq) == 0 && tf__queue_len(&p->work.spawnq) == 0;
+    pthread_mutex_unlock(&p->work.lock);
+    return h && p->co->peer[0].inflight == 0;
+}
+
+/* Gives chunks to ranks, one chunk per rank per pass so that scarce work is
+ * spread; returns 1 if it assigned anything. */
+static int dispatch(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    int did = 0, size = p->size;
+    bool progress = true;
+    while (progress) {
+        progress = false;
+        for (int i = 0; i < size; i++) {
+            int w = (int)((co->rr + (size_t)i) % (size_t)size);
+            tf__job *j = head_job(co);
+            if (!j) goto spare;
+            tf__gfn *g = &co->g[j->gid];
+            size_t c = tf__sched_chunk(&co->sched, &g->est, j->n - j->next);
+            size_t win = tf__sched_window(&co->sched, &g->est, c);
+            tf__peer *pe = &co->peer[w];
+            if (pe->inflight >= win) continue;
+            if (c > UINT32_MAX) c = UINT32_MAX;
+            tf__item it;
+            memset(&it, 0, sizeof it);
+            it.job = j->id;
+            it.first_index = j->next;
+            it.first_id = j->first_id + j->next;
+            it.gid = j->gid;
+            it.count = (uint32_t)c;
+            it.fn = g->fn0;
+            it.fname = g->name;
+            if (j->layout == TF__FIXED) {
+                it.layout = TF__FIXED;
+                it.elem = j->elem;
+                it.data = j->in + j->next * j->elem;
+            } else {
+                it.layout = TF__VECTOR;
+                it.vin = j->vin + j->next;
+                it.vlen = j->vlen + j->next;
+            }
+            j->next += c;
+            pe->inflight += c;
+            pe->hungry = false;
+            if (w == 0)
+                local_push(p, &it);
+            else
+                peer_put(p, w, &it, 1);
+            progress = true;
+            did = 1;
+        }
+    }
+    co->rr++;
+spare:
+    /* spawned tasks shipped back go to ranks that ran dry */
+    if (tf__queue_len(&co->spare)) {
+        int nh = 0;
+        if (rank0_hungry(p)) co->peer[0].hungry = true;
+        for (int w = 0; w < size; w++) nh += co->peer[w].hungry;
+        for (int w = 0; w < size && nh && tf__queue_len(&co->spare); w++) {
+            tf__peer *pe = &co->peer[w];
+            if (!pe->hungry) continue;
+            size_t give = (tf__queue_len(&co->spare) + (size_t)nh - 1) / (size_t)nh;
+            nh--;
+            pe->hungry = false;
+            for (size_t k = 0; k < give; k++) {
+                tf__item it;
+                tf__queue_pop_front(&co->spare, &it);
+                if (w == 0) {
+                    local_push(p, &it);
+                } else {
+                    peer_put(p, w, &it, 0);
+                    tf__rbuf_unref(it.owner);
+                }
+            }
+            did = 1;
+        }
+    }
+    return did;
+}
+
+/* Asks the rank with the most queued spawned tasks to ship some, when a rank
+ * is idle and nothing else is left to assign. */
+static int share(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    if (head_job(co) || tf__queue_len(&co->spare)) return 0;
+    bool any = rank0_hungry(p);
+    if (any) co->peer[0].hungry = true;
+    for (int w = 1; w < p->size && !any; w++) any = co->peer[w].hungry;
+    if (!any) return 0;
+    int best = -1;
+    uint64_t bq = 1;
+    for (int w = 0; w < p->size; w++) {
+        tf__peer *pe = &co->peer[w];
+        if (pe->share_pending || pe->hungry) continue;
+        uint64_t q = w == 0 ? tf__queue_len(&p->work.spawnq) : pe->qlen;
+        if (q > bq) {
+            bq = q;
+            best = w;
+        }
+    }
+    if (best < 0) return 0;
+    if (best == 0) { /* rank 0's own queue: take half of its oldest */
+        tf__work *wk = &p->work;
+        pthread_mutex_lock(&wk->lock);
+        size_t n = tf__queue_len(&wk->spawnq) / 2;
+        for (size_t k = 0; k < n; k++) {
+            tf__item it;
+            tf__queue_pop_front(&wk->spawnq, &it);
+            if (tf__queue_push_back(&co->spare, &it) < 0) tf__fatal(p, "out of memory");
+        }
+        pthread_mutex_unlock(&wk->lock);
+        return n > 0;
+    }
+    tf__peer *pe = &co->peer[best];
+    if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0) tf__fatal(p, "out of memory");
+    if (tf__buf_u8(&pe->out, TF__R_SHARE) < 0) tf__fatal(p, "out of memory");
+    pe->share_pending = true;
+    pe->qlen = 0;
+    return 1;
+}
+
+static void send_peers(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    for (int w = 1; w < p->size; w++) {
+        tf__peer *pe = &co->peer[w];
+        if (pe->out.len == 0) continue;
+        tf__send(p, w, TF__TAG_MSG, pe->out.p, pe->out.len, pe->out.p);
+        pe->out = (tf__buf){0};
+        for (size_t k = 0; k < pe->nbulk; k++)
+            tf__send(p, w, TF__TAG_BULK, pe->bulk_p[k], pe->bulk_n[k], NULL);
+        pe->nbulk = 0;
+    }
+}
+
+int tf__coord_step(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    tf__work *wk = &p->work;
+    int did = 0;
+
+    /* rank 0's own results, as if they had come in a message */
+    pthread_mutex_lock(&wk->lock);
+    tf__handover *list = wk->ho_head;
+    wk->ho_head = wk->ho_tail = NULL;
+    uint64_t qlen = tf__queue_len(&wk->spawnq);
+    pthread_mutex_unlock(&wk->lock);
+    uint64_t spawned = atomic_exchange(&wk->spawned, 0);
+
+    pthread_mutex_lock(&co->lock);
+    if (spawned && !list) co->outstanding += spawned;
+    for (tf__handover *h = list, *n; h; h = n) {
+        n = h->next;
+        tf__rhdr rh = {spawned, h->spawn_ok, qlen, h->flags & ~(uint32_t)TF__F_IDLE};
+        spawned = 0;
+        tf__msg_put_rhdr(h->b.p, &rh);
+        tf__rbuf *rb = tf__rbuf_wrap(h->b.p, h->b.len);
+        if (!rb) tf__fatal(p, "out of memory");
+        results_locked(p, 0, rb);
+        tf__rbuf_unref(rb);
+        free(h);
+        did = 1;
+    }
+    did |= dispatch(p);
+    did |= share(p);
+    if (co->stopping && !co->stop_sent && co->outstanding == 0) {
+        for (int w = 1; w < p->size; w++) {
+            tf__peer *pe = &co->peer[w];
+            if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0)
+                tf__fatal(p, "out of memory");
+            if (tf__buf_u8(&pe->out, TF__R_STOP) < 0 ||
+                tf__buf_u32(&pe->out, (uint32_t)co->stop_rv) < 0)
+                tf__fatal(p, "out of memory");
+        }
+        co->stop_sent = true;
+        co->peer[0].stopped = true;
+        did = 1;
+    }
+    bool ended = co->stop_sent;
+    for (int w = 0; w < p->size && ended; w++) ended = co->peer[w].stopped;
+    pthread_mutex_unlock(&co->lock);
+
+    send_peers(p);
+    if (did) tf__waiter_wake(&p->main_w);
+    if (ended) {
+        p->run_rv = co->stop_rv;
+        return -1; /* the run is over once the sends complete */
+    }
+    return did;
+}
+
+/* ---- the driver's side ------------------------------------------------------ */
+
+/* Runs spawned-result callbacks queued for the driver. */
+static void deliver_spawned(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    if (!p->spawn_cb) return;
+    for (;;) {
+        pthread_mutex_lock(&co->lock);
+        if (co->ndl == 0) {
+            pthread_mutex_unlock(&co->lock);
+            return;
+        }
+        tf__delivery d = co->dl[--co->ndl];
+        pthread_mutex_unlock(&co->lock);
+        p->spawn_cb(p->spawn_arg, (size_t)d.id, d.status, d.status ? NULL : d.p,
+                    d.status ? 0 : d.len, d.status ? d.p : NULL);
+        tf__rbuf_unref(d.owner);
+    }
+}
+
+typedef bool (*cond_fn)(tf_pool *p, void *arg); /* called with coord.lock held */
+
+/* Main thread, rank 0: runs tasks until cond holds. */
+static void drive_until(tf_pool *p, cond_fn cond, void *arg)
+{
+    uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
+    for (;;) {
+        deliver_spawned(p);
+        pthread_mutex_lock(&p->co->lock);
+        bool ok = cond(p, arg);
+        pthread_mutex_unlock(&p->co->lock);
+        if (ok) return;
+        if (tf__exec_some(p)) continue;
+        tf__handover_cur(p, 0, true);
+        uint64_t t0 = tf__now_ns();
+        tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
+        p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
+    }
+}
+
+static bool job_complete(tf_pool *p, void *arg)
+{
+    tf__job *j = arg;
+    return j->done == j->n;
+}
+
+static int results_from_job(tf_pool *p, tf__job *j, tf_results **res)
+{
+    tf_results *r = malloc(sizeof *r);
+    if (!r) {
+        job_free(j);
+        return tf__fail(p, TF_ENOMEM, "out of memory for results");
+    }
+    r->n = j->n;
+    r->failed = j->failed;
+    r->slots = j->slots;
+    r->bufs = j->bufs;
+    r->nbufs = j->nbufs;
+    j->slots = NULL;
+    j->bufs = NULL;
+    j->nbufs = 0;
+    job_free(j);
+    *res = r;
+    return 0;
+}
+
+static int map_common(tf_pool *p, tf__job *j, const char *fn, tf_results **res)
+{
+    int rc = job_start(p, j, fn);
+    if (rc < 0) {
+        job_free(j);
+        return rc;
+    }
+    drive_until(p, job_complete, j);
+    return results_from_job(p, j, res);
+}
+
+int tf_map(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
+           tf_results **res)
+{
+    if (!res || (n && elem_size && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_map: NULL argument") : TF_EINVAL;
+    *res = NULL;
+    tf__job *j;
+    TF_CHECK(job_new(p, TF__JOB_MAP, fn, n, &j));
+    j->layout = TF__FIXED;
+    j->in = in ? in : "";
+    j->elem = elem_size;
+    return map_common(p, j, fn, res);
+}
+
+int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len, size_t n,
+            tf_results **res)
+{
+    if (!res || (n && (!in || !len))) return p ? tf__fail(p, TF_EINVAL, "tf_mapv: NULL argument") : TF_EINVAL;
+    *res = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (len[i] && !in[i]) return tf__fail(p, TF_EINVAL, "tf_mapv: input %zu is NULL", i);
+    tf__job *j;
+    TF_CHECK(job_new(p, TF__JOB_MAP, fn, n, &j));
+    j->layout = TF__VECTOR;
+    j->vin = in;
+    j->vlen = len;
+    return map_common(p, j, fn, res);
+}
+
+typedef struct mapu_state {
+    tf__job *j;
+    size_t take_from, take_to;
+} mapu_state;
+
+static bool mapu_ready(tf_pool *p, void *arg)
+{
+    mapu_state *s = arg;
+    s->take_from = s->j->ndelivered;
+    s->take_to = s->j->narrived;
+    s->j->ndelivered = s->take_to;
+    return s->take_to > s->take_from || s->j->ndelivered == s->j->n;
+}
+
+int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
+                     tf_result_cb cb, void *arg)
+{
+    if (!cb || (n && elem_size && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_map_unordered: NULL argument") : TF_EINVAL;
+    tf__job *j;
+    TF_CHECK(job_new(p, TF__JOB_MAPU, fn, n, &j));
+    j->layout = TF__FIXED;
+    j->in = in ? in : "";
+    j->elem = elem_size;
+    int rc = job_start(p, j, fn);
+    if (rc < 0) {
+        job_free(j);
+        return rc;
+    }
+    mapu_state s = {j, 0, 0};
+    size_t delivered = 0;
+    while (delivered < n) {
+        drive_until(p, mapu_ready, &s);
+        for (size_t k = s.take_from; k < s.take_to; k++) {
+            size_t idx = j->arrived[k];
+            const tf__slot *sl = &j->slots[idx];
+            if (sl->status)
+                cb(arg, idx, sl->status, NULL, 0, sl->p);
+            else
+                cb(arg, idx, 0, sl->p, sl->len, NULL);
+        }
+        delivered = s.take_to;
+    }
+    size_t failed = j->failed;
+    job_free(j);
+    if (failed) return tf__fail(p, TF_ETASK, "%zu of %zu tasks failed", failed, n);
+    return 0;
+}
+
+int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future **f)
+{
+    if (!f || (len && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
+    *f = NULL;
+    tf_future *fu = malloc(sizeof *fu);
+    if (!fu) return p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
+    tf__job *j;
+    int rc = job_new(p, TF__JOB_FUT, fn, 1, &j);
+    if (rc < 0) {
+        free(fu);
+        return rc;
+    }
+    j->layout = TF__FIXED;
+    j->in = in ? in : "";
+    j->elem = len;
+    rc = job_start(p, j, fn);
+    if (rc < 0) {
+        job_free(j);
+        free(fu);
+        return rc;
+    }
+    fu->pool = p;
+    fu->job = j;
+    *f = fu;
+    return 0;
+}
+
+static bool fut_done(const tf_future *f)
+{
+    return f->job->done == f->job->n;
+}
+
+int tf_wait(tf_future *f)
+{
+    if (!f) return TF_EINVAL;
+    tf_pool *p = f->pool;
+    pthread_mutex_lock(&p->co->lock);
+    bool d = fut_done(f);
+    pthread_mutex_unlock(&p->co->lock);
+    if (!d) {
+        if (!p->in_driver) return tf__fail(p, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
+        drive_until(p, job_complete, f->job);
+    }
+    return f->job->slots[0].status;
+}
+
+typedef struct any_state {
+    tf_future *const *fs;
+    size_t n, idx;
+} any_state;
+
+static bool any_done(tf_pool *p, void *arg)
+{
+    any_state *s = arg;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->fs[i] && fut_done(s->fs[i])) {
+            s->idx = i;
+            return true;
+        }
+    return false;
+}
+
+int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx)
+{
+    if (!fs || !idx) return TF_EINVAL;
+    tf_pool *p = NULL;
+    for (size_t i = 0; i < n && !p; i++)
+        if (fs[i]) p = fs[i]->pool;
+    if (!p) return TF_EINVAL;
+    any_state s = {fs, n, 0};
+    pthread_mutex_lock(&p->co->lock);
+    bool d = any_done(p, &s);
+    pthread_mutex_unlock(&p->co->lock);
+    if (!d) {
+        if (!p->in_driver) return tf__fail(p, TF_ESTATE, "tf_wait_any outside the driver");
+        drive_until(p, any_done, &s);
+    }
+    *idx = s.idx;
+    return fs[s.idx]->job->slots[0].status;
+}
+
+int tf_future_result(const tf_future *f, const void **out, size_t *len)
+{
+    if (!f) return TF_EINVAL;
+    tf_pool *p = f->pool;
+    pthread_mutex_lock(&p->co->lock);
+    bool d = fut_done(f);
+    pthread_mutex_unlock(&p->co->lock);
+    if (!d) return TF_EBUSY;
+    const tf__slot *s = &f->job->slots[0];
+    if (out) *out = s->status ? NULL : s->p;
+    if (len) *len = s->status ? 0 : s->len;
+    return s->status;
+}
+
+const char *tf_future_error(const tf_future *f)
+{
+    if (!f) return NULL;
+    pthread_mutex_lock(&f->pool->co->lock);
+    bool d = fut_done(f);
+    pthread_mutex_unlock(&f->pool->co->lock);
+    return d && f->job->slots[0].status ? f->job->slots[0].p : NULL;
+}
+
+uint64_t tf_future_id(const tf_future *f) { return f ? f->job->first_id : 0; }
+
+void tf_future_release(tf_future **fp)
+{
+    if (!fp || !*fp) return;
+    tf_future *f = *fp;
+    tf__coord *co = f->pool->co;
+    pthread_mutex_lock(&co->lock);
+    if (fut_done(f))
+        job_free(f->job);
+    else
+        f->job->released = true;
+    pthread_mutex_unlock(&co->lock);
+    free(f);
+    *fp = NULL;
+}
+
+static bool all_done(tf_pool *p, void *arg) { return p->co->outstanding == 0; }
+
+int tf_wait_all(tf_pool *p)
+{
+    if (!p || !p->co || !p->in_driver) return p ? tf__fail(p, TF_ESTATE, "tf_wait_all outside the driver") : TF_ESTATE;
+    drive_until(p, all_done, NULL);
+    deliver_spawned(p);
+    tf__coord *co = p->co;
+    pthread_mutex_lock(&co->lock);
+    uint64_t failed = co->spawn_failed;
+    char msg[TF__ERRMSG_MAX];
+    memcpy(msg, co->spawn_err, sizeof msg);
+    co->spawn_failed = 0;
+    co->spawn_err[0] = 0;
+    pthread_mutex_unlock(&co->lock);
+    if (failed)
+        return tf__fail(p, TF_ETASK, "%llu spawned task(s) failed, the first: %s",
+                        (unsigned long long)failed, msg);
+    return 0;
+}
+
+void tf__coord_finish(tf_pool *p, int rv)
+{
+    drive_until(p, all_done, NULL);
+    deliver_spawned(p);
+    pthread_mutex_lock(&p->co->lock);
+    p->co->stopping = true;
+    p->co->stop_rv = rv;
+    pthread_mutex_unlock(&p->co->lock);
+    tf__waiter_wake(&p->svc_w);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+size_t tf_results_count(const tf_results *r) { return r ? r->n : 0; }
+
+int tf_results_get(const tf_results *r, size_t i, const void **out, size_t *len)
+{
+    if (!r || i >= r->n) return TF_EINVAL;
+    const tf__slot *s = &r->slots[i];
+    if (out) *out = s->status ? NULL : s->p;
+    if (len) *len = s->status ? 0 : s->len;
+    return s->status;
+}
+
+const char *tf_results_error(const tf_results *r, size_t i)
+{
+    if (!r || i >= r->n || !r->slots[i].status) return NULL;
+    return r->slots[i].p;
+}
+
+size_t tf_results_failed(const tf_results *r) { return r ? r->failed : 0; }
+
+void tf_results_free(tf_results **rp)
+{
+    if (!rp || !*rp) return;
+    tf_results *r = *rp;
+    for (size_t i = 0; i < r->nbufs; i++) tf__rbuf_unref(r->bufs[i]);
+    free(r->bufs);
+    free(r->slots);
+    free(r);
+    *rp = NULL;
+}
+
+int tf_pool_on_spawn_result(tf_pool *p, tf_result_cb cb, void *arg)
+{
+    if (!p) return TF_EINVAL;
+    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_pool_on_spawn_result inside tf_run");
+    p->spawn_cb = cb;
+    p->spawn_arg = arg;
+    return 0;
+}

@@ -1,0 +1,84 @@
+/* msg.h - the messages between ranks and their encoding. Pure: no MPI, no
+ * threads.
+ *
+ * Every message on the pool's communicator with tag TF__TAG_MSG is a type
+ * byte followed by records. Payloads at or above TF__BULK_MIN bytes travel
+ * as their own message with tag TF__TAG_BULK, sent straight from the
+ * caller's memory right after the message that announces them; bulk messages
+ * from one sender arrive in order, so the k-th announced payload is the k-th
+ * bulk message.
+ *
+ *   TASKS   (coordinator -> rank): DEF, CHUNK, SHARE and STOP records
+ *   RESULTS (rank -> coordinator): a header (spawn counts, queue length,
+ *           flags), then RESULT records and CHUNK records (spawned tasks
+ *           shipped back for other ranks)
+ *
+ * Ordering carries the termination proof: a rank reports how many tasks it
+ * spawned in the same FIFO stream as, and before, the completion or shipping
+ * of those tasks, so the coordinator's count of unfinished tasks never
+ * reaches zero early. */
+#ifndef TF_MSG_H
+#define TF_MSG_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "queue.h"
+
+#define TF__TAG_MSG 1
+#define TF__TAG_BULK 2
+#define TF__BULK_MIN ((size_t)256 * 1024)
+
+enum { TF__MSG_TASKS = 1, TF__MSG_RESULTS = 2 };
+enum { TF__R_DEF = 1, TF__R_CHUNK = 2, TF__R_SHARE = 3, TF__R_STOP = 4, TF__R_RESULT = 5 };
+
+/* RESULTS header flags */
+enum { TF__F_IDLE = 1, TF__F_SHARE_REPLY = 2, TF__F_STOPPED = 4 };
+
+typedef struct tf__rhdr {
+    uint64_t spawned;  /* tasks spawned since the last message */
+    uint64_t spawn_ok; /* spawned tasks finished without a record */
+    uint64_t qlen;     /* spawned tasks queued at the sender */
+    uint32_t flags;
+} tf__rhdr;
+
+#define TF__RHDR_LEN (1 + 8 + 8 + 8 + 4)
+
+/* Writes the RESULTS header at the start of b (which has TF__RHDR_LEN bytes
+ * reserved there). */
+void tf__msg_put_rhdr(char *dst, const tf__rhdr *h);
+/* Reads a RESULTS header (the type byte included). */
+void tf__msg_get_rhdr(tf__rd *r, tf__rhdr *h);
+
+int tf__msg_put_def(tf__buf *b, uint32_t gid, const char *name);
+/* Appends a CHUNK record for `it` (any layout; VECTOR is sent as PACKED).
+ * If the inputs total TF__BULK_MIN or more and the layout is contiguous
+ * (FIXED) and allow_bulk is set, the bytes are not copied: *bulk_ptr and *bulk_len say what to send
+ * as the bulk message; otherwise *bulk_len = 0. 0 or -1 on OOM/too big. */
+int tf__msg_put_chunk(tf__buf *b, const tf__item *it, int allow_bulk, const char **bulk_ptr,
+                      size_t *bulk_len);
+
+/* A CHUNK record of job 0 (a spawned task) carries the function's name
+ * (it->fname) instead of relying on the gid. */
+
+/* Reads a CHUNK record (after its kind byte) into *it, pointing into the
+ * message (for job 0, it->fname too); if the record announces a bulk payload, *bulk_len is its size and
+ * it->data must be set by the caller to where it was received. */
+int tf__msg_get_chunk(tf__rd *r, tf__item *it, size_t *bulk_len);
+
+/* A RESULT record: the header, then per task i32 status, u64 len, bytes. */
+typedef struct tf__result_hdr {
+    uint64_t job, first_index, first_id;
+    uint32_t count;
+    uint64_t elapsed_ns;
+} tf__result_hdr;
+
+#define TF__RESULT_HDR_LEN (1 + 8 + 8 + 8 + 4 + 8)
+#define TF__RESULT_TASK_LEN (4 + 8)
+
+/* Writes a RESULT header at dst (TF__RESULT_HDR_LEN bytes). */
+void tf__msg_put_result_hdr(char *dst, const tf__result_hdr *h);
+/* Reads a RESULT header after its kind byte. */
+void tf__msg_get_result_hdr(tf__rd *r, tf__result_hdr *h);
+
+#endif

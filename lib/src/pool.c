@@ -1,0 +1,249 @@
+/* pool.c - create, destroy, run: the one file that sees every module.
+ *
+ * Runs on the main thread. tf_pool_create and tf_pool_destroy make their MPI
+ * calls while the service thread is parked or not yet started, so the
+ * library never has two threads in MPI at once (MPI_THREAD_SERIALIZED is
+ * enough). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pool.h"
+
+int tf__fail(tf_pool *p, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tf__errfmt(p->errmsg, sizeof p->errmsg, p->rank, UINT64_MAX, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+void tf__log(tf_pool *p, int level, const char *fmt, ...)
+{
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    char msg[TF__ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "taskfarm[%d] %s: %s\n", p->rank, names[level < 0 ? 0 : level > 3 ? 3 : level],
+            msg);
+}
+
+/* ---- options ------------------------------------------------------------------ */
+
+/* Reads an environment override; prints a one-line error naming the
+ * variable and returns TF_EINVAL on a bad value. */
+static int env_opts(tf_pool_opts *o, int rank)
+{
+    const char *v;
+    char *end;
+#define BAD(name)                                                                              \
+    do {                                                                                       \
+        if (rank == 0) fprintf(stderr, "taskfarm: %s: invalid value '%s'\n", name, v);         \
+        return TF_EINVAL;                                                                      \
+    } while (0)
+    if ((v = getenv("TF_CHUNK")) && *v) {
+        if (strcmp(v, "auto") == 0) {
+            o->chunk = TF_CHUNK_AUTO;
+        } else if (strcmp(v, "guided") == 0) {
+            o->chunk = TF_CHUNK_GUIDED;
+        } else {
+            errno = 0;
+            unsigned long long k = strtoull(v, &end, 10);
+            if (errno || *end || k == 0 || !isdigit((unsigned char)*v)) BAD("TF_CHUNK");
+            o->chunk = TF_CHUNK_FIXED;
+            o->chunk_size = (size_t)k;
+        }
+    }
+    if ((v = getenv("TF_CHUNK_TARGET_US")) && *v) {
+        double d = strtod(v, &end);
+        if (*end || !(d > 0)) BAD("TF_CHUNK_TARGET_US");
+        o->chunk_target_s = d * 1e-6;
+    }
+    if ((v = getenv("TF_PREFETCH_US")) && *v) {
+        double d = strtod(v, &end);
+        if (*end || !(d > 0)) BAD("TF_PREFETCH_US");
+        o->prefetch_s = d * 1e-6;
+    }
+    if ((v = getenv("TF_WAIT")) && *v) {
+        if (strcmp(v, "auto") == 0)
+            o->wait = TF_WAIT_AUTO;
+        else if (strcmp(v, "spin") == 0)
+            o->wait = TF_WAIT_SPIN;
+        else if (strcmp(v, "yield") == 0)
+            o->wait = TF_WAIT_YIELD;
+        else if (strcmp(v, "block") == 0)
+            o->wait = TF_WAIT_BLOCK;
+        else
+            BAD("TF_WAIT");
+    }
+    if ((v = getenv("TF_SPIN_US")) && *v) {
+        unsigned long k = strtoul(v, &end, 10);
+        if (*end || k > 10000000) BAD("TF_SPIN_US");
+        o->spin_us = (unsigned)k;
+    }
+    if ((v = getenv("TF_VERBOSE")) && *v) {
+        long k = strtol(v, &end, 10);
+        if (*end || k < 0 || k > 3) BAD("TF_VERBOSE");
+        o->verbose = (int)k;
+    }
+#undef BAD
+    return 0;
+}
+
+static int opts_check(tf_pool_opts *o, const tf_pool_opts *in)
+{
+    if (in) *o = *in;
+    if (o->chunk != TF_CHUNK_AUTO && o->chunk != TF_CHUNK_FIXED && o->chunk != TF_CHUNK_GUIDED)
+        return TF_EINVAL;
+    if (o->wait < TF_WAIT_AUTO || o->wait > TF_WAIT_BLOCK) return TF_EINVAL;
+    if (o->chunk_target_s < 0 || o->prefetch_s < 0) return TF_EINVAL;
+    if (o->chunk == TF_CHUNK_FIXED && o->chunk_size == 0) o->chunk_size = 1;
+    if (o->chunk_target_s == 0) o->chunk_target_s = 1e-3;
+    if (o->prefetch_s == 0) o->prefetch_s = 2e-3;
+    if (o->spin_us == 0) o->spin_us = 50;
+    return 0;
+}
+
+/* ---- create / destroy -------------------------------------------------------- */
+
+static void pool_free(tf_pool *p)
+{
+    tf__service_stop(p);
+    tf__coord_destroy(p);
+    tf__work_free(p);
+    tf__waiter_destroy(&p->main_w);
+    tf__waiter_destroy(&p->svc_w);
+    tf__reg_free(&p->reg);
+    if (p->comm != MPI_COMM_NULL) MPI_Comm_free(&p->comm);
+    free(p);
+}
+
+int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
+{
+    if (!out) return TF_EINVAL;
+    *out = NULL;
+    int init = 0, fin = 0;
+    MPI_Initialized(&init);
+    MPI_Finalized(&fin);
+    if (!init || fin) return TF_ESTATE;
+    int level = MPI_THREAD_SINGLE;
+    MPI_Query_thread(&level);
+    int rc = 0;
+    if (level < MPI_THREAD_SERIALIZED) rc = TF_ETHREAD;
+
+    tf_pool *p = calloc(1, sizeof *p);
+    if (!p) rc = rc ? rc : TF_ENOMEM;
+    if (p) {
+        p->comm = MPI_COMM_NULL;
+        MPI_Comm_rank(comm, &p->rank);
+        MPI_Comm_size(comm, &p->size);
+        if (!rc && opts_check(&p->opts, opts) < 0) rc = TF_EINVAL;
+        if (!rc) rc = env_opts(&p->opts, p->rank);
+        if (!rc) (void)opts_check(&p->opts, &p->opts);
+        if (tf__waiter_init(&p->main_w) < 0 || tf__waiter_init(&p->svc_w) < 0) rc = rc ? rc : TF_ESYS;
+        if (!rc) rc = tf__work_init(p);
+        if (!rc && p->rank == 0) rc = tf__coord_create(p);
+        if (!rc) tf__place_init(p);
+    }
+    /* every rank learns whether every rank could go on */
+    int worst = rc;
+    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
+    if (worst == 0 && MPI_Comm_dup(comm, &p->comm) != MPI_SUCCESS) worst = TF_EMPI;
+    if (worst == 0) {
+        MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
+        worst = tf__service_start(p);
+    }
+    if (worst < 0) {
+        if (p) pool_free(p);
+        return rc < 0 ? rc : worst;
+    }
+    TF_LOG(p, 2, "pool of %d ranks, %zu cores here, chunk %s, wait %d", p->size, p->ncores,
+           p->opts.chunk == TF_CHUNK_AUTO ? "auto" : p->opts.chunk == TF_CHUNK_GUIDED ? "guided" : "fixed",
+           (int)p->opts.wait);
+    *out = p;
+    return 0;
+}
+
+int tf_pool_destroy(tf_pool **pp)
+{
+    if (!pp || !*pp) return 0;
+    tf_pool *p = *pp;
+    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_pool_destroy inside tf_run");
+    int fin = 0;
+    MPI_Finalized(&fin);
+    if (fin) {
+        p->comm = MPI_COMM_NULL; /* too late to free it; free the rest */
+    } else {
+        MPI_Barrier(p->comm); /* collective: no rank leaves while others run */
+    }
+    pool_free(p);
+    *pp = NULL;
+    return 0;
+}
+
+int tf_pool_rank(const tf_pool *p) { return p ? p->rank : -1; }
+int tf_pool_size(const tf_pool *p) { return p ? p->size : 0; }
+const char *tf_pool_errmsg(const tf_pool *p) { return p ? p->errmsg : ""; }
+
+int tf_register(tf_pool *p, const char *name, tf_fn fn)
+{
+    if (!p) return TF_EINVAL;
+    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_register inside tf_run");
+    int rc = tf__reg_add(&p->reg, name, (void *)fn);
+    if (rc == TF_EEXIST) return tf__fail(p, rc, "task function '%s' is already registered", name);
+    if (rc < 0) return tf__fail(p, rc, "cannot register task function '%s': %s", name ? name : "(null)", tf_strerror(rc));
+    return 0;
+}
+
+/* ---- a run ------------------------------------------------------------------------ */
+
+int tf_run(tf_pool *p, tf_driver driver, void *arg)
+{
+    if (!p) return TF_EINVAL;
+    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_run inside tf_run");
+    if (!driver && p->rank == 0) return tf__fail(p, TF_EINVAL, "tf_run: no driver");
+    p->in_run = true;
+    p->run_rv = 0;
+    tf__main_reset(p);
+    if (p->co) tf__coord_reset(p);
+    atomic_store(&p->run_done, 0);
+    atomic_store(&p->svc_state, TF__SVC_RUNNING);
+    tf__waiter_wake(&p->svc_w);
+
+    uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
+    if (p->rank == 0) {
+        p->in_driver = true;
+        int rv = driver(p, arg);
+        p->in_driver = false;
+        tf__coord_finish(p, rv);
+    }
+    while (!atomic_load(&p->run_done)) {
+        if (p->rank != 0 && tf__exec_some(p)) continue;
+        if (p->rank != 0 && !p->idle_reported) {
+            tf__handover_cur(p, TF__F_IDLE, true);
+            p->idle_reported = true;
+        }
+        uint64_t t0 = tf__now_ns();
+        tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
+        p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
+    }
+    p->in_run = false;
+    return p->run_rv;
+}
+
+int tf_pool_stats(const tf_pool *p, tf_stats *st)
+{
+    if (!p || !st) return TF_EINVAL;
+    *st = p->st;
+    st->msgs_sent = atomic_load_explicit(&((tf_pool *)p)->msgs_sent, memory_order_relaxed);
+    st->msgs_recv = atomic_load_explicit(&((tf_pool *)p)->msgs_recv, memory_order_relaxed);
+    st->bytes_sent = atomic_load_explicit(&((tf_pool *)p)->bytes_sent, memory_order_relaxed);
+    st->bytes_recv = atomic_load_explicit(&((tf_pool *)p)->bytes_recv, memory_order_relaxed);
+    st->service_wakeups = atomic_load_explicit(&((tf_pool *)p)->wakeups, memory_order_relaxed);
+    return 0;
+}

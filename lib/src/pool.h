@@ -1,0 +1,248 @@
+/* pool.h - the pool's state, shared by pool.c, task.c, coord.c, service.c.
+ *
+ * Threads and locks (every rank):
+ *   main thread     runs task functions (task.c) and, on rank 0, the driver
+ *                   (coord.c's driver calls).
+ *   service thread  the only thread that calls MPI while a run is active
+ *                   (service.c); on rank 0 it is also the coordinator.
+ *
+ *   work.lock   the rank's queues (inq, spawnq) and the list of handed-over
+ *               output buffers: main pops and hands over, service pushes and
+ *               takes. Held for a few instructions, never around a call out.
+ *   coord.lock  rank 0 only: jobs, counts and the coordinator's tables;
+ *               taken by the driver (submit, wait) and by the service thread
+ *               (results, dispatch).
+ *   Lock order: coord.lock before work.lock. No MPI call is made under
+ *   either lock.
+ *
+ * Waking: a thread that runs out of things to do spins briefly, then blocks
+ * on its own tf__waiter; the other thread wakes it only when it is asleep, so
+ * the common path costs an atomic load. */
+#ifndef TF_POOL_H
+#define TF_POOL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "buf.h"
+#include "error.h"
+#include "msg.h"
+#include "queue.h"
+#include "registry.h"
+#include "schedule.h"
+#include "taskfarm.h"
+
+/* ---- waiting ---------------------------------------------------------- */
+
+typedef struct tf__waiter {
+    pthread_mutex_t m;
+    pthread_cond_t c;
+    atomic_int flag;     /* a wake is pending */
+    atomic_int sleeping; /* the owner is (about to be) blocked */
+} tf__waiter;
+
+int tf__waiter_init(tf__waiter *w);
+void tf__waiter_destroy(tf__waiter *w);
+/* Any thread: makes the owner's next (or current) wait return. */
+void tf__waiter_wake(tf__waiter *w);
+/* Owner only: returns once woken (the wake is consumed) or after timeout_ns
+ * (0: no limit). Spins first as the policy says. Returns 1 if it blocked. */
+int tf__waiter_wait(tf__waiter *w, int policy, uint64_t spin_ns, uint64_t timeout_ns);
+
+uint64_t tf__now_ns(void);
+
+/* ---- a rank's work ------------------------------------------------------ */
+
+/* Output handed from the main thread to the service thread: RESULT records
+ * after TF__RHDR_LEN reserved bytes (the header is written at send time). */
+typedef struct tf__handover {
+    struct tf__handover *next;
+    tf__buf b;
+    uint64_t spawn_ok; /* spawned tasks that finished without a record */
+    uint32_t flags;    /* TF__F_IDLE */
+} tf__handover;
+
+typedef struct tf__work {
+    pthread_mutex_t lock;
+    tf__queue inq;      /* chunks assigned to this rank, run in order */
+    size_t inq_tasks;   /* tasks in inq */
+    size_t low;         /* hand results over when inq_tasks drops to this */
+    tf__queue spawnq;   /* spawned here: main pops the back, sharing takes the front */
+    tf__handover *ho_head, *ho_tail;
+    atomic_uint_fast64_t spawned; /* spawn events not yet reported */
+} tf__work;
+
+/* ---- the coordinator (rank 0) ------------------------------------------ */
+
+enum { TF__JOB_MAP = 1, TF__JOB_MAPU, TF__JOB_FUT };
+
+typedef struct tf__slot {
+    const char *p; /* output, or the error message (NUL-terminated) */
+    uint64_t len;
+    int32_t status;
+    int32_t done;
+} tf__slot;
+
+typedef struct tf__job {
+    uint64_t id;
+    int kind;
+    uint32_t gid;
+    uint32_t layout; /* TF__FIXED or TF__VECTOR */
+    const char *in;
+    size_t elem;
+    const void *const *vin;
+    const size_t *vlen;
+    size_t n, next, done, failed;
+    uint64_t first_id;
+    tf__slot *slots;
+    size_t *arrived; /* MAPU: indices in arrival order */
+    size_t narrived, ndelivered;
+    tf__rbuf **bufs; /* blocks the slots point into */
+    size_t nbufs, capbufs;
+    bool released;   /* FUT: the driver dropped its future */
+    struct tf__job *next_act, *hnext;
+} tf__job;
+
+typedef struct tf__gfn { /* the coordinator's table entry of a task function */
+    char *name;
+    void *fn0;       /* rank 0's function, NULL if rank 0 lacks it */
+    tf__est est;
+} tf__gfn;
+
+typedef struct tf__peer { /* the coordinator's view of one rank */
+    size_t inflight;      /* job tasks assigned and not yet reported */
+    uint64_t qlen;        /* spawned tasks queued there, last heard */
+    uint8_t *defined;     /* gids whose name this rank was sent */
+    size_t ndefined;
+    bool hungry, share_pending, stopped;
+    tf__buf out;          /* TASKS message being built */
+    const char **bulk_p;  /* payloads to send after it */
+    size_t *bulk_n;
+    size_t nbulk, capbulk;
+} tf__peer;
+
+typedef struct tf__delivery { /* a spawned task's output for the driver */
+    uint64_t id;
+    int status;
+    const char *p;
+    size_t len;
+    tf__rbuf *owner;
+} tf__delivery;
+
+typedef struct tf__coord {
+    pthread_mutex_t lock;
+    tf__sched sched;
+    tf__gfn *g;
+    size_t ng, capg;
+    tf__job *act_head, *act_tail; /* jobs with tasks not yet assigned */
+    tf__job **jobs;               /* open-addressed by id: jobs not finished */
+    size_t jobs_cap, jobs_n;
+    uint64_t next_job, next_task_id;
+    uint64_t outstanding;         /* tasks not finished, spawned included */
+    uint64_t spawn_failed;
+    char spawn_err[TF__ERRMSG_MAX];
+    tf__peer *peer;
+    tf__queue spare;              /* spawned tasks shipped here, unassigned */
+    tf__delivery *dl;             /* spawned outputs for the driver */
+    size_t ndl, capdl;
+    bool stopping, stop_sent;
+    int stop_rv;
+    size_t rr;                    /* round-robin start */
+} tf__coord;
+
+/* ---- the worker's view of function ids ---------------------------------- */
+
+typedef struct tf__lfn {
+    void *fn;
+    char *name;
+} tf__lfn;
+
+/* ---- the pool ----------------------------------------------------------- */
+
+struct tf_pool {
+    MPI_Comm comm;
+    int rank, size;
+    tf_pool_opts opts;
+    tf__reg reg; /* name -> tf_fn on this rank */
+    char errmsg[TF__ERRMSG_MAX];
+
+    tf__work work;
+    tf__waiter main_w, svc_w;
+    pthread_t svc;
+    bool svc_started;
+
+    /* run state */
+    atomic_int svc_state; /* TF__SVC_PARKED / RUNNING / QUIT */
+    atomic_int run_done;  /* set by the service thread when the run is over */
+    int run_rv;
+    bool in_run, in_driver;
+
+    /* main thread */
+    tf__handover *cur;      /* output being written */
+    uint64_t cur_t0;        /* when cur was started */
+    uint64_t spawn_seq;
+    bool idle_reported;
+    tf_result_cb spawn_cb;
+    void *spawn_arg;
+
+    /* service thread, worker side */
+    tf__lfn **lfn; /* gid -> local function */
+    size_t nlfn;
+
+    /* service thread: requests in flight */
+    MPI_Request *req;
+    void **req_buf; /* freed when the request completes (may be NULL) */
+    size_t nreq, capreq;
+
+    tf__coord *co; /* rank 0 only */
+
+    /* statistics: main thread fields, service fields atomic */
+    tf_stats st;
+    atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv, wakeups;
+
+    size_t ncores;
+    int bound;
+};
+
+enum { TF__SVC_PARKED = 0, TF__SVC_RUNNING = 1, TF__SVC_QUIT = 2 };
+
+/* errors: sets pool->errmsg ("rank R: ...") and returns err */
+int tf__fail(tf_pool *p, int err, const char *fmt, ...) TF_PRINTF(3, 4);
+
+#define TF_LOG(p, level, ...)                                                                  \
+    do {                                                                                       \
+        if ((p)->opts.verbose >= (level)) tf__log((p), (level), __VA_ARGS__);                  \
+    } while (0)
+void tf__log(tf_pool *p, int level, const char *fmt, ...) TF_PRINTF(3, 4);
+
+/* task.c: main thread */
+int tf__exec_some(tf_pool *p);             /* runs one item; 1 if it ran one */
+void tf__handover_cur(tf_pool *p, uint32_t flags, bool wake);
+int tf__work_init(tf_pool *p);
+void tf__work_free(tf_pool *p);
+void tf__main_reset(tf_pool *p);
+
+/* coord.c */
+int tf__coord_create(tf_pool *p);
+void tf__coord_destroy(tf_pool *p);
+void tf__coord_reset(tf_pool *p);
+/* service thread, rank 0: one turn of the coordinator; 1 if it did anything */
+int tf__coord_step(tf_pool *p);
+/* service thread, rank 0: a RESULTS message (or rank 0's own handover) */
+void tf__coord_results(tf_pool *p, int src, tf__rbuf *rb);
+/* main thread, rank 0: drain and stop at the end of tf_run */
+void tf__coord_finish(tf_pool *p, int rv);
+
+/* service.c */
+int tf__service_start(tf_pool *p);
+void tf__service_stop(tf_pool *p);
+/* service thread: queue an Isend of n bytes at buf; own != NULL is freed when
+ * the send completes */
+void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *own);
+_Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...) TF_PRINTF(2, 3);
+
+/* place.c */
+int tf__place_init(tf_pool *p);
+
+#endif

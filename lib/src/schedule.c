@@ -1,0 +1,68 @@
+/* schedule.c - chunk-size policies and the prefetch window. */
+#include "schedule.h"
+
+#include <math.h>
+
+#include "taskfarm.h"
+
+void tf__est_add(tf__est *e, double elapsed_s, uint64_t count)
+{
+    if (count == 0) return;
+    double x = elapsed_s / (double)count;
+    if (x < 1e-9) x = 1e-9;
+    /* weight by the work measured, so one long chunk outweighs a probe */
+    double w = count >= 16 ? 0.5 : 0.25;
+    e->t = e->n == 0 ? x : (1.0 - w) * e->t + w * x;
+    e->n += count;
+}
+
+static size_t clamp(double v, size_t lo, size_t hi)
+{
+    if (!(v >= (double)lo)) return lo; /* also catches NaN */
+    if (v >= (double)hi) return hi;
+    return (size_t)v;
+}
+
+size_t tf__sched_chunk(const tf__sched *s, const tf__est *e, size_t remaining)
+{
+    size_t p = s->nworkers > 0 ? (size_t)s->nworkers : 1;
+    size_t c;
+    switch (s->policy) {
+    case TF_CHUNK_FIXED:
+        c = s->chunk_size ? s->chunk_size : 1;
+        break;
+    case TF_CHUNK_GUIDED: {
+        size_t lo = s->chunk_size ? s->chunk_size : 1;
+        c = (remaining + p - 1) / p;
+        if (c < lo) c = lo;
+        break;
+    }
+    default: {
+        if (e->n == 0) {
+            c = 1; /* probe: the first results give the estimate */
+            break;
+        }
+        c = clamp(s->target_s / e->t, 1, TF__CHUNK_MAX);
+        /* the tail: no chunk larger than a share of what is left, so that
+         * every rank finishes within about one small chunk of the others */
+        size_t tail = (remaining + 2 * p - 1) / (2 * p);
+        if (c > tail) c = tail;
+        break;
+    }
+    }
+    if (c < 1) c = 1;
+    if (c > remaining) c = remaining;
+    return c;
+}
+
+size_t tf__sched_window(const tf__sched *s, const tf__est *e, size_t chunk)
+{
+    size_t w = 2 * chunk;
+    if (e->n > 0) {
+        size_t cover = clamp(ceil(s->prefetch_s / e->t), 1, TF__WINDOW_MAX);
+        if (cover > w) w = cover;
+    } else if (w < 2) {
+        w = 2;
+    }
+    return w;
+}

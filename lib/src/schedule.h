@@ -1,0 +1,43 @@
+/* schedule.h - who gets how many tasks: chunk-size policies and the prefetch
+ * window. Pure: no MPI, no threads; the coordinator calls it under its lock.
+ *
+ * Model (DESIGN.md): a rank never waits if its queued work covers the time a
+ * refill takes, so each rank is kept `window` tasks ahead, where the window
+ * covers prefetch_s of measured work and at least two chunks. A chunk is the
+ * unit of assignment: adaptive chunks last about target_s, shrinking towards
+ * the end so that the last chunks finish together. */
+#ifndef TF_SCHEDULE_H
+#define TF_SCHEDULE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TF__CHUNK_MAX ((size_t)1 << 20)
+#define TF__WINDOW_MAX ((size_t)1 << 16)
+
+typedef struct tf__sched {
+    int policy;        /* TF_CHUNK_AUTO, TF_CHUNK_FIXED, TF_CHUNK_GUIDED */
+    size_t chunk_size; /* FIXED: tasks a chunk; GUIDED: the minimum */
+    double target_s;   /* AUTO: target chunk duration */
+    double prefetch_s; /* work kept queued at each rank */
+    int nworkers;
+} tf__sched;
+
+/* The measured time of one task of a task function. */
+typedef struct tf__est {
+    double t;         /* seconds per task (moving average), valid if n > 0 */
+    uint64_t n;       /* tasks measured */
+} tf__est;
+
+/* Adds a measurement: `count` tasks took `elapsed_s` together. */
+void tf__est_add(tf__est *e, double elapsed_s, uint64_t count);
+
+/* Tasks in the next chunk when `remaining` tasks of the job are left
+ * (remaining >= 1); the result is in [1, remaining]. */
+size_t tf__sched_chunk(const tf__sched *s, const tf__est *e, size_t remaining);
+
+/* Tasks to keep assigned to one rank (queued or running) for chunks of
+ * `chunk` tasks. */
+size_t tf__sched_window(const tf__sched *s, const tf__est *e, size_t chunk);
+
+#endif

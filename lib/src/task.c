@@ -1,0 +1,290 @@
+/* task.c - running tasks: the main thread's side of a rank.
+ *
+ * Runs on the main thread only (tf_spawn, tf_buf_* and tf_task_* too: they
+ * are called from task functions). It pops items from the rank's queues,
+ * runs their tasks, writes each result straight into the output buffer
+ * (`cur`) that will be sent as the RESULTS message, and hands that buffer to
+ * the service thread when the coordinator needs to hear from this rank:
+ * when the queue runs low, when the buffer is large, every millisecond, or
+ * when the rank goes idle. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pool.h"
+
+struct tf_task {
+    tf_pool *pool;
+    uint64_t id;
+    int failed;
+    char msg[TF__ERRMSG_MAX];
+};
+
+struct tf_buf {
+    tf__buf *b;
+    size_t start;
+};
+
+#define HANDOVER_BYTES ((size_t)256 * 1024)
+#define HANDOVER_NS 1000000u
+
+/* ---- output buffers ----------------------------------------------------- */
+
+static tf__handover *ho_new(void)
+{
+    tf__handover *h = calloc(1, sizeof *h);
+    if (!h || !tf__buf_room(&h->b, TF__RHDR_LEN)) {
+        free(h);
+        return NULL;
+    }
+    h->b.len = TF__RHDR_LEN;
+    return h;
+}
+
+static bool ho_empty(const tf__handover *h)
+{
+    return h->b.len == TF__RHDR_LEN && h->spawn_ok == 0 && h->flags == 0;
+}
+
+int tf__work_init(tf_pool *p)
+{
+    if (pthread_mutex_init(&p->work.lock, NULL)) return TF_ESYS;
+    atomic_init(&p->work.spawned, 0);
+    p->cur = ho_new();
+    return p->cur ? 0 : TF_ENOMEM;
+}
+
+static void free_handovers(tf_pool *p)
+{
+    for (tf__handover *h = p->work.ho_head, *n; h; h = n) {
+        n = h->next;
+        tf__buf_free(&h->b);
+        free(h);
+    }
+    p->work.ho_head = p->work.ho_tail = NULL;
+}
+
+void tf__work_free(tf_pool *p)
+{
+    tf__queue_free(&p->work.inq);
+    tf__queue_free(&p->work.spawnq);
+    free_handovers(p);
+    if (p->cur) {
+        tf__buf_free(&p->cur->b);
+        free(p->cur);
+        p->cur = NULL;
+    }
+    pthread_mutex_destroy(&p->work.lock);
+}
+
+/* Start of a run: nothing queued, nothing owed. */
+void tf__main_reset(tf_pool *p)
+{
+    pthread_mutex_lock(&p->work.lock);
+    tf__queue_clear(&p->work.inq);
+    tf__queue_clear(&p->work.spawnq);
+    p->work.inq_tasks = 0;
+    p->work.low = 0;
+    free_handovers(p);
+    atomic_store(&p->work.spawned, 0);
+    pthread_mutex_unlock(&p->work.lock);
+    p->cur->b.len = TF__RHDR_LEN;
+    p->cur->spawn_ok = 0;
+    p->cur->flags = 0;
+    p->cur_t0 = tf__now_ns();
+    p->idle_reported = false;
+}
+
+/* Hands `cur` to the service thread (if there is anything in it) and starts
+ * a new one. Out of memory for the new buffer is fatal: results could no
+ * longer be reported. */
+void tf__handover_cur(tf_pool *p, uint32_t flags, bool wake)
+{
+    tf__handover *h = p->cur;
+    h->flags |= flags;
+    p->cur_t0 = tf__now_ns();
+    if (ho_empty(h)) return;
+    tf__handover *n = ho_new();
+    if (!n) tf__fatal(p, "out of memory for a result buffer");
+    pthread_mutex_lock(&p->work.lock);
+    if (p->work.ho_tail)
+        p->work.ho_tail->next = h;
+    else
+        p->work.ho_head = h;
+    p->work.ho_tail = h;
+    pthread_mutex_unlock(&p->work.lock);
+    p->cur = n;
+    if (wake) tf__waiter_wake(&p->svc_w);
+}
+
+/* ---- running an item ---------------------------------------------------- */
+
+static void fail_fmt(tf_task *t, const char *fmt, ...) TF_PRINTF(2, 3);
+static void fail_fmt(tf_task *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tf__errfmt(t->msg, sizeof t->msg, t->pool->rank, (unsigned long long)t->id, fmt, ap);
+    va_end(ap);
+    t->failed = 1;
+}
+
+static void run_item(tf_pool *p, const tf__item *it)
+{
+    tf__buf *ob = &p->cur->b;
+    bool record = it->job != 0 || p->spawn_cb != NULL;
+    size_t hpos = ob->len;
+    if (!tf__buf_room(ob, TF__RESULT_HDR_LEN)) tf__fatal(p, "out of memory for results");
+    ob->len += TF__RESULT_HDR_LEN;
+    tf_fn fn = (tf_fn)it->fn;
+    tf_task t;
+    t.pool = p;
+    size_t off = 0;
+    uint32_t nrec = 0; /* records kept (spawned successes may be dropped) */
+    uint64_t t0 = tf__now_ns();
+    for (uint32_t k = 0; k < it->count; k++) {
+        size_t in_len;
+        const char *in = tf__item_input(it, k, &off, &in_len);
+        size_t tpos = ob->len;
+        if (!tf__buf_room(ob, TF__RESULT_TASK_LEN)) tf__fatal(p, "out of memory for results");
+        ob->len += TF__RESULT_TASK_LEN;
+        t.id = it->first_id + k;
+        t.failed = 0;
+        struct tf_buf out = {ob, ob->len};
+        int rc;
+        if (fn) {
+            rc = fn(&t, in, in_len, &out);
+            if (rc != 0 && !t.failed)
+                fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc,
+                         tf_strerror(rc));
+        } else {
+            rc = TF_ENOFUNC;
+            fail_fmt(&t, "unknown task function '%s'", it->fname);
+        }
+        int32_t status = 0;
+        if (t.failed) {
+            status = rc < 0 ? rc : TF_ETASK;
+            ob->len = out.start;
+            size_t ml = strlen(t.msg) + 1;
+            if (tf__buf_put(ob, t.msg, ml) < 0) tf__fatal(p, "out of memory for results");
+            p->st.failed++;
+        } else if (!record) {
+            ob->len = tpos; /* a spawned task's success is just counted */
+            p->cur->spawn_ok++;
+            continue;
+        }
+        uint64_t len = ob->len - out.start;
+        memcpy(ob->p + tpos, &status, 4);
+        memcpy(ob->p + tpos + 4, &len, 8);
+        nrec++;
+        ob = &p->cur->b; /* a task may not spawn into cur, but keep it fresh */
+    }
+    uint64_t dt = tf__now_ns() - t0;
+    if (nrec == 0 && it->job == 0) {
+        ob->len = hpos;
+    } else {
+        tf__result_hdr h = {it->job, it->first_index, it->first_id, it->count, dt};
+        if (it->job == 0) h.count = nrec; /* spawned: one task per item */
+        tf__msg_put_result_hdr(ob->p + hpos, &h);
+    }
+    p->st.tasks += it->count;
+    p->st.chunks++;
+    p->st.busy_s += (double)dt * 1e-9;
+}
+
+int tf__exec_some(tf_pool *p)
+{
+    tf__item it;
+    size_t left, low;
+    tf__work *w = &p->work;
+    pthread_mutex_lock(&w->lock);
+    int got = tf__queue_pop_back(&w->spawnq, &it);
+    if (!got && tf__queue_pop_front(&w->inq, &it)) {
+        got = 1;
+        w->inq_tasks -= it.count;
+    }
+    left = w->inq_tasks;
+    low = w->low;
+    pthread_mutex_unlock(&w->lock);
+    if (!got) return 0;
+    p->idle_reported = false;
+    run_item(p, &it);
+    tf__rbuf_unref(it.owner);
+    uint64_t now = tf__now_ns();
+    bool needy = it.job != 0 && left <= low;
+    if (needy || p->cur->b.len >= HANDOVER_BYTES)
+        tf__handover_cur(p, 0, true);
+    else if (now - p->cur_t0 >= HANDOVER_NS)
+        tf__handover_cur(p, 0, false);
+    return 1;
+}
+
+/* ---- the task's API ------------------------------------------------------ */
+
+int tf_task_fail(tf_task *t, const char *fmt, ...)
+{
+    if (!t) return TF_EINVAL;
+    va_list ap;
+    va_start(ap, fmt);
+    tf__errfmt(t->msg, sizeof t->msg, t->pool->rank, (unsigned long long)t->id, fmt, ap);
+    va_end(ap);
+    t->failed = 1;
+    return TF_ETASK;
+}
+
+uint64_t tf_task_id(const tf_task *t) { return t ? t->id : 0; }
+
+tf_pool *tf_task_pool(const tf_task *t) { return t ? t->pool : NULL; }
+
+int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len)
+{
+    if (!t || !tf__name_ok(fn) || (len && !in)) return TF_EINVAL;
+    if (len > TF__MAX_MSG / 2) return TF_ETOOBIG;
+    tf_pool *p = t->pool;
+    size_t nl = strlen(fn) + 1;
+    tf__rbuf *rb = tf__rbuf_new(nl + len);
+    if (!rb) return TF_ENOMEM;
+    memcpy(rb->data, fn, nl);
+    if (len) memcpy(rb->data + nl, in, len);
+    long idx = tf__reg_find(&p->reg, fn);
+    tf__item it;
+    memset(&it, 0, sizeof it);
+    it.job = 0;
+    it.first_id = (1ull << 63) | ((uint64_t)p->rank << 40) | (p->spawn_seq++ & ((1ull << 40) - 1));
+    it.count = 1;
+    it.layout = TF__FIXED;
+    it.elem = len;
+    it.data = rb->data + nl;
+    it.owner = rb;
+    it.fn = idx >= 0 ? p->reg.v[idx].fn : NULL;
+    it.fname = rb->data;
+    /* count first, then queue: whoever ships or finishes it reports after */
+    atomic_fetch_add(&p->work.spawned, 1);
+    pthread_mutex_lock(&p->work.lock);
+    int rc = tf__queue_push_back(&p->work.spawnq, &it);
+    pthread_mutex_unlock(&p->work.lock);
+    if (rc < 0) {
+        atomic_fetch_sub(&p->work.spawned, 1);
+        tf__rbuf_unref(rb);
+        return rc;
+    }
+    p->st.spawned++;
+    return 0;
+}
+
+int tf_buf_append(tf_buf *b, const void *data, size_t len)
+{
+    if (!b || (len && !data)) return TF_EINVAL;
+    if (len > TF__MAX_MSG - b->b->len) return TF_ETOOBIG;
+    return tf__buf_put(b->b, data, len) < 0 ? TF_ENOMEM : 0;
+}
+
+void *tf_buf_reserve(tf_buf *b, size_t len)
+{
+    if (!b) return NULL;
+    void *q = tf__buf_room(b->b, len);
+    if (q) b->b->len += len;
+    return q;
+}
+
+size_t tf_buf_len(const tf_buf *b) { return b ? b->b->len - b->start : 0; }
