@@ -3,28 +3,21 @@
 
 #include <stdlib.h>
 
-void *tf__buf_room(tf__buf *b, size_t n)
+/* The slow path of tf__buf_room: grows the buffer by doubling. */
+void *tf__buf_grow(tf__buf *b, size_t n)
 {
     if (n > TF__MAX_MSG || b->len > TF__MAX_MSG - n) return NULL;
     size_t need = b->len + n;
     if (need > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < need) cap = cap < (SIZE_MAX / 2) ? cap * 2 : need;
+        while (cap < need) cap *= 2;
+        if (cap > TF__MAX_MSG) cap = TF__MAX_MSG;
         char *p = realloc(b->p, cap);
         if (!p) return NULL;
         b->p = p;
         b->cap = cap;
     }
     return b->p + b->len;
-}
-
-int tf__buf_put(tf__buf *b, const void *src, size_t n)
-{
-    void *dst = tf__buf_room(b, n);
-    if (!dst) return -1;
-    if (n) memcpy(dst, src, n);
-    b->len += n;
-    return 0;
 }
 
 void tf__buf_free(tf__buf *b)

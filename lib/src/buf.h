@@ -18,11 +18,24 @@ typedef struct tf__buf {
     size_t len, cap;
 } tf__buf;
 
+void *tf__buf_grow(tf__buf *b, size_t n);
+
 /* Makes room for n more bytes; returns a pointer to them (not yet counted
  * in len) or NULL on out-of-memory or when len + n > TF__MAX_MSG. */
-void *tf__buf_room(tf__buf *b, size_t n);
+static inline void *tf__buf_room(tf__buf *b, size_t n)
+{
+    if (b->cap - b->len >= n) return b->p + b->len; /* cap <= TF__MAX_MSG */
+    return tf__buf_grow(b, n);
+}
 /* Appends n bytes; 0 or -1 (out of memory / too big). */
-int tf__buf_put(tf__buf *b, const void *src, size_t n);
+static inline int tf__buf_put(tf__buf *b, const void *src, size_t n)
+{
+    void *dst = tf__buf_room(b, n);
+    if (!dst) return -1;
+    if (n) memcpy(dst, src, n);
+    b->len += n;
+    return 0;
+}
 void tf__buf_free(tf__buf *b);
 
 static inline int tf__buf_u8(tf__buf *b, uint8_t v) { return tf__buf_put(b, &v, 1); }

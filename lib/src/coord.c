@@ -14,6 +14,7 @@
  * means every task that exists has finished. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "pool.h"
 
@@ -80,6 +81,22 @@ static void job_unlink(tf__coord *co, tf__job *j)
         }
 }
 
+/* The result slots of a job: zeroed; large arrays ask for huge pages, since
+ * first-touch page faults would otherwise cost more than the results. */
+static tf__slot *slots_alloc(size_t n)
+{
+    if (n > SIZE_MAX / sizeof(tf__slot)) return NULL;
+    size_t bytes = n * sizeof(tf__slot);
+    const size_t huge = (size_t)2 << 20;
+    if (bytes < 4 * huge) return calloc(n, sizeof(tf__slot));
+    void *m = NULL;
+    bytes = (bytes + huge - 1) & ~(huge - 1);
+    if (posix_memalign(&m, huge, bytes)) return NULL;
+    madvise(m, bytes, MADV_HUGEPAGE);
+    memset(m, 0, bytes);
+    return m;
+}
+
 static void job_free(tf__job *j)
 {
     if (!j) return;
@@ -114,7 +131,7 @@ static int job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out
     j->kind = kind;
     j->n = n;
     if (n) {
-        j->slots = calloc(n, sizeof *j->slots);
+        j->slots = slots_alloc(n);
         if (kind == TF__JOB_MAPU) j->arrived = malloc(n * sizeof *j->arrived);
         if (!j->slots || (kind == TF__JOB_MAPU && !j->arrived)) {
             job_free(j);
@@ -292,17 +309,56 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                 tf__est_add(&co->g[j->gid].est, (double)rh.elapsed_ns * 1e-9, rh.count);
                 if (job_keep(j, rb) < 0) tf__fatal(p, "out of memory keeping results");
             }
+            const char *lens = tf__rd_take(&r, 4 * (size_t)rh.count);
+            if (!lens) protocol_error(p, src, "short result");
+            size_t total = 0;
             for (uint32_t k = 0; k < rh.count; k++) {
-                int32_t status = (int32_t)tf__rd_u32(&r);
-                uint64_t len = tf__rd_u64(&r);
-                const char *data = tf__rd_take(&r, len);
-                if (!data) protocol_error(p, src, "short result");
-                if (status != 0 && (len == 0 || data[len - 1] != '\0'))
-                    protocol_error(p, src, "unterminated error message");
-                if (!j) { /* a spawned task */
-                    if (status != 0) {
+                uint32_t l;
+                memcpy(&l, lens + 4 * (size_t)k, 4);
+                total += l;
+            }
+            const char *data = tf__rd_take(&r, total);
+            const char *fails = tf__rd_take(&r, (size_t)rh.nfail * TF__FAIL_LEN);
+            if (!data || !fails || rh.nfail > rh.count) protocol_error(p, src, "short result");
+            if (j) {
+                tf__slot *sl = j->slots + rh.first_index;
+                size_t off = 0;
+                for (uint32_t k = 0; k < rh.count; k++) {
+                    uint32_t l;
+                    memcpy(&l, lens + 4 * (size_t)k, 4);
+                    sl[k].p = data + off;
+                    sl[k].len = l;
+                    sl[k].status = 0;
+                    off += l;
+                }
+                for (uint32_t f = 0; f < rh.nfail; f++) {
+                    int32_t fk, st;
+                    memcpy(&fk, fails + TF__FAIL_LEN * f, 4);
+                    memcpy(&st, fails + TF__FAIL_LEN * f + 4, 4);
+                    if (fk < 0 || (uint32_t)fk >= rh.count || st >= 0 || sl[fk].len == 0 ||
+                        sl[fk].p[sl[fk].len - 1] != '\0')
+                        protocol_error(p, src, "bad failure record");
+                    sl[fk].status = st;
+                    sl[fk].len--;
+                }
+                j->failed += rh.nfail;
+                if (j->kind == TF__JOB_MAPU)
+                    for (uint32_t k = 0; k < rh.count; k++)
+                        j->arrived[j->narrived++] = rh.first_index + k;
+            } else { /* spawned tasks */
+                size_t off = 0, f = 0;
+                for (uint32_t k = 0; k < rh.count; k++) {
+                    uint32_t l;
+                    memcpy(&l, lens + 4 * (size_t)k, 4);
+                    int32_t st = 0, fk = -1;
+                    if (f < rh.nfail) memcpy(&fk, fails + TF__FAIL_LEN * f, 4);
+                    if (fk == (int32_t)k) {
+                        memcpy(&st, fails + TF__FAIL_LEN * f + 4, 4);
+                        f++;
+                        if (st >= 0 || l == 0 || data[off + l - 1] != '\0')
+                            protocol_error(p, src, "bad failure record");
                         if (co->spawn_failed++ == 0)
-                            snprintf(co->spawn_err, sizeof co->spawn_err, "%s", data);
+                            snprintf(co->spawn_err, sizeof co->spawn_err, "%s", data + off);
                     }
                     if (p->spawn_cb) {
                         if (co->ndl == co->capdl) {
@@ -312,17 +368,12 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                             co->dl = d;
                             co->capdl = cap;
                         }
-                        co->dl[co->ndl++] = (tf__delivery){rh.first_id + k, status, data, len,
-                                                           tf__rbuf_ref(rb)};
+                        co->dl[co->ndl++] = (tf__delivery){rh.first_id + k, st, data + off,
+                                                           st ? l - 1 : l, tf__rbuf_ref(rb)};
                     }
-                    continue;
+                    off += l;
                 }
-                size_t idx = rh.first_index + k;
-                tf__slot *s = &j->slots[idx];
-                if (s->done) protocol_error(p, src, "a task finished twice");
-                *s = (tf__slot){data, status ? len - 1 : len, status, 1};
-                if (status) j->failed++;
-                if (j->kind == TF__JOB_MAPU) j->arrived[j->narrived++] = idx;
+                if (f != rh.nfail) protocol_error(p, src, "bad failure record");
             }
             if (rh.count > co->outstanding) protocol_error(p, src, "more tasks finished than exist");
             co->outstanding -= rh.count;

@@ -163,6 +163,7 @@ void tf__msg_put_result_hdr(char *dst, const tf__result_hdr *h)
     PUT(dst, h->first_index);
     PUT(dst, h->first_id);
     PUT(dst, h->count);
+    PUT(dst, h->nfail);
     PUT(dst, h->elapsed_ns);
 }
 
@@ -172,5 +173,6 @@ void tf__msg_get_result_hdr(tf__rd *r, tf__result_hdr *h)
     h->first_index = tf__rd_u64(r);
     h->first_id = tf__rd_u64(r);
     h->count = tf__rd_u32(r);
+    h->nfail = tf__rd_u32(r);
     h->elapsed_ns = tf__rd_u64(r);
 }

@@ -66,15 +66,20 @@ int tf__msg_put_chunk(tf__buf *b, const tf__item *it, int allow_bulk, const char
  * it->data must be set by the caller to where it was received. */
 int tf__msg_get_chunk(tf__rd *r, tf__item *it, size_t *bulk_len);
 
-/* A RESULT record: the header, then per task i32 status, u64 len, bytes. */
+/* A RESULT record: the header; count u32 output lengths; the outputs one
+ * after the other; then nfail (u32 task, i32 status) pairs. A failed task's
+ * output is its error message, NUL included. Lengths first, so that the
+ * coordinator finds every output with one add per task. */
 typedef struct tf__result_hdr {
     uint64_t job, first_index, first_id;
-    uint32_t count;
+    uint32_t count, nfail;
     uint64_t elapsed_ns;
 } tf__result_hdr;
 
-#define TF__RESULT_HDR_LEN (1 + 8 + 8 + 8 + 4 + 8)
-#define TF__RESULT_TASK_LEN (4 + 8)
+#define TF__RESULT_HDR_LEN (1 + 8 + 8 + 8 + 4 + 4 + 8)
+#define TF__FAIL_LEN (4 + 4)
+/* The largest output of one task (lengths are u32). */
+#define TF__MAX_OUTPUT ((size_t)UINT32_MAX)
 
 /* Writes a RESULT header at dst (TF__RESULT_HDR_LEN bytes). */
 void tf__msg_put_result_hdr(char *dst, const tf__result_hdr *h);

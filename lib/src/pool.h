@@ -78,10 +78,10 @@ typedef struct tf__work {
 enum { TF__JOB_MAP = 1, TF__JOB_MAPU, TF__JOB_FUT };
 
 typedef struct tf__slot {
-    const char *p; /* output, or the error message (NUL-terminated) */
-    uint64_t len;
+    const char *p;   /* output, or the error message (NUL-terminated); NULL
+                        until the task has finished */
+    uint32_t len;
     int32_t status;
-    int32_t done;
 } tf__slot;
 
 typedef struct tf__job {
@@ -182,6 +182,8 @@ struct tf_pool {
     tf__handover *cur;      /* output being written */
     uint64_t cur_t0;        /* when cur was started */
     uint64_t spawn_seq;
+    int32_t *failv; /* (task, status) pairs of the item being run */
+    size_t capfail;
     bool idle_reported;
     tf_result_cb spawn_cb;
     void *spawn_arg;

@@ -30,10 +30,13 @@ struct tf_buf {
 
 /* ---- output buffers ----------------------------------------------------- */
 
-static tf__handover *ho_new(void)
+/* A new output buffer with room for `hint` bytes (the last one's size), so
+ * that steady chunks do not regrow their buffer each time. */
+static tf__handover *ho_new(size_t hint)
 {
     tf__handover *h = calloc(1, sizeof *h);
-    if (!h || !tf__buf_room(&h->b, TF__RHDR_LEN)) {
+    if (hint < TF__RHDR_LEN) hint = TF__RHDR_LEN;
+    if (!h || !tf__buf_room(&h->b, hint)) {
         free(h);
         return NULL;
     }
@@ -50,7 +53,7 @@ int tf__work_init(tf_pool *p)
 {
     if (pthread_mutex_init(&p->work.lock, NULL)) return TF_ESYS;
     atomic_init(&p->work.spawned, 0);
-    p->cur = ho_new();
+    p->cur = ho_new(0);
     return p->cur ? 0 : TF_ENOMEM;
 }
 
@@ -66,6 +69,8 @@ static void free_handovers(tf_pool *p)
 
 void tf__work_free(tf_pool *p)
 {
+    free(p->failv);
+    p->failv = NULL;
     tf__queue_free(&p->work.inq);
     tf__queue_free(&p->work.spawnq);
     free_handovers(p);
@@ -104,7 +109,7 @@ void tf__handover_cur(tf_pool *p, uint32_t flags, bool wake)
     h->flags |= flags;
     p->cur_t0 = tf__now_ns();
     if (ho_empty(h)) return;
-    tf__handover *n = ho_new();
+    tf__handover *n = ho_new(h->b.len + h->b.len / 8);
     if (!n) tf__fatal(p, "out of memory for a result buffer");
     pthread_mutex_lock(&p->work.lock);
     if (p->work.ho_tail)
@@ -129,25 +134,25 @@ static void fail_fmt(tf_task *t, const char *fmt, ...)
     t->failed = 1;
 }
 
+static void oom(tf_pool *p) { tf__fatal(p, "out of memory for results"); }
+
 static void run_item(tf_pool *p, const tf__item *it)
 {
     tf__buf *ob = &p->cur->b;
-    bool record = it->job != 0 || p->spawn_cb != NULL;
     size_t hpos = ob->len;
-    if (!tf__buf_room(ob, TF__RESULT_HDR_LEN)) tf__fatal(p, "out of memory for results");
-    ob->len += TF__RESULT_HDR_LEN;
+    size_t lpos = hpos + TF__RESULT_HDR_LEN; /* the lengths */
+    size_t head = TF__RESULT_HDR_LEN + 4 * (size_t)it->count;
+    if (!tf__buf_room(ob, head)) oom(p);
+    ob->len += head;
     tf_fn fn = (tf_fn)it->fn;
     tf_task t;
     t.pool = p;
     size_t off = 0;
-    uint32_t nrec = 0; /* records kept (spawned successes may be dropped) */
+    uint32_t nfail = 0;
     uint64_t t0 = tf__now_ns();
     for (uint32_t k = 0; k < it->count; k++) {
         size_t in_len;
         const char *in = tf__item_input(it, k, &off, &in_len);
-        size_t tpos = ob->len;
-        if (!tf__buf_room(ob, TF__RESULT_TASK_LEN)) tf__fatal(p, "out of memory for results");
-        ob->len += TF__RESULT_TASK_LEN;
         t.id = it->first_id + k;
         t.failed = 0;
         struct tf_buf out = {ob, ob->len};
@@ -157,34 +162,38 @@ static void run_item(tf_pool *p, const tf__item *it)
             if (rc != 0 && !t.failed)
                 fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc,
                          tf_strerror(rc));
+            else if (!t.failed && ob->len - out.start > TF__MAX_OUTPUT)
+                fail_fmt(&t, "output of %zu bytes is too large", ob->len - out.start);
         } else {
             rc = TF_ENOFUNC;
             fail_fmt(&t, "unknown task function '%s'", it->fname);
         }
-        int32_t status = 0;
         if (t.failed) {
-            status = rc < 0 ? rc : TF_ETASK;
+            int32_t status = rc < 0 ? rc : TF_ETASK;
             ob->len = out.start;
-            size_t ml = strlen(t.msg) + 1;
-            if (tf__buf_put(ob, t.msg, ml) < 0) tf__fatal(p, "out of memory for results");
+            if (tf__buf_put(ob, t.msg, strlen(t.msg) + 1) < 0) oom(p);
+            if (nfail == p->capfail) {
+                size_t cap = p->capfail ? p->capfail * 2 : 16;
+                int32_t *v = realloc(p->failv, cap * 2 * sizeof *v);
+                if (!v) oom(p);
+                p->failv = v;
+                p->capfail = cap;
+            }
+            p->failv[2 * nfail] = (int32_t)k;
+            p->failv[2 * nfail + 1] = status;
+            nfail++;
             p->st.failed++;
-        } else if (!record) {
-            ob->len = tpos; /* a spawned task's success is just counted */
-            p->cur->spawn_ok++;
-            continue;
         }
-        uint64_t len = ob->len - out.start;
-        memcpy(ob->p + tpos, &status, 4);
-        memcpy(ob->p + tpos + 4, &len, 8);
-        nrec++;
-        ob = &p->cur->b; /* a task may not spawn into cur, but keep it fresh */
+        uint32_t len = (uint32_t)(ob->len - out.start);
+        memcpy(ob->p + lpos + 4 * (size_t)k, &len, 4);
     }
     uint64_t dt = tf__now_ns() - t0;
-    if (nrec == 0 && it->job == 0) {
-        ob->len = hpos;
+    if (it->job == 0 && nfail == 0 && !p->spawn_cb) {
+        ob->len = hpos; /* a spawned task's success is just counted */
+        p->cur->spawn_ok += it->count;
     } else {
-        tf__result_hdr h = {it->job, it->first_index, it->first_id, it->count, dt};
-        if (it->job == 0) h.count = nrec; /* spawned: one task per item */
+        if (nfail && tf__buf_put(ob, p->failv, (size_t)nfail * TF__FAIL_LEN) < 0) oom(p);
+        tf__result_hdr h = {it->job, it->first_index, it->first_id, it->count, nfail, dt};
         tf__msg_put_result_hdr(ob->p + hpos, &h);
     }
     p->st.tasks += it->count;
