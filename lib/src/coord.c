@@ -30,6 +30,10 @@ struct tf_results {
     size_t nbufs;
 };
 
+/* The driver's calls are valid on rank 0, inside the driver, and not inside
+ * a task that the driver's thread runs while it waits. */
+static bool driving(const tf_pool *p) { return p->co && p->in_driver && !p->in_task; }
+
 /* ---- jobs --------------------------------------------------------------- */
 
 static size_t hslot(const tf__coord *co, uint64_t id)
@@ -124,7 +128,8 @@ static int job_keep(tf__job *j, tf__rbuf *rb)
 /* Driver: a new job of n tasks of fn. The caller fills the input fields. */
 static int job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out)
 {
-    if (!p || !p->co || !p->in_driver) return p ? tf__fail(p, TF_ESTATE, "%s", "driver calls are for rank 0 inside tf_run's driver") : TF_ESTATE;
+    if (!p) return TF_ESTATE;
+    if (!driving(p)) return tf__fail(p, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
     if (!tf__name_ok(fn)) return tf__fail(p, TF_EINVAL, "bad task function name");
     tf__job *j = calloc(1, sizeof *j);
     if (!j) return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
@@ -172,10 +177,14 @@ static int job_start(tf_pool *p, tf__job *j, const char *fn)
     j->gid = (uint32_t)g;
     j->id = ++co->next_job;
     j->first_id = co->next_task_id;
+    if (j->n == 0) { /* nothing will report back: done already */
+        pthread_mutex_unlock(&co->lock);
+        return 0;
+    }
     if (job_insert(co, j) < 0) goto oom;
     co->next_task_id += j->n;
     co->outstanding += j->n;
-    if (j->n) {
+    {
         if (co->act_tail)
             co->act_tail->next_act = j;
         else
@@ -183,7 +192,7 @@ static int job_start(tf_pool *p, tf__job *j, const char *fn)
         co->act_tail = j;
     }
     pthread_mutex_unlock(&co->lock);
-    if (j->n) tf__waiter_wake(&p->svc_w);
+    tf__waiter_wake(&p->svc_w);
     return 0;
 oom:
     pthread_mutex_unlock(&co->lock);
@@ -873,7 +882,7 @@ int tf_wait(tf_future *f)
     bool d = fut_done(f);
     pthread_mutex_unlock(&p->co->lock);
     if (!d) {
-        if (!p->in_driver) return tf__fail(p, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
+        if (!driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
         drive_until(p, job_complete, f->job);
     }
     return f->job->slots[0].status;
@@ -907,7 +916,7 @@ int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx)
     bool d = any_done(p, &s);
     pthread_mutex_unlock(&p->co->lock);
     if (!d) {
-        if (!p->in_driver) return tf__fail(p, TF_ESTATE, "tf_wait_any outside the driver");
+        if (!driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait_any outside the driver");
         drive_until(p, any_done, &s);
     }
     *idx = s.idx;
@@ -958,7 +967,8 @@ static bool all_done(tf_pool *p, void *arg) { return p->co->outstanding == 0; }
 
 int tf_wait_all(tf_pool *p)
 {
-    if (!p || !p->co || !p->in_driver) return p ? tf__fail(p, TF_ESTATE, "tf_wait_all outside the driver") : TF_ESTATE;
+    if (!p) return TF_ESTATE;
+    if (!driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait_all outside the driver");
     drive_until(p, all_done, NULL);
     deliver_spawned(p);
     tf__coord *co = p->co;

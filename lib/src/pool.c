@@ -127,6 +127,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
 {
     if (!out) return TF_EINVAL;
     *out = NULL;
+    if (comm == MPI_COMM_NULL) return TF_EINVAL;
     int init = 0, fin = 0;
     MPI_Initialized(&init);
     MPI_Finalized(&fin);

@@ -176,7 +176,7 @@ struct tf_pool {
     atomic_int svc_state; /* TF__SVC_PARKED / RUNNING / QUIT */
     atomic_int run_done;  /* set by the service thread when the run is over */
     int run_rv;
-    bool in_run, in_driver;
+    bool in_run, in_driver, in_task;
 
     /* main thread */
     tf__handover *cur;      /* output being written */

@@ -217,7 +217,9 @@ int tf__exec_some(tf_pool *p)
     pthread_mutex_unlock(&w->lock);
     if (!got) return 0;
     p->idle_reported = false;
+    p->in_task = true;
     run_item(p, &it);
+    p->in_task = false;
     tf__rbuf_unref(it.owner);
     uint64_t now = tf__now_ns();
     bool needy = it.job != 0 && left <= low;
