@@ -24,7 +24,7 @@ void *tf__buf_grow(tf__buf *b, size_t n);
  * in len) or NULL on out-of-memory or when len + n > TF__MAX_MSG. */
 static inline void *tf__buf_room(tf__buf *b, size_t n)
 {
-    if (b->cap - b->len >= n) return b->p + b->len; /* cap <= TF__MAX_MSG */
+    if (b->p && b->cap - b->len >= n) return b->p + b->len; /* cap <= TF__MAX_MSG */
     return tf__buf_grow(b, n);
 }
 /* Appends n bytes; 0 or -1 (out of memory / too big). */

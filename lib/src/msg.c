@@ -31,6 +31,7 @@ void tf__msg_get_rhdr(tf__rd *r, tf__rhdr *h)
 int tf__msg_put_def(tf__buf *b, uint32_t gid, const char *name)
 {
     size_t n = strlen(name);
+    if (n == 0 || n > 255) return -1;
     char *p = tf__buf_room(b, 1 + 4 + 1 + n);
     if (!p) return -1;
     uint8_t k = TF__R_DEF, l = (uint8_t)n;
@@ -65,7 +66,7 @@ int tf__msg_put_chunk(tf__buf *b, const tf__item *it, int allow_bulk, const char
     uint8_t bulk = allow_bulk && layout == TF__FIXED && total >= TF__BULK_MIN;
     /* a spawned task (job 0) carries its function's name, NUL included */
     size_t namelen = it->job == 0 ? strlen(it->fname) + 1 : 0;
-    if (namelen > 255) return -1;
+    if (it->job == 0 && (namelen < 2 || namelen > 255)) return -1;
     size_t hdr = 1 + 8 + 8 + 8 + 4 + 4 + 1 + 1 + (layout == TF__FIXED ? 8 : 0) +
                  (it->job == 0 ? 1 + namelen : 0);
     size_t need = hdr + lens_len + (bulk ? 0 : total);

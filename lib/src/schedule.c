@@ -9,7 +9,7 @@ void tf__est_add(tf__est *e, double elapsed_s, uint64_t count)
 {
     if (count == 0) return;
     double x = elapsed_s / (double)count;
-    if (x < 1e-9) x = 1e-9;
+    if (!(x >= 1e-9)) x = 1e-9; /* also NaN */
     /* weight by the work measured, so one long chunk outweighs a probe */
     double w = count >= 16 ? 0.5 : 0.25;
     e->t = e->n == 0 ? x : (1.0 - w) * e->t + w * x;
@@ -33,7 +33,7 @@ size_t tf__sched_chunk(const tf__sched *s, const tf__est *e, size_t remaining)
         break;
     case TF_CHUNK_GUIDED: {
         size_t lo = s->chunk_size ? s->chunk_size : 1;
-        c = (remaining + p - 1) / p;
+        c = remaining / p + (remaining % p != 0);
         if (c < lo) c = lo;
         break;
     }
@@ -45,7 +45,7 @@ size_t tf__sched_chunk(const tf__sched *s, const tf__est *e, size_t remaining)
         c = clamp(s->target_s / e->t, 1, TF__CHUNK_MAX);
         /* the tail: no chunk larger than a share of what is left, so that
          * every rank finishes within about one small chunk of the others */
-        size_t tail = (remaining + 2 * p - 1) / (2 * p);
+        size_t tail = remaining / (2 * p) + (remaining % (2 * p) != 0);
         if (c > tail) c = tail;
         break;
     }
