@@ -8,7 +8,7 @@ void *tf__buf_grow(tf__buf *b, size_t n)
 {
     if (n > TF__MAX_MSG || b->len > TF__MAX_MSG - n) return NULL;
     size_t need = b->len + n;
-    if (need > b->cap) {
+    if (need > b->cap || !b->p) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < need) cap *= 2;
         if (cap > TF__MAX_MSG) cap = TF__MAX_MSG;

@@ -245,6 +245,7 @@ void tf__coord_reset(tf_pool *p)
     if (!co) return;
     peers_reset(p);
     tf__queue_clear(&co->spare);
+    tf__queue_clear(&co->local);
     deliveries_clear(co);
     co->outstanding = 0;
     co->spawn_failed = 0;
@@ -273,9 +274,17 @@ void tf__coord_destroy(tf_pool *p)
     free(co->peer);
     free(co->dl);
     tf__queue_free(&co->spare);
+    tf__queue_free(&co->local);
     pthread_mutex_destroy(&co->lock);
     free(co);
     p->co = NULL;
+}
+
+/* Service thread, after changing what the driver may be waiting for. */
+static void notify_driver(tf_pool *p)
+{
+    atomic_fetch_add(&p->co->version, 1);
+    tf__waiter_wake(&p->main_w);
 }
 
 /* ---- results (service thread, coord.lock held) ----------------------------- */
@@ -417,7 +426,7 @@ void tf__coord_results(tf_pool *p, int src, tf__rbuf *rb)
     pthread_mutex_lock(&p->co->lock);
     results_locked(p, src, rb);
     pthread_mutex_unlock(&p->co->lock);
-    tf__waiter_wake(&p->main_w);
+    notify_driver(p);
 }
 
 /* ---- assigning work (service thread, coord.lock held) ----------------------- */
@@ -461,23 +470,34 @@ static void peer_put(tf_pool *p, int w, const tf__item *it, int allow_bulk)
     }
 }
 
-/* rank 0's own items go straight to its queue, inputs borrowed */
+/* rank 0's own items go straight to its queue, inputs borrowed; they are
+ * gathered first and pushed under one lock (flush_local). */
 static void local_push(tf_pool *p, const tf__item *it)
 {
+    if (tf__queue_push_back(&p->co->local, it) < 0) tf__fatal(p, "out of memory");
+}
+
+static void flush_local(tf_pool *p)
+{
+    tf__queue *lq = &p->co->local;
+    if (!tf__queue_len(lq)) return;
     tf__work *w = &p->work;
+    tf__item it;
+    int rc = 0;
     pthread_mutex_lock(&w->lock);
-    int rc;
-    if (it->job) {
-        rc = tf__queue_push_back(&w->inq, it);
-        if (rc == 0) {
-            w->inq_tasks += it->count;
-            w->low = w->inq_tasks / 2;
+    while (rc == 0 && tf__queue_pop_front(lq, &it)) {
+        if (it.job) {
+            rc = tf__queue_push_back(&w->inq, &it);
+            if (rc == 0) w->inq_tasks += it.count;
+        } else {
+            rc = tf__queue_push_back(&w->spawnq, &it);
         }
-    } else {
-        rc = tf__queue_push_back(&w->spawnq, it);
     }
+    w->low = w->inq_tasks / 2;
+    w->low_fresh = true;
     pthread_mutex_unlock(&w->lock);
     if (rc < 0) tf__fatal(p, "out of memory");
+    tf__waiter_wake(&p->main_w);
 }
 
 static tf__job *head_job(tf__coord *co)
@@ -680,7 +700,8 @@ int tf__coord_step(tf_pool *p)
     pthread_mutex_unlock(&co->lock);
 
     send_peers(p);
-    if (did) tf__waiter_wake(&p->main_w);
+    flush_local(p);
+    if (did) notify_driver(p);
     if (ended) {
         p->run_rv = co->stop_rv;
         return -1; /* the run is over once the sends complete */
@@ -711,21 +732,29 @@ static void deliver_spawned(tf_pool *p)
 
 typedef bool (*cond_fn)(tf_pool *p, void *arg); /* called with coord.lock held */
 
-/* Main thread, rank 0: runs tasks until cond holds. */
+/* Main thread, rank 0: runs tasks until cond holds. The condition is
+ * looked at (under coord.lock) only when the coordinator has changed
+ * something since the last look, so running tasks costs no lock traffic. */
 static void drive_until(tf_pool *p, cond_fn cond, void *arg)
 {
     uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
+    unsigned seen = atomic_load(&p->co->version) - 1;
     for (;;) {
-        deliver_spawned(p);
-        pthread_mutex_lock(&p->co->lock);
-        bool ok = cond(p, arg);
-        pthread_mutex_unlock(&p->co->lock);
-        if (ok) return;
+        unsigned v = atomic_load(&p->co->version);
+        if (v != seen) {
+            seen = v;
+            deliver_spawned(p);
+            pthread_mutex_lock(&p->co->lock);
+            bool ok = cond(p, arg);
+            pthread_mutex_unlock(&p->co->lock);
+            if (ok) return;
+        }
         if (tf__exec_some(p)) continue;
         tf__handover_cur(p, 0, true);
         uint64_t t0 = tf__now_ns();
         tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
         p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
+        seen = v - 1; /* look again after any wait */
     }
 }
 

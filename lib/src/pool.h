@@ -68,6 +68,7 @@ typedef struct tf__work {
     tf__queue inq;      /* chunks assigned to this rank, run in order */
     size_t inq_tasks;   /* tasks in inq */
     size_t low;         /* hand results over when inq_tasks drops to this */
+    bool low_fresh;     /* low was set by a delivery the main thread has not seen */
     tf__queue spawnq;   /* spawned here: main pops the back, sharing takes the front */
     tf__handover *ho_head, *ho_tail;
     atomic_uint_fast64_t spawned; /* spawn events not yet reported */
@@ -144,6 +145,8 @@ typedef struct tf__coord {
     char spawn_err[TF__ERRMSG_MAX];
     tf__peer *peer;
     tf__queue spare;              /* spawned tasks shipped here, unassigned */
+    tf__queue local;              /* assigned to rank 0, not yet queued */
+    atomic_uint version;          /* bumped after each change the driver may wait for */
     tf__delivery *dl;             /* spawned outputs for the driver */
     size_t ndl, capdl;
     bool stopping, stop_sent;
@@ -157,6 +160,8 @@ typedef struct tf__lfn {
     void *fn;
     char *name;
 } tf__lfn;
+
+#define TF__MINE_MAX 32
 
 /* ---- the pool ----------------------------------------------------------- */
 
@@ -183,6 +188,9 @@ struct tf_pool {
     uint64_t cur_t0;        /* when cur was started */
     uint64_t spawn_seq;
     int32_t *failv; /* (task, status) pairs of the item being run */
+    tf__item mine[TF__MINE_MAX]; /* a batch taken from inq */
+    size_t imine, nmine, mine_left;
+    size_t thr; /* hand over when this few assigned tasks are left */
     size_t capfail;
     bool idle_reported;
     tf_result_cb spawn_cb;

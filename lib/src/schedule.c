@@ -10,9 +10,18 @@ void tf__est_add(tf__est *e, double elapsed_s, uint64_t count)
     if (count == 0) return;
     double x = elapsed_s / (double)count;
     if (!(x >= 1e-9)) x = 1e-9; /* also NaN */
-    /* weight by the work measured, so one long chunk outweighs a probe */
-    double w = count >= 16 ? 0.5 : 0.25;
-    e->t = e->n == 0 ? x : (1.0 - w) * e->t + w * x;
+    if (e->n == 0) {
+        e->t = x;
+    } else {
+        /* A sample is wall time: a rank that lost its core for a while
+         * reports one huge task. Clip each sample to [t/8, 8t], so one
+         * outlier moves the estimate a little, while a real change of task
+         * cost still takes it over in a few samples. */
+        if (x > 8 * e->t) x = 8 * e->t;
+        if (x < e->t / 8) x = e->t / 8;
+        double w = count >= 64 ? 0.5 : count >= 8 ? 0.25 : 0.1;
+        e->t = (1.0 - w) * e->t + w * x;
+    }
     e->n += count;
 }
 

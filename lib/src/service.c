@@ -16,7 +16,7 @@
  *             program may use MPI on its own.
  * While idle the loop spins briefly, then sleeps with a growing timeout
  * (20 us to 200 us), so it takes little from the computing thread; with sends
- * in flight it keeps polling, as MPI progress needs. */
+ * in flight it polls at least every 50 us, as MPI progress needs. */
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -208,6 +208,7 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
         }
         w->inq_tasks += ntasks;
         w->low = w->inq_tasks / 2;
+        w->low_fresh = true;
         pthread_mutex_unlock(&w->lock);
         tf__waiter_wake(&p->main_w);
     }
@@ -307,7 +308,7 @@ static void run_loop(tf_pool *p)
 {
     wstate ws = {0};
     uint64_t backoff = 0;
-    const uint64_t min_ns = 20000, max_ns = 200000;
+    const uint64_t min_ns = 20000, max_ns = 200000, pending_ns = 50000;
     for (;;) {
         int did = progress_sends(p);
         did |= poll_incoming(p, &ws);
@@ -325,12 +326,12 @@ static void run_loop(tf_pool *p)
             backoff = 0;
             continue;
         }
-        if (p->nreq) { /* sends in flight need MPI progress */
-            sched_yield();
-            continue;
-        }
         if (p->opts.wait == TF_WAIT_SPIN) continue;
-        backoff = backoff ? (backoff * 2 > max_ns ? max_ns : backoff * 2) : min_ns;
+        /* sends in flight need MPI progress only to finish (and, without
+         * single-copy transport, to move fragments): poll them more often,
+         * but do not spin for them, the computing threads need the cores */
+        uint64_t cap = p->nreq ? pending_ns : max_ns;
+        backoff = backoff ? (backoff * 2 > cap ? cap : backoff * 2) : min_ns;
         if (tf__waiter_wait(&p->svc_w, p->opts.wait == TF_WAIT_YIELD ? TF_WAIT_YIELD : TF_WAIT_AUTO,
                             2000, backoff))
             atomic_fetch_add_explicit(&p->wakeups, 1, memory_order_relaxed);

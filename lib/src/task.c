@@ -71,6 +71,8 @@ void tf__work_free(tf_pool *p)
 {
     free(p->failv);
     p->failv = NULL;
+    for (size_t k = p->imine; k < p->nmine; k++) tf__rbuf_unref(p->mine[k].owner);
+    p->imine = p->nmine = 0;
     tf__queue_free(&p->work.inq);
     tf__queue_free(&p->work.spawnq);
     free_handovers(p);
@@ -90,9 +92,13 @@ void tf__main_reset(tf_pool *p)
     tf__queue_clear(&p->work.spawnq);
     p->work.inq_tasks = 0;
     p->work.low = 0;
+    p->work.low_fresh = false;
+    p->thr = 0;
     free_handovers(p);
     atomic_store(&p->work.spawned, 0);
     pthread_mutex_unlock(&p->work.lock);
+    for (size_t k = p->imine; k < p->nmine; k++) tf__rbuf_unref(p->mine[k].owner);
+    p->imine = p->nmine = 0;
     p->cur->b.len = TF__RHDR_LEN;
     p->cur->spawn_ok = 0;
     p->cur->flags = 0;
@@ -201,31 +207,59 @@ static void run_item(tf_pool *p, const tf__item *it)
     p->st.busy_s += (double)dt * 1e-9;
 }
 
+/* Takes work: a spawned task first (newest first: depth-first keeps the
+ * queue short), else up to MINE_MAX assigned chunks at once into a private
+ * batch, so that small chunks cost one lock per batch, not one each. */
+static int take(tf_pool *p, tf__item *it, size_t *left)
+{
+    if (p->imine < p->nmine) {
+        *it = p->mine[p->imine++];
+        *left = p->mine_left -= it->count;
+        return 1;
+    }
+    tf__work *w = &p->work;
+    int got = 0;
+    pthread_mutex_lock(&w->lock);
+    if (tf__queue_pop_back(&w->spawnq, it)) {
+        got = 1;
+    } else if (tf__queue_pop_front(&w->inq, it)) {
+        got = 1;
+        size_t n = 0;
+        while (n < TF__MINE_MAX && tf__queue_pop_front(&w->inq, &p->mine[n])) n++;
+        p->nmine = n;
+        p->imine = 0;
+        w->inq_tasks -= it->count;
+        for (size_t k = 0; k < n; k++) w->inq_tasks -= p->mine[k].count;
+        p->mine_left = w->inq_tasks;
+        for (size_t k = 0; k < n; k++) p->mine_left += p->mine[k].count;
+    }
+    if (w->low_fresh) {
+        p->thr = w->low;
+        w->low_fresh = false;
+    }
+    *left = p->imine < p->nmine ? p->mine_left : w->inq_tasks;
+    pthread_mutex_unlock(&w->lock);
+    return got;
+}
+
 int tf__exec_some(tf_pool *p)
 {
     tf__item it;
-    size_t left, low;
-    tf__work *w = &p->work;
-    pthread_mutex_lock(&w->lock);
-    int got = tf__queue_pop_back(&w->spawnq, &it);
-    if (!got && tf__queue_pop_front(&w->inq, &it)) {
-        got = 1;
-        w->inq_tasks -= it.count;
-    }
-    left = w->inq_tasks;
-    low = w->low;
-    pthread_mutex_unlock(&w->lock);
-    if (!got) return 0;
+    size_t left;
+    if (!take(p, &it, &left)) return 0;
     p->idle_reported = false;
     p->in_task = true;
     run_item(p, &it);
     p->in_task = false;
     tf__rbuf_unref(it.owner);
-    uint64_t now = tf__now_ns();
-    bool needy = it.job != 0 && left <= low;
+    /* The coordinator refills when it hears from this rank: tell it when
+     * half the assigned work is done, then at each further halving, not
+     * after every task below the mark. */
+    bool needy = it.job != 0 && left <= p->thr;
+    if (needy) p->thr = left / 2;
     if (needy || p->cur->b.len >= HANDOVER_BYTES)
         tf__handover_cur(p, 0, true);
-    else if (now - p->cur_t0 >= HANDOVER_NS)
+    else if (tf__now_ns() - p->cur_t0 >= HANDOVER_NS)
         tf__handover_cur(p, 0, false);
     return 1;
 }

@@ -1,0 +1,307 @@
+/* test_spawn.c - tasks that spawn tasks: exact node counts of trees (per-rank
+ * counters and spawn-result callbacks against the closed form), termination
+ * without an explicit wait, and failures of spawned tasks. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* A tree node's input: depth, id, branching b, last depth D. Node (d, id)
+ * with d < D spawns b children (d+1, id*b+k+1), so ids are 0..total-1. */
+enum { N_DEPTH, N_ID, N_B, N_D, N_WORDS };
+
+static uint64_t nodes_here;   /* tree nodes run on this rank */
+static uint64_t spawned_here; /* tf_spawn calls that succeeded on this rank */
+
+static int fn_tree(tf_task *t, const void *in, size_t len, tf_buf *out)
+{
+    uint64_t v[N_WORDS];
+    if (len != sizeof v)
+        return tf_task_fail(t, "tree wants %zu bytes, got %zu", sizeof v, len);
+    memcpy(v, in, sizeof v);
+    nodes_here++;
+    uint64_t depth = v[N_DEPTH], id = v[N_ID];
+    if (depth < v[N_D]) {
+        /* One buffer for every child: tf_spawn copies its input. */
+        uint64_t c[N_WORDS] = {depth + 1, 0, v[N_B], v[N_D]};
+        for (uint64_t k = 0; k < v[N_B]; k++) {
+            c[N_ID] = id * v[N_B] + k + 1;
+            int rc = tf_spawn(t, "tree", c, sizeof c);
+            if (rc)
+                return tf_task_fail(t, "tf_spawn: %s", tf_err_name(rc));
+            spawned_here++;
+        }
+    }
+    uint64_t r[2] = {depth, id};
+    return tf_buf_append(out, r, sizeof r);
+}
+
+static uint64_t ipow(uint64_t b, unsigned e)
+{
+    uint64_t r = 1;
+    while (e--)
+        r *= b;
+    return r;
+}
+
+static uint64_t tree_total(uint64_t b, unsigned d)
+{
+    return b == 1 ? d + 1 : (ipow(b, d + 1) - 1) / (b - 1);
+}
+
+static uint64_t tree_depth_sum(uint64_t b, unsigned d)
+{
+    uint64_t s = 0;
+    for (unsigned k = 1; k <= d; k++)
+        s += k * ipow(b, k);
+    return s;
+}
+
+/* What rank 0 receives through the spawn-result callback. */
+struct harvest {
+    uint64_t calls, failed, ok, depth_sum, dup, bad;
+    unsigned char *seen; /* by node id, when not NULL */
+    uint64_t nseen;
+    char first_err[256];
+};
+
+static struct harvest hv;
+
+static void harvest_cb(void *arg, size_t index, int status, const void *out, size_t len,
+                       const char *err)
+{
+    struct harvest *h = arg;
+    (void)index;
+    h->calls++;
+    if (status != 0) {
+        h->failed++;
+        if (h->failed == 1)
+            snprintf(h->first_err, sizeof h->first_err, "%s", err ? err : "(null)");
+        return;
+    }
+    if (len != 16) {
+        h->bad++;
+        return;
+    }
+    h->ok++;
+    uint64_t depth = th_get_u64(out), id = th_get_u64((const char *)out + 8);
+    h->depth_sum += depth;
+    if (h->seen) {
+        if (id >= h->nseen)
+            h->bad++;
+        else if (h->seen[id]++)
+            h->dup++;
+    }
+}
+
+static void harvest_reset(uint64_t nseen)
+{
+    free(hv.seen);
+    memset(&hv, 0, sizeof hv);
+    hv.nseen = nseen;
+    hv.seen = nseen ? calloc(nseen, 1) : NULL;
+}
+
+struct tree_arg {
+    uint64_t b;
+    unsigned d;
+    int wait;    /* 0: release the root future and return at once */
+    int harvest; /* the callback is set */
+};
+
+static int drv_tree(tf_pool *pool, void *arg)
+{
+    struct tree_arg *a = arg;
+    /* Static: a released future's task may run after the driver returned,
+     * and its input stays borrowed until then. */
+    static uint64_t root[N_WORDS];
+    root[N_DEPTH] = root[N_ID] = 0;
+    root[N_B] = a->b;
+    root[N_D] = a->d;
+    tf_future *f = NULL;
+    int rc = tf_submit(pool, "tree", root, sizeof root, &f);
+    TH_CHECK(rc == 0, "tf_submit root: %s", tf_err_name(rc));
+    if (!a->wait) {
+        tf_future_release(&f);
+        return 0;
+    }
+    int st = f ? tf_wait(f) : -1;
+    TH_CHECK(st == 0, "root: %s", tf_err_name(st));
+    tf_future_release(&f);
+    rc = tf_wait_all(pool);
+    TH_CHECK(rc == 0, "tf_wait_all: %s: %s", tf_err_name(rc), tf_pool_errmsg(pool));
+    if (a->harvest) {
+        /* After tf_wait_all every spawned output has been handed over. */
+        uint64_t total = tree_total(a->b, a->d);
+        TH_EQ(hv.calls, total - 1);
+        TH_EQ(hv.ok, total - 1);
+    }
+    return 0;
+}
+
+static void run_tree(uint64_t b, unsigned d, int wait, int harvest)
+{
+    uint64_t total = tree_total(b, d);
+    tf_pool *pool = th_pool(NULL);
+    if (!pool)
+        return;
+    if (harvest)
+        harvest_reset(th_rank() == 0 ? total : 0);
+    TH_EQ(tf_pool_on_spawn_result(pool, harvest ? harvest_cb : NULL, harvest ? &hv : NULL), 0);
+    nodes_here = spawned_here = 0;
+    struct tree_arg a = {b, d, wait, harvest};
+    tf_stats s0, s1;
+    tf_pool_stats(pool, &s0);
+    TH_EQ(th_run(pool, drv_tree, &a), 0);
+    tf_pool_stats(pool, &s1);
+
+    uint64_t nodes = th_sum_u64(nodes_here);
+    TH_CHECK(nodes == total, "b=%llu d=%u: %llu nodes, want %llu", (unsigned long long)b, d,
+             (unsigned long long)nodes, (unsigned long long)total);
+    TH_EQ(th_sum_u64(spawned_here), total - 1);
+    TH_EQ(th_sum_u64(s1.spawned - s0.spawned), total - 1);
+    TH_EQ(th_sum_u64(s1.tasks - s0.tasks), total);
+    if (harvest && th_rank() == 0) {
+        TH_EQ(hv.calls, total - 1);
+        TH_EQ(hv.failed, 0);
+        TH_EQ(hv.bad, 0);
+        TH_EQ(hv.dup, 0);
+        TH_EQ(hv.depth_sum, tree_depth_sum(b, d));
+        uint64_t missing = 0;
+        for (uint64_t id = 1; id < total; id++)
+            missing += !hv.seen[id];
+        TH_EQ(missing, 0);
+    }
+    if (harvest)
+        harvest_reset(0);
+    tf_pool_destroy(&pool);
+}
+
+static void test_tree_3x7_harvested(void) { run_tree(3, 7, 1, 1); }
+static void test_tree_2x13_counted(void) { run_tree(2, 13, 1, 0); }
+static void test_tree_no_wait(void) { run_tree(4, 5, 0, 0); }
+static void test_chain_2000(void) { run_tree(1, 2000, 1, 1); }
+
+/* ---- several trees in one run, from a map -------------------------------- */
+
+static int drv_map_spawns(tf_pool *pool, void *arg)
+{
+    (void)arg;
+    size_t n = 100;
+    uint64_t(*in)[N_WORDS] = calloc(n, sizeof *in);
+    for (size_t i = 0; i < n; i++) {
+        in[i][N_DEPTH] = 0;
+        in[i][N_ID] = i;
+        in[i][N_B] = 5;
+        in[i][N_D] = 1;
+    }
+    tf_results *res = NULL;
+    int rc = tf_map(pool, "tree", in, sizeof in[0], n, &res);
+    TH_CHECK(rc == 0, "tf_map: %s", tf_err_name(rc));
+    if (res) {
+        TH_EQ(tf_results_failed(res), 0);
+        for (size_t i = 0; i < n && i < tf_results_count(res); i++) {
+            const void *o = NULL;
+            size_t len = 0;
+            tf_results_get(res, i, &o, &len);
+            TH_CHECK(len == 16 && th_get_u64((const char *)o + 8) == i, "result %zu", i);
+        }
+    }
+    tf_results_free(&res);
+    rc = tf_wait_all(pool);
+    TH_CHECK(rc == 0, "tf_wait_all: %s", tf_err_name(rc));
+    free(in);
+    return 0;
+}
+
+static void test_map_tasks_spawn(void)
+{
+    tf_pool *pool = th_pool(NULL);
+    if (!pool)
+        return;
+    nodes_here = 0;
+    TH_EQ(th_run(pool, drv_map_spawns, NULL), 0);
+    TH_EQ(th_sum_u64(nodes_here), 100 * 6);
+    tf_pool_destroy(&pool);
+}
+
+/* ---- a spawned task fails ---------------------------------------------- */
+
+/* in: uint64 k. k == 0: spawns 1..10; k == 5 fails; k == 10 spawns 100,
+ * whose child 101 fails too. */
+static int fn_fam(tf_task *t, const void *in, size_t len, tf_buf *out)
+{
+    (void)len, (void)out;
+    uint64_t k = th_get_u64(in);
+    nodes_here++;
+    uint64_t kids[2] = {0, 0};
+    size_t nk = 0;
+    if (k == 5)
+        return tf_task_fail(t, "child %llu fails on purpose", (unsigned long long)k);
+    if (k == 101)
+        return tf_task_fail(t, "grandchild %llu fails on purpose", (unsigned long long)k);
+    if (k == 10 || k == 100)
+        kids[nk++] = k == 10 ? 100 : 101;
+    for (size_t j = 0; j < nk; j++)
+        if (tf_spawn(t, "fam", &kids[j], 8))
+            return tf_task_fail(t, "tf_spawn failed");
+    for (uint64_t c = 1; k == 0 && c <= 10; c++)
+        if (tf_spawn(t, "fam", &c, 8))
+            return tf_task_fail(t, "tf_spawn failed");
+    return 0;
+}
+
+static int drv_spawn_fail(tf_pool *pool, void *arg)
+{
+    (void)arg;
+    uint64_t zero = 0;
+    tf_future *f = NULL;
+    int rc = tf_submit(pool, "fam", &zero, 8, &f);
+    TH_CHECK(rc == 0, "tf_submit: %s", tf_err_name(rc));
+    if (f)
+        TH_CHECK(tf_wait(f) == 0, "the root itself succeeds");
+    tf_future_release(&f);
+    rc = tf_wait_all(pool);
+    TH_CHECK(rc == TF_ETASK, "tf_wait_all after spawned failures: %s", tf_err_name(rc));
+    const char *msg = tf_pool_errmsg(pool);
+    TH_CHECK(msg && strstr(msg, "fails on purpose"), "tf_pool_errmsg: \"%s\"",
+             msg ? msg : "(null)");
+    TH_EQ(hv.calls, 12);
+    TH_EQ(hv.failed, 2);
+    TH_CHECK(strstr(hv.first_err, "fails on purpose") && strstr(hv.first_err, "rank ") &&
+                 strstr(hv.first_err, "task "),
+             "callback error \"%s\"", hv.first_err);
+
+    /* Only failures since the last tf_wait_all count. */
+    rc = tf_wait_all(pool);
+    TH_CHECK(rc == 0, "second tf_wait_all: %s", tf_err_name(rc));
+
+    /* A clean family in the same run: still 0. */
+    uint64_t seven = 7;
+    rc = tf_submit(pool, "fam", &seven, 8, &f);
+    tf_future_release(&f);
+    TH_EQ(tf_wait_all(pool), 0);
+    return 0;
+}
+
+static void test_spawned_failure(void)
+{
+    tf_pool *pool = th_pool(NULL);
+    if (!pool)
+        return;
+    harvest_reset(0);
+    TH_EQ(tf_pool_on_spawn_result(pool, harvest_cb, &hv), 0);
+    nodes_here = 0;
+    tf_stats s0, s1;
+    tf_pool_stats(pool, &s0);
+    TH_EQ(th_run(pool, drv_spawn_fail, NULL), 0);
+    tf_pool_stats(pool, &s1);
+    TH_EQ(th_sum_u64(nodes_here), 1 + 10 + 2 + 1);
+    TH_EQ(th_sum_u64(s1.failed - s0.failed), 2);
+    tf_pool_destroy(&pool);
+}
+
+TH_FUNCS(TH_FUNC("tree", fn_tree), TH_FUNC("fam", fn_fam));
+TH_TESTS(TH_TEST(test_tree_3x7_harvested), TH_TEST(test_tree_2x13_counted),
+         TH_TEST(test_tree_no_wait), TH_TEST(test_chain_2000), TH_TEST(test_map_tasks_spawn),
+         TH_TEST(test_spawned_failure));
