@@ -85,7 +85,9 @@ typedef struct tf_results tf_results; /* the ordered results of tf_map */
  * returns (in_len may be 0; `in` is then non-NULL but not to be read). The
  * function appends its output to `out` and returns 0, or returns
  * tf_task_fail(t, ...). Runs on the main thread of whichever rank got the
- * task. Any other non-zero return fails the task with that code. */
+ * task. Any other non-zero return fails the task too: a negative TF_E* code
+ * becomes its status, a positive value becomes TF_ETASK with a message that
+ * names the value. */
 typedef int (*tf_fn)(tf_task *t, const void *in, size_t in_len, tf_buf *out);
 
 /* The driver: runs on rank 0's main thread inside tf_run. Its return value
@@ -118,7 +120,8 @@ typedef struct tf_pool_opts {
     double chunk_target_s; /* AUTO: target chunk duration; default 1e-3 */
     double prefetch_s;     /* work kept queued at each rank; default 4e-3 */
     tf_wait_policy wait;
-    unsigned spin_us;      /* AUTO: spin this long before blocking; 50 */
+    unsigned spin_us;      /* AUTO: spin this long before blocking; 50, and
+                              0 for a rank bound to one hardware thread */
     int verbose;           /* 0 errors, 1 warnings, 2 info, 3 debug */
 } tf_pool_opts;
 
@@ -189,9 +192,10 @@ typedef void (*tf_result_cb)(void *arg, size_t index, int status, const void *ou
 TF_API int tf_map_unordered(tf_pool *pool, const char *fn, const void *in, size_t elem_size,
                             size_t n, tf_result_cb cb, void *arg);
 
-/* Submits one task; its input is borrowed until the future completes (until
- * tf_wait on it returns, or tf_wait_all). *f is owned by the caller:
- * tf_future_release. Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE. */
+/* Submits one task; its input is borrowed until the task has finished
+ * (tf_wait on it returned, or tf_wait_all did), even if the future was
+ * released before. *f is owned by the caller: tf_future_release.
+ * Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE. */
 TF_API int tf_submit(tf_pool *pool, const char *fn, const void *in, size_t len, tf_future **f);
 
 /* Waits for f; returns the task's status (0 or its error code). */

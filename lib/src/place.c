@@ -2,7 +2,9 @@
  * hwloc.h. Main thread, inside tf_pool_create.
  *
  * For now it records how many cores this host has and whether the launcher
- * bound this process (mpirun --bind-to, Slurm); binding the main and service
+ * bound this process (mpirun --bind-to, Slurm), and to how many hardware
+ * threads: a rank bound to one of them must not spin while it waits, since
+ * its other thread needs that very core. Binding the main and service
  * threads themselves is the placement module's next step. A failure here is
  * never an error: the pool runs unplaced. */
 #include <hwloc.h>
@@ -22,6 +24,7 @@ int tf__place_init(tf_pool *p)
         if (set && hwloc_get_cpubind(topo, set, HWLOC_CPUBIND_PROCESS) == 0) {
             hwloc_const_bitmap_t all = hwloc_topology_get_topology_cpuset(topo);
             p->bound = !hwloc_bitmap_isincluded(all, set);
+            p->bound_pus = hwloc_bitmap_weight(set);
         }
         hwloc_bitmap_free(set);
     }

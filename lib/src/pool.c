@@ -150,6 +150,9 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         if (!rc) rc = tf__work_init(p);
         if (!rc && p->rank == 0) rc = tf__coord_create(p);
         if (!rc) tf__place_init(p);
+        /* both threads share one hardware thread: spinning only delays the
+         * thread we wait for */
+        if (!rc && p->bound_pus == 1 && p->opts.wait == TF_WAIT_AUTO) p->opts.spin_us = 0;
     }
     /* every rank learns whether every rank could go on */
     int worst = rc;

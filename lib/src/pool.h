@@ -212,7 +212,8 @@ struct tf_pool {
     atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv, wakeups;
 
     size_t ncores;
-    int bound;
+    int bound;     /* the launcher bound this process */
+    int bound_pus; /* to this many hardware threads (0: unknown) */
 };
 
 enum { TF__SVC_PARKED = 0, TF__SVC_RUNNING = 1, TF__SVC_QUIT = 2 };

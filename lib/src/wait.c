@@ -61,6 +61,7 @@ int tf__waiter_wait(tf__waiter *w, int policy, uint64_t spin_ns, uint64_t timeou
 {
     if (atomic_exchange(&w->flag, 0)) return 0;
     uint64_t t0 = tf__now_ns();
+    if (policy == TF_WAIT_AUTO && spin_ns == 0) policy = TF_WAIT_BLOCK;
     if (policy != TF_WAIT_BLOCK) {
         uint64_t limit = policy == TF_WAIT_AUTO ? spin_ns : timeout_ns;
         for (unsigned i = 1;; i++) {
