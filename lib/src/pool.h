@@ -242,7 +242,13 @@ void tf__coord_reset(tf_pool *p);
 int tf__coord_step(tf_pool *p);
 /* service thread, rank 0: a RESULTS message (or rank 0's own handover) */
 void tf__coord_results(tf_pool *p, int src, tf__rbuf *rb);
-/* main thread, rank 0: drain and stop at the end of tf_run */
+/* coord.c, main thread of rank 0 (the driver) */
+bool tf__driving(const tf_pool *p); /* may the driver's calls be made now */
+int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out);
+int tf__job_start(tf_pool *p, tf__job *j, const char *fn); /* frees nothing on error */
+void tf__job_free(tf__job *j);
+
+/* driver.c: drain and stop at the end of tf_run (main thread, rank 0) */
 void tf__coord_finish(tf_pool *p, int rv);
 
 /* service.c */

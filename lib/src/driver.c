@@ -1,0 +1,380 @@
+/* driver.c - the driver's calls (tf_map, tf_submit, tf_wait, ...) and the
+ * results they return.
+ *
+ * Runs on rank 0's main thread, inside the driver. Jobs are made and read
+ * under coord.lock (coord.c); while a call waits, the thread runs tasks
+ * (tf__exec_some), so rank 0 is a worker too. Callbacks run on this thread
+ * without any lock held. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pool.h"
+
+struct tf_future {
+    tf_pool *pool;
+    tf__job *job;
+};
+
+struct tf_results {
+    size_t n, failed;
+    tf__slot *slots;
+    tf__rbuf **bufs;
+    size_t nbufs;
+};
+
+
+
+/* Runs spawned-result callbacks queued for the driver. */
+static void deliver_spawned(tf_pool *p)
+{
+    tf__coord *co = p->co;
+    if (!p->spawn_cb) return;
+    for (;;) {
+        pthread_mutex_lock(&co->lock);
+        if (co->ndl == 0) {
+            pthread_mutex_unlock(&co->lock);
+            return;
+        }
+        tf__delivery d = co->dl[--co->ndl];
+        pthread_mutex_unlock(&co->lock);
+        p->spawn_cb(p->spawn_arg, (size_t)d.id, d.status, d.status ? NULL : d.p,
+                    d.status ? 0 : d.len, d.status ? d.p : NULL);
+        tf__rbuf_unref(d.owner);
+    }
+}
+
+typedef bool (*cond_fn)(tf_pool *p, void *arg); /* called with coord.lock held */
+
+/* Main thread, rank 0: runs tasks until cond holds. The condition is
+ * looked at (under coord.lock) only when the coordinator has changed
+ * something since the last look, so running tasks costs no lock traffic. */
+static void drive_until(tf_pool *p, cond_fn cond, void *arg)
+{
+    uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
+    unsigned seen = atomic_load(&p->co->version) - 1;
+    for (;;) {
+        unsigned v = atomic_load(&p->co->version);
+        if (v != seen) {
+            seen = v;
+            deliver_spawned(p);
+            pthread_mutex_lock(&p->co->lock);
+            bool ok = cond(p, arg);
+            pthread_mutex_unlock(&p->co->lock);
+            if (ok) return;
+        }
+        if (tf__exec_some(p)) continue;
+        tf__handover_cur(p, 0, true);
+        uint64_t t0 = tf__now_ns();
+        tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
+        p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
+        seen = v - 1; /* look again after any wait */
+    }
+}
+
+static bool job_complete(tf_pool *p, void *arg)
+{
+    tf__job *j = arg;
+    return j->done == j->n;
+}
+
+static int results_from_job(tf_pool *p, tf__job *j, tf_results **res)
+{
+    tf_results *r = malloc(sizeof *r);
+    if (!r) {
+        tf__job_free(j);
+        return tf__fail(p, TF_ENOMEM, "out of memory for results");
+    }
+    r->n = j->n;
+    r->failed = j->failed;
+    r->slots = j->slots;
+    r->bufs = j->bufs;
+    r->nbufs = j->nbufs;
+    j->slots = NULL;
+    j->bufs = NULL;
+    j->nbufs = 0;
+    tf__job_free(j);
+    *res = r;
+    return 0;
+}
+
+static int map_common(tf_pool *p, tf__job *j, const char *fn, tf_results **res)
+{
+    int rc = tf__job_start(p, j, fn);
+    if (rc < 0) {
+        tf__job_free(j);
+        return rc;
+    }
+    drive_until(p, job_complete, j);
+    return results_from_job(p, j, res);
+}
+
+int tf_map(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
+           tf_results **res)
+{
+    if (!res || (n && elem_size && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_map: NULL argument") : TF_EINVAL;
+    *res = NULL;
+    tf__job *j;
+    TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
+    j->layout = TF__FIXED;
+    j->in = in ? in : "";
+    j->elem = elem_size;
+    return map_common(p, j, fn, res);
+}
+
+int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len, size_t n,
+            tf_results **res)
+{
+    if (!res || (n && (!in || !len))) return p ? tf__fail(p, TF_EINVAL, "tf_mapv: NULL argument") : TF_EINVAL;
+    *res = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (len[i] && !in[i]) return tf__fail(p, TF_EINVAL, "tf_mapv: input %zu is NULL", i);
+    tf__job *j;
+    TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
+    j->layout = TF__VECTOR;
+    j->vin = in;
+    j->vlen = len;
+    return map_common(p, j, fn, res);
+}
+
+typedef struct mapu_state {
+    tf__job *j;
+    size_t take_from, take_to;
+} mapu_state;
+
+static bool mapu_ready(tf_pool *p, void *arg)
+{
+    mapu_state *s = arg;
+    s->take_from = s->j->ndelivered;
+    s->take_to = s->j->narrived;
+    s->j->ndelivered = s->take_to;
+    return s->take_to > s->take_from || s->j->ndelivered == s->j->n;
+}
+
+int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
+                     tf_result_cb cb, void *arg)
+{
+    if (!cb || (n && elem_size && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_map_unordered: NULL argument") : TF_EINVAL;
+    tf__job *j;
+    TF_CHECK(tf__job_new(p, TF__JOB_MAPU, fn, n, &j));
+    j->layout = TF__FIXED;
+    j->in = in ? in : "";
+    j->elem = elem_size;
+    int rc = tf__job_start(p, j, fn);
+    if (rc < 0) {
+        tf__job_free(j);
+        return rc;
+    }
+    mapu_state s = {j, 0, 0};
+    size_t delivered = 0;
+    while (delivered < n) {
+        drive_until(p, mapu_ready, &s);
+        for (size_t k = s.take_from; k < s.take_to; k++) {
+            size_t idx = j->arrived[k];
+            const tf__slot *sl = &j->slots[idx];
+            if (sl->status)
+                cb(arg, idx, sl->status, NULL, 0, sl->p);
+            else
+                cb(arg, idx, 0, sl->p, sl->len, NULL);
+        }
+        delivered = s.take_to;
+    }
+    size_t failed = j->failed;
+    tf__job_free(j);
+    if (failed) return tf__fail(p, TF_ETASK, "%zu of %zu tasks failed", failed, n);
+    return 0;
+}
+
+int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future **f)
+{
+    if (!f || (len && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
+    *f = NULL;
+    tf_future *fu = malloc(sizeof *fu);
+    if (!fu) return p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
+    tf__job *j;
+    int rc = tf__job_new(p, TF__JOB_FUT, fn, 1, &j);
+    if (rc < 0) {
+        free(fu);
+        return rc;
+    }
+    j->layout = TF__FIXED;
+    j->in = in ? in : "";
+    j->elem = len;
+    rc = tf__job_start(p, j, fn);
+    if (rc < 0) {
+        tf__job_free(j);
+        free(fu);
+        return rc;
+    }
+    fu->pool = p;
+    fu->job = j;
+    *f = fu;
+    return 0;
+}
+
+static bool fut_done(const tf_future *f)
+{
+    return f->job->done == f->job->n;
+}
+
+int tf_wait(tf_future *f)
+{
+    if (!f) return TF_EINVAL;
+    tf_pool *p = f->pool;
+    pthread_mutex_lock(&p->co->lock);
+    bool d = fut_done(f);
+    pthread_mutex_unlock(&p->co->lock);
+    if (!d) {
+        if (!tf__driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
+        drive_until(p, job_complete, f->job);
+    }
+    return f->job->slots[0].status;
+}
+
+typedef struct any_state {
+    tf_future *const *fs;
+    size_t n, idx;
+} any_state;
+
+static bool any_done(tf_pool *p, void *arg)
+{
+    any_state *s = arg;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->fs[i] && fut_done(s->fs[i])) {
+            s->idx = i;
+            return true;
+        }
+    return false;
+}
+
+int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx)
+{
+    if (!fs || !idx) return TF_EINVAL;
+    tf_pool *p = NULL;
+    for (size_t i = 0; i < n && !p; i++)
+        if (fs[i]) p = fs[i]->pool;
+    if (!p) return TF_EINVAL;
+    any_state s = {fs, n, 0};
+    pthread_mutex_lock(&p->co->lock);
+    bool d = any_done(p, &s);
+    pthread_mutex_unlock(&p->co->lock);
+    if (!d) {
+        if (!tf__driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait_any outside the driver");
+        drive_until(p, any_done, &s);
+    }
+    *idx = s.idx;
+    return fs[s.idx]->job->slots[0].status;
+}
+
+int tf_future_result(const tf_future *f, const void **out, size_t *len)
+{
+    if (!f) return TF_EINVAL;
+    tf_pool *p = f->pool;
+    pthread_mutex_lock(&p->co->lock);
+    bool d = fut_done(f);
+    pthread_mutex_unlock(&p->co->lock);
+    if (!d) return TF_EBUSY;
+    const tf__slot *s = &f->job->slots[0];
+    if (out) *out = s->status ? NULL : s->p;
+    if (len) *len = s->status ? 0 : s->len;
+    return s->status;
+}
+
+const char *tf_future_error(const tf_future *f)
+{
+    if (!f) return NULL;
+    pthread_mutex_lock(&f->pool->co->lock);
+    bool d = fut_done(f);
+    pthread_mutex_unlock(&f->pool->co->lock);
+    return d && f->job->slots[0].status ? f->job->slots[0].p : NULL;
+}
+
+uint64_t tf_future_id(const tf_future *f) { return f ? f->job->first_id : 0; }
+
+void tf_future_release(tf_future **fp)
+{
+    if (!fp || !*fp) return;
+    tf_future *f = *fp;
+    tf__coord *co = f->pool->co;
+    pthread_mutex_lock(&co->lock);
+    if (fut_done(f))
+        tf__job_free(f->job);
+    else
+        f->job->released = true;
+    pthread_mutex_unlock(&co->lock);
+    free(f);
+    *fp = NULL;
+}
+
+static bool all_done(tf_pool *p, void *arg) { return p->co->outstanding == 0; }
+
+int tf_wait_all(tf_pool *p)
+{
+    if (!p) return TF_ESTATE;
+    if (!tf__driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait_all outside the driver");
+    drive_until(p, all_done, NULL);
+    deliver_spawned(p);
+    tf__coord *co = p->co;
+    pthread_mutex_lock(&co->lock);
+    uint64_t failed = co->spawn_failed;
+    char msg[TF__ERRMSG_MAX];
+    memcpy(msg, co->spawn_err, sizeof msg);
+    co->spawn_failed = 0;
+    co->spawn_err[0] = 0;
+    pthread_mutex_unlock(&co->lock);
+    if (failed)
+        return tf__fail(p, TF_ETASK, "%llu spawned task(s) failed, the first: %s",
+                        (unsigned long long)failed, msg);
+    return 0;
+}
+
+void tf__coord_finish(tf_pool *p, int rv)
+{
+    drive_until(p, all_done, NULL);
+    deliver_spawned(p);
+    pthread_mutex_lock(&p->co->lock);
+    p->co->stopping = true;
+    p->co->stop_rv = rv;
+    pthread_mutex_unlock(&p->co->lock);
+    tf__waiter_wake(&p->svc_w);
+}
+
+/* ---- results ------------------------------------------------------------ */
+
+size_t tf_results_count(const tf_results *r) { return r ? r->n : 0; }
+
+int tf_results_get(const tf_results *r, size_t i, const void **out, size_t *len)
+{
+    if (!r || i >= r->n) return TF_EINVAL;
+    const tf__slot *s = &r->slots[i];
+    if (out) *out = s->status ? NULL : s->p;
+    if (len) *len = s->status ? 0 : s->len;
+    return s->status;
+}
+
+const char *tf_results_error(const tf_results *r, size_t i)
+{
+    if (!r || i >= r->n || !r->slots[i].status) return NULL;
+    return r->slots[i].p;
+}
+
+size_t tf_results_failed(const tf_results *r) { return r ? r->failed : 0; }
+
+void tf_results_free(tf_results **rp)
+{
+    if (!rp || !*rp) return;
+    tf_results *r = *rp;
+    for (size_t i = 0; i < r->nbufs; i++) tf__rbuf_unref(r->bufs[i]);
+    free(r->bufs);
+    free(r->slots);
+    free(r);
+    *rp = NULL;
+}
+
+int tf_pool_on_spawn_result(tf_pool *p, tf_result_cb cb, void *arg)
+{
+    if (!p) return TF_EINVAL;
+    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_pool_on_spawn_result inside tf_run");
+    p->spawn_cb = cb;
+    p->spawn_arg = arg;
+    return 0;
+}
