@@ -91,8 +91,7 @@ static int parse_args(int argc, char **argv)
         return 2;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        if (rank == 0)
-            usage(stdout);
+        if (rank == 0) usage(stdout);
         return 1;
     }
     if (strcmp(argv[1], "map") == 0)
@@ -111,39 +110,32 @@ static int parse_args(int argc, char **argv)
     for (int i = 2; i < argc; i++) {
         const char *opt = argv[i];
         if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
-            if (rank == 0)
-                usage(stdout);
+            if (rank == 0) usage(stdout);
             return 1;
         }
         int known = strcmp(opt, "--tasks") == 0 || strcmp(opt, "--chunk") == 0 ||
                     strcmp(opt, "--work-us") == 0 || strcmp(opt, "--payload") == 0 ||
                     strcmp(opt, "--repeat") == 0 || strcmp(opt, "--wait") == 0;
         if (!known) {
-            if (rank == 0)
-                fprintf(stderr, "tf-bench: unknown option '%s'\n", opt);
+            if (rank == 0) fprintf(stderr, "tf-bench: unknown option '%s'\n", opt);
             return 2;
         }
         if (i + 1 >= argc) {
-            if (rank == 0)
-                fprintf(stderr, "tf-bench: %s needs a value\n", opt);
+            if (rank == 0) fprintf(stderr, "tf-bench: %s needs a value\n", opt);
             return 2;
         }
         const char *val = argv[++i];
         uint64_t v;
         if (strcmp(opt, "--tasks") == 0) {
-            if (parse_u64(opt, val, 0, UINT64_C(1) << 40, &cfg.tasks))
-                return 2;
+            if (parse_u64(opt, val, 0, UINT64_C(1) << 40, &cfg.tasks)) return 2;
         } else if (strcmp(opt, "--work-us") == 0) {
-            if (parse_u64(opt, val, 0, 60u * 1000 * 1000, &v))
-                return 2;
+            if (parse_u64(opt, val, 0, 60u * 1000 * 1000, &v)) return 2;
             cfg.work_us = (unsigned)v;
         } else if (strcmp(opt, "--payload") == 0) {
-            if (parse_u64(opt, val, 0, UINT64_C(1) << 30, &v))
-                return 2;
+            if (parse_u64(opt, val, 0, UINT64_C(1) << 30, &v)) return 2;
             cfg.payload = (size_t)v;
         } else if (strcmp(opt, "--repeat") == 0) {
-            if (parse_u64(opt, val, 1, 1000, &v))
-                return 2;
+            if (parse_u64(opt, val, 1, 1000, &v)) return 2;
             cfg.repeat = (unsigned)v;
         } else if (strcmp(opt, "--chunk") == 0) {
             if (strcmp(val, "auto") == 0) {
@@ -172,8 +164,7 @@ static int parse_args(int argc, char **argv)
                          {"yield", TF_WAIT_YIELD},
                          {"block", TF_WAIT_BLOCK}};
             size_t k = 0;
-            while (k < 4 && strcmp(val, waits[k].name) != 0)
-                k++;
+            while (k < 4 && strcmp(val, waits[k].name) != 0) k++;
             if (k == 4) {
                 if (rank == 0)
                     fprintf(stderr,
@@ -202,8 +193,7 @@ static double now_s(void)
  * really taken. */
 static void work(unsigned us)
 {
-    if (us == 0)
-        return;
+    if (us == 0) return;
     double end = now_s() + (double)us * 1e-6;
     while (now_s() < end) {
     }
@@ -213,8 +203,7 @@ static void work(unsigned us)
 static int fn_bench(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     uint64_t i;
-    if (len < sizeof i)
-        return tf_task_fail(t, "input of %zu bytes", len);
+    if (len < sizeof i) return tf_task_fail(t, "input of %zu bytes", len);
     memcpy(&i, in, sizeof i);
     work(cfg.work_us);
     i++;
@@ -227,23 +216,20 @@ static int fn_node(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     (void)out;
     uint64_t k;
-    if (len < sizeof k)
-        return tf_task_fail(t, "input of %zu bytes", len);
+    if (len < sizeof k) return tf_task_fail(t, "input of %zu bytes", len);
     memcpy(&k, in, sizeof k);
     spawn_nodes_here++;
     work(cfg.work_us);
     unsigned char child[sizeof k + 4096];
     unsigned char *buf = len <= sizeof child ? child : malloc(len);
-    if (!buf)
-        return TF_ENOMEM;
+    if (!buf) return TF_ENOMEM;
     memcpy(buf, in, len);
     int rc = 0;
     for (uint64_t c = 2 * k + 1; rc == 0 && c <= 2 * k + 2 && c < cfg.tasks; c++) {
         memcpy(buf, &c, sizeof c);
         rc = tf_spawn(t, "node", buf, len);
     }
-    if (buf != child)
-        free(buf);
+    if (buf != child) free(buf);
     return rc ? tf_task_fail(t, "tf_spawn: %s", tf_strerror(rc)) : 0;
 }
 
@@ -258,13 +244,11 @@ struct bench {
 static unsigned char *make_inputs(size_t n, size_t esz)
 {
     unsigned char *in = malloc(n * esz > 0 ? n * esz : 1);
-    if (!in)
-        return NULL;
+    if (!in) return NULL;
     for (size_t i = 0; i < n; i++) {
         uint64_t v = i;
         memcpy(in + i * esz, &v, sizeof v);
-        for (size_t j = sizeof v; j < esz; j++)
-            in[i * esz + j] = (unsigned char)(i + j);
+        for (size_t j = sizeof v; j < esz; j++) in[i * esz + j] = (unsigned char)(i + j);
     }
     return in;
 }
@@ -283,14 +267,12 @@ static int run_map(tf_pool *pool, struct bench *b, const unsigned char *in, size
     double t0 = MPI_Wtime();
     int rc = tf_map(pool, "bench", in, esz, n, &res);
     b->seconds[r] = MPI_Wtime() - t0;
-    if (rc)
-        return fail(b, pool, "tf_map", rc);
+    if (rc) return fail(b, pool, "tf_map", rc);
     for (size_t i = 0; i < n; i++) {
         const void *o = NULL;
         size_t len = 0;
         uint64_t v = 0;
-        if (tf_results_get(res, i, &o, &len) == 0 && len == sizeof v)
-            memcpy(&v, o, sizeof v);
+        if (tf_results_get(res, i, &o, &len) == 0 && len == sizeof v) memcpy(&v, o, sizeof v);
         b->wrong += v != i + 1;
     }
     tf_results_free(&res);
@@ -302,16 +284,14 @@ static int run_submit(tf_pool *pool, struct bench *b, const unsigned char *in, s
 {
     size_t n = (size_t)cfg.tasks;
     tf_future **fs = calloc(n ? n : 1, sizeof *fs);
-    if (!fs)
-        return fail(b, pool, "futures", TF_ENOMEM);
+    if (!fs) return fail(b, pool, "futures", TF_ENOMEM);
     int rc = 0;
     double t0 = MPI_Wtime();
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = tf_submit(pool, "bench", in + i * esz, esz, &fs[i]);
     int wrc = tf_wait_all(pool);
     b->seconds[r] = MPI_Wtime() - t0;
-    if (rc == 0 && wrc)
-        rc = wrc;
+    if (rc == 0 && wrc) rc = wrc;
     for (size_t i = 0; i < n; i++) {
         const void *o = NULL;
         size_t len = 0;
@@ -332,8 +312,7 @@ static int run_spawn(tf_pool *pool, struct bench *b, unsigned r)
         return 0;
     }
     unsigned char *root = make_inputs(1, sizeof(uint64_t) + cfg.payload);
-    if (!root)
-        return fail(b, pool, "input", TF_ENOMEM);
+    if (!root) return fail(b, pool, "input", TF_ENOMEM);
     tf_future *f = NULL;
     double t0 = MPI_Wtime();
     int rc = tf_submit(pool, "node", root, sizeof(uint64_t) + cfg.payload, &f);
@@ -342,10 +321,8 @@ static int run_spawn(tf_pool *pool, struct bench *b, unsigned r)
     int st = f ? tf_future_result(f, NULL, NULL) : rc;
     tf_future_release(&f);
     free(root);
-    if (rc)
-        return fail(b, pool, "tf_submit", rc);
-    if (wrc || st)
-        return fail(b, pool, "the tree", wrc ? wrc : st);
+    if (rc) return fail(b, pool, "tf_submit", rc);
+    if (wrc || st) return fail(b, pool, "the tree", wrc ? wrc : st);
     return 0;
 }
 
@@ -391,10 +368,8 @@ int main(int argc, char **argv)
     tf_pool_opts opts = {.chunk = cfg.chunk, .chunk_size = cfg.chunk_size, .wait = cfg.wait};
     tf_pool *pool = NULL;
     int rc = tf_pool_create(MPI_COMM_WORLD, &opts, &pool);
-    if (rc == 0)
-        rc = tf_register(pool, "bench", fn_bench);
-    if (rc == 0)
-        rc = tf_register(pool, "node", fn_node);
+    if (rc == 0) rc = tf_register(pool, "bench", fn_bench);
+    if (rc == 0) rc = tf_register(pool, "node", fn_node);
     if (rc) {
         fprintf(stderr, "tf-bench: rank %d: pool setup: %s\n", rank, tf_strerror(rc));
         tf_pool_destroy(&pool);
@@ -427,8 +402,7 @@ int main(int argc, char **argv)
             status = 1;
         }
         double total = 0;
-        for (unsigned r = 0; r < cfg.repeat; r++)
-            total += b.seconds[r];
+        for (unsigned r = 0; r < cfg.repeat; r++) total += b.seconds[r];
         qsort(b.seconds, cfg.repeat, sizeof(double), cmp_double);
         unsigned m = cfg.repeat / 2;
         double med = cfg.repeat % 2 ? b.seconds[m] : (b.seconds[m - 1] + b.seconds[m]) / 2;

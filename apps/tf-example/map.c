@@ -25,11 +25,9 @@
 static int collatz(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     uint64_t n;
-    if (len != sizeof n)
-        return tf_task_fail(t, "expected %zu bytes, got %zu", sizeof n, len);
+    if (len != sizeof n) return tf_task_fail(t, "expected %zu bytes, got %zu", sizeof n, len);
     memcpy(&n, in, sizeof n);
-    if (n == 0)
-        return tf_task_fail(t, "the Collatz sequence starts at 1, not 0");
+    if (n == 0) return tf_task_fail(t, "the Collatz sequence starts at 1, not 0");
 
     uint32_t steps = 0;
     while (n != 1) {
@@ -53,10 +51,8 @@ static int driver(tf_pool *pool, void *arg)
 {
     struct job *job = arg;
     uint64_t *in = malloc(job->n * sizeof *in);
-    if (!in)
-        return TF_ENOMEM;
-    for (uint64_t i = 0; i < job->n; i++)
-        in[i] = i + 1;
+    if (!in) return TF_ENOMEM;
+    for (uint64_t i = 0; i < job->n; i++) in[i] = i + 1;
 
     tf_results *res = NULL;
     double t0 = MPI_Wtime();
@@ -125,12 +121,9 @@ int main(int argc, char **argv)
     /* Every rank makes the pool and registers the same functions. */
     tf_pool *pool = NULL;
     int rc = tf_pool_create(MPI_COMM_WORLD, NULL, &pool);
-    if (rc == 0)
-        rc = tf_register(pool, "collatz", collatz);
-    if (rc == 0)
-        rc = tf_run(pool, driver, &job);
-    if (rc && rank == 0)
-        fprintf(stderr, "tf-example-map: %s\n", tf_strerror(rc));
+    if (rc == 0) rc = tf_register(pool, "collatz", collatz);
+    if (rc == 0) rc = tf_run(pool, driver, &job);
+    if (rc && rank == 0) fprintf(stderr, "tf-example-map: %s\n", tf_strerror(rc));
 
     /* Only rank 0 ran the driver, so only rank 0 has the answer. */
     if (rc == 0 && rank == 0) {

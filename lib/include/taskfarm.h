@@ -47,18 +47,18 @@ extern "C" {
 
 /* X(name, value, message): the one list that makes the enum, tf_strerror and
  * tf_err_name. Append only. */
-#define TF_ERRNO_MAP(X)                                                     \
-    X(EINVAL, -1, "invalid argument")                                       \
-    X(ENOMEM, -2, "out of memory")                                          \
-    X(EMPI, -3, "MPI error")                                                \
-    X(ENOFUNC, -4, "unknown task function")                                 \
-    X(ETASK, -5, "task failed")                                             \
-    X(ESTATE, -6, "call not allowed in this state")                         \
-    X(ETOOBIG, -7, "payload too large")                                     \
-    X(EEXIST, -8, "name already registered")                                \
-    X(ETHREAD, -9, "MPI thread support too low")                            \
-    X(ESYS, -10, "system call failed")                                      \
-    X(EBUSY, -11, "not finished yet")                                       \
+#define TF_ERRNO_MAP(X)                             \
+    X(EINVAL, -1, "invalid argument")               \
+    X(ENOMEM, -2, "out of memory")                  \
+    X(EMPI, -3, "MPI error")                        \
+    X(ENOFUNC, -4, "unknown task function")         \
+    X(ETASK, -5, "task failed")                     \
+    X(ESTATE, -6, "call not allowed in this state") \
+    X(ETOOBIG, -7, "payload too large")             \
+    X(EEXIST, -8, "name already registered")        \
+    X(ETHREAD, -9, "MPI thread support too low")    \
+    X(ESYS, -10, "system call failed")              \
+    X(EBUSY, -11, "not finished yet")               \
     X(EPROTO, -12, "malformed message")
 
 enum tf_errno {
@@ -120,9 +120,9 @@ typedef struct tf_pool_opts {
     double chunk_target_s; /* AUTO: target chunk duration; default 1e-3 */
     double prefetch_s;     /* work kept queued at each rank; default 4e-3 */
     tf_wait_policy wait;
-    unsigned spin_us;      /* AUTO: spin this long before blocking; 50, and
-                              0 for a rank bound to one hardware thread */
-    int verbose;           /* 0 errors, 1 warnings, 2 info, 3 debug */
+    unsigned spin_us; /* AUTO: spin this long before blocking; 50, and
+                         0 for a rank bound to one hardware thread */
+    int verbose;      /* 0 errors, 1 warnings, 2 info, 3 debug */
 } tf_pool_opts;
 
 /* Collective on `comm`. Duplicates comm, starts the service thread. Needs
@@ -164,12 +164,12 @@ TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
  * results in input order in *res (owned by the caller: tf_results_free).
  * Returns 0 when every task ran, even if some failed: see
  * tf_results_failed. Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE, TF_EMPI. */
-TF_API int tf_map(tf_pool *pool, const char *fn, const void *in, size_t elem_size,
-                  size_t n, tf_results **res);
+TF_API int tf_map(tf_pool *pool, const char *fn, const void *in, size_t elem_size, size_t n,
+                  tf_results **res);
 
 /* The same with inputs of different sizes: in[i] holds len[i] bytes. */
-TF_API int tf_mapv(tf_pool *pool, const char *fn, const void *const *in,
-                   const size_t *len, size_t n, tf_results **res);
+TF_API int tf_mapv(tf_pool *pool, const char *fn, const void *const *in, const size_t *len,
+                   size_t n, tf_results **res);
 
 TF_API size_t tf_results_count(const tf_results *res);
 /* The status of input i (0 or the task's error code) and its output, which
@@ -183,8 +183,8 @@ TF_API void tf_results_free(tf_results **res);
 /* Called on rank 0's main thread, in completion order, once per input, from
  * inside tf_map_unordered. `out` is valid only during the call. `err` is NULL
  * on success, else "rank R: task I: message". */
-typedef void (*tf_result_cb)(void *arg, size_t index, int status, const void *out,
-                             size_t len, const char *err);
+typedef void (*tf_result_cb)(void *arg, size_t index, int status, const void *out, size_t len,
+                             const char *err);
 
 /* Unordered map: like tf_map, but hands each result to cb as it arrives.
  * Returns when all n callbacks have run: 0, or TF_ETASK if some task
@@ -247,12 +247,12 @@ TF_API size_t tf_buf_len(const tf_buf *b);
 /* ---- statistics ------------------------------------------------------- */
 
 typedef struct tf_stats {
-    uint64_t tasks;        /* tasks this rank executed */
-    uint64_t chunks;       /* dispatches this rank executed */
-    uint64_t failed;       /* of which failed */
-    uint64_t spawned;      /* tasks spawned on this rank */
-    double busy_s;         /* time in task functions */
-    double idle_s;         /* main thread waiting for work */
+    uint64_t tasks;   /* tasks this rank executed */
+    uint64_t chunks;  /* dispatches this rank executed */
+    uint64_t failed;  /* of which failed */
+    uint64_t spawned; /* tasks spawned on this rank */
+    double busy_s;    /* time in task functions */
+    double idle_s;    /* main thread waiting for work */
     uint64_t msgs_sent, msgs_recv;
     uint64_t bytes_sent, bytes_recv;
     uint64_t service_wakeups; /* service thread loop turns that slept */

@@ -30,6 +30,7 @@ static inline void *tf__buf_room(tf__buf *b, size_t n)
 /* Appends n bytes; 0 or -1 (out of memory / too big). */
 static inline int tf__buf_put(tf__buf *b, const void *src, size_t n)
 {
+    if (n > TF__MAX_MSG) return -1;
     void *dst = tf__buf_room(b, n);
     if (!dst) return -1;
     if (n) memcpy(dst, src, n);

@@ -117,7 +117,8 @@ static int job_keep(tf__job *j, tf__rbuf *rb)
 int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out)
 {
     if (!p) return TF_ESTATE;
-    if (!tf__driving(p)) return tf__fail(p, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
+    if (!tf__driving(p))
+        return tf__fail(p, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
     if (!tf__name_ok(fn)) return tf__fail(p, TF_EINVAL, "bad task function name");
     tf__job *j = calloc(1, sizeof *j);
     if (!j) return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
@@ -381,7 +382,8 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                 }
                 if (f != rh.nfail) protocol_error(p, src, "bad failure record");
             }
-            if (rh.count > co->outstanding) protocol_error(p, src, "more tasks finished than exist");
+            if (rh.count > co->outstanding)
+                protocol_error(p, src, "more tasks finished than exist");
             co->outstanding -= rh.count;
             if (j) {
                 j->done += rh.count;

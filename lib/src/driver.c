@@ -22,8 +22,6 @@ struct tf_results {
     size_t nbufs;
 };
 
-
-
 /* Runs spawned-result callbacks queued for the driver. */
 static void deliver_spawned(tf_pool *p)
 {
@@ -108,10 +106,10 @@ static int map_common(tf_pool *p, tf__job *j, const char *fn, tf_results **res)
     return results_from_job(p, j, res);
 }
 
-int tf_map(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
-           tf_results **res)
+int tf_map(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n, tf_results **res)
 {
-    if (!res || (n && elem_size && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_map: NULL argument") : TF_EINVAL;
+    if (!res || (n && elem_size && !in))
+        return p ? tf__fail(p, TF_EINVAL, "tf_map: NULL argument") : TF_EINVAL;
     *res = NULL;
     tf__job *j;
     TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
@@ -124,7 +122,8 @@ int tf_map(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t 
 int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len, size_t n,
             tf_results **res)
 {
-    if (!res || (n && (!in || !len))) return p ? tf__fail(p, TF_EINVAL, "tf_mapv: NULL argument") : TF_EINVAL;
+    if (!res || (n && (!in || !len)))
+        return p ? tf__fail(p, TF_EINVAL, "tf_mapv: NULL argument") : TF_EINVAL;
     *res = NULL;
     for (size_t i = 0; i < n; i++)
         if (len[i] && !in[i]) return tf__fail(p, TF_EINVAL, "tf_mapv: input %zu is NULL", i);
@@ -153,7 +152,8 @@ static bool mapu_ready(tf_pool *p, void *arg)
 int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
                      tf_result_cb cb, void *arg)
 {
-    if (!cb || (n && elem_size && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_map_unordered: NULL argument") : TF_EINVAL;
+    if (!cb || (n && elem_size && !in))
+        return p ? tf__fail(p, TF_EINVAL, "tf_map_unordered: NULL argument") : TF_EINVAL;
     tf__job *j;
     TF_CHECK(tf__job_new(p, TF__JOB_MAPU, fn, n, &j));
     j->layout = TF__FIXED;
@@ -186,7 +186,8 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
 
 int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future **f)
 {
-    if (!f || (len && !in)) return p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
+    if (!f || (len && !in))
+        return p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
     *f = NULL;
     tf_future *fu = malloc(sizeof *fu);
     if (!fu) return p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
@@ -211,10 +212,7 @@ int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future 
     return 0;
 }
 
-static bool fut_done(const tf_future *f)
-{
-    return f->job->done == f->job->n;
-}
+static bool fut_done(const tf_future *f) { return f->job->done == f->job->n; }
 
 int tf_wait(tf_future *f)
 {
@@ -224,7 +222,8 @@ int tf_wait(tf_future *f)
     bool d = fut_done(f);
     pthread_mutex_unlock(&p->co->lock);
     if (!d) {
-        if (!tf__driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
+        if (!tf__driving(p))
+            return tf__fail(p, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
         drive_until(p, job_complete, f->job);
     }
     return f->job->slots[0].status;

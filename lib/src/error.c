@@ -8,30 +8,24 @@
 const char *tf_strerror(int err)
 {
     switch (err) {
-    case 0:
-        return "success";
-#define TF_ERR_MSG_(name, val, msg)                                                            \
-    case val:                                                                                  \
-        return msg;
+    case 0: return "success";
+#define TF_ERR_MSG_(name, val, msg) \
+    case val: return msg;
         TF_ERRNO_MAP(TF_ERR_MSG_)
 #undef TF_ERR_MSG_
-    default:
-        return "unknown error";
+    default: return "unknown error";
     }
 }
 
 const char *tf_err_name(int err)
 {
     switch (err) {
-    case 0:
-        return "TF_OK";
-#define TF_ERR_NAME_(name, val, msg)                                                           \
-    case val:                                                                                  \
-        return "TF_" #name;
+    case 0: return "TF_OK";
+#define TF_ERR_NAME_(name, val, msg) \
+    case val: return "TF_" #name;
         TF_ERRNO_MAP(TF_ERR_NAME_)
 #undef TF_ERR_NAME_
-    default:
-        return "TF_E?";
+    default: return "TF_E?";
     }
 }
 

@@ -17,16 +17,16 @@ size_t tf__errfmt(char *buf, size_t size, int rank, unsigned long long task, con
                   va_list ap);
 
 /* Propagate a negative code. */
-#define TF_CHECK(expr)                                                                         \
-    do {                                                                                       \
-        int tf_rc_ = (expr);                                                                   \
-        if (tf_rc_ < 0) return tf_rc_;                                                         \
+#define TF_CHECK(expr)                 \
+    do {                               \
+        int tf_rc_ = (expr);           \
+        if (tf_rc_ < 0) return tf_rc_; \
     } while (0)
 
 /* Abort the process for a broken invariant (never for bad input). */
-#define TF_ASSERT(cond)                                                                        \
-    do {                                                                                       \
-        if (!(cond)) tf__panic(__FILE__, __LINE__, #cond);                                     \
+#define TF_ASSERT(cond)                                    \
+    do {                                                   \
+        if (!(cond)) tf__panic(__FILE__, __LINE__, #cond); \
     } while (0)
 
 _Noreturn void tf__panic(const char *file, int line, const char *what);

@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#define PUT(dst, v)                                                                            \
-    do {                                                                                       \
-        memcpy((dst), &(v), sizeof(v));                                                        \
-        (dst) += sizeof(v);                                                                    \
+#define PUT(dst, v)                     \
+    do {                                \
+        memcpy((dst), &(v), sizeof(v)); \
+        (dst) += sizeof(v);             \
     } while (0)
 
 void tf__msg_put_rhdr(char *dst, const tf__rhdr *h)

@@ -62,8 +62,8 @@ int tf__msg_put_chunk(tf__buf *b, const tf__item *it, int allow_bulk, const char
  * (it->fname) instead of relying on the gid. */
 
 /* Reads a CHUNK record (after its kind byte) into *it, pointing into the
- * message (for job 0, it->fname too); if the record announces a bulk payload, *bulk_len is its size and
- * it->data must be set by the caller to where it was received. */
+ * message (for job 0, it->fname too); if the record announces a bulk payload, *bulk_len is its size
+ * and it->data must be set by the caller to where it was received. */
 int tf__msg_get_chunk(tf__rd *r, tf__item *it, size_t *bulk_len);
 
 /* A RESULT record: the header; count u32 output lengths; the outputs one

@@ -29,7 +29,10 @@ void tf__log(tf_pool *p, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "taskfarm[%d] %s: %s\n", p->rank, names[level < 0 ? 0 : level > 3 ? 3 : level],
+    fprintf(stderr, "taskfarm[%d] %s: %s\n", p->rank,
+            names[level < 0   ? 0
+                  : level > 3 ? 3
+                              : level],
             msg);
 }
 
@@ -41,10 +44,10 @@ static int env_opts(tf_pool_opts *o, int rank)
 {
     const char *v;
     char *end;
-#define BAD(name)                                                                              \
-    do {                                                                                       \
-        if (rank == 0) fprintf(stderr, "taskfarm: %s: invalid value '%s'\n", name, v);         \
-        return TF_EINVAL;                                                                      \
+#define BAD(name)                                                                      \
+    do {                                                                               \
+        if (rank == 0) fprintf(stderr, "taskfarm: %s: invalid value '%s'\n", name, v); \
+        return TF_EINVAL;                                                              \
     } while (0)
     if ((v = getenv("TF_CHUNK")) && *v) {
         if (strcmp(v, "auto") == 0) {
@@ -146,7 +149,8 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         if (!rc && opts_check(&p->opts, opts) < 0) rc = TF_EINVAL;
         if (!rc) rc = env_opts(&p->opts, p->rank);
         if (!rc) (void)opts_check(&p->opts, &p->opts);
-        if (tf__waiter_init(&p->main_w) < 0 || tf__waiter_init(&p->svc_w) < 0) rc = rc ? rc : TF_ESYS;
+        if (tf__waiter_init(&p->main_w) < 0 || tf__waiter_init(&p->svc_w) < 0)
+            rc = rc ? rc : TF_ESYS;
         if (!rc) rc = tf__work_init(p);
         if (!rc && p->rank == 0) rc = tf__coord_create(p);
         if (!rc) tf__place_init(p);
@@ -167,7 +171,9 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         return rc < 0 ? rc : worst;
     }
     TF_LOG(p, 2, "pool of %d ranks, %zu cores here, chunk %s, wait %d", p->size, p->ncores,
-           p->opts.chunk == TF_CHUNK_AUTO ? "auto" : p->opts.chunk == TF_CHUNK_GUIDED ? "guided" : "fixed",
+           p->opts.chunk == TF_CHUNK_AUTO     ? "auto"
+           : p->opts.chunk == TF_CHUNK_GUIDED ? "guided"
+                                              : "fixed",
            (int)p->opts.wait);
     *out = p;
     return 0;
@@ -200,7 +206,9 @@ int tf_register(tf_pool *p, const char *name, tf_fn fn)
     if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_register inside tf_run");
     int rc = tf__reg_add(&p->reg, name, (void *)fn);
     if (rc == TF_EEXIST) return tf__fail(p, rc, "task function '%s' is already registered", name);
-    if (rc < 0) return tf__fail(p, rc, "cannot register task function '%s': %s", name ? name : "(null)", tf_strerror(rc));
+    if (rc < 0)
+        return tf__fail(p, rc, "cannot register task function '%s': %s", name ? name : "(null)",
+                        tf_strerror(rc));
     return 0;
 }
 

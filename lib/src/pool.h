@@ -65,11 +65,11 @@ typedef struct tf__handover {
 
 typedef struct tf__work {
     pthread_mutex_t lock;
-    tf__queue inq;      /* chunks assigned to this rank, run in order */
-    size_t inq_tasks;   /* tasks in inq */
-    size_t low;         /* hand results over when inq_tasks drops to this */
-    bool low_fresh;     /* low was set by a delivery the main thread has not seen */
-    tf__queue spawnq;   /* spawned here: main pops the back, sharing takes the front */
+    tf__queue inq;    /* chunks assigned to this rank, run in order */
+    size_t inq_tasks; /* tasks in inq */
+    size_t low;       /* hand results over when inq_tasks drops to this */
+    bool low_fresh;   /* low was set by a delivery the main thread has not seen */
+    tf__queue spawnq; /* spawned here: main pops the back, sharing takes the front */
     tf__handover *ho_head, *ho_tail;
     atomic_uint_fast64_t spawned; /* spawn events not yet reported */
 } tf__work;
@@ -79,8 +79,8 @@ typedef struct tf__work {
 enum { TF__JOB_MAP = 1, TF__JOB_MAPU, TF__JOB_FUT };
 
 typedef struct tf__slot {
-    const char *p;   /* output, or the error message (NUL-terminated); NULL
-                        until the task has finished */
+    const char *p; /* output, or the error message (NUL-terminated); NULL
+                      until the task has finished */
     uint32_t len;
     int32_t status;
 } tf__slot;
@@ -101,13 +101,13 @@ typedef struct tf__job {
     size_t narrived, ndelivered;
     tf__rbuf **bufs; /* blocks the slots point into */
     size_t nbufs, capbufs;
-    bool released;   /* FUT: the driver dropped its future */
+    bool released; /* FUT: the driver dropped its future */
     struct tf__job *next_act, *hnext;
 } tf__job;
 
 typedef struct tf__gfn { /* the coordinator's table entry of a task function */
     char *name;
-    void *fn0;       /* rank 0's function, NULL if rank 0 lacks it */
+    void *fn0; /* rank 0's function, NULL if rank 0 lacks it */
     tf__est est;
 } tf__gfn;
 
@@ -117,8 +117,8 @@ typedef struct tf__peer { /* the coordinator's view of one rank */
     uint8_t *defined;     /* gids whose name this rank was sent */
     size_t ndefined;
     bool hungry, share_pending, stopped;
-    tf__buf out;          /* TASKS message being built */
-    const char **bulk_p;  /* payloads to send after it */
+    tf__buf out;         /* TASKS message being built */
+    const char **bulk_p; /* payloads to send after it */
     size_t *bulk_n;
     size_t nbulk, capbulk;
 } tf__peer;
@@ -140,18 +140,18 @@ typedef struct tf__coord {
     tf__job **jobs;               /* open-addressed by id: jobs not finished */
     size_t jobs_cap, jobs_n;
     uint64_t next_job, next_task_id;
-    uint64_t outstanding;         /* tasks not finished, spawned included */
+    uint64_t outstanding; /* tasks not finished, spawned included */
     uint64_t spawn_failed;
     char spawn_err[TF__ERRMSG_MAX];
     tf__peer *peer;
-    tf__queue spare;              /* spawned tasks shipped here, unassigned */
-    tf__queue local;              /* assigned to rank 0, not yet queued */
-    atomic_uint version;          /* bumped after each change the driver may wait for */
-    tf__delivery *dl;             /* spawned outputs for the driver */
+    tf__queue spare;     /* spawned tasks shipped here, unassigned */
+    tf__queue local;     /* assigned to rank 0, not yet queued */
+    atomic_uint version; /* bumped after each change the driver may wait for */
+    tf__delivery *dl;    /* spawned outputs for the driver */
     size_t ndl, capdl;
     bool stopping, stop_sent;
     int stop_rv;
-    size_t rr;                    /* round-robin start */
+    size_t rr; /* round-robin start */
 } tf__coord;
 
 /* ---- the worker's view of function ids ---------------------------------- */
@@ -184,10 +184,10 @@ struct tf_pool {
     bool in_run, in_driver, in_task;
 
     /* main thread */
-    tf__handover *cur;      /* output being written */
-    uint64_t cur_t0;        /* when cur was started */
+    tf__handover *cur; /* output being written */
+    uint64_t cur_t0;   /* when cur was started */
     uint64_t spawn_seq;
-    int32_t *failv; /* (task, status) pairs of the item being run */
+    int32_t *failv;              /* (task, status) pairs of the item being run */
     tf__item mine[TF__MINE_MAX]; /* a batch taken from inq */
     size_t imine, nmine, mine_left;
     size_t thr; /* hand over when this few assigned tasks are left */
@@ -221,14 +221,14 @@ enum { TF__SVC_PARKED = 0, TF__SVC_RUNNING = 1, TF__SVC_QUIT = 2 };
 /* errors: sets pool->errmsg ("rank R: ...") and returns err */
 int tf__fail(tf_pool *p, int err, const char *fmt, ...) TF_PRINTF(3, 4);
 
-#define TF_LOG(p, level, ...)                                                                  \
-    do {                                                                                       \
-        if ((p)->opts.verbose >= (level)) tf__log((p), (level), __VA_ARGS__);                  \
+#define TF_LOG(p, level, ...)                                                 \
+    do {                                                                      \
+        if ((p)->opts.verbose >= (level)) tf__log((p), (level), __VA_ARGS__); \
     } while (0)
 void tf__log(tf_pool *p, int level, const char *fmt, ...) TF_PRINTF(3, 4);
 
 /* task.c: main thread */
-int tf__exec_some(tf_pool *p);             /* runs one item; 1 if it ran one */
+int tf__exec_some(tf_pool *p); /* runs one item; 1 if it ran one */
 void tf__handover_cur(tf_pool *p, uint32_t flags, bool wake);
 int tf__work_init(tf_pool *p);
 void tf__work_free(tf_pool *p);

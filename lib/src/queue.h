@@ -28,20 +28,17 @@ typedef struct tf__item {
     const char *lens;
     const void *const *vin;
     const size_t *vlen;
-    tf__rbuf *owner; /* holds data alive; NULL when borrowed from the driver */
+    tf__rbuf *owner;   /* holds data alive; NULL when borrowed from the driver */
     void *fn;          /* the receiving rank's function, NULL if unknown there */
     const char *fname; /* its name (stable for the whole run) */
 } tf__item;
 
 /* The input of task k (0 <= k < count) of an item, with a running cursor for
  * PACKED layout: call with k = 0, 1, 2, ... in order, *off starting at 0. */
-static inline const char *tf__item_input(const tf__item *it, uint32_t k, size_t *off,
-                                         size_t *len)
+static inline const char *tf__item_input(const tf__item *it, uint32_t k, size_t *off, size_t *len)
 {
     switch (it->layout) {
-    case TF__FIXED:
-        *len = it->elem;
-        return it->data + (size_t)k * it->elem;
+    case TF__FIXED: *len = it->elem; return it->data + (size_t)k * it->elem;
     case TF__PACKED: {
         uint64_t l;
         memcpy(&l, it->lens + 8 * (size_t)k, 8);
@@ -50,9 +47,7 @@ static inline const char *tf__item_input(const tf__item *it, uint32_t k, size_t 
         *len = (size_t)l;
         return p;
     }
-    default:
-        *len = it->vlen[k];
-        return it->vin[k] ? (const char *)it->vin[k] : "";
+    default: *len = it->vlen[k]; return it->vin[k] ? (const char *)it->vin[k] : "";
     }
 }
 

@@ -37,9 +37,7 @@ size_t tf__sched_chunk(const tf__sched *s, const tf__est *e, size_t remaining)
     size_t p = s->nworkers > 0 ? (size_t)s->nworkers : 1;
     size_t c;
     switch (s->policy) {
-    case TF_CHUNK_FIXED:
-        c = s->chunk_size ? s->chunk_size : 1;
-        break;
+    case TF_CHUNK_FIXED: c = s->chunk_size ? s->chunk_size : 1; break;
     case TF_CHUNK_GUIDED: {
         size_t lo = s->chunk_size ? s->chunk_size : 1;
         c = remaining / p + (remaining % p != 0);

@@ -25,8 +25,8 @@ typedef struct tf__sched {
 
 /* The measured time of one task of a task function. */
 typedef struct tf__est {
-    double t;         /* seconds per task (moving average), valid if n > 0 */
-    uint64_t n;       /* tasks measured */
+    double t;   /* seconds per task (moving average), valid if n > 0 */
+    uint64_t n; /* tasks measured */
 } tf__est;
 
 /* Adds a measurement: `count` tasks took `elapsed_s` together. */

@@ -101,8 +101,8 @@ static void finish_sends(tf_pool *p)
 /* ---- a worker's side --------------------------------------------------------- */
 
 typedef struct wstate {
-    bool stop_rx;   /* STOP received */
-    bool share_rq;  /* SHARE asked */
+    bool stop_rx;  /* STOP received */
+    bool share_rq; /* SHARE asked */
     bool done;
 } wstate;
 
@@ -167,8 +167,9 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
             if (bulk) {
                 tf__rbuf *b = tf__rbuf_new(bulk);
                 if (!b) tf__fatal(p, "out of memory for a %zu-byte input", bulk);
-                check_mpi(p, MPI_Recv(b->data, (int)bulk, MPI_BYTE, src, TF__TAG_BULK, p->comm,
-                                      MPI_STATUS_IGNORE),
+                check_mpi(p,
+                          MPI_Recv(b->data, (int)bulk, MPI_BYTE, src, TF__TAG_BULK, p->comm,
+                                   MPI_STATUS_IGNORE),
                           "MPI_Recv");
                 atomic_fetch_add_explicit(&p->bytes_recv, bulk, memory_order_relaxed);
                 it.data = b->data;
@@ -202,8 +203,8 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
         tf__item it;
         pthread_mutex_lock(&w->lock);
         while (tf__queue_pop_front(&got, &it)) {
-            int rc = it.job ? tf__queue_push_back(&w->inq, &it)
-                            : tf__queue_push_back(&w->spawnq, &it);
+            int rc =
+                it.job ? tf__queue_push_back(&w->inq, &it) : tf__queue_push_back(&w->spawnq, &it);
             if (rc < 0) tf__fatal(p, "out of memory");
         }
         w->inq_tasks += ntasks;

@@ -166,8 +166,7 @@ static void run_item(tf_pool *p, const tf__item *it)
         if (fn) {
             rc = fn(&t, in, in_len, &out);
             if (rc != 0 && !t.failed)
-                fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc,
-                         tf_strerror(rc));
+                fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));
             else if (!t.failed && ob->len - out.start > TF__MAX_OUTPUT)
                 fail_fmt(&t, "output of %zu bytes is too large", ob->len - out.start);
         } else {

@@ -25,8 +25,7 @@ static int driver(tf_pool *pool, void *arg)
     tf_results *res = NULL;
     int bad = 0;
 
-    for (int i = 0; i < N; i++)
-        in[i] = i - N / 2;
+    for (int i = 0; i < N; i++) in[i] = i - N / 2;
     int rc = tf_map(pool, "square", in, sizeof in[0], N, &res);
     if (rc != 0) {
         fprintf(stderr, "consumer: tf_map: %s: %s\n", tf_err_name(rc), tf_pool_errmsg(pool));
@@ -73,8 +72,7 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
     rc = tf_register(pool, "square", square);
-    if (rc == 0)
-        rc = tf_run(pool, driver, NULL);
+    if (rc == 0) rc = tf_run(pool, driver, NULL);
     if (rc < 0)
         fprintf(stderr, "consumer: rank %d: %s (%s)\n", rank, tf_err_name(rc),
                 tf_pool_errmsg(pool));

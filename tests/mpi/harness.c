@@ -72,8 +72,7 @@ static void wd_start(void)
     const char *env = getenv("TF_TEST_WATCHDOG");
     if (env && *env) {
         double v = strtod(env, NULL);
-        if (v > 0)
-            wd_limit = v;
+        if (v > 0) wd_limit = v;
     }
     pthread_t tid;
     if (pthread_create(&tid, NULL, wd_main, NULL) != 0) {
@@ -113,8 +112,7 @@ tf_pool *th_pool(const tf_pool_opts *opts)
 {
     tf_pool *pool = NULL;
     int rc = tf_pool_create(MPI_COMM_WORLD, opts, &pool);
-    if (!TH_CHECK(rc == 0 && pool != NULL, "tf_pool_create: %s", tf_err_name(rc)))
-        return NULL;
+    if (!TH_CHECK(rc == 0 && pool != NULL, "tf_pool_create: %s", tf_err_name(rc))) return NULL;
     for (const th_func *f = th_funcs; f->name; f++) {
         rc = tf_register(pool, f->name, f->fn);
         if (!TH_CHECK(rc == 0, "tf_register(%s): %s: %s", f->name, tf_err_name(rc),
@@ -182,8 +180,7 @@ int th_msg_rank(const char *msg)
 {
     const char *s = msg ? strstr(msg, "rank ") : NULL;
     int r;
-    if (!s || sscanf(s, "rank %d", &r) != 1)
-        return -1;
+    if (!s || sscanf(s, "rank %d", &r) != 1) return -1;
     return r;
 }
 
@@ -222,11 +219,9 @@ static void on_test_complete(const CU_pTest test, const CU_pSuite suite,
 
 static int selected(const char *name, int argc, char **argv)
 {
-    if (argc < 2)
-        return 1;
+    if (argc < 2) return 1;
     for (int i = 1; i < argc; i++)
-        if (strstr(name, argv[i]))
-            return 1;
+        if (strstr(name, argv[i])) return 1;
     return 0;
 }
 
@@ -254,10 +249,8 @@ int main(int argc, char **argv)
     CU_pSuite suite = CU_add_suite(suite_name, NULL, NULL);
     int ntests = 0;
     for (const th_test *t = th_tests; suite && t->name; t++) {
-        if (!selected(t->name, argc, argv))
-            continue;
-        if (!CU_add_test(suite, t->name, t->fn))
-            break;
+        if (!selected(t->name, argc, argv)) continue;
+        if (!CU_add_test(suite, t->name, t->fn)) break;
         ntests++;
     }
     if (!suite || CU_get_error() != CUE_SUCCESS) {
@@ -265,8 +258,7 @@ int main(int argc, char **argv)
         MPI_Abort(MPI_COMM_WORLD, 1);
     }
 
-    if (world_rank == 0)
-        printf("%s: %d tests on %d ranks\n", suite_name, ntests, world_size);
+    if (world_rank == 0) printf("%s: %d tests on %d ranks\n", suite_name, ntests, world_size);
     CU_set_test_start_handler(on_test_start);
     CU_set_test_complete_handler(on_test_complete);
     CU_run_all_tests();

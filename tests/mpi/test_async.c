@@ -9,8 +9,7 @@
  * completion order differs from submission order. */
 static int fn_lin(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
-    if (len != 8)
-        return tf_task_fail(t, "lin wants 8 bytes, got %zu", len);
+    if (len != 8) return tf_task_fail(t, "lin wants 8 bytes, got %zu", len);
     uint64_t i = th_get_u64(in), r = 3 * i + 1;
     th_spin_us((unsigned)(i % 4) * 25);
     return tf_buf_append(out, &r, sizeof r);
@@ -34,8 +33,7 @@ static void arrival_cb(void *arg, size_t index, int status, const void *out, siz
                        const char *err)
 {
     struct arrivals *a = arg;
-    if (a->calls > 0 && index == a->last + 1)
-        a->in_order++;
+    if (a->calls > 0 && index == a->last + 1) a->in_order++;
     a->calls++;
     a->last = index;
     if (index >= a->n || a->seen[index]++ || status != 0 || err != NULL || len != 8 ||
@@ -48,16 +46,14 @@ static int drv_unordered(tf_pool *pool, void *arg)
     (void)arg;
     size_t n = 20000;
     uint64_t *in = malloc(n * sizeof *in);
-    for (size_t i = 0; i < n; i++)
-        in[i] = i;
+    for (size_t i = 0; i < n; i++) in[i] = i;
     struct arrivals a = {n, 0, 0, 0, 0, calloc(n, 1)};
     int rc = tf_map_unordered(pool, "lin", in, 8, n, arrival_cb, &a);
     TH_CHECK(rc == 0, "tf_map_unordered: %s: %s", tf_err_name(rc), tf_pool_errmsg(pool));
     TH_EQ(a.calls, n);
     TH_EQ(a.bad, 0);
     size_t missing = 0;
-    for (size_t i = 0; i < n; i++)
-        missing += a.seen[i] != 1;
+    for (size_t i = 0; i < n; i++) missing += a.seen[i] != 1;
     TH_EQ(missing, 0);
     free(a.seen);
     free(in);
@@ -67,8 +63,7 @@ static int drv_unordered(tf_pool *pool, void *arg)
 static void test_map_unordered_arrivals(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_unordered, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_unordered, NULL), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -90,21 +85,17 @@ static int drv_window(tf_pool *pool, void *arg)
     while (finished < n) {
         /* Refill every free slot, so that up to WINDOW are in flight. */
         for (size_t s = 0; s < WINDOW && next < n; s++) {
-            if (win[s])
-                continue;
+            if (win[s]) continue;
             in[next] = next;
             int rc = tf_submit(pool, "lin", &in[next], 8, &win[s]);
-            if (!TH_CHECK(rc == 0, "tf_submit %zu: %s", next, tf_err_name(rc)))
-                goto out;
+            if (!TH_CHECK(rc == 0, "tf_submit %zu: %s", next, tf_err_name(rc))) goto out;
             uint64_t id = tf_future_id(win[s]);
-            if (next > 0 && id == last_id)
-                ids_distinct = 0;
+            if (next > 0 && id == last_id) ids_distinct = 0;
             last_id = id;
             slot_of[s] = next++;
             outstanding++;
         }
-        if (outstanding > max_out)
-            max_out = outstanding;
+        if (outstanding > max_out) max_out = outstanding;
         size_t s = WINDOW;
         int st = tf_wait_any(win, WINDOW, &s);
         if (!TH_CHECK(s < WINDOW && win[s], "tf_wait_any gave index %zu (%s)", s, tf_err_name(st)))
@@ -125,8 +116,7 @@ out:
     TH_CHECK(max_out <= WINDOW, "%zu outstanding", max_out);
     TH_CHECK(ids_distinct, "two consecutive futures had the same id");
     for (size_t s = 0; s < WINDOW; s++) {
-        if (win[s])
-            tf_wait(win[s]);
+        if (win[s]) tf_wait(win[s]);
         tf_future_release(&win[s]);
     }
     TH_EQ(tf_wait_all(pool), 0);
@@ -139,8 +129,7 @@ static void test_window_of_futures(void)
 {
     tf_pool *pool = th_pool(NULL);
     size_t n = 10000;
-    if (pool)
-        TH_EQ(th_run(pool, drv_window, &n), 0);
+    if (pool) TH_EQ(th_run(pool, drv_window, &n), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -193,8 +182,7 @@ static int drv_future_api(tf_pool *pool, void *arg)
         rc = tf_wait_any(mix, 4, &idx);
         TH_EQ(rc, 0);
         TH_CHECK(idx == 1 || idx == 3, "index %zu", idx);
-        if (idx == 1 || idx == 3)
-            tf_future_release(&mix[idx]);
+        if (idx == 1 || idx == 3) tf_future_release(&mix[idx]);
     }
     tf_future_release(&mix[1]);
     tf_future_release(&mix[3]);
@@ -210,8 +198,7 @@ static int drv_future_api(tf_pool *pool, void *arg)
 static void test_future_api(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_future_api, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_future_api, NULL), 0);
     tf_pool_destroy(&pool);
 }
 

@@ -9,11 +9,9 @@
  * chunks do not all take the same time. */
 static int fn_sq1(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
-    if (len != 8)
-        return tf_task_fail(t, "sq1 wants 8 bytes, got %zu", len);
+    if (len != 8) return tf_task_fail(t, "sq1 wants 8 bytes, got %zu", len);
     uint64_t i = th_get_u64(in), r = i * i + 1;
-    if (i % 64 == 0)
-        th_spin_us(50);
+    if (i % 64 == 0) th_spin_us(50);
     return tf_buf_append(out, &r, sizeof r);
 }
 
@@ -21,8 +19,7 @@ static int drv_map(tf_pool *pool, void *arg)
 {
     size_t n = *(size_t *)arg, bad = 0;
     uint64_t *in = malloc(n * sizeof *in);
-    for (size_t i = 0; i < n; i++)
-        in[i] = i;
+    for (size_t i = 0; i < n; i++) in[i] = i;
     tf_results *res = NULL;
     int rc = tf_map(pool, "sq1", in, 8, n, &res);
     TH_CHECK(rc == 0, "tf_map: %s: %s", tf_err_name(rc), tf_pool_errmsg(pool));
@@ -48,8 +45,7 @@ static int drv_map(tf_pool *pool, void *arg)
 static uint64_t map_with(const tf_pool_opts *opts, size_t n, const char *what)
 {
     tf_pool *pool = th_pool(opts);
-    if (!pool)
-        return 0;
+    if (!pool) return 0;
     tf_stats s;
     TH_EQ(th_run(pool, drv_map, &n), 0);
     TH_EQ(tf_pool_stats(pool, &s), 0);

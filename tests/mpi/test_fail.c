@@ -10,8 +10,7 @@ static int fn_oddfail(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     uint64_t i = th_get_u64(in);
     (void)len;
-    if (i % 2)
-        return tf_task_fail(t, "odd input %llu", (unsigned long long)i);
+    if (i % 2) return tf_task_fail(t, "odd input %llu", (unsigned long long)i);
     uint64_t r = 2 * i;
     return tf_buf_append(out, &r, sizeof r);
 }
@@ -21,10 +20,8 @@ static int fn_code(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     (void)t, (void)len;
     uint64_t i = th_get_u64(in);
-    if (i % 3 == 1)
-        return 17;
-    if (i % 3 == 2)
-        return -77;
+    if (i % 3 == 1) return 17;
+    if (i % 3 == 2) return -77;
     return tf_buf_append(out, &i, sizeof i);
 }
 
@@ -46,8 +43,7 @@ static int fn_plus7(tf_task *t, const void *in, size_t len, tf_buf *out)
 static uint64_t *iota(size_t n)
 {
     uint64_t *v = malloc(n * sizeof *v);
-    for (size_t i = 0; v && i < n; i++)
-        v[i] = i;
+    for (size_t i = 0; v && i < n; i++) v[i] = i;
     return v;
 }
 
@@ -110,8 +106,7 @@ static int drv_map_failures(tf_pool *pool, void *arg)
              * code may also come back as TF_ETASK, if its message names it. */
             int ok = (st == want || (want == 17 && st == TF_ETASK && err && strstr(err, "17"))) &&
                      (want == 0) == (err == NULL);
-            if (ok && want == 0)
-                ok = len == 8 && th_get_u64(o) == i;
+            if (ok && want == 0) ok = len == 8 && th_get_u64(o) == i;
             if (!ok && bad++ < 3)
                 TH_CHECK(0, "input %zu: status %d (%s), want %d, error \"%s\"", i, st,
                          tf_err_name(st), want, err ? err : "(null)");
@@ -152,8 +147,7 @@ static int drv_future_failures(tf_pool *pool, void *arg)
         TH_CHECK(rc == 0, "tf_submit: %s", tf_err_name(rc));
     }
     for (size_t i = 0; i < N; i++) {
-        if (!f[i])
-            continue;
+        if (!f[i]) continue;
         int st = tf_wait(f[i]);
         const void *o = NULL;
         size_t len = 0;
@@ -179,8 +173,7 @@ static int drv_future_failures(tf_pool *pool, void *arg)
 static void test_future_failures(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_future_failures, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_future_failures, NULL), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -226,8 +219,7 @@ static int drv_unordered_failures(tf_pool *pool, void *arg)
 static void test_unordered_failures(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_unordered_failures, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_unordered_failures, NULL), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -298,10 +290,8 @@ static void test_function_on_rank0_only(void)
 {
     tf_pool_opts opts = {.chunk = TF_CHUNK_FIXED, .chunk_size = 1};
     tf_pool *pool = th_pool(&opts);
-    if (!pool)
-        return;
-    if (th_rank() == 0)
-        TH_EQ(tf_register(pool, "only0", fn_only0), 0);
+    if (!pool) return;
+    if (th_rank() == 0) TH_EQ(tf_register(pool, "only0", fn_only0), 0);
     TH_EQ(th_run(pool, drv_only0, NULL), 0);
     tf_pool_destroy(&pool);
 }

@@ -8,8 +8,7 @@
 /* in: uint64 i; out: uint64 i*i+1. */
 static int fn_sq1(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
-    if (len != 8)
-        return tf_task_fail(t, "sq1 wants 8 bytes, got %zu", len);
+    if (len != 8) return tf_task_fail(t, "sq1 wants 8 bytes, got %zu", len);
     uint64_t i = th_get_u64(in), r = i * i + 1;
     return tf_buf_append(out, &r, sizeof r);
 }
@@ -19,11 +18,9 @@ static int fn_inc(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     (void)t;
     unsigned char *o = tf_buf_reserve(out, len + 8);
-    if (!o)
-        return TF_ENOMEM;
+    if (!o) return TF_ENOMEM;
     const unsigned char *s = in;
-    for (size_t j = 0; j < len; j++)
-        o[j] = (unsigned char)(s[j] + 1);
+    for (size_t j = 0; j < len; j++) o[j] = (unsigned char)(s[j] + 1);
     th_put_u64(o + len, len);
     return 0;
 }
@@ -32,8 +29,7 @@ static int fn_inc(tf_task *t, const void *in, size_t len, tf_buf *out)
 static int fn_empty(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     (void)in;
-    if (len != 0)
-        return tf_task_fail(t, "empty wants 0 bytes, got %zu", len);
+    if (len != 0) return tf_task_fail(t, "empty wants 0 bytes, got %zu", len);
     return tf_buf_len(out) == 0 ? 0 : tf_task_fail(t, "output not empty at start");
 }
 
@@ -42,8 +38,7 @@ static int fn_empty(tf_task *t, const void *in, size_t len, tf_buf *out)
 static size_t check_sq1(const tf_results *res, size_t n)
 {
     size_t bad = 0;
-    if (!TH_CHECK(res != NULL, "no results"))
-        return n;
+    if (!TH_CHECK(res != NULL, "no results")) return n;
     TH_EQ(tf_results_count(res), n);
     TH_EQ(tf_results_failed(res), 0);
     for (size_t i = 0; i < n && i < tf_results_count(res); i++) {
@@ -65,8 +60,7 @@ static size_t check_sq1(const tf_results *res, size_t n)
 static uint64_t *iota(size_t n)
 {
     uint64_t *v = malloc((n ? n : 1) * sizeof *v);
-    for (size_t i = 0; v && i < n; i++)
-        v[i] = i;
+    for (size_t i = 0; v && i < n; i++) v[i] = i;
     return v;
 }
 
@@ -91,8 +85,7 @@ static int drv_big(tf_pool *pool, void *arg)
 static void test_map_million(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_big, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_big, NULL), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -114,8 +107,7 @@ static int drv_mapv(tf_pool *pool, void *arg)
     for (size_t i = 0; i < n; i++) {
         len[i] = vlen(i);
         bufs[i] = malloc(len[i] ? len[i] : 1);
-        for (size_t j = 0; j < len[i]; j++)
-            bufs[i][j] = (unsigned char)(i * 31 + j);
+        for (size_t j = 0; j < len[i]; j++) bufs[i][j] = (unsigned char)(i * 31 + j);
         in[i] = bufs[i];
     }
     tf_results *res = NULL;
@@ -130,8 +122,7 @@ static int drv_mapv(tf_pool *pool, void *arg)
             size_t olen = 0;
             int st = tf_results_get(res, i, (const void **)&o, &olen);
             int ok = st == 0 && olen == len[i] + 8 && o && th_get_u64(o + len[i]) == len[i];
-            for (size_t j = 0; ok && j < len[i]; j++)
-                ok = o[j] == (unsigned char)(bufs[i][j] + 1);
+            for (size_t j = 0; ok && j < len[i]; j++) ok = o[j] == (unsigned char)(bufs[i][j] + 1);
             if (!ok && bad++ == 0)
                 TH_CHECK(0, "mapv result %zu (in %zu bytes): status %s, out %zu bytes", i, len[i],
                          tf_err_name(st), olen);
@@ -139,8 +130,7 @@ static int drv_mapv(tf_pool *pool, void *arg)
     }
     TH_EQ(bad, 0);
     tf_results_free(&res);
-    for (size_t i = 0; i < n; i++)
-        free(bufs[i]);
+    for (size_t i = 0; i < n; i++) free(bufs[i]);
     free(bufs);
     free(len);
     free(in);
@@ -151,8 +141,7 @@ static void test_mapv_varied(void)
 {
     tf_pool *pool = th_pool(NULL);
     size_t n = 5000;
-    if (pool)
-        TH_EQ(th_run(pool, drv_mapv, &n), 0);
+    if (pool) TH_EQ(th_run(pool, drv_mapv, &n), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -202,8 +191,7 @@ static int drv_zero_bytes(tf_pool *pool, void *arg)
 static void test_map_zero_byte_elements(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_zero_bytes, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_zero_bytes, NULL), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -235,14 +223,12 @@ static int drv_zero_tasks(tf_pool *pool, void *arg)
 
     rc = tf_map(pool, "sq1", NULL, 8, 0, &res);
     TH_CHECK(rc == 0, "tf_map n=0 with in=NULL: %s", tf_err_name(rc));
-    if (res)
-        TH_EQ(tf_results_count(res), 0);
+    if (res) TH_EQ(tf_results_count(res), 0);
     tf_results_free(&res);
 
     rc = tf_mapv(pool, "sq1", NULL, NULL, 0, &res);
     TH_CHECK(rc == 0, "tf_mapv n=0: %s", tf_err_name(rc));
-    if (res)
-        TH_EQ(tf_results_count(res), 0);
+    if (res) TH_EQ(tf_results_count(res), 0);
     tf_results_free(&res);
 
     unordered_calls = 0;
@@ -299,8 +285,7 @@ static int drv_few(tf_pool *pool, void *arg)
         size_t len = 0;
         TH_EQ(tf_future_result(f, &o, &len), 0);
         TH_EQ(len, 8);
-        if (o && len == 8)
-            TH_EQ(th_get_u64(o), 26);
+        if (o && len == 8) TH_EQ(th_get_u64(o), 26);
     }
     tf_future_release(&f);
     TH_CHECK(f == NULL, "tf_future_release left the pointer set");
@@ -311,8 +296,7 @@ static int drv_few(tf_pool *pool, void *arg)
 static void test_fewer_tasks_than_ranks(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_few, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_few, NULL), 0);
     tf_pool_destroy(&pool);
 }
 

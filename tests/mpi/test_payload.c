@@ -16,8 +16,7 @@ static unsigned char pattern(size_t j, size_t size)
 static uint64_t fnv1a(const unsigned char *p, size_t len)
 {
     uint64_t h = 1469598103934665603ull;
-    for (size_t j = 0; j < len; j++)
-        h = (h ^ p[j]) * 1099511628211ull;
+    for (size_t j = 0; j < len; j++) h = (h ^ p[j]) * 1099511628211ull;
     return h;
 }
 
@@ -25,14 +24,11 @@ static uint64_t fnv1a(const unsigned char *p, size_t len)
 static int fn_inc(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     (void)t;
-    if (len == 0)
-        return 0;
+    if (len == 0) return 0;
     unsigned char *o = tf_buf_reserve(out, len);
-    if (!o)
-        return TF_ENOMEM;
+    if (!o) return TF_ENOMEM;
     const unsigned char *s = in;
-    for (size_t j = 0; j < len; j++)
-        o[j] = (unsigned char)(s[j] + 1);
+    for (size_t j = 0; j < len; j++) o[j] = (unsigned char)(s[j] + 1);
     return 0;
 }
 
@@ -47,17 +43,14 @@ static int fn_sum(tf_task *t, const void *in, size_t len, tf_buf *out)
 /* in: uint64 size; out: `size` bytes of pattern(), appended in pieces. */
 static int fn_gen(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
-    if (len != 8)
-        return tf_task_fail(t, "gen wants 8 bytes, got %zu", len);
+    if (len != 8) return tf_task_fail(t, "gen wants 8 bytes, got %zu", len);
     size_t size = (size_t)th_get_u64(in);
     unsigned char piece[4096];
     for (size_t done = 0; done < size;) {
         size_t k = size - done < sizeof piece ? size - done : sizeof piece;
-        for (size_t j = 0; j < k; j++)
-            piece[j] = pattern(done + j, size);
+        for (size_t j = 0; j < k; j++) piece[j] = pattern(done + j, size);
         int rc = tf_buf_append(out, piece, k);
-        if (rc)
-            return rc;
+        if (rc) return rc;
         done += k;
     }
     return tf_buf_len(out) == size ? 0 : tf_task_fail(t, "tf_buf_len %zu", tf_buf_len(out));
@@ -66,8 +59,7 @@ static int fn_gen(tf_task *t, const void *in, size_t len, tf_buf *out)
 static unsigned char *make_input(size_t size)
 {
     unsigned char *p = malloc(size ? size : 1);
-    for (size_t j = 0; p && j < size; j++)
-        p[j] = pattern(j, size);
+    for (size_t j = 0; p && j < size; j++) p[j] = pattern(j, size);
     return p;
 }
 
@@ -80,12 +72,10 @@ static void check_inc(tf_future *f, size_t size)
     if (!TH_CHECK(st == 0, "size %zu: status %s: %s", size, tf_err_name(st),
                   tf_future_error(f) ? tf_future_error(f) : "-"))
         return;
-    if (!TH_CHECK(len == size, "size %zu: output %zu bytes", size, len))
-        return;
+    if (!TH_CHECK(len == size, "size %zu: output %zu bytes", size, len)) return;
     size_t bad = 0, first = 0;
     for (size_t j = 0; j < size; j++)
-        if (o[j] != (unsigned char)(pattern(j, size) + 1) && bad++ == 0)
-            first = j;
+        if (o[j] != (unsigned char)(pattern(j, size) + 1) && bad++ == 0) first = j;
     TH_CHECK(bad == 0, "size %zu: %zu wrong bytes, first at %zu", size, bad, first);
 }
 
@@ -131,8 +121,7 @@ static int drv_one_at_a_time(tf_pool *pool, void *arg)
             tf_future_result(f, (const void **)&o, &len);
             if (TH_CHECK(len == size, "gen %zu: got %zu bytes", size, len)) {
                 size_t bad = 0;
-                for (size_t j = 0; j < size; j++)
-                    bad += o[j] != pattern(j, size);
+                for (size_t j = 0; j < size; j++) bad += o[j] != pattern(j, size);
                 TH_CHECK(bad == 0, "gen %zu: %zu wrong bytes", size, bad);
             }
         }
@@ -144,8 +133,7 @@ static int drv_one_at_a_time(tf_pool *pool, void *arg)
 static void test_payload_sizes_one_at_a_time(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_one_at_a_time, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_one_at_a_time, NULL), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -163,8 +151,7 @@ static int drv_all_in_flight(tf_pool *pool, void *arg)
     int rc = tf_wait_all(pool);
     TH_CHECK(rc == 0, "tf_wait_all: %s: %s", tf_err_name(rc), tf_pool_errmsg(pool));
     for (size_t k = 0; k < NSIZES; k++) {
-        if (f[k])
-            check_inc(f[k], sizes[k]);
+        if (f[k]) check_inc(f[k], sizes[k]);
         tf_future_release(&f[k]);
         free(in[k]);
     }
@@ -174,8 +161,7 @@ static int drv_all_in_flight(tf_pool *pool, void *arg)
 static void test_payload_sizes_all_in_flight(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_all_in_flight, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_all_in_flight, NULL), 0);
     tf_pool_destroy(&pool);
 }
 
@@ -185,8 +171,7 @@ static int drv_map_large(tf_pool *pool, void *arg)
     (void)arg;
     size_t n = 24, esz = 1 << 20;
     unsigned char *in = malloc(n * esz);
-    for (size_t j = 0; j < n * esz; j++)
-        in[j] = pattern(j, esz);
+    for (size_t j = 0; j < n * esz; j++) in[j] = pattern(j, esz);
     tf_results *res = NULL;
     int rc = tf_map(pool, "inc", in, esz, n, &res);
     TH_CHECK(rc == 0, "tf_map: %s: %s", tf_err_name(rc), tf_pool_errmsg(pool));
@@ -201,8 +186,7 @@ static int drv_map_large(tf_pool *pool, void *arg)
                           len))
                 continue;
             size_t bad = 0;
-            for (size_t j = 0; j < esz; j++)
-                bad += o[j] != (unsigned char)(in[i * esz + j] + 1);
+            for (size_t j = 0; j < esz; j++) bad += o[j] != (unsigned char)(in[i * esz + j] + 1);
             TH_CHECK(bad == 0, "elem %zu: %zu wrong bytes", i, bad);
         }
     }
@@ -214,8 +198,7 @@ static int drv_map_large(tf_pool *pool, void *arg)
 static void test_map_large_elements(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (pool)
-        TH_EQ(th_run(pool, drv_map_large, NULL), 0);
+    if (pool) TH_EQ(th_run(pool, drv_map_large, NULL), 0);
     tf_pool_destroy(&pool);
 }
 

@@ -54,8 +54,7 @@ static int fn_misuse(tf_task *t, const void *in, size_t len, tf_buf *out)
 static int map_twice(tf_pool *pool, size_t n)
 {
     uint64_t *in = malloc(n * sizeof *in);
-    for (size_t i = 0; i < n; i++)
-        in[i] = i;
+    for (size_t i = 0; i < n; i++) in[i] = i;
     tf_results *res = NULL;
     int rc = tf_map(pool, "twice", in, 8, n, &res);
     size_t bad = rc != 0 || !res || tf_results_count(res) != n;
@@ -81,12 +80,10 @@ static void test_create_destroy_repeated(void)
 {
     for (int k = 0; k < 20; k++) {
         tf_pool *pool = th_pool(NULL);
-        if (!pool)
-            return;
+        if (!pool) return;
         TH_EQ(tf_pool_rank(pool), th_rank());
         TH_EQ(tf_pool_size(pool), th_size());
-        if (k % 3 == 1)
-            TH_EQ(th_run(pool, drv_map100, NULL), 0);
+        if (k % 3 == 1) TH_EQ(th_run(pool, drv_map100, NULL), 0);
         TH_EQ(tf_pool_destroy(&pool), 0);
         TH_CHECK(pool == NULL, "tf_pool_destroy left the pointer set");
     }
@@ -130,16 +127,14 @@ static void test_create_comm_null(void)
 static int drv_return(tf_pool *pool, void *arg)
 {
     int v = *(int *)arg;
-    if (v >= 0 && map_twice(pool, 50 + (size_t)v % 100))
-        return -1000;
+    if (v >= 0 && map_twice(pool, 50 + (size_t)v % 100)) return -1000;
     return v;
 }
 
 static void test_runs_and_return_values(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (!pool)
-        return;
+    if (!pool) return;
     int values[] = {0, 7, 123456, -5, TF_ETASK, 1, 0};
     for (size_t k = 0; k < sizeof values / sizeof values[0]; k++) {
         /* Only rank 0 runs the driver; the value must reach every rank. */
@@ -194,8 +189,7 @@ static void test_pool_on_split_comm(void)
 static void test_wrong_state_outside_run(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (!pool)
-        return;
+    if (!pool) return;
     /* On every rank, before any run and between runs. */
     for (int round = 0; round < 2; round++) {
         uint64_t x = 3;
@@ -208,8 +202,7 @@ static void test_wrong_state_outside_run(void)
         TH_CHECK(f == NULL, "no future on error");
         TH_EQ(tf_wait_all(pool), TF_ESTATE);
         TH_EQ(tf_map_unordered(pool, "twice", &x, 8, 1, ignore_cb, NULL), TF_ESTATE);
-        if (round == 0)
-            TH_EQ(th_run(pool, drv_map100, NULL), 0);
+        if (round == 0) TH_EQ(th_run(pool, drv_map100, NULL), 0);
     }
     tf_pool_destroy(&pool);
 }
@@ -227,8 +220,7 @@ static int drv_misuse_in_driver(tf_pool *pool, void *arg)
 static void test_wrong_state_in_driver(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (!pool)
-        return;
+    if (!pool) return;
     TH_EQ(th_run(pool, drv_misuse_in_driver, NULL), 0);
     /* After the run tf_register works again. */
     TH_EQ(tf_register(pool, "late", fn_twice), 0);
@@ -244,8 +236,7 @@ static int drv_misuse_in_tasks(tf_pool *pool, void *arg)
     char *in = calloc(n, 1);
     tf_results *res = NULL;
     TH_EQ(tf_map(pool, "misuse", in, 1, n, &res), 0);
-    if (res)
-        TH_EQ(tf_results_failed(res), 0);
+    if (res) TH_EQ(tf_results_failed(res), 0);
     tf_results_free(&res);
     free(in);
     return map_twice(pool, 10);
@@ -254,8 +245,7 @@ static int drv_misuse_in_tasks(tf_pool *pool, void *arg)
 static void test_wrong_state_in_task(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (!pool)
-        return;
+    if (!pool) return;
     estate_seen = estate_wrong = 0;
     TH_EQ(th_run(pool, drv_misuse_in_tasks, NULL), 0);
     TH_EQ(th_sum_u64(estate_wrong), 0);
@@ -268,8 +258,7 @@ static void test_wrong_state_in_task(void)
 static void test_register_errors(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (!pool)
-        return;
+    if (!pool) return;
     char name63[64], name64[65];
     memset(name63, 'a', 63);
     name63[63] = 0;

@@ -16,8 +16,7 @@ static uint64_t spawned_here; /* tf_spawn calls that succeeded on this rank */
 static int fn_tree(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     uint64_t v[N_WORDS];
-    if (len != sizeof v)
-        return tf_task_fail(t, "tree wants %zu bytes, got %zu", sizeof v, len);
+    if (len != sizeof v) return tf_task_fail(t, "tree wants %zu bytes, got %zu", sizeof v, len);
     memcpy(v, in, sizeof v);
     nodes_here++;
     uint64_t depth = v[N_DEPTH], id = v[N_ID];
@@ -27,8 +26,7 @@ static int fn_tree(tf_task *t, const void *in, size_t len, tf_buf *out)
         for (uint64_t k = 0; k < v[N_B]; k++) {
             c[N_ID] = id * v[N_B] + k + 1;
             int rc = tf_spawn(t, "tree", c, sizeof c);
-            if (rc)
-                return tf_task_fail(t, "tf_spawn: %s", tf_err_name(rc));
+            if (rc) return tf_task_fail(t, "tf_spawn: %s", tf_err_name(rc));
             spawned_here++;
         }
     }
@@ -39,8 +37,7 @@ static int fn_tree(tf_task *t, const void *in, size_t len, tf_buf *out)
 static uint64_t ipow(uint64_t b, unsigned e)
 {
     uint64_t r = 1;
-    while (e--)
-        r *= b;
+    while (e--) r *= b;
     return r;
 }
 
@@ -52,8 +49,7 @@ static uint64_t tree_total(uint64_t b, unsigned d)
 static uint64_t tree_depth_sum(uint64_t b, unsigned d)
 {
     uint64_t s = 0;
-    for (unsigned k = 1; k <= d; k++)
-        s += k * ipow(b, k);
+    for (unsigned k = 1; k <= d; k++) s += k * ipow(b, k);
     return s;
 }
 
@@ -75,8 +71,7 @@ static void harvest_cb(void *arg, size_t index, int status, const void *out, siz
     h->calls++;
     if (status != 0) {
         h->failed++;
-        if (h->failed == 1)
-            snprintf(h->first_err, sizeof h->first_err, "%s", err ? err : "(null)");
+        if (h->failed == 1) snprintf(h->first_err, sizeof h->first_err, "%s", err ? err : "(null)");
         return;
     }
     if (len != 16) {
@@ -143,10 +138,8 @@ static void run_tree(uint64_t b, unsigned d, int wait, int harvest)
 {
     uint64_t total = tree_total(b, d);
     tf_pool *pool = th_pool(NULL);
-    if (!pool)
-        return;
-    if (harvest)
-        harvest_reset(th_rank() == 0 ? total : 0);
+    if (!pool) return;
+    if (harvest) harvest_reset(th_rank() == 0 ? total : 0);
     TH_EQ(tf_pool_on_spawn_result(pool, harvest ? harvest_cb : NULL, harvest ? &hv : NULL), 0);
     nodes_here = spawned_here = 0;
     struct tree_arg a = {b, d, wait, harvest};
@@ -168,12 +161,10 @@ static void run_tree(uint64_t b, unsigned d, int wait, int harvest)
         TH_EQ(hv.dup, 0);
         TH_EQ(hv.depth_sum, tree_depth_sum(b, d));
         uint64_t missing = 0;
-        for (uint64_t id = 1; id < total; id++)
-            missing += !hv.seen[id];
+        for (uint64_t id = 1; id < total; id++) missing += !hv.seen[id];
         TH_EQ(missing, 0);
     }
-    if (harvest)
-        harvest_reset(0);
+    if (harvest) harvest_reset(0);
     tf_pool_destroy(&pool);
 }
 
@@ -217,8 +208,7 @@ static int drv_map_spawns(tf_pool *pool, void *arg)
 static void test_map_tasks_spawn(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (!pool)
-        return;
+    if (!pool) return;
     nodes_here = 0;
     TH_EQ(th_run(pool, drv_map_spawns, NULL), 0);
     TH_EQ(th_sum_u64(nodes_here), 100 * 6);
@@ -236,18 +226,13 @@ static int fn_fam(tf_task *t, const void *in, size_t len, tf_buf *out)
     nodes_here++;
     uint64_t kids[2] = {0, 0};
     size_t nk = 0;
-    if (k == 5)
-        return tf_task_fail(t, "child %llu fails on purpose", (unsigned long long)k);
-    if (k == 101)
-        return tf_task_fail(t, "grandchild %llu fails on purpose", (unsigned long long)k);
-    if (k == 10 || k == 100)
-        kids[nk++] = k == 10 ? 100 : 101;
+    if (k == 5) return tf_task_fail(t, "child %llu fails on purpose", (unsigned long long)k);
+    if (k == 101) return tf_task_fail(t, "grandchild %llu fails on purpose", (unsigned long long)k);
+    if (k == 10 || k == 100) kids[nk++] = k == 10 ? 100 : 101;
     for (size_t j = 0; j < nk; j++)
-        if (tf_spawn(t, "fam", &kids[j], 8))
-            return tf_task_fail(t, "tf_spawn failed");
+        if (tf_spawn(t, "fam", &kids[j], 8)) return tf_task_fail(t, "tf_spawn failed");
     for (uint64_t c = 1; k == 0 && c <= 10; c++)
-        if (tf_spawn(t, "fam", &c, 8))
-            return tf_task_fail(t, "tf_spawn failed");
+        if (tf_spawn(t, "fam", &c, 8)) return tf_task_fail(t, "tf_spawn failed");
     return 0;
 }
 
@@ -258,8 +243,7 @@ static int drv_spawn_fail(tf_pool *pool, void *arg)
     tf_future *f = NULL;
     int rc = tf_submit(pool, "fam", &zero, 8, &f);
     TH_CHECK(rc == 0, "tf_submit: %s", tf_err_name(rc));
-    if (f)
-        TH_CHECK(tf_wait(f) == 0, "the root itself succeeds");
+    if (f) TH_CHECK(tf_wait(f) == 0, "the root itself succeeds");
     tf_future_release(&f);
     rc = tf_wait_all(pool);
     TH_CHECK(rc == TF_ETASK, "tf_wait_all after spawned failures: %s", tf_err_name(rc));
@@ -287,8 +271,7 @@ static int drv_spawn_fail(tf_pool *pool, void *arg)
 static void test_spawned_failure(void)
 {
     tf_pool *pool = th_pool(NULL);
-    if (!pool)
-        return;
+    if (!pool) return;
     harvest_reset(0);
     TH_EQ(tf_pool_on_spawn_result(pool, harvest_cb, &hv), 0);
     nodes_here = 0;

@@ -7,11 +7,9 @@
 /* in: uint64 i; out: uint64 i+1 after `i % 2 ? 0 : 100` us of work. */
 static int fn_work(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
-    if (len != 8)
-        return tf_task_fail(t, "work wants 8 bytes");
+    if (len != 8) return tf_task_fail(t, "work wants 8 bytes");
     uint64_t i = th_get_u64(in), r = i + 1;
-    if (i % 2 == 0)
-        th_spin_us(100);
+    if (i % 2 == 0) th_spin_us(100);
     return tf_buf_append(out, &r, sizeof r);
 }
 
@@ -32,25 +30,20 @@ static int drv_plan(tf_pool *pool, void *arg)
     double t0 = MPI_Wtime();
     size_t n = p->map_n > p->submit_n ? p->map_n : p->submit_n;
     uint64_t *in = malloc((n + 1) * sizeof *in);
-    for (size_t i = 0; i <= n; i++)
-        in[i] = i;
+    for (size_t i = 0; i <= n; i++) in[i] = i;
     tf_results *res = NULL;
     TH_EQ(tf_map(pool, "work", in, 8, p->map_n, &res), 0);
-    if (res)
-        TH_EQ(tf_results_failed(res), 0);
+    if (res) TH_EQ(tf_results_failed(res), 0);
     tf_results_free(&res);
     if (p->fail_n) { /* zero tasks are test_map's business */
         TH_EQ(tf_map(pool, "fail", in, 8, p->fail_n, &res), 0);
-        if (res)
-            TH_EQ(tf_results_failed(res), p->fail_n);
+        if (res) TH_EQ(tf_results_failed(res), p->fail_n);
         tf_results_free(&res);
     }
     tf_future **fs = calloc(p->submit_n + 1, sizeof *fs);
-    for (size_t i = 0; i < p->submit_n; i++)
-        TH_EQ(tf_submit(pool, "work", &in[i], 8, &fs[i]), 0);
+    for (size_t i = 0; i < p->submit_n; i++) TH_EQ(tf_submit(pool, "work", &in[i], 8, &fs[i]), 0);
     TH_EQ(tf_wait_all(pool), 0);
-    for (size_t i = 0; i < p->submit_n; i++)
-        tf_future_release(&fs[i]);
+    for (size_t i = 0; i < p->submit_n; i++) tf_future_release(&fs[i]);
     free(fs);
     free(in);
     p->seconds = MPI_Wtime() - t0;
@@ -61,8 +54,7 @@ static void test_stats_counts(void)
 {
     tf_pool_opts o = {.chunk = TF_CHUNK_FIXED, .chunk_size = 4};
     tf_pool *pool = th_pool(&o);
-    if (!pool)
-        return;
+    if (!pool) return;
     tf_stats s0, s1;
     TH_EQ(tf_pool_stats(pool, &s0), 0);
     TH_EQ(th_sum_u64(s0.tasks), 0);
@@ -92,15 +84,13 @@ static void test_stats_counts(void)
         unsigned long long *all = malloc((size_t)th_size() * sizeof *all);
         MPI_Gather(&mine, 1, MPI_UINT64_T, all, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
         printf("    tasks per rank:");
-        for (int r = 0; r < th_size(); r++)
-            printf(" %llu", all[r]);
+        for (int r = 0; r < th_size(); r++) printf(" %llu", all[r]);
         printf("  (%.3f s, busy %.3f s summed)\n", p.seconds, busy);
         free(all);
     } else {
         MPI_Gather(&mine, 1, MPI_UINT64_T, NULL, 0, MPI_UINT64_T, 0, MPI_COMM_WORLD);
     }
-    if (th_size() > 1)
-        TH_CHECK(ran >= 2, "only %d of %d ranks ran tasks", ran, th_size());
+    if (th_size() > 1) TH_CHECK(ran >= 2, "only %d of %d ranks ran tasks", ran, th_size());
 
     if (th_size() > 1) {
         TH_CHECK(th_sum_u64(s1.msgs_sent) > 0, "no messages counted");

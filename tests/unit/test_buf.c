@@ -260,14 +260,10 @@ static void test_rbuf_new(void)
 }
 
 static const unit_test tests[] = {
-    UNIT_TEST(test_put_many_sizes),
-    UNIT_TEST(test_put_large_then_small),
-    UNIT_TEST(test_put_zero_on_empty),
-    UNIT_TEST(test_room),
-    UNIT_TEST(test_room_too_big),
-    UNIT_TEST(test_writer_reader_round_trip),
-    UNIT_TEST(test_reader_short_reads),
-    UNIT_TEST(test_rbuf_wrap),
+    UNIT_TEST(test_put_many_sizes),     UNIT_TEST(test_put_large_then_small),
+    UNIT_TEST(test_put_zero_on_empty),  UNIT_TEST(test_room),
+    UNIT_TEST(test_room_too_big),       UNIT_TEST(test_writer_reader_round_trip),
+    UNIT_TEST(test_reader_short_reads), UNIT_TEST(test_rbuf_wrap),
     UNIT_TEST(test_rbuf_new),
 };
 UNIT_MAIN("buf", tests)

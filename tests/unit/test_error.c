@@ -191,13 +191,9 @@ static void test_errfmt_truncation(void)
 }
 
 static const unit_test tests[] = {
-    UNIT_TEST(test_list_names_and_messages),
-    UNIT_TEST(test_list_codes_negative_and_distinct),
-    UNIT_TEST(test_codes_are_stable),
-    UNIT_TEST(test_success),
-    UNIT_TEST(test_unknown_codes),
-    UNIT_TEST(test_errfmt_with_task),
-    UNIT_TEST(test_errfmt_no_task),
-    UNIT_TEST(test_errfmt_truncation),
+    UNIT_TEST(test_list_names_and_messages), UNIT_TEST(test_list_codes_negative_and_distinct),
+    UNIT_TEST(test_codes_are_stable),        UNIT_TEST(test_success),
+    UNIT_TEST(test_unknown_codes),           UNIT_TEST(test_errfmt_with_task),
+    UNIT_TEST(test_errfmt_no_task),          UNIT_TEST(test_errfmt_truncation),
 };
 UNIT_MAIN("error", tests)

@@ -139,8 +139,8 @@ static void test_random_against_model(void)
     tf__queue q = {0};
     uint64_t next = 1;
     size_t mismatches = 0, ops = 0, max_len = 0;
-    const int phases[][2] = {{70, 3000}, {50, 5000}, {85, 12000}, {30, 20000},
-                             {60, 8000}, {10, 20000}};
+    const int phases[][2] = {{70, 3000},  {50, 5000}, {85, 12000},
+                             {30, 20000}, {60, 8000}, {10, 20000}};
     for (size_t ph = 0; ph < sizeof phases / sizeof phases[0]; ph++) {
         for (int step = 0; step < phases[ph][1]; step++) {
             uint64_t r = rng();

@@ -163,10 +163,7 @@ static void test_many_names(void)
 }
 
 static const unit_test tests[] = {
-    UNIT_TEST(test_add_find),
-    UNIT_TEST(test_duplicates),
-    UNIT_TEST(test_bad_names),
-    UNIT_TEST(test_intern),
-    UNIT_TEST(test_many_names),
+    UNIT_TEST(test_add_find), UNIT_TEST(test_duplicates), UNIT_TEST(test_bad_names),
+    UNIT_TEST(test_intern),   UNIT_TEST(test_many_names),
 };
 UNIT_MAIN("registry", tests)

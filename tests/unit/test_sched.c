@@ -348,7 +348,8 @@ static const unit_test tests[] = {
     UNIT_TEST(test_window_estimate),
     UNIT_TEST(test_window_sweep),
     UNIT_TEST(test_est_first_and_count_zero),
-    UNIT_TEST(test_est_converges), UNIT_TEST(test_est_outlier_clipped),
+    UNIT_TEST(test_est_converges),
+    UNIT_TEST(test_est_outlier_clipped),
     UNIT_TEST(test_est_weight),
     UNIT_TEST(test_est_tiny_elapsed),
 };

@@ -20,7 +20,10 @@ typedef struct unit_test {
     CU_TestFunc fn;
 } unit_test;
 
-#define UNIT_TEST(f) {#f, f}
+#define UNIT_TEST(f) \
+    {                \
+#f, f        \
+    }
 
 static inline int unit_selected(const char *name, int argc, char **argv)
 {
@@ -57,10 +60,10 @@ fail:
     return 2;
 }
 
-#define UNIT_MAIN(suite_name, tests)                                                           \
-    int main(int argc, char **argv)                                                            \
-    {                                                                                          \
-        return unit_run(suite_name, tests, sizeof(tests) / sizeof((tests)[0]), argc, argv);    \
+#define UNIT_MAIN(suite_name, tests)                                                        \
+    int main(int argc, char **argv)                                                         \
+    {                                                                                       \
+        return unit_run(suite_name, tests, sizeof(tests) / sizeof((tests)[0]), argc, argv); \
     }
 
 #endif
