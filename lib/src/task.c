@@ -142,6 +142,28 @@ static void fail_fmt(tf_task *t, const char *fmt, ...)
 
 static void oom(tf_pool *p) { tf__fatal(p, "out of memory for results"); }
 
+/* Records task k's failure: its message replaces its output. Kept out of
+ * the loop below, which runs once per task. */
+static __attribute__((noinline)) void record_fail(tf_pool *p, tf_task *t, uint32_t k, int rc,
+                                                  struct tf_buf *out, uint32_t *nfail)
+{
+    tf__buf *ob = out->b;
+    int32_t status = rc < 0 ? rc : TF_ETASK;
+    ob->len = out->start;
+    if (tf__buf_put(ob, t->msg, strlen(t->msg) + 1) < 0) oom(p);
+    if (*nfail == p->capfail) {
+        size_t cap = p->capfail ? p->capfail * 2 : 16;
+        int32_t *v = realloc(p->failv, cap * 2 * sizeof *v);
+        if (!v) oom(p);
+        p->failv = v;
+        p->capfail = cap;
+    }
+    p->failv[2 * *nfail] = (int32_t)k;
+    p->failv[2 * *nfail + 1] = status;
+    (*nfail)++;
+    p->st.failed++;
+}
+
 static void run_item(tf_pool *p, const tf__item *it)
 {
     tf__buf *ob = &p->cur->b;
@@ -155,10 +177,12 @@ static void run_item(tf_pool *p, const tf__item *it)
     t.pool = p;
     size_t off = 0;
     uint32_t nfail = 0;
+    const bool fixed = it->layout == TF__FIXED;
     uint64_t t0 = tf__now_ns();
     for (uint32_t k = 0; k < it->count; k++) {
-        size_t in_len;
-        const char *in = tf__item_input(it, k, &off, &in_len);
+        size_t in_len = it->elem;
+        const char *in =
+            fixed ? it->data + (size_t)k * in_len : tf__item_input(it, k, &off, &in_len);
         t.id = it->first_id + k;
         t.failed = 0;
         struct tf_buf out = {ob, ob->len};
@@ -173,22 +197,7 @@ static void run_item(tf_pool *p, const tf__item *it)
             rc = TF_ENOFUNC;
             fail_fmt(&t, "unknown task function '%s'", it->fname);
         }
-        if (t.failed) {
-            int32_t status = rc < 0 ? rc : TF_ETASK;
-            ob->len = out.start;
-            if (tf__buf_put(ob, t.msg, strlen(t.msg) + 1) < 0) oom(p);
-            if (nfail == p->capfail) {
-                size_t cap = p->capfail ? p->capfail * 2 : 16;
-                int32_t *v = realloc(p->failv, cap * 2 * sizeof *v);
-                if (!v) oom(p);
-                p->failv = v;
-                p->capfail = cap;
-            }
-            p->failv[2 * nfail] = (int32_t)k;
-            p->failv[2 * nfail + 1] = status;
-            nfail++;
-            p->st.failed++;
-        }
+        if (t.failed) record_fail(p, &t, k, rc, &out, &nfail);
         uint32_t len = (uint32_t)(ob->len - out.start);
         memcpy(ob->p + lpos + 4 * (size_t)k, &len, 4);
     }
