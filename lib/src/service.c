@@ -361,7 +361,7 @@ static void short_slices(void)
         uint64_t runtime, deadline, period;
     } a = {0};
     a.size = sizeof a;
-    a.policy = 0; /* SCHED_OTHER */
+    a.policy = 0;       /* SCHED_OTHER */
     a.runtime = 100000; /* ns: the shortest slice the kernel grants */
     (void)syscall(SYS_sched_setattr, 0, &a, 0);
 #endif
