@@ -14,7 +14,6 @@
  * means every task that exists has finished. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
 #include "pool.h"
 
@@ -73,29 +72,12 @@ static void job_unlink(tf__coord *co, tf__job *j)
         }
 }
 
-/* The result slots of a job. Every slot is written before the job counts
- * as done, so they need no zeroing; large arrays ask for huge pages, since
- * first-touch page faults would otherwise cost more than the results. */
-static tf__slot *slots_alloc(size_t n)
-{
-    if (n > SIZE_MAX / sizeof(tf__slot)) return NULL;
-    size_t bytes = n * sizeof(tf__slot);
-    const size_t huge = (size_t)2 << 20;
-    if (bytes < 4 * huge) return malloc(bytes);
-    void *m = NULL;
-    bytes = (bytes + huge - 1) & ~(huge - 1);
-    if (posix_memalign(&m, huge, bytes)) return NULL;
-    madvise(m, bytes, MADV_HUGEPAGE);
-    return m;
-}
-
 void tf__job_free(tf__job *j)
 {
     if (!j) return;
     for (size_t i = 0; i < j->nbufs; i++) tf__rbuf_unref(j->bufs[i]);
     free(j->bufs);
-    free(j->slots);
-    free(j->arrived);
+    tf__recs_free(&j->recs);
     free(j);
 }
 
@@ -124,14 +106,6 @@ int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out)
     if (!j) return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
     j->kind = kind;
     j->n = n;
-    if (n) {
-        j->slots = slots_alloc(n);
-        if (kind == TF__JOB_MAPU) j->arrived = malloc(n * sizeof *j->arrived);
-        if (!j->slots || (kind == TF__JOB_MAPU && !j->arrived)) {
-            tf__job_free(j);
-            return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
-        }
-    }
     *out = j;
     return 0;
 }
@@ -318,55 +292,28 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
             }
             const char *lens = tf__rd_take(&r, 4 * (size_t)rh.count);
             if (!lens) protocol_error(p, src, "short result");
-            size_t total = 0;
-            for (uint32_t k = 0; k < rh.count; k++) {
-                uint32_t l;
-                memcpy(&l, lens + 4 * (size_t)k, 4);
-                total += l;
-            }
+            size_t total = tf__rec_total(lens, rh.count);
             const char *data = tf__rd_take(&r, total);
             const char *fails = tf__rd_take(&r, (size_t)rh.nfail * TF__FAIL_LEN);
             if (!data || !fails || rh.nfail > rh.count) protocol_error(p, src, "short result");
             if (j) {
-                tf__slot *sl = j->slots + rh.first_index;
-                size_t off = 0;
-                for (uint32_t k = 0; k < rh.count; k++) {
-                    uint32_t l;
-                    memcpy(&l, lens + 4 * (size_t)k, 4);
-                    sl[k].p = data + off;
-                    sl[k].len = l;
-                    sl[k].status = 0;
-                    off += l;
-                }
-                for (uint32_t f = 0; f < rh.nfail; f++) {
-                    int32_t fk, st;
-                    memcpy(&fk, fails + TF__FAIL_LEN * f, 4);
-                    memcpy(&st, fails + TF__FAIL_LEN * f + 4, 4);
-                    if (fk < 0 || (uint32_t)fk >= rh.count || st >= 0 || sl[fk].len == 0 ||
-                        sl[fk].p[sl[fk].len - 1] != '\0')
-                        protocol_error(p, src, "bad failure record");
-                    sl[fk].status = st;
-                    sl[fk].len--;
-                }
+                tf__rec rec;
+                if (tf__rec_make(&rec, rh.first_index, rh.count, rh.nfail, lens, data, total,
+                                 fails) < 0)
+                    protocol_error(p, src, "bad result record");
+                if (tf__recs_add(&j->recs, &rec) < 0) tf__fatal(p, "out of memory keeping results");
                 j->failed += rh.nfail;
-                if (j->kind == TF__JOB_MAPU)
-                    for (uint32_t k = 0; k < rh.count; k++)
-                        j->arrived[j->narrived++] = rh.first_index + k;
             } else { /* spawned tasks */
-                size_t off = 0, f = 0;
+                tf__rec rec;
+                if (tf__rec_make(&rec, 0, rh.count, rh.nfail, lens, data, total, fails) < 0)
+                    protocol_error(p, src, "bad result record");
                 for (uint32_t k = 0; k < rh.count; k++) {
-                    uint32_t l;
-                    memcpy(&l, lens + 4 * (size_t)k, 4);
-                    int32_t st = 0, fk = -1;
-                    if (f < rh.nfail) memcpy(&fk, fails + TF__FAIL_LEN * f, 4);
-                    if (fk == (int32_t)k) {
-                        memcpy(&st, fails + TF__FAIL_LEN * f + 4, 4);
-                        f++;
-                        if (st >= 0 || l == 0 || data[off + l - 1] != '\0')
-                            protocol_error(p, src, "bad failure record");
-                        if (co->spawn_failed++ == 0)
-                            snprintf(co->spawn_err, sizeof co->spawn_err, "%s", data + off);
-                    }
+                    const char *dp;
+                    size_t dl;
+                    int st = tf__rec_get(&rec, k, &dp, &dl);
+                    if (!dp) tf__fatal(p, "out of memory for spawned results");
+                    if (st && co->spawn_failed++ == 0)
+                        snprintf(co->spawn_err, sizeof co->spawn_err, "%s", dp);
                     if (p->spawn_cb) {
                         if (co->ndl == co->capdl) {
                             size_t cap = co->capdl ? co->capdl * 2 : 64;
@@ -375,12 +322,11 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                             co->dl = d;
                             co->capdl = cap;
                         }
-                        co->dl[co->ndl++] = (tf__delivery){rh.first_id + k, st, data + off,
-                                                           st ? l - 1 : l, tf__rbuf_ref(rb)};
+                        co->dl[co->ndl++] =
+                            (tf__delivery){rh.first_id + k, st, dp, dl, tf__rbuf_ref(rb)};
                     }
-                    off += l;
                 }
-                if (f != rh.nfail) protocol_error(p, src, "bad failure record");
+                free(rec.offs);
             }
             if (rh.count > co->outstanding)
                 protocol_error(p, src, "more tasks finished than exist");

@@ -17,7 +17,7 @@ struct tf_future {
 
 struct tf_results {
     size_t n, failed;
-    tf__slot *slots;
+    tf__recs recs; /* sorted on first lookup; lookups cache the last record */
     tf__rbuf **bufs;
     size_t nbufs;
 };
@@ -84,10 +84,10 @@ static int results_from_job(tf_pool *p, tf__job *j, tf_results **res)
     }
     r->n = j->n;
     r->failed = j->failed;
-    r->slots = j->slots;
+    r->recs = j->recs;
     r->bufs = j->bufs;
     r->nbufs = j->nbufs;
-    j->slots = NULL;
+    j->recs = (tf__recs){0};
     j->bufs = NULL;
     j->nbufs = 0;
     tf__job_free(j);
@@ -137,16 +137,31 @@ int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len
 
 typedef struct mapu_state {
     tf__job *j;
-    size_t take_from, take_to;
+    tf__rec *take; /* copies of the records not yet handed over */
+    size_t ntake, captake;
+    bool oom;
 } mapu_state;
 
+/* coord.lock held: copies the newly arrived records (the job's array may
+ * move when the coordinator adds more) for delivery without the lock. */
 static bool mapu_ready(tf_pool *p, void *arg)
 {
     mapu_state *s = arg;
-    s->take_from = s->j->ndelivered;
-    s->take_to = s->j->narrived;
-    s->j->ndelivered = s->take_to;
-    return s->take_to > s->take_from || s->j->ndelivered == s->j->n;
+    tf__job *j = s->j;
+    size_t n = j->recs.n - j->ndelivered;
+    if (n > s->captake) {
+        tf__rec *v = realloc(s->take, n * sizeof *v);
+        if (!v) {
+            s->oom = true;
+            return true;
+        }
+        s->take = v;
+        s->captake = n;
+    }
+    memcpy(s->take, j->recs.v + j->ndelivered, n * sizeof *s->take);
+    s->ntake = n;
+    j->ndelivered = j->recs.n;
+    return n > 0 || j->done == j->n;
 }
 
 int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
@@ -164,22 +179,35 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
         tf__job_free(j);
         return rc;
     }
-    mapu_state s = {j, 0, 0};
+    mapu_state s = {j, NULL, 0, 0, false};
     size_t delivered = 0;
-    while (delivered < n) {
+    while (delivered < n && !s.oom) {
         drive_until(p, mapu_ready, &s);
-        for (size_t k = s.take_from; k < s.take_to; k++) {
-            size_t idx = j->arrived[k];
-            const tf__slot *sl = &j->slots[idx];
-            if (sl->status)
-                cb(arg, idx, sl->status, NULL, 0, sl->p);
-            else
-                cb(arg, idx, 0, sl->p, sl->len, NULL);
+        for (size_t r = 0; r < s.ntake && !s.oom; r++) {
+            tf__rec *rec = &s.take[r];
+            for (uint32_t k = 0; k < rec->count; k++) {
+                const char *out;
+                size_t len;
+                int st = tf__rec_get(rec, k, &out, &len);
+                if (!out) {
+                    s.oom = true;
+                    break;
+                }
+                if (st)
+                    cb(arg, rec->first + k, st, NULL, 0, out);
+                else
+                    cb(arg, rec->first + k, 0, out, len, NULL);
+            }
+            free(rec->offs);
+            delivered += rec->count;
         }
-        delivered = s.take_to;
+        s.ntake = 0;
     }
+    if (s.oom) drive_until(p, job_complete, j); /* let the job finish before freeing it */
+    free(s.take);
     size_t failed = j->failed;
     tf__job_free(j);
+    if (s.oom) return tf__fail(p, TF_ENOMEM, "out of memory delivering results");
     if (failed) return tf__fail(p, TF_ETASK, "%zu of %zu tasks failed", failed, n);
     return 0;
 }
@@ -214,6 +242,13 @@ int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future 
 
 static bool fut_done(const tf_future *f) { return f->job->done == f->job->n; }
 
+/* A done future's status and output (or message); its one record holds one
+ * task, so no memory is needed to look it up. */
+static int fut_get(const tf_future *f, const char **out, size_t *len)
+{
+    return tf__rec_get(&f->job->recs.v[0], 0, out, len);
+}
+
 int tf_wait(tf_future *f)
 {
     if (!f) return TF_EINVAL;
@@ -226,7 +261,9 @@ int tf_wait(tf_future *f)
             return tf__fail(p, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
         drive_until(p, job_complete, f->job);
     }
-    return f->job->slots[0].status;
+    const char *o;
+    size_t l;
+    return fut_get(f, &o, &l);
 }
 
 typedef struct any_state {
@@ -261,7 +298,9 @@ int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx)
         drive_until(p, any_done, &s);
     }
     *idx = s.idx;
-    return fs[s.idx]->job->slots[0].status;
+    const char *o;
+    size_t l;
+    return fut_get(fs[s.idx], &o, &l);
 }
 
 int tf_future_result(const tf_future *f, const void **out, size_t *len)
@@ -272,10 +311,12 @@ int tf_future_result(const tf_future *f, const void **out, size_t *len)
     bool d = fut_done(f);
     pthread_mutex_unlock(&p->co->lock);
     if (!d) return TF_EBUSY;
-    const tf__slot *s = &f->job->slots[0];
-    if (out) *out = s->status ? NULL : s->p;
-    if (len) *len = s->status ? 0 : s->len;
-    return s->status;
+    const char *o;
+    size_t l;
+    int st = fut_get(f, &o, &l);
+    if (out) *out = st ? NULL : o;
+    if (len) *len = st ? 0 : l;
+    return st;
 }
 
 const char *tf_future_error(const tf_future *f)
@@ -284,7 +325,10 @@ const char *tf_future_error(const tf_future *f)
     pthread_mutex_lock(&f->pool->co->lock);
     bool d = fut_done(f);
     pthread_mutex_unlock(&f->pool->co->lock);
-    return d && f->job->slots[0].status ? f->job->slots[0].p : NULL;
+    if (!d) return NULL;
+    const char *o;
+    size_t l;
+    return fut_get(f, &o, &l) ? o : NULL;
 }
 
 uint64_t tf_future_id(const tf_future *f) { return f ? f->job->first_id : 0; }
@@ -341,19 +385,34 @@ void tf__coord_finish(tf_pool *p, int rv)
 
 size_t tf_results_count(const tf_results *r) { return r ? r->n : 0; }
 
+/* Task i's status and output; the results object's lookup cache and the
+ * offsets of a record with outputs of mixed lengths are filled on demand. */
+static int results_at(const tf_results *r, size_t i, const char **p, size_t *len)
+{
+    tf__rec *rec = tf__recs_find((tf__recs *)&r->recs, i);
+    if (!rec) return TF_EINVAL;
+    int st = tf__rec_get(rec, (uint32_t)(i - rec->first), p, len);
+    return *p ? st : TF_ENOMEM;
+}
+
 int tf_results_get(const tf_results *r, size_t i, const void **out, size_t *len)
 {
     if (!r || i >= r->n) return TF_EINVAL;
-    const tf__slot *s = &r->slots[i];
-    if (out) *out = s->status ? NULL : s->p;
-    if (len) *len = s->status ? 0 : s->len;
-    return s->status;
+    const char *p = NULL;
+    size_t l = 0;
+    int st = results_at(r, i, &p, &l);
+    if (out) *out = st ? NULL : p;
+    if (len) *len = st ? 0 : l;
+    return st;
 }
 
 const char *tf_results_error(const tf_results *r, size_t i)
 {
-    if (!r || i >= r->n || !r->slots[i].status) return NULL;
-    return r->slots[i].p;
+    if (!r || i >= r->n) return NULL;
+    const char *p = NULL;
+    size_t l;
+    int st = results_at(r, i, &p, &l);
+    return st && st != TF_ENOMEM && st != TF_EINVAL ? p : NULL;
 }
 
 size_t tf_results_failed(const tf_results *r) { return r ? r->failed : 0; }
@@ -364,7 +423,7 @@ void tf_results_free(tf_results **rp)
     tf_results *r = *rp;
     for (size_t i = 0; i < r->nbufs; i++) tf__rbuf_unref(r->bufs[i]);
     free(r->bufs);
-    free(r->slots);
+    tf__recs_free(&r->recs);
     free(r);
     *rp = NULL;
 }

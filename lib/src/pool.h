@@ -29,6 +29,7 @@
 #include "error.h"
 #include "msg.h"
 #include "queue.h"
+#include "recs.h"
 #include "registry.h"
 #include "schedule.h"
 #include "taskfarm.h"
@@ -78,13 +79,6 @@ typedef struct tf__work {
 
 enum { TF__JOB_MAP = 1, TF__JOB_MAPU, TF__JOB_FUT };
 
-typedef struct tf__slot {
-    const char *p; /* output, or the error message (NUL-terminated); NULL
-                      until the task has finished */
-    uint32_t len;
-    int32_t status;
-} tf__slot;
-
 typedef struct tf__job {
     uint64_t id;
     int kind;
@@ -96,10 +90,9 @@ typedef struct tf__job {
     const size_t *vlen;
     size_t n, next, done, failed;
     uint64_t first_id;
-    tf__slot *slots;
-    size_t *arrived; /* MAPU: indices in arrival order */
-    size_t narrived, ndelivered;
-    tf__rbuf **bufs; /* blocks the slots point into */
+    tf__recs recs;     /* the results, as records in arrival order */
+    size_t ndelivered; /* MAPU: records handed to the callback */
+    tf__rbuf **bufs;   /* blocks the records point into */
     size_t nbufs, capbufs;
     bool released; /* FUT: the driver dropped its future */
     struct tf__job *next_act, *hnext;
