@@ -149,10 +149,11 @@ TF_API const char *tf_pool_errmsg(const tf_pool *pool);
  * tf_run. Errors: TF_EINVAL, TF_EEXIST, TF_ENOMEM, TF_ESTATE. */
 TF_API int tf_register(tf_pool *pool, const char *name, tf_fn fn);
 
-/* Collective. Runs `driver(pool, arg)` on rank 0; all ranks execute tasks
- * until the driver has returned and every task (spawned ones included) has
- * finished. Returns the driver's return value on every rank, or a TF_E* code
- * if the run itself failed. */
+/* Collective. Runs `driver(pool, arg)` on rank 0 (other ranks may pass NULL);
+ * all ranks execute tasks until the driver has returned and every task
+ * (spawned ones included) has finished. Returns the driver's return value on
+ * every rank (TF_EINVAL on every rank if rank 0 passed no driver). Nested in
+ * a run it returns TF_ESTATE on the calling rank alone. */
 TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
 
 /* ---- the driver's calls: rank 0, main thread, inside the driver ---------

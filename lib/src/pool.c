@@ -218,7 +218,6 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
 {
     if (!p) return TF_EINVAL;
     if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_run inside tf_run");
-    if (!driver && p->rank == 0) return tf__fail(p, TF_EINVAL, "tf_run: no driver");
     p->in_run = true;
     p->run_rv = 0;
     tf__main_reset(p);
@@ -229,10 +228,15 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
 
     uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
     if (p->rank == 0) {
-        p->in_driver = true;
-        int rv = driver(p, arg);
-        p->in_driver = false;
+        /* without a driver the run still ends collectively, with the error */
+        int rv = TF_EINVAL;
+        if (driver) {
+            p->in_driver = true;
+            rv = driver(p, arg);
+            p->in_driver = false;
+        }
         tf__coord_finish(p, rv);
+        if (!driver) tf__fail(p, TF_EINVAL, "tf_run: no driver");
     }
     while (!atomic_load(&p->run_done)) {
         if (p->rank != 0 && tf__exec_some(p)) continue;

@@ -217,6 +217,18 @@ static int drv_misuse_in_driver(tf_pool *pool, void *arg)
     return map_twice(pool, 10);
 }
 
+/* No driver: the run still ends on every rank, with TF_EINVAL everywhere
+ * (a rank that returned alone would leave the others waiting), and the pool
+ * works afterwards. */
+static void test_run_without_driver(void)
+{
+    tf_pool *pool = th_pool(NULL);
+    if (!pool) return;
+    TH_EQ(tf_run(pool, NULL, NULL), TF_EINVAL);
+    TH_EQ(th_run(pool, drv_map100, NULL), 0);
+    tf_pool_destroy(&pool);
+}
+
 static void test_wrong_state_in_driver(void)
 {
     tf_pool *pool = th_pool(NULL);
@@ -312,7 +324,8 @@ static void test_error_strings(void)
 
 TH_FUNCS(TH_FUNC("twice", fn_twice), TH_FUNC("misuse", fn_misuse));
 TH_TESTS(TH_TEST(test_error_strings), TH_TEST(test_create_destroy_repeated),
-         TH_TEST(test_create_bad_arguments), TH_TEST(test_runs_and_return_values),
-         TH_TEST(test_pool_on_split_comm), TH_TEST(test_register_errors),
-         TH_TEST(test_wrong_state_outside_run), TH_TEST(test_wrong_state_in_driver),
-         TH_TEST(test_wrong_state_in_task), TH_TEST(test_create_comm_null));
+         TH_TEST(test_run_without_driver), TH_TEST(test_create_bad_arguments),
+         TH_TEST(test_runs_and_return_values), TH_TEST(test_pool_on_split_comm),
+         TH_TEST(test_register_errors), TH_TEST(test_wrong_state_outside_run),
+         TH_TEST(test_wrong_state_in_driver), TH_TEST(test_wrong_state_in_task),
+         TH_TEST(test_create_comm_null));
