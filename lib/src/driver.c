@@ -158,7 +158,7 @@ static bool mapu_ready(tf_pool *p, void *arg)
         s->take = v;
         s->captake = n;
     }
-    memcpy(s->take, j->recs.v + j->ndelivered, n * sizeof *s->take);
+    if (n) memcpy(s->take, j->recs.v + j->ndelivered, n * sizeof *s->take);
     s->ntake = n;
     j->ndelivered = j->recs.n;
     return n > 0 || j->done == j->n;
