@@ -224,7 +224,6 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
 {
     tf__work *w = &p->work;
     tf__buf ship = {0};
-    uint32_t nship = 0;
     pthread_mutex_lock(&w->lock);
     tf__handover *list = w->ho_head;
     w->ho_head = w->ho_tail = NULL;
@@ -238,7 +237,6 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
             if (tf__msg_put_chunk(&ship, &it, 0, &(const char *){0}, &(size_t){0}) < 0)
                 tf__fatal(p, "out of memory shipping tasks");
             tf__rbuf_unref(it.owner);
-            nship++;
             if (ship.len > ((size_t)1 << 20)) break;
         }
         if (!ship.len) tf__fatal(p, "out of memory shipping tasks");
@@ -258,7 +256,7 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
         free(h);
         sent = 1;
     }
-    if (ship.len || (flags && !sent) || (spawned && (flags || ship.len))) {
+    if (ship.len || (flags && !sent)) {
         if (!ship.len) {
             if (!tf__buf_room(&ship, TF__RHDR_LEN)) tf__fatal(p, "out of memory");
             ship.len = TF__RHDR_LEN;
@@ -273,7 +271,6 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
         atomic_fetch_add(&w->spawned, spawned);
     }
     ws->share_rq = false;
-    (void)nship;
     return sent;
 }
 
