@@ -118,7 +118,7 @@ typedef struct tf_pool_opts {
     tf_chunk_policy chunk;
     size_t chunk_size;     /* FIXED: tasks a dispatch; GUIDED: minimum */
     double chunk_target_s; /* AUTO: target chunk duration; default 1e-3 */
-    double prefetch_s;     /* work kept queued at each rank; default 4e-3 */
+    double prefetch_s;     /* work kept queued at each rank; default 2e-3 */
     tf_wait_policy wait;
     unsigned spin_us; /* AUTO: spin this long before blocking; 50, and
                          0 for a rank bound to one hardware thread */
@@ -164,7 +164,8 @@ TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
  * contiguously at `in` (borrowed until tf_map returns), and returns the
  * results in input order in *res (owned by the caller: tf_results_free).
  * Returns 0 when every task ran, even if some failed: see
- * tf_results_failed. Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE, TF_EMPI. */
+ * tf_results_failed. Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE,
+ * TF_ETOOBIG (an input over about 2 GiB). */
 TF_API int tf_map(tf_pool *pool, const char *fn, const void *in, size_t elem_size, size_t n,
                   tf_results **res);
 
@@ -196,7 +197,7 @@ TF_API int tf_map_unordered(tf_pool *pool, const char *fn, const void *in, size_
 /* Submits one task; its input is borrowed until the task has finished
  * (tf_wait on it returned, or tf_wait_all did), even if the future was
  * released before. *f is owned by the caller: tf_future_release.
- * Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE. */
+ * Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE, TF_ETOOBIG (over about 2 GiB). */
 TF_API int tf_submit(tf_pool *pool, const char *fn, const void *in, size_t len, tf_future **f);
 
 /* Waits for f; returns the task's status (0 or its error code). */
@@ -211,7 +212,9 @@ TF_API int tf_future_result(const tf_future *f, const void **out, size_t *len);
 TF_API const char *tf_future_error(const tf_future *f);
 /* The task's id. */
 TF_API uint64_t tf_future_id(const tf_future *f);
-/* Releases f (done or not; a pending task still runs). Accepts NULL. */
+/* Releases f (done or not; a pending task still runs). Accepts NULL.
+ * Futures must be released before tf_pool_destroy; after it they are
+ * invalid. */
 TF_API void tf_future_release(tf_future **f);
 
 /* Waits for every task of this run: submitted, mapped and spawned. Returns 0,
@@ -234,14 +237,16 @@ TF_API tf_pool *tf_task_pool(const tf_task *t);
 
 /* Spawns a child task from inside a task function (any rank). The input is
  * copied. The child's output goes to the spawn-result callback if one is set;
- * its failure is counted for tf_wait_all. Errors: TF_EINVAL, TF_ENOMEM. */
+ * its failure is counted for tf_wait_all. Errors: TF_EINVAL, TF_ENOMEM,
+ * TF_ETOOBIG (an input over about 1 GiB). */
 TF_API int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len);
 
 /* Appends len bytes to a task's output. Errors: TF_ENOMEM, TF_ETOOBIG. */
 TF_API int tf_buf_append(tf_buf *b, const void *data, size_t len);
 /* Makes room for len more bytes at the end of the output and returns where
- * to write them (they count as written); NULL if out of memory. The pointer
- * is valid until the next call on b. */
+ * to write them (they count as written); NULL if out of memory or if the
+ * output would pass the largest message (about 2 GiB). The pointer is valid
+ * until the next call on b. */
 TF_API void *tf_buf_reserve(tf_buf *b, size_t len);
 TF_API size_t tf_buf_len(const tf_buf *b);
 

@@ -455,17 +455,62 @@ static bool rank0_hungry(tf_pool *p)
     return h && p->co->peer[0].inflight == 0;
 }
 
+/* The most bytes of inputs one TASKS message takes in, so that it stays far
+ * below the largest message; a rank that would go over waits for the next
+ * message, a moment later. */
+#define OUT_LIMIT (TF__MAX_MSG / 2)
+
+/* Caps chunk c of job j (from index j->next) so that its inputs fit in one
+ * message: FIXED inputs travel as one bulk message, packed ones inline. */
+static size_t fit_chunk(const tf__job *j, size_t c)
+{
+    if (j->layout == TF__FIXED) {
+        if (j->elem && c > OUT_LIMIT / j->elem) c = OUT_LIMIT / j->elem;
+    } else {
+        size_t bytes = 0, k = 0;
+        for (; k < c; k++) {
+            bytes += 8 + j->vlen[j->next + k];
+            if (bytes > OUT_LIMIT) break;
+        }
+        c = k;
+    }
+    return c ? c : 1; /* one input alone is at most TF__MAX_MSG (checked at submit) */
+}
+
+/* The bytes an item adds to a TASKS message inline (bulk payloads aside). */
+static size_t inline_bytes(const tf__item *it)
+{
+    if (it->layout == TF__FIXED) {
+        size_t total = it->elem * it->count;
+        return 64 + (it->job != 0 && total >= TF__BULK_MIN ? 0 : total);
+    }
+    size_t bytes = 64 + 8 * (size_t)it->count, off = 0;
+    for (uint32_t k = 0; k < it->count; k++) {
+        size_t l;
+        (void)tf__item_input(it, k, &off, &l);
+        bytes += l;
+    }
+    return bytes;
+}
+
+static bool peer_full(const tf__peer *pe, size_t more)
+{
+    return pe->out.len > 1 && pe->out.len + more > OUT_LIMIT;
+}
+
 /* Gives chunks to ranks, one chunk per rank per pass so that scarce work is
- * spread; returns 1 if it assigned anything. */
+ * spread, each step starting at the next rank; returns 1 if it assigned
+ * anything. */
 static int dispatch(tf_pool *p)
 {
     tf__coord *co = p->co;
     int did = 0, size = p->size;
+    size_t start = co->rr++;
     bool progress = true;
     while (progress) {
         progress = false;
         for (int i = 0; i < size; i++) {
-            int w = (int)((co->rr + (size_t)i) % (size_t)size);
+            int w = (int)((start + (size_t)i) % (size_t)size);
             tf__job *j = head_job(co);
             if (!j) goto spare;
             tf__gfn *g = &co->g[j->gid];
@@ -474,6 +519,7 @@ static int dispatch(tf_pool *p)
             tf__peer *pe = &co->peer[w];
             if (pe->inflight >= win) continue;
             if (c > UINT32_MAX) c = UINT32_MAX;
+            c = fit_chunk(j, c);
             tf__item it;
             memset(&it, 0, sizeof it);
             it.job = j->id;
@@ -492,6 +538,7 @@ static int dispatch(tf_pool *p)
                 it.vin = j->vin + j->next;
                 it.vlen = j->vlen + j->next;
             }
+            if (w != 0 && peer_full(pe, inline_bytes(&it))) continue;
             j->next += c;
             pe->inflight += c;
             pe->hungry = false;
@@ -503,43 +550,48 @@ static int dispatch(tf_pool *p)
             did = 1;
         }
     }
-    co->rr++;
 spare:
-    /* spawned tasks shipped back go to ranks that ran dry */
+    /* spawned tasks shipped back go to ranks that ran dry; rank 0's hunger
+     * is read live, never remembered */
     if (tf__queue_len(&co->spare)) {
         int nh = 0;
-        if (rank0_hungry(p)) co->peer[0].hungry = true;
+        co->peer[0].hungry = rank0_hungry(p);
         for (int w = 0; w < size; w++) nh += co->peer[w].hungry;
         for (int w = 0; w < size && nh && tf__queue_len(&co->spare); w++) {
             tf__peer *pe = &co->peer[w];
             if (!pe->hungry) continue;
             size_t give = (tf__queue_len(&co->spare) + (size_t)nh - 1) / (size_t)nh;
             nh--;
-            pe->hungry = false;
             for (size_t k = 0; k < give; k++) {
                 tf__item it;
+                if (w != 0 && k > 0 && peer_full(pe, inline_bytes(tf__queue_front(&co->spare))))
+                    break;
                 tf__queue_pop_front(&co->spare, &it);
+                pe->hungry = false;
                 if (w == 0) {
                     local_push(p, &it);
                 } else {
                     peer_put(p, w, &it, 0);
                     tf__rbuf_unref(it.owner);
                 }
+                did = 1;
             }
-            did = 1;
         }
+        co->peer[0].hungry = false;
     }
     return did;
 }
 
 /* Asks the rank with the most queued spawned tasks to ship some, when a rank
- * is idle and nothing else is left to assign. */
+ * is idle and nothing else is left to assign. Rank 0's queue is read here,
+ * live. Items taken from it may have been spawned after this step read the
+ * spawn count (coord_step); they go out only in a later step, after the next
+ * read has counted them, so no rank can finish one uncounted. */
 static int share(tf_pool *p)
 {
     tf__coord *co = p->co;
     if (head_job(co) || tf__queue_len(&co->spare)) return 0;
-    bool any = rank0_hungry(p);
-    if (any) co->peer[0].hungry = true;
+    bool h0 = rank0_hungry(p), any = h0;
     for (int w = 1; w < p->size && !any; w++) any = co->peer[w].hungry;
     if (!any) return 0;
     int best = -1;
@@ -549,7 +601,7 @@ static int share(tf_pool *p)
     pthread_mutex_unlock(&p->work.lock);
     for (int w = 0; w < p->size; w++) {
         tf__peer *pe = &co->peer[w];
-        if (pe->share_pending || pe->hungry) continue;
+        if (pe->share_pending || (w == 0 ? h0 : pe->hungry)) continue;
         uint64_t q = w == 0 ? q0 : pe->qlen;
         if (q > bq) {
             bq = q;

@@ -27,17 +27,24 @@ static void deliver_spawned(tf_pool *p)
 {
     tf__coord *co = p->co;
     if (!p->spawn_cb) return;
-    for (;;) {
+    for (;;) { /* take the whole list, deliver it in arrival order */
         pthread_mutex_lock(&co->lock);
-        if (co->ndl == 0) {
-            pthread_mutex_unlock(&co->lock);
+        tf__delivery *dl = co->dl;
+        size_t n = co->ndl;
+        co->dl = NULL;
+        co->ndl = co->capdl = 0;
+        pthread_mutex_unlock(&co->lock);
+        if (n == 0) {
+            free(dl);
             return;
         }
-        tf__delivery d = co->dl[--co->ndl];
-        pthread_mutex_unlock(&co->lock);
-        p->spawn_cb(p->spawn_arg, (size_t)d.id, d.status, d.status ? NULL : d.p,
-                    d.status ? 0 : d.len, d.status ? d.p : NULL);
-        tf__rbuf_unref(d.owner);
+        for (size_t i = 0; i < n; i++) {
+            tf__delivery *d = &dl[i];
+            p->spawn_cb(p->spawn_arg, (size_t)d->id, d->status, d->status ? NULL : d->p,
+                        d->status ? 0 : d->len, d->status ? d->p : NULL);
+            tf__rbuf_unref(d->owner);
+        }
+        free(dl);
     }
 }
 
@@ -111,6 +118,9 @@ int tf_map(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t 
     if (!res || (n && elem_size && !in))
         return p ? tf__fail(p, TF_EINVAL, "tf_map: NULL argument") : TF_EINVAL;
     *res = NULL;
+    if (elem_size > TF__MAX_MSG)
+        return tf__fail(p, TF_ETOOBIG, "tf_map: inputs of %zu bytes (at most %zu)", elem_size,
+                        TF__MAX_MSG);
     tf__job *j;
     TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
     j->layout = TF__FIXED;
@@ -125,8 +135,12 @@ int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len
     if (!res || (n && (!in || !len)))
         return p ? tf__fail(p, TF_EINVAL, "tf_mapv: NULL argument") : TF_EINVAL;
     *res = NULL;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (len[i] && !in[i]) return tf__fail(p, TF_EINVAL, "tf_mapv: input %zu is NULL", i);
+        if (len[i] > TF__MAX_MSG)
+            return tf__fail(p, TF_ETOOBIG, "tf_mapv: input %zu has %zu bytes (at most %zu)", i,
+                            len[i], TF__MAX_MSG);
+    }
     tf__job *j;
     TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
     j->layout = TF__VECTOR;
@@ -169,6 +183,9 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
 {
     if (!cb || (n && elem_size && !in))
         return p ? tf__fail(p, TF_EINVAL, "tf_map_unordered: NULL argument") : TF_EINVAL;
+    if (elem_size > TF__MAX_MSG)
+        return tf__fail(p, TF_ETOOBIG, "tf_map_unordered: inputs of %zu bytes (at most %zu)",
+                        elem_size, TF__MAX_MSG);
     tf__job *j;
     TF_CHECK(tf__job_new(p, TF__JOB_MAPU, fn, n, &j));
     j->layout = TF__FIXED;
@@ -217,6 +234,10 @@ int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future 
     if (!f || (len && !in))
         return p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
     *f = NULL;
+    if (len > TF__MAX_MSG)
+        return p ? tf__fail(p, TF_ETOOBIG, "tf_submit: input of %zu bytes (at most %zu)", len,
+                            TF__MAX_MSG)
+                 : TF_ETOOBIG;
     tf_future *fu = malloc(sizeof *fu);
     if (!fu) return p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     tf__job *j;

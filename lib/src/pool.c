@@ -114,13 +114,14 @@ static int opts_check(tf_pool_opts *o, const tf_pool_opts *in)
 
 /* ---- create / destroy -------------------------------------------------------- */
 
+/* Frees what tf_pool_create got as far as making. */
 static void pool_free(tf_pool *p)
 {
     tf__service_stop(p);
     tf__coord_destroy(p);
-    tf__work_free(p);
-    tf__waiter_destroy(&p->main_w);
-    tf__waiter_destroy(&p->svc_w);
+    if (p->made >= 3) tf__work_free(p);
+    if (p->made >= 2) tf__waiter_destroy(&p->svc_w);
+    if (p->made >= 1) tf__waiter_destroy(&p->main_w);
     tf__reg_free(&p->reg);
     if (p->comm != MPI_COMM_NULL) MPI_Comm_free(&p->comm);
     free(p);
@@ -147,11 +148,17 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         MPI_Comm_rank(comm, &p->rank);
         MPI_Comm_size(comm, &p->size);
         if (!rc && opts_check(&p->opts, opts) < 0) rc = TF_EINVAL;
-        if (!rc) rc = env_opts(&p->opts, p->rank);
-        if (!rc) (void)opts_check(&p->opts, &p->opts);
-        if (tf__waiter_init(&p->main_w) < 0 || tf__waiter_init(&p->svc_w) < 0)
-            rc = rc ? rc : TF_ESYS;
-        if (!rc) rc = tf__work_init(p);
+        if (!rc) rc = env_opts(&p->opts, p->rank); /* after the defaults: 0 stays 0 */
+        if (!rc) rc = tf__waiter_init(&p->main_w);
+        if (!rc) {
+            p->made = 1;
+            rc = tf__waiter_init(&p->svc_w);
+        }
+        if (!rc) {
+            p->made = 2;
+            rc = tf__work_init(p);
+        }
+        if (!rc) p->made = 3;
         if (!rc && p->rank == 0) rc = tf__coord_create(p);
         if (!rc) tf__place_init(p);
         /* both threads share one hardware thread: spinning only delays the

@@ -204,6 +204,7 @@ struct tf_pool {
     tf_stats st;
     atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv, wakeups;
 
+    int made; /* how far tf_pool_create got: 1 main_w, 2 svc_w, 3 work */
     size_t ncores;
     int bound;     /* the launcher bound this process */
     int bound_pus; /* to this many hardware threads (0: unknown) */

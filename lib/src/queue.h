@@ -62,6 +62,11 @@ int tf__queue_push_front(tf__queue *q, const tf__item *it); /* 0 or TF_ENOMEM */
 int tf__queue_pop_back(tf__queue *q, tf__item *out);        /* 1 if one, else 0 */
 int tf__queue_pop_front(tf__queue *q, tf__item *out);       /* 1 if one, else 0 */
 static inline size_t tf__queue_len(const tf__queue *q) { return q->n; }
+/* The item at the front, left in place; NULL if the queue is empty. */
+static inline const tf__item *tf__queue_front(const tf__queue *q)
+{
+    return q->n ? &q->v[q->head] : NULL;
+}
 /* Drops every item, unreferencing owners. */
 void tf__queue_clear(tf__queue *q);
 void tf__queue_free(tf__queue *q);

@@ -276,31 +276,43 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
 
 /* ---- the loop ------------------------------------------------------------------ */
 
+/* Receives one message from `src` (MPI_ANY_SOURCE: from anyone); 1 if one
+ * was there. */
+static int recv_one(tf_pool *p, int src, wstate *ws)
+{
+    int flag = 0;
+    MPI_Message m;
+    MPI_Status st;
+    check_mpi(p, MPI_Improbe(src, TF__TAG_MSG, p->comm, &flag, &m, &st), "MPI_Improbe");
+    if (!flag) return 0;
+    int n = 0;
+    MPI_Get_count(&st, MPI_BYTE, &n);
+    tf__rbuf *rb = tf__rbuf_new((size_t)n);
+    if (!rb) tf__fatal(p, "out of memory for a %d-byte message", n);
+    check_mpi(p, MPI_Mrecv(rb->data, n, MPI_BYTE, &m, MPI_STATUS_IGNORE), "MPI_Mrecv");
+    atomic_fetch_add_explicit(&p->msgs_recv, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&p->bytes_recv, (uint64_t)n, memory_order_relaxed);
+    if (n < 1) tf__fatal(p, "empty message from rank %d", st.MPI_SOURCE);
+    if (p->rank == 0)
+        tf__coord_results(p, st.MPI_SOURCE, rb);
+    else
+        handle_tasks(p, st.MPI_SOURCE, rb, ws);
+    tf__rbuf_unref(rb);
+    return 1;
+}
+
 static int poll_incoming(tf_pool *p, wstate *ws)
 {
     int did = 0;
-    for (int turn = 0; turn < 64; turn++) {
-        int flag = 0;
-        MPI_Message m;
-        MPI_Status st;
-        check_mpi(p, MPI_Improbe(MPI_ANY_SOURCE, TF__TAG_MSG, p->comm, &flag, &m, &st),
-                  "MPI_Improbe");
-        if (!flag) break;
-        int n = 0;
-        MPI_Get_count(&st, MPI_BYTE, &n);
-        tf__rbuf *rb = tf__rbuf_new((size_t)n);
-        if (!rb) tf__fatal(p, "out of memory for a %d-byte message", n);
-        check_mpi(p, MPI_Mrecv(rb->data, n, MPI_BYTE, &m, MPI_STATUS_IGNORE), "MPI_Mrecv");
-        atomic_fetch_add_explicit(&p->msgs_recv, 1, memory_order_relaxed);
-        atomic_fetch_add_explicit(&p->bytes_recv, (uint64_t)n, memory_order_relaxed);
-        if (n < 1) tf__fatal(p, "empty message from rank %d", st.MPI_SOURCE);
-        if (p->rank == 0)
-            tf__coord_results(p, st.MPI_SOURCE, rb);
-        else
-            handle_tasks(p, st.MPI_SOURCE, rb, ws);
-        tf__rbuf_unref(rb);
-        did = 1;
+    if (p->rank == 0 && p->co->stop_sent) {
+        /* The end of a run: a rank that answered STOPPED may already be in
+         * the next run and sending its first message; that one belongs to
+         * the next run, so only ranks still to answer are listened to. */
+        for (int r = 1; r < p->size; r++)
+            while (!p->co->peer[r].stopped && recv_one(p, r, ws)) did = 1;
+        return did;
     }
+    for (int turn = 0; turn < 64 && recv_one(p, MPI_ANY_SOURCE, ws); turn++) did = 1;
     return did;
 }
 

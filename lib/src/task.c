@@ -54,7 +54,9 @@ int tf__work_init(tf_pool *p)
     if (pthread_mutex_init(&p->work.lock, NULL)) return TF_ESYS;
     atomic_init(&p->work.spawned, 0);
     p->cur = ho_new(0);
-    return p->cur ? 0 : TF_ENOMEM;
+    if (p->cur) return 0;
+    pthread_mutex_destroy(&p->work.lock);
+    return TF_ENOMEM;
 }
 
 static void free_handovers(tf_pool *p)

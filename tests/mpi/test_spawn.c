@@ -284,7 +284,69 @@ static void test_spawned_failure(void)
     tf_pool_destroy(&pool);
 }
 
-TH_FUNCS(TH_FUNC("tree", fn_tree), TH_FUNC("fam", fn_fam));
-TH_TESTS(TH_TEST(test_tree_3x7_harvested), TH_TEST(test_tree_2x13_counted),
-         TH_TEST(test_tree_no_wait), TH_TEST(test_chain_2000), TH_TEST(test_map_tasks_spawn),
-         TH_TEST(test_spawned_failure));
+/* ---- sharing: spawned work that piles up on one rank reaches the others -- */
+
+static uint64_t leaves_here;
+
+static int fn_leaf(tf_task *t, const void *in, size_t len, tf_buf *out)
+{
+    (void)t, (void)in, (void)len, (void)out;
+    th_spin_us(2000);
+    leaves_here++;
+    return 0;
+}
+
+/* A task that, after 20 ms, spawns 200 leaves of 2 ms, all queued on the
+ * rank that ran it; idle ranks must get a share of them. */
+static int fn_pile(tf_task *t, const void *in, size_t len, tf_buf *out)
+{
+    (void)in, (void)len, (void)out;
+    th_spin_us(20000);
+    for (int i = 0; i < 200; i++)
+        if (tf_spawn(t, "leaf", NULL, 0) != 0) return tf_task_fail(t, "spawn failed");
+    return 0;
+}
+
+/* The root spawns the pile, so that its rank holds nothing for a moment
+ * (the pile is running) before the leaves appear. */
+static int fn_pile_root(tf_task *t, const void *in, size_t len, tf_buf *out)
+{
+    (void)in, (void)len, (void)out;
+    return tf_spawn(t, "pile", NULL, 0);
+}
+
+static int drv_pile(tf_pool *pool, void *arg)
+{
+    (void)arg;
+    tf_future *f = NULL;
+    TH_EQ(tf_submit(pool, "pile_root", NULL, 0, &f), 0);
+    TH_EQ(tf_wait(f), 0);
+    tf_future_release(&f);
+    return tf_wait_all(pool);
+}
+
+/* Three runs in a row on one pool, so a rank's first message of a run
+ * cannot be taken for the end of the last one: in each, at least two ranks
+ * run leaves (everything on one rank was a scheduling bug). */
+static void test_spawned_work_spreads(void)
+{
+    tf_pool *pool = th_pool(NULL);
+    if (!pool) return;
+    for (int run = 0; run < 3; run++) {
+        leaves_here = 0;
+        TH_EQ(th_run(pool, drv_pile, NULL), 0);
+        TH_EQ(th_sum_u64(leaves_here), 200);
+        if (th_size() > 1) {
+            uint64_t ranks_with_leaves = th_sum_u64(leaves_here > 0);
+            TH_CHECK(ranks_with_leaves >= 2, "run %d: leaves ran on %llu rank(s)", run,
+                     (unsigned long long)ranks_with_leaves);
+        }
+    }
+    tf_pool_destroy(&pool);
+}
+
+TH_FUNCS(TH_FUNC("tree", fn_tree), TH_FUNC("fam", fn_fam), TH_FUNC("leaf", fn_leaf),
+         TH_FUNC("pile", fn_pile), TH_FUNC("pile_root", fn_pile_root));
+TH_TESTS(TH_TEST(test_spawned_work_spreads), TH_TEST(test_tree_3x7_harvested),
+         TH_TEST(test_tree_2x13_counted), TH_TEST(test_tree_no_wait), TH_TEST(test_chain_2000),
+         TH_TEST(test_map_tasks_spawn), TH_TEST(test_spawned_failure));
