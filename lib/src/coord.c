@@ -190,8 +190,7 @@ static void peers_reset(tf_pool *p)
         tf__peer *pe = &co->peer[r];
         free(pe->defined);
         tf__buf_free(&pe->out);
-        free(pe->bulk_p);
-        free(pe->bulk_n);
+        free(pe->bulk);
         memset(pe, 0, sizeof *pe);
     }
 }
@@ -252,10 +251,24 @@ static void notify_driver(tf_pool *p)
 
 /* ---- results (service thread, coord.lock held) ----------------------------- */
 
+/* All results are in: no more lookups by id. A released future is freed
+ * here, or when the last send from its input completes (tf__coord_sent). */
 static void job_done(tf__coord *co, tf__job *j)
 {
     job_unlink(co, j);
-    if (j->kind == TF__JOB_FUT && j->released) tf__job_free(j);
+    if (j->kind == TF__JOB_FUT && j->released && j->bulk_pending == 0) tf__job_free(j);
+}
+
+void tf__coord_sent(tf_pool *p, tf__job *j)
+{
+    tf__coord *co = p->co;
+    pthread_mutex_lock(&co->lock);
+    j->bulk_pending--;
+    co->bulk_pending--;
+    if (j->bulk_pending == 0 && j->done == j->n && j->kind == TF__JOB_FUT && j->released)
+        tf__job_free(j);
+    pthread_mutex_unlock(&co->lock);
+    notify_driver(p);
 }
 
 static void protocol_error(tf_pool *p, int src, const char *what)
@@ -382,27 +395,28 @@ static void peer_define(tf_pool *p, tf__peer *pe, uint32_t gid)
     pe->defined[gid] = 1;
 }
 
-static void peer_put(tf_pool *p, int w, const tf__item *it, int allow_bulk)
+/* Adds an item to rank w's next TASKS message; a large contiguous input is
+ * sent after it straight from job j's memory (j NULL: not from a job). */
+static void peer_put(tf_pool *p, int w, const tf__item *it, int allow_bulk, tf__job *j)
 {
     tf__peer *pe = &p->co->peer[w];
     if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0) tf__fatal(p, "out of memory");
     if (it->job) peer_define(p, pe, it->gid);
     const char *bp;
     size_t bn;
-    if (tf__msg_put_chunk(&pe->out, it, allow_bulk, &bp, &bn) < 0)
+    if (tf__msg_put_chunk(&pe->out, it, allow_bulk && j, &bp, &bn) < 0)
         tf__fatal(p, "a task's input does not fit in a message");
     if (bn) {
         if (pe->nbulk == pe->capbulk) {
             size_t cap = pe->capbulk ? pe->capbulk * 2 : 4;
-            const char **a = realloc(pe->bulk_p, cap * sizeof *a);
-            if (a) pe->bulk_p = a;
-            size_t *b = realloc(pe->bulk_n, cap * sizeof *b);
-            if (b) pe->bulk_n = b;
-            if (!a || !b) tf__fatal(p, "out of memory");
+            tf__bulk *b = realloc(pe->bulk, cap * sizeof *b);
+            if (!b) tf__fatal(p, "out of memory");
+            pe->bulk = b;
             pe->capbulk = cap;
         }
-        pe->bulk_p[pe->nbulk] = bp;
-        pe->bulk_n[pe->nbulk++] = bn;
+        pe->bulk[pe->nbulk++] = (tf__bulk){bp, bn, j};
+        j->bulk_pending++; /* the job is not done until MPI is done with its memory */
+        p->co->bulk_pending++;
     }
 }
 
@@ -545,7 +559,7 @@ static int dispatch(tf_pool *p)
             if (w == 0)
                 local_push(p, &it);
             else
-                peer_put(p, w, &it, 1);
+                peer_put(p, w, &it, 1, j);
             progress = true;
             did = 1;
         }
@@ -571,7 +585,7 @@ spare:
                 if (w == 0) {
                     local_push(p, &it);
                 } else {
-                    peer_put(p, w, &it, 0);
+                    peer_put(p, w, &it, 0, NULL);
                     tf__rbuf_unref(it.owner);
                 }
                 did = 1;
@@ -635,10 +649,10 @@ static void send_peers(tf_pool *p)
     for (int w = 1; w < p->size; w++) {
         tf__peer *pe = &co->peer[w];
         if (pe->out.len == 0) continue;
-        tf__send(p, w, TF__TAG_MSG, pe->out.p, pe->out.len, pe->out.p);
+        tf__send(p, w, TF__TAG_MSG, pe->out.p, pe->out.len, pe->out.p, NULL);
         pe->out = (tf__buf){0};
         for (size_t k = 0; k < pe->nbulk; k++)
-            tf__send(p, w, TF__TAG_BULK, pe->bulk_p[k], pe->bulk_n[k], NULL);
+            tf__send(p, w, TF__TAG_BULK, pe->bulk[k].p, pe->bulk[k].n, NULL, pe->bulk[k].job);
         pe->nbulk = 0;
     }
 }

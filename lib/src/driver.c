@@ -76,10 +76,11 @@ static void drive_until(tf_pool *p, cond_fn cond, void *arg)
     }
 }
 
+/* Every result is in and MPI is done with the job's inputs. */
 static bool job_complete(tf_pool *p, void *arg)
 {
     tf__job *j = arg;
-    return j->done == j->n;
+    return j->done == j->n && j->bulk_pending == 0;
 }
 
 static int results_from_job(tf_pool *p, tf__job *j, tf_results **res)
@@ -220,7 +221,7 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
         }
         s.ntake = 0;
     }
-    if (s.oom) drive_until(p, job_complete, j); /* let the job finish before freeing it */
+    drive_until(p, job_complete, j); /* MPI may still be sending from its inputs */
     free(s.take);
     size_t failed = j->failed;
     tf__job_free(j);
@@ -261,7 +262,7 @@ int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future 
     return 0;
 }
 
-static bool fut_done(const tf_future *f) { return f->job->done == f->job->n; }
+static bool fut_done(const tf_future *f) { return job_complete(f->pool, f->job); }
 
 /* A done future's status and output (or message); its one record holds one
  * task, so no memory is needed to look it up. */
@@ -369,7 +370,10 @@ void tf_future_release(tf_future **fp)
     *fp = NULL;
 }
 
-static bool all_done(tf_pool *p, void *arg) { return p->co->outstanding == 0; }
+static bool all_done(tf_pool *p, void *arg)
+{
+    return p->co->outstanding == 0 && p->co->bulk_pending == 0;
+}
 
 int tf_wait_all(tf_pool *p)
 {

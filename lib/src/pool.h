@@ -94,7 +94,8 @@ typedef struct tf__job {
     size_t ndelivered; /* MAPU: records handed to the callback */
     tf__rbuf **bufs;   /* blocks the records point into */
     size_t nbufs, capbufs;
-    bool released; /* FUT: the driver dropped its future */
+    bool released;         /* FUT: the driver dropped its future */
+    unsigned bulk_pending; /* sends straight from its inputs not yet complete */
     struct tf__job *next_act, *hnext;
 } tf__job;
 
@@ -104,15 +105,20 @@ typedef struct tf__gfn { /* the coordinator's table entry of a task function */
     tf__est est;
 } tf__gfn;
 
+typedef struct tf__bulk { /* a payload sent from a job's inputs */
+    const char *p;
+    size_t n;
+    tf__job *job;
+} tf__bulk;
+
 typedef struct tf__peer { /* the coordinator's view of one rank */
     size_t inflight;      /* job tasks assigned and not yet reported */
     uint64_t qlen;        /* spawned tasks queued there, last heard */
     uint8_t *defined;     /* gids whose name this rank was sent */
     size_t ndefined;
     bool hungry, share_pending, stopped;
-    tf__buf out;         /* TASKS message being built */
-    const char **bulk_p; /* payloads to send after it */
-    size_t *bulk_n;
+    tf__buf out;           /* TASKS message being built */
+    struct tf__bulk *bulk; /* payloads to send after it */
     size_t nbulk, capbulk;
 } tf__peer;
 
@@ -133,7 +139,8 @@ typedef struct tf__coord {
     tf__job **jobs;               /* open-addressed by id: jobs not finished */
     size_t jobs_cap, jobs_n;
     uint64_t next_job, next_task_id;
-    uint64_t outstanding; /* tasks not finished, spawned included */
+    uint64_t outstanding;  /* tasks not finished, spawned included */
+    uint64_t bulk_pending; /* sends from the driver's memory not complete */
     uint64_t spawn_failed;
     char spawn_err[TF__ERRMSG_MAX];
     tf__peer *peer;
@@ -195,7 +202,8 @@ struct tf_pool {
 
     /* service thread: requests in flight */
     MPI_Request *req;
-    void **req_buf; /* freed when the request completes (may be NULL) */
+    void **req_buf;    /* freed when the request completes (may be NULL) */
+    tf__job **req_job; /* told when the request completes (may be NULL) */
     size_t nreq, capreq;
 
     tf__coord *co; /* rank 0 only */
@@ -236,6 +244,8 @@ void tf__coord_reset(tf_pool *p);
 int tf__coord_step(tf_pool *p);
 /* service thread, rank 0: a RESULTS message (or rank 0's own handover) */
 void tf__coord_results(tf_pool *p, int src, tf__rbuf *rb);
+/* service thread, rank 0: a send from job j's inputs has completed */
+void tf__coord_sent(tf_pool *p, tf__job *j);
 /* coord.c, main thread of rank 0 (the driver) */
 bool tf__driving(const tf_pool *p); /* may the driver's calls be made now */
 int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out);
@@ -249,8 +259,8 @@ void tf__coord_finish(tf_pool *p, int rv);
 int tf__service_start(tf_pool *p);
 void tf__service_stop(tf_pool *p);
 /* service thread: queue an Isend of n bytes at buf; own != NULL is freed when
- * the send completes */
-void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *own);
+ * the send completes, and job != NULL (rank 0) is told (tf__coord_sent) */
+void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *own, tf__job *job);
 _Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...) TF_PRINTF(2, 3);
 
 /* place.c */

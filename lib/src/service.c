@@ -50,7 +50,7 @@ static void check_mpi(tf_pool *p, int rc, const char *call)
 
 /* ---- sends ---------------------------------------------------------------- */
 
-void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *own)
+void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *own, tf__job *job)
 {
     if (p->nreq == p->capreq) {
         size_t cap = p->capreq ? p->capreq * 2 : 16;
@@ -58,12 +58,15 @@ void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *ow
         if (r) p->req = r;
         void **b = realloc(p->req_buf, cap * sizeof *b);
         if (b) p->req_buf = b;
-        if (!r || !b) tf__fatal(p, "out of memory for requests");
+        tf__job **jb = realloc(p->req_job, cap * sizeof *jb);
+        if (jb) p->req_job = jb;
+        if (!r || !b || !jb) tf__fatal(p, "out of memory for requests");
         p->capreq = cap;
     }
     if (n > TF__MAX_MSG) tf__fatal(p, "message of %zu bytes is too large", n);
     check_mpi(p, MPI_Isend(buf, (int)n, MPI_BYTE, dest, tag, p->comm, &p->req[p->nreq]),
               "MPI_Isend");
+    p->req_job[p->nreq] = job;
     p->req_buf[p->nreq++] = own;
     atomic_fetch_add_explicit(&p->msgs_sent, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->bytes_sent, n, memory_order_relaxed);
@@ -81,11 +84,14 @@ static int progress_sends(tf_pool *p)
     for (int k = 0; k < outcount; k++) {
         free(p->req_buf[idx[k]]);
         p->req_buf[idx[k]] = NULL;
+        if (p->req_job[idx[k]]) tf__coord_sent(p, p->req_job[idx[k]]);
+        p->req_job[idx[k]] = NULL;
     }
     size_t j = 0;
     for (size_t i = 0; i < p->nreq; i++) {
         if (p->req[i] == MPI_REQUEST_NULL) continue;
         p->req[j] = p->req[i];
+        p->req_job[j] = p->req_job[i];
         p->req_buf[j++] = p->req_buf[i];
     }
     p->nreq = j;
@@ -96,7 +102,10 @@ static void finish_sends(tf_pool *p)
 {
     if (p->nreq)
         check_mpi(p, MPI_Waitall((int)p->nreq, p->req, MPI_STATUSES_IGNORE), "MPI_Waitall");
-    for (size_t i = 0; i < p->nreq; i++) free(p->req_buf[i]);
+    for (size_t i = 0; i < p->nreq; i++) {
+        free(p->req_buf[i]);
+        if (p->req_job[i]) tf__coord_sent(p, p->req_job[i]);
+    }
     p->nreq = 0;
 }
 
@@ -252,7 +261,7 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
         spawned = 0;
         if (!n && !ship.len) rh.flags |= flags;
         tf__msg_put_rhdr(h->b.p, &rh);
-        tf__send(p, 0, TF__TAG_MSG, h->b.p, h->b.len, h->b.p);
+        tf__send(p, 0, TF__TAG_MSG, h->b.p, h->b.len, h->b.p, NULL);
         free(h);
         sent = 1;
     }
@@ -264,7 +273,7 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
         tf__rhdr rh = {spawned, 0, qlen, flags | (ws->share_rq ? TF__F_SHARE_REPLY : 0)};
         spawned = 0;
         tf__msg_put_rhdr(ship.p, &rh);
-        tf__send(p, 0, TF__TAG_MSG, ship.p, ship.len, ship.p);
+        tf__send(p, 0, TF__TAG_MSG, ship.p, ship.len, ship.p, NULL);
         sent = 1;
     } else if (spawned) {
         /* not reported yet: keep it for the next message */
@@ -410,6 +419,8 @@ void tf__service_stop(tf_pool *p)
     lfn_reset(p);
     free(p->req);
     free(p->req_buf);
+    free(p->req_job);
+    p->req_job = NULL;
     p->req = NULL;
     p->req_buf = NULL;
     p->capreq = 0;
