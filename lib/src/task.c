@@ -166,7 +166,8 @@ static __attribute__((noinline)) void record_fail(tf_pool *p, tf_task *t, uint32
     p->st.failed++;
 }
 
-static void run_item(tf_pool *p, const tf__item *it)
+/* Runs an item's tasks into cur; returns the time it ended. */
+static uint64_t run_item(tf_pool *p, const tf__item *it)
 {
     tf__buf *ob = &p->cur->b;
     size_t hpos = ob->len;
@@ -203,7 +204,7 @@ static void run_item(tf_pool *p, const tf__item *it)
         uint32_t len = (uint32_t)(ob->len - out.start);
         memcpy(ob->p + lpos + 4 * (size_t)k, &len, 4);
     }
-    uint64_t dt = tf__now_ns() - t0;
+    uint64_t t1 = tf__now_ns(), dt = t1 - t0;
     if (it->job == 0 && nfail == 0 && !p->spawn_cb) {
         ob->len = hpos; /* a spawned task's success is just counted */
         p->cur->spawn_ok += it->count;
@@ -215,6 +216,7 @@ static void run_item(tf_pool *p, const tf__item *it)
     p->st.tasks += it->count;
     p->st.chunks++;
     p->st.busy_s += (double)dt * 1e-9;
+    return t1;
 }
 
 /* Takes work: a spawned task first (newest first: depth-first keeps the
@@ -259,7 +261,7 @@ int tf__exec_some(tf_pool *p)
     if (!take(p, &it, &left)) return 0;
     p->idle_reported = false;
     p->in_task = true;
-    run_item(p, &it);
+    uint64_t end = run_item(p, &it);
     p->in_task = false;
     tf__rbuf_unref(it.owner);
     /* The coordinator refills when it hears from this rank: tell it when
@@ -269,7 +271,7 @@ int tf__exec_some(tf_pool *p)
     if (needy) p->thr = left / 2;
     if (needy || p->cur->b.len >= HANDOVER_BYTES)
         tf__handover_cur(p, 0, true);
-    else if (tf__now_ns() - p->cur_t0 >= HANDOVER_NS)
+    else if (end - p->cur_t0 >= HANDOVER_NS)
         tf__handover_cur(p, 0, false);
     return 1;
 }
