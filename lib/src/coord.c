@@ -114,12 +114,14 @@ int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out)
 static long gfn_intern(tf_pool *p, const char *fn)
 {
     tf__coord *co = p->co;
-    for (size_t g = 0; g < co->ng; g++)
-        if (strcmp(co->g[g].name, fn) == 0) return (long)g;
+    /* the registry numbers the names; co->g keeps, per number, a copy of the
+     * name that never moves (items point at it) and rank 0's function */
+    long g = tf__reg_intern(&co->names, fn);
+    if (g < 0 || (size_t)g < co->ng) return g;
     if (co->ng == co->capg) {
         size_t cap = co->capg ? co->capg * 2 : 8;
         tf__gfn *ng = realloc(co->g, cap * sizeof *ng);
-        if (!ng) return -1;
+        if (!ng) return -1; /* the name is numbered already: a later call retries */
         co->g = ng;
         co->capg = cap;
     }
@@ -217,6 +219,7 @@ void tf__coord_reset(tf_pool *p)
     /* gids are per run: each run re-sends names */
     for (size_t g = 0; g < co->ng; g++) free(co->g[g].name);
     co->ng = 0;
+    tf__reg_free(&co->names);
 }
 
 void tf__coord_destroy(tf_pool *p)
@@ -228,7 +231,7 @@ void tf__coord_destroy(tf_pool *p)
         for (tf__job *x = co->jobs[i], *nx; x; x = nx) {
             nx = x->hnext;
             /* a job still here was never released by the driver: its future
-             * dangles from now on, as tf_pool_destroy documents */
+             * dangles from now on, as tf_future_release says */
             tf__job_free(x);
         }
     free(co->jobs);

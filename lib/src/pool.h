@@ -133,7 +133,8 @@ typedef struct tf__delivery { /* a spawned task's output for the driver */
 typedef struct tf__coord {
     pthread_mutex_t lock;
     tf__sched sched;
-    tf__gfn *g;
+    tf__reg names; /* task-function name -> gid */
+    tf__gfn *g;    /* per gid */
     size_t ng, capg;
     tf__job *act_head, *act_tail; /* jobs with tasks not yet assigned */
     tf__job **jobs;               /* open-addressed by id: jobs not finished */
