@@ -234,3 +234,42 @@ function(tf_add_app name)
         install(TARGETS ${name} RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
     endif()
 endfunction()
+
+# ---- tf_add_expect_test ---------------------------------------------------------
+
+# tf_add_expect_test(name [NP n] [EXIT code] REGEX re COMMAND target-or-path args...)
+# Runs the command under mpiexec with NP ranks (default 1; NP 0: no mpiexec)
+# and passes only if it exits with EXIT (default 2, bad usage) and its output
+# matches REGEX: what a bad-input test asserts.
+function(tf_add_expect_test name)
+    if(NOT TF_BUILD_TESTS)
+        return()
+    endif()
+    cmake_parse_arguments(PARSE_ARGV 1 arg "" "NP;EXIT;REGEX;TIMEOUT" "COMMAND")
+    if(NOT arg_REGEX OR NOT arg_COMMAND)
+        message(FATAL_ERROR "tf_add_expect_test(${name}): REGEX and COMMAND are required")
+    endif()
+    if(NOT DEFINED arg_NP)
+        set(arg_NP 1)
+    endif()
+    if(NOT DEFINED arg_EXIT)
+        set(arg_EXIT 2)
+    endif()
+    if(NOT arg_TIMEOUT)
+        set(arg_TIMEOUT 60)
+    endif()
+    list(POP_FRONT arg_COMMAND prog)
+    if(TARGET ${prog})
+        set(prog "$<TARGET_FILE:${prog}>")
+    endif()
+    set(launch "")
+    if(arg_NP GREATER 0)
+        set(launch "${TF_MPIEXEC_RESOLVED}" ${TF_MPIEXEC_FLAGS} ${MPIEXEC_NUMPROC_FLAG} ${arg_NP})
+    endif()
+    add_test(NAME ${name}
+             COMMAND "${CMAKE_COMMAND}" "-DEXPECT_RC=${arg_EXIT}" "-DEXPECT_RE=${arg_REGEX}"
+                     -P "${PROJECT_SOURCE_DIR}/cmake/TfExpect.cmake" -- ${launch} "${prog}"
+                     ${arg_COMMAND})
+    tf__scaled_timeout(t ${arg_TIMEOUT})
+    set_tests_properties(${name} PROPERTIES TIMEOUT ${t} LABELS app)
+endfunction()

@@ -1,0 +1,146 @@
+/* appkit.c - see appkit.h. Main thread only. */
+#define _GNU_SOURCE
+#include "appkit.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int ak_rank, ak_size = 1;
+const char *ak_prog = "app";
+
+void ak_init(int *argc, char ***argv, const char *prog)
+{
+    int provided;
+    ak_prog = prog;
+    MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided);
+    MPI_Comm_rank(MPI_COMM_WORLD, &ak_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &ak_size);
+}
+
+void ak_error(const char *fmt, ...)
+{
+    if (ak_rank != 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", ak_prog);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+const char *ak_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        ak_error("%s needs a value", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int ak_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *v)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = *s && *s != '-' ? strtoull(s, &end, 10) : 0;
+    if (!*s || *s == '-' || errno || end == s || *end || x < lo || x > hi) {
+        ak_error("%s: want a whole number from %" PRIu64 " to %" PRIu64 ", got '%s'", opt, lo, hi,
+                 s);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+int ak_int(const char *opt, const char *s, int lo, int hi, int *v)
+{
+    char *end = NULL;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (!*s || errno || end == s || *end || x < lo || x > hi) {
+        ak_error("%s: want a whole number from %d to %d, got '%s'", opt, lo, hi, s);
+        return -1;
+    }
+    *v = (int)x;
+    return 0;
+}
+
+int ak_double(const char *opt, const char *s, double lo, double hi, double *v)
+{
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (!*s || errno || end == s || *end || !isfinite(x) || x < lo || x > hi) {
+        ak_error("%s: want a number from %g to %g, got '%s'", opt, lo, hi, s);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+int ak_chunk(const char *opt, const char *s, tf_pool_opts *opts)
+{
+    if (strcmp(s, "auto") == 0) {
+        opts->chunk = TF_CHUNK_AUTO;
+        return 0;
+    }
+    if (strcmp(s, "guided") == 0) {
+        opts->chunk = TF_CHUNK_GUIDED;
+        return 0;
+    }
+    char *end = NULL;
+    errno = 0;
+    unsigned long long x = *s != '-' ? strtoull(s, &end, 10) : 0;
+    if (*s == '-' || errno || end == s || *end || x < 1 || x > (1u << 30)) {
+        ak_error("%s: want auto, guided or a chunk size from 1, got '%s'", opt, s);
+        return -1;
+    }
+    opts->chunk = TF_CHUNK_FIXED;
+    opts->chunk_size = (size_t)x;
+    return 0;
+}
+
+double ak_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void ak_spin(double seconds)
+{
+    if (seconds <= 0) return;
+    double end = ak_now() + seconds;
+    while (ak_now() < end) {
+    }
+}
+
+tf_pool *ak_pool(const tf_pool_opts *opts, size_t n, const char *const *names, const tf_fn *fns)
+{
+    tf_pool *pool = NULL;
+    int rc = tf_pool_create(MPI_COMM_WORLD, opts, &pool);
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = tf_register(pool, names[i], fns[i]);
+    if (rc) {
+        fprintf(stderr, "%s: rank %d: pool setup: %s\n", ak_prog, ak_rank, tf_strerror(rc));
+        tf_pool_destroy(&pool);
+        return NULL;
+    }
+    return pool;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double ak_median(double *v, size_t n)
+{
+    if (n == 0) return 0;
+    qsort(v, n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}

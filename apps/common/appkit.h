@@ -1,0 +1,52 @@
+/* appkit.h - what the experiment apps (tf-amdahl, tf-mandelbrot, tf-uts,
+ * tf-pi) share: MPI start, options with one-line errors, a clock, a busy
+ * wait and the JSON result line. Not part of the library.
+ *
+ * Every rank parses the same command line; only rank 0 prints the messages,
+ * so a bad option gives one line, not one per rank. All calls are made from
+ * the main thread.
+ */
+#ifndef TF_APPKIT_H
+#define TF_APPKIT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "taskfarm.h"
+
+/* Set by ak_init. */
+extern int ak_rank, ak_size;
+extern const char *ak_prog;
+
+/* MPI_Init_thread (MPI_THREAD_MULTIPLE asked for), rank and size of
+ * MPI_COMM_WORLD, and the program name used in messages. */
+void ak_init(int *argc, char ***argv, const char *prog);
+
+/* "PROG: message" on stderr, from rank 0 only. */
+void ak_error(const char *fmt, ...) TF_PRINTF(1, 2);
+
+/* The value of option argv[*i]: advances *i, or says "OPT needs a value" and
+ * returns NULL. */
+const char *ak_value(int argc, char **argv, int *i);
+
+/* Parsers: 0, or -1 after a message naming the option and what it wants. */
+int ak_u64(const char *opt, const char *s, uint64_t lo, uint64_t hi, uint64_t *v);
+int ak_int(const char *opt, const char *s, int lo, int hi, int *v);
+int ak_double(const char *opt, const char *s, double lo, double hi, double *v);
+/* "auto", "guided" or a fixed chunk size, into opts. */
+int ak_chunk(const char *opt, const char *s, tf_pool_opts *opts);
+
+/* Monotonic seconds. */
+double ak_now(void);
+/* Keeps this thread busy for `seconds` (a spin, not a sleep). */
+void ak_spin(double seconds);
+
+/* Creates the pool on MPI_COMM_WORLD and registers n (name, fn) pairs;
+ * on failure prints why and returns NULL. Collective. */
+tf_pool *ak_pool(const tf_pool_opts *opts, size_t n, const char *const *names, const tf_fn *fns);
+
+/* Median of v[0..n) (sorts v). 0 for n == 0. */
+double ak_median(double *v, size_t n);
+
+#endif /* TF_APPKIT_H */
