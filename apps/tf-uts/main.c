@@ -211,6 +211,7 @@ static int num_children(const uint8_t s[20], int h)
 static struct {
     uint64_t nodes, leaves;
     int64_t depth;
+    uint64_t frames; /* frames handed to spawned tasks */
 } here;
 
 /* The task's stack, kept between tasks. */
@@ -232,6 +233,7 @@ static int push(frame **top_base, size_t sp)
 /* Spawns frames [lo, hi) of the stack as one task. */
 static int spawn_frames(tf_task *t, const frame *f, size_t n)
 {
+    here.frames += n;
     return tf_spawn(t, "uts", f, n * sizeof *f);
 }
 
@@ -441,18 +443,24 @@ int main(int argc, char **argv)
     if (ak_rank == 0) print_params();
 
     double *secs = calloc(cfg.repeat, sizeof *secs);
-    uint64_t nodes = 0, leaves = 0;
+    uint64_t nodes = 0, leaves = 0, tasks = 0, frames = 0;
     int64_t depth = 0;
+    double busy_total = 0, secs_total = 0;
     int status = secs ? 0 : 1;
     for (unsigned r = 0; r < cfg.repeat && status == 0; r++) {
         memset(&here, 0, sizeof here);
+        tf_stats s0, s1;
+        tf_pool_stats(pool, &s0);
         MPI_Barrier(MPI_COMM_WORLD);
         double t0 = MPI_Wtime();
         int rc = tf_run(pool, driver, NULL);
         double t1 = MPI_Wtime();
-        uint64_t c[2] = {here.nodes, here.leaves}, sum[2] = {0, 0};
+        tf_pool_stats(pool, &s1);
+        uint64_t c[4] = {here.nodes, here.leaves, s1.tasks - s0.tasks, here.frames}, sum[4] = {0};
+        double busy = s1.busy_s - s0.busy_s, busy_sum = 0;
         int64_t d = 0;
-        MPI_Reduce(c, sum, 2, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+        MPI_Reduce(c, sum, 4, MPI_UINT64_T, MPI_SUM, 0, MPI_COMM_WORLD);
+        MPI_Reduce(&busy, &busy_sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
         MPI_Reduce(&here.depth, &d, 1, MPI_INT64_T, MPI_MAX, 0, MPI_COMM_WORLD);
         if (ak_rank == 0) {
             if (rc) {
@@ -465,7 +473,11 @@ int main(int argc, char **argv)
             nodes = sum[0];
             leaves = sum[1];
             depth = d;
+            tasks += sum[2];
+            frames += sum[3];
+            busy_total += busy_sum;
             secs[r] = t1 - t0;
+            secs_total += t1 - t0;
         }
         MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
     }
@@ -492,9 +504,11 @@ int main(int argc, char **argv)
         printf("{\"app\":\"tf-uts\",\"tree\":\"%s\",\"ranks\":%d,\"nodes\":%" PRIu64
                ",\"leaves\":%" PRIu64 ",\"depth\":%" PRId64 ",\"repeat\":%u,\"seconds\":%.6f,"
                "\"seconds_min\":%.6f,\"nodes_per_s\":%.1f,\"budget\":%" PRIu64
-               ",\"split\":%u,\"ok\":%s}\n",
+               ",\"split\":%u,\"tasks\":%" PRIu64 ",\"frames\":%" PRIu64
+               ",\"busy_share\":%.4f,\"ok\":%s}\n",
                s ? s->name : "custom", ak_size, nodes, leaves, depth, cfg.repeat, med, min, rate,
-               cfg.budget, cfg.split, status ? "false" : "true");
+               cfg.budget, cfg.split, tasks / cfg.repeat, frames / cfg.repeat,
+               secs_total > 0 ? busy_total / (secs_total * ak_size) : 0, status ? "false" : "true");
         fflush(stdout);
     }
     MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
