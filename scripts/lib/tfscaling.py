@@ -313,7 +313,8 @@ def write_outputs(rows, weak, out_dir, title, meta):
         fit_line = (f"Amdahl fit over {fit['n']} runs: serial fraction f = {fit['f']:.4f} "
                     f"± {fit['f_se']:.4f} (95%: {fit['f_lo']:.4f} to {fit['f_hi']:.4f}), "
                     f"T1 = {fit['t1']:.4f} s, R² = {fit['r2']:.4f}, "
-                    f"speedup limit 1/f = {fmt(ms, '.1f')}")
+                    + (f"speedup limit 1/f = {ms:.1f}" if fit["f"] > 0
+                       else "no speedup limit in sight (f <= 0 within the noise)"))
     failed = sum(1 for r in rows if not r["ok"])
 
     plot(summary, fit, weak, title, out_dir)
