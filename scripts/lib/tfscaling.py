@@ -1,438 +1,665 @@
-"""tfscaling: the sweep, the fits and the plots behind scripts/scaling.
+"""tfscaling: the sweep, the statistics, the fits, the plots and the report
+behind scripts/scaling (which owns the command line).
 
-Strong scaling: T(P) is the median time at P ranks; speedup S = T(1)/T(P),
-efficiency E = S/P, and the Karp-Flatt experimentally determined serial
-fraction e(P) = (1/S - 1/P) / (1 - 1/P) for P > 1 (Karp and Flatt, CACM 33(5),
-1990). Amdahl's law T(P) = T1 * (f + (1 - f)/P) is linear in a = T1*f and
-b = T1*(1 - f): it is fitted by least squares to every run (not only to the
-medians), f = a/(a + b), and the standard error of f comes from the
-covariance of (a, b) by the delta method.
+Strong scaling (the same problem at every rank count P): T(P) is the median
+of the ok runs at P; speedup S(P) = T(1)/T(P), or, when 1 rank was not run,
+the relative speedup S(P) = T(P0)*P0/T(P) from the smallest P0; efficiency
+E = S/P; Karp-Flatt's experimentally determined serial fraction
+e(P) = (1/S - 1/P)/(1 - 1/P) (Karp and Flatt, CACM 33(5), 1990). Amdahl's law
+T(P) = a + b/P (a = T1*f, b = T1*(1 - f)) is linear in (a, b) and is fitted
+by ordinary least squares to every ok run, not to the medians, so that the
+spread of the runs shows in the uncertainty: f = a/(a + b), its standard
+error from the parameter covariance s^2 (X'X)^-1 by the delta method, and a
+95% interval from Student's t with n - 2 degrees of freedom.
 
-Weak scaling (--weak, the work grows with P): scaled speedup
-S_w(P) = P * T(1)/T(P) and Gustafson's law S_w = P - s*(P - 1) (Gustafson,
-CACM 31(5), 1988), with s fitted by least squares over the runs.
+Weak scaling (the work grows with P): scaled speedup S_w(P) = P*T(1)/T(P),
+weak efficiency T(1)/T(P), and Gustafson's law S_w = P - s*(P - 1)
+(Gustafson, CACM 31(5), 1988), fitted by least squares to every ok run in
+its linear form for the times, 1/T(P) = (1 - s*(P - 1)/P)/T(1), with T(1)
+a parameter, and s's uncertainty again by the delta method.
 
-Everything here but run_sweep and the plots is plain arithmetic on lists, so
-that the tests can check it on data with a known answer.
+The statistics work on plain lists of run dicts {np, seconds, ok, ...} so
+that the tests can check them on data with a known answer. matplotlib is
+imported only by plot().
 """
 import csv
-import datetime
 import json
 import math
 import os
-import platform
-import re
 import shlex
-import socket
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
+import textwrap
 import time
+
+import numpy as np
+
+CSV_FIELDS = ["run", "app", "np", "rep", "seconds", "wall_s", "ok", "json"]
+SUMMARY_FIELDS = ["np", "runs", "median", "min", "max", "stdev", "speedup", "efficiency",
+                  "karp_flatt"]
+NAN = float("nan")
 
 
 class UsageError(Exception):
-    """A mistake of the user's: reported as one line, exit status 2."""
+    """A mistake of the user's (bad CSV, unwritable directory): one line, exit 2."""
 
 
-# ---- the statistics ----------------------------------------------------------------
+class FitError(Exception):
+    """The data cannot carry the fit (too few rank counts, no 1-rank baseline)."""
+
+
+# ---- statistics --------------------------------------------------------------------
 
 def summarize(rows):
-    """rows: dicts with np, seconds, ok. Returns one dict per rank count:
-    np, runs, median, min, max, stdev, sorted by np."""
+    """One dict per rank count seen in rows (failed-only ones too, with
+    runs = 0), sorted by np: np, runs (ok), failed, median, min, max, stdev
+    (NaN where undefined)."""
     by = {}
     for r in rows:
+        ent = by.setdefault(r["np"], {"ok": [], "failed": 0})
         if r["ok"]:
-            by.setdefault(r["np"], []).append(r["seconds"])
+            ent["ok"].append(r["seconds"])
+        else:
+            ent["failed"] += 1
     out = []
     for p in sorted(by):
-        t = by[p]
-        out.append({"np": p, "runs": len(t), "median": statistics.median(t), "min": min(t),
-                    "max": max(t), "stdev": statistics.stdev(t) if len(t) > 1 else 0.0})
+        t, failed = by[p]["ok"], by[p]["failed"]
+        s = {"np": p, "runs": len(t), "failed": failed, "median": NAN, "min": NAN,
+             "max": NAN, "stdev": NAN, "speedup": NAN, "efficiency": NAN, "karp_flatt": NAN}
+        if t:
+            s.update(median=statistics.median(t), min=min(t), max=max(t),
+                     stdev=statistics.stdev(t) if len(t) > 1 else NAN)
+        out.append(s)
     return out
 
 
-def strong_metrics(summary):
-    """Adds speedup, efficiency and karp_flatt to each summary row. Speedup is
-    relative to the smallest P (P0): S = T(P0) * P0 / T(P), exact for P0 = 1."""
-    if not summary:
-        return summary
-    p0, t0 = summary[0]["np"], summary[0]["median"]
+def baseline(summary):
+    """The reference rank count P0 and its median time: the smallest P with
+    an ok run. None if there is none."""
     for s in summary:
-        S = t0 * p0 / s["median"] if s["median"] > 0 else float("nan")
-        s["speedup"] = S
-        s["efficiency"] = S / s["np"]
+        if s["runs"]:
+            return s["np"], s["median"]
+    return None
+
+
+def strong_metrics(summary):
+    """Fills speedup, efficiency and karp_flatt of each summary row (in
+    place; also returned). Karp-Flatt is left NaN at the reference P0."""
+    base = baseline(summary)
+    if base is None:
+        return summary
+    p0, t0 = base
+    for s in summary:
         p = s["np"]
-        s["karp_flatt"] = (1 / S - 1 / p) / (1 - 1 / p) if p > 1 and S > 0 else float("nan")
+        if not s["runs"] or not s["median"] > 0:
+            continue
+        S = t0 * p0 / s["median"]
+        s["speedup"] = S
+        s["efficiency"] = S / p
+        if p > p0:
+            s["karp_flatt"] = (1 / S - 1 / p) / (1 - 1 / p)
     return summary
 
 
 def weak_metrics(summary):
-    """Scaled speedup P0 * ... : S_w(P) = P * T(P0) / T(P) (P0 scaled to 1)."""
-    if not summary:
+    """Fills speedup (scaled: P*T(P0)/T(P)) and efficiency (T(P0)/T(P));
+    Karp-Flatt does not apply to weak scaling and stays NaN."""
+    base = baseline(summary)
+    if base is None:
         return summary
-    p0, t0 = summary[0]["np"], summary[0]["median"]
+    _, t0 = base
     for s in summary:
-        eff = t0 / s["median"] if s["median"] > 0 else float("nan")
-        s["efficiency"] = eff
-        s["speedup"] = s["np"] / p0 * eff * p0 if p0 == 1 else s["np"] * eff
-        s["karp_flatt"] = float("nan")
+        if s["runs"] and s["median"] > 0:
+            s["efficiency"] = t0 / s["median"]
+            s["speedup"] = s["np"] * s["efficiency"]
     return summary
 
 
-def _solve2(sxx, sxy, syy, bx, by):
-    """Solves [[sxx, sxy], [sxy, syy]] (u, v) = (bx, by); also returns the
-    inverse matrix (for the covariance)."""
-    det = sxx * syy - sxy * sxy
-    if abs(det) < 1e-300:
-        raise ZeroDivisionError
-    inv = ((syy / det, -sxy / det), (-sxy / det, sxx / det))
-    return (inv[0][0] * bx + inv[0][1] * by, inv[1][0] * bx + inv[1][1] * by), inv
+def t95(dof):
+    """Two-sided 95% quantile of Student's t with dof degrees of freedom:
+    exact table to 30, Cornish-Fisher expansion beyond (error < 1e-4)."""
+    table = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+             2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+             2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+    if dof < 1:
+        return NAN
+    if dof <= len(table):
+        return table[int(dof) - 1]
+    z, v = 1.959963985, float(dof)
+    return (z + (z**3 + z) / (4 * v) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * v**2)
+            + (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / (384 * v**3))
 
 
 def fit_amdahl(rows):
-    """Least squares T = a + b/P over the ok runs. Returns a dict with f,
-    f_se, f_lo, f_hi (95%), t1 = a + b, r2, n, max_speedup; or None if fewer
-    than two distinct P."""
-    pts = [(1.0 / r["np"], r["seconds"]) for r in rows if r["ok"]]
-    if len({x for x, _ in pts}) < 2:
-        return None
-    n = len(pts)
-    s1, sx, sxx = n, sum(x for x, _ in pts), sum(x * x for x, _ in pts)
-    sy, sxy = sum(y for _, y in pts), sum(x * y for x, y in pts)
-    (a, b), inv = _solve2(s1, sx, sxx, sy, sxy)  # unknowns (a, b) for 1 and x
-    resid = [y - (a + b * x) for x, y in pts]
-    sse = sum(e * e for e in resid)
-    dof = n - 2
-    s2 = sse / dof if dof > 0 else 0.0
-    cov = [[s2 * inv[i][j] for j in range(2)] for i in range(2)]
+    """Least squares T = a + b/P over the ok runs in rows. Returns a dict:
+    f, f_se, f_lo, f_hi (95%), a, b, t1 = a + b, r2, n, dof, nps,
+    max_speedup (1/f, inf if f <= 0). f_se is NaN when there are no residual
+    degrees of freedom (as many runs as parameters). Raises FitError."""
+    ok = [(r["np"], r["seconds"]) for r in rows if r["ok"]]
+    nps = sorted({p for p, _ in ok})
+    if len(nps) < 2:
+        raise FitError("needs ok runs at two or more rank counts")
+    P = np.array([p for p, _ in ok], dtype=float)
+    T = np.array([t for _, t in ok], dtype=float)
+    X = np.column_stack([np.ones_like(P), 1.0 / P])
+    (a, b), *_ = np.linalg.lstsq(X, T, rcond=None)
+    a, b = float(a), float(b)
     t1 = a + b
+    if not t1 > 0:
+        raise FitError(f"the fitted 1-rank time a + b = {t1:.4g} s is not positive")
+    resid = T - X @ np.array([a, b])
+    sse = float(resid @ resid)
+    n, dof = len(T), len(T) - 2
+    sst = float(((T - T.mean()) ** 2).sum())
+    # Residual variance estimates the noise; the covariance of (a, b) is
+    # s^2 (X'X)^-1. f = a/(a + b): df/da = b/(a+b)^2, df/db = -a/(a+b)^2.
     f = a / t1
-    # gradient of f = a/(a+b): df/da = b/(a+b)^2, df/db = -a/(a+b)^2
-    ga, gb = b / t1 ** 2, -a / t1 ** 2
-    var = ga * ga * cov[0][0] + 2 * ga * gb * cov[0][1] + gb * gb * cov[1][1]
-    se = math.sqrt(max(var, 0.0))
-    ybar = sy / n
-    sst = sum((y - ybar) ** 2 for _, y in pts)
-    r2 = 1 - sse / sst if sst > 0 else 1.0
-    z = _t95(dof)
-    return {"f": f, "f_se": se, "f_lo": f - z * se, "f_hi": f + z * se, "t1": t1,
-            "a": a, "b": b, "r2": r2, "n": n, "dof": dof,
-            "max_speedup": 1 / f if f > 0 else float("inf")}
+    if dof > 0:
+        cov = (sse / dof) * np.linalg.inv(X.T @ X)
+        g = np.array([b, -a]) / t1**2
+        f_se = math.sqrt(max(float(g @ cov @ g), 0.0))
+    else:
+        f_se = NAN
+    q = t95(dof)
+    return {"f": f, "f_se": f_se, "f_lo": f - q * f_se, "f_hi": f + q * f_se,
+            "a": a, "b": b, "t1": t1, "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN,
+            "n": n, "dof": dof, "nps": nps,
+            "max_speedup": 1 / f if f > 0 else math.inf}
 
 
-def fit_gustafson(summary_rows_or_runs, t_base):
-    """Least squares of S_w = P - s*(P - 1) over runs; S_w = P*t_base/T.
-    Returns s, s_se, s_lo, s_hi, n; None without a P > 1."""
-    pts = []
-    for r in summary_rows_or_runs:
-        if r["ok"] and r["seconds"] > 0:
-            p = r["np"]
-            pts.append((p, p * t_base / r["seconds"]))
-    xs = [(p - 1) for p, _ in pts]
-    if not any(x > 0 for x in xs):
-        return None
-    # P - S = s*(P - 1): regression through the origin
-    sxx = sum(x * x for x in xs)
-    sxy = sum((p - 1) * (p - S) for p, S in pts)
-    s = sxy / sxx
-    resid = [(p - S) - s * (p - 1) for p, S in pts]
-    dof = len(pts) - 1
-    s2 = sum(e * e for e in resid) / dof if dof > 0 else 0.0
-    se = math.sqrt(s2 / sxx)
-    z = _t95(dof)
-    return {"s": s, "s_se": se, "s_lo": s - z * se, "s_hi": s + z * se, "n": len(pts),
-            "dof": dof}
+def fit_gustafson(rows):
+    """Least squares of Gustafson's law over the ok runs. S_w(P) = P*T1/T(P)
+    = P - s*(P - 1) is, for the times, 1/T(P) = u + v*(P - 1)/P with
+    u = 1/T1 and v = -s/T1: linear in (u, v), so T1 is fitted with s (its
+    noise is in the uncertainty, as it would not be with T1 fixed to the
+    median 1-rank time) and 1 rank need not have been run. Returns s, s_se,
+    s_lo, s_hi (95%), t1, r2, n, dof, nps. Raises FitError."""
+    ok = [(r["np"], r["seconds"]) for r in rows if r["ok"] and r["seconds"] > 0]
+    nps = sorted({p for p, _ in ok})
+    if len(nps) < 2:
+        raise FitError("needs ok runs at two or more rank counts")
+    P = np.array([p for p, _ in ok], dtype=float)
+    Y = 1.0 / np.array([t for _, t in ok], dtype=float)
+    X = np.column_stack([np.ones_like(P), (P - 1) / P])
+    (u, v), *_ = np.linalg.lstsq(X, Y, rcond=None)
+    u, v = float(u), float(v)
+    if not u > 0:
+        raise FitError(f"the fitted 1-rank rate 1/T(1) = {u:.4g} /s is not positive")
+    resid = Y - X @ np.array([u, v])
+    sse = float(resid @ resid)
+    n, dof = len(Y), len(Y) - 2
+    sst = float(((Y - Y.mean()) ** 2).sum())
+    s = -v / u
+    if dof > 0:  # delta method: ds/du = v/u^2, ds/dv = -1/u
+        cov = (sse / dof) * np.linalg.inv(X.T @ X)
+        g = np.array([v / u**2, -1 / u])
+        s_se = math.sqrt(max(float(g @ cov @ g), 0.0))
+    else:
+        s_se = NAN
+    q = t95(dof)
+    return {"s": s, "s_se": s_se, "s_lo": s - q * s_se, "s_hi": s + q * s_se, "t1": 1 / u,
+            "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN, "n": n, "dof": dof, "nps": nps}
 
 
-def _t95(dof):
-    """Two-sided 95% quantile of Student's t (table; normal beyond 30)."""
-    table = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365,
-             8: 2.306, 9: 2.262, 10: 2.228, 12: 2.179, 15: 2.131, 20: 2.086, 25: 2.060,
-             30: 2.042}
-    if dof <= 0:
-        return float("nan")
-    for k in sorted(table):
-        if dof <= k:
-            return table[k]
-    return 1.960
+def analyze(rows, weak):
+    """summary rows with their metrics, and (fit, why-not) for the mode."""
+    summary = summarize(rows)
+    (weak_metrics if weak else strong_metrics)(summary)
+    base = baseline(summary)
+    try:
+        if base is None:
+            raise FitError("no run succeeded")
+        fit = (fit_gustafson if weak else fit_amdahl)(rows)
+        return summary, fit, None
+    except FitError as e:
+        return summary, None, str(e)
 
 
-# ---- the CSV -----------------------------------------------------------------------
+# ---- formatting --------------------------------------------------------------------
 
-CSV_FIELDS = ["run", "app", "np", "rep", "seconds", "wall_s", "ok", "json"]
+def fmt_num(x, spec):
+    return "–" if x is None or not math.isfinite(x) else format(x, spec)
 
+
+def fmt_s(t):
+    """A time with 4 significant digits and no exponent."""
+    if not math.isfinite(t):
+        return "–"
+    if t <= 0:
+        return f"{t:g}"
+    return f"{t:.{max(0, 3 - math.floor(math.log10(t)))}f}"
+
+
+def fmt_pm(v, se):
+    """(value, error) as strings with the error's two significant digits
+    setting the decimals; error None when it is 0 or undefined."""
+    if not (math.isfinite(se) and se > 1e-12 * max(abs(v), 1e-300)):
+        return f"{v:.4g}", None
+    d = max(0, min(12, 1 - math.floor(math.log10(se))))
+    return f"{v:.{d}f}", f"{se:.{d}f}"
+
+
+def fit_text(fit, why, weak, short=False):
+    """The fit in one line (short: for a plot legend)."""
+    law = "Gustafson" if weak else "Amdahl"
+    if fit is None:
+        return f"{law} fit not possible" if short else f"{law} fit: not possible ({why})"
+    k = "s" if weak else "f"
+    v, se = fmt_pm(fit[k], fit[f"{k}_se"])
+    pm = f" ± {se}" if se else ""
+    if short:
+        r2 = f", R² = {fit['r2']:.4f}" if math.isfinite(fit["r2"]) else ""
+        return f"{law} fit: {k} = {v}{pm}{r2}"
+    where = f"{fit['n']} runs at {len(fit['nps'])} rank counts"
+    if se:
+        d = len(v.split(".")[1]) if "." in v else 0
+        ci = f" (95% interval {fit[k + '_lo']:.{d}f} to {fit[k + '_hi']:.{d}f})"
+    elif fit["dof"] < 1:
+        ci = " (no uncertainty: as many runs as fitted parameters; use --repeat 2 or more)"
+    else:
+        ci = " (the runs fit the law exactly)"
+    r2 = f"{fit['r2']:.4f}" if math.isfinite(fit["r2"]) else "–"
+    if weak:
+        return (f"Gustafson fit S_w(P) = P − s·(P − 1), as 1/T(P) = (1 − s·(P − 1)/P)/T(1),"
+                f" over {where}: serial fraction s = {v}{pm}{ci}, fitted T(1) = "
+                f"{fmt_s(fit['t1'])} s, R² = {r2}")
+    f = fit["f"]
+    if f > 1:
+        lim = ("f > 1: the time grows with the ranks, overhead beyond any serial part "
+               "(Amdahl's law does not describe these runs)")
+    elif f > 0:
+        lim = f"max speedup 1/f = {fit['max_speedup']:.3g}"
+        if se:
+            hi = f"{1 / fit['f_lo']:.3g}" if fit["f_lo"] > 0 else "∞"
+            lim += f" (95%: {1 / fit['f_hi']:.3g} to {hi})" if fit["f_hi"] > 0 else ""
+    else:
+        lim = "no Amdahl limit in sight (f ≤ 0: superlinear, or serial part within the noise)"
+    return (f"Amdahl fit T(P) = a + b/P over {where}: serial fraction f = {v}{pm}{ci}, "
+            f"{lim}, fitted T(1) = {fmt_s(fit['t1'])} s, R² = {r2}")
+
+
+def table_lines(summary, weak):
+    sp, eff = ("scaled speedup", "weak efficiency") if weak else ("speedup", "efficiency")
+    out = [f"| np | runs | median s | min s | {sp} | {eff} | Karp–Flatt |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for s in summary:
+        runs = str(s["runs"]) + (f" ({s['failed']} failed)" if s["failed"] else "")
+        eff_s = "–" if not math.isfinite(s["efficiency"]) else f"{100 * s['efficiency']:.1f}%"
+        out.append(f"| {s['np']} | {runs} | {fmt_s(s['median'])} | {fmt_s(s['min'])} | "
+                   f"{fmt_num(s['speedup'], '.3f')} | {eff_s} | "
+                   f"{fmt_num(s['karp_flatt'], '.4f')} |")
+    return out
+
+
+def notes(summary, rows, weak):
+    """Sentences that say what the numbers are."""
+    out = []
+    base = baseline(summary)
+    if base and base[0] != 1:
+        p0 = base[0]
+        out.append(f"No ok run at 1 rank: speedups are relative to {p0} ranks, "
+                   + (f"S_w = P·T({p0})/T(P)." if weak
+                      else f"S = T({p0})·{p0}/T(P) (it assumes perfect scaling up to {p0})."))
+    src = [has_app_seconds(r) for r in rows if r["ok"]]
+    if src and all(src):
+        out.append("Times are the app's own timed region (\"seconds\" of its JSON line), "
+                   "without MPI start-up.")
+    elif src and not any(src):
+        out.append("Times are mpirun's wall time, MPI start-up included "
+                   "(the app printed no JSON line with \"seconds\").")
+    elif src:
+        out.append("Times are the app's timed region where it printed one, else mpirun's "
+                   "wall time: the two are not comparable.")
+    failed = sum(1 for r in rows if not r["ok"])
+    if failed:
+        out.append(f"{failed} of {len(rows)} runs failed and are left out (see logs/).")
+    return out
+
+
+def has_app_seconds(row):
+    try:
+        js = json.loads(row.get("json") or "null")
+    except ValueError:
+        return False
+    return isinstance(js, dict) and _is_time(js.get("seconds"))
+
+
+def _is_time(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
+
+
+# ---- CSV ---------------------------------------------------------------------------
 
 def read_csv(path):
-    """Reads a scaling.csv; raises UsageError naming the file and line."""
+    """Rows of a scaling.csv; UsageError naming the file and line otherwise."""
     try:
-        f = open(path, newline="")
+        with open(path, newline="", encoding="utf-8") as f:
+            return _parse_csv(path, f)
     except OSError as e:
-        raise UsageError(f"{path}: {e.strerror}")
-    rows = []
-    with f:
-        rd = csv.DictReader(f)
-        if rd.fieldnames is None or not {"np", "seconds", "ok"} <= set(rd.fieldnames):
-            raise UsageError(f"{path}:1: not a scaling.csv (want columns np, seconds, ok)")
-        for row in rd:
+        raise UsageError(f"{path}: {e.strerror or e}")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a text file")
+
+
+def _parse_csv(path, f):
+    rd = csv.reader(f)
+    try:
+        header = next(rd, None)
+        if header is None:
+            raise UsageError(f"{path}:1: empty, not a scaling.csv")
+        missing = [c for c in ("np", "seconds", "ok") if c not in header]
+        if missing:
+            raise UsageError(f"{path}:1: not a scaling.csv (no column {', '.join(missing)})")
+        col = {name: i for i, name in enumerate(header)}
+        rows = []
+        for rec in rd:
             line = rd.line_num
-            try:
-                np_ = int(row["np"])
-                sec = float(row["seconds"]) if row["seconds"] not in ("", None) else float("nan")
-                ok = row["ok"].strip() in ("1", "true", "True")
-                if np_ < 1:
-                    raise ValueError
-            except (ValueError, AttributeError, TypeError):
-                raise UsageError(f"{path}:{line}: malformed row")
-            if ok and not (sec > 0 and math.isfinite(sec)):
-                raise UsageError(f"{path}:{line}: seconds '{row['seconds']}' is not a time")
-            rows.append({"run": row.get("run", ""), "app": row.get("app", ""), "np": np_,
-                         "rep": row.get("rep", ""), "seconds": sec, "ok": ok,
-                         "wall_s": row.get("wall_s", ""), "json": row.get("json", "")})
+            if not rec or all(not x.strip() for x in rec):
+                continue
+            if len(rec) != len(header):
+                raise UsageError(f"{path}:{line}: {len(rec)} fields, the header has "
+                                 f"{len(header)}")
+            get = lambda name: rec[col[name]].strip() if name in col else ""  # noqa: E731
+            rows.append(_parse_row(path, line, get, len(rows) + 1))
+    except csv.Error as e:
+        raise UsageError(f"{path}:{rd.line_num}: {e}")
     if not rows:
         raise UsageError(f"{path}: no runs in it")
     return rows
 
 
-# ---- the plots ---------------------------------------------------------------------
+def _parse_row(path, line, get, index):
+    def bad(what):
+        return UsageError(f"{path}:{line}: {what}")
+    try:
+        p = int(get("np"))
+        if p < 1:
+            raise ValueError
+    except ValueError:
+        raise bad(f"np '{get('np')}' is not a positive whole number")
+    ok_s = get("ok").lower()
+    if ok_s not in ("0", "1", "true", "false"):
+        raise bad(f"ok '{get('ok')}' is not 0 or 1")
+    ok = ok_s in ("1", "true")
+    try:
+        sec = float(get("seconds")) if get("seconds") else NAN
+    except ValueError:
+        raise bad(f"seconds '{get('seconds')}' is not a number")
+    if ok and not (math.isfinite(sec) and sec > 0):
+        raise bad(f"seconds '{get('seconds')}' is not a time (the run is marked ok)")
+    try:
+        wall = float(get("wall_s")) if get("wall_s") else NAN
+    except ValueError:
+        raise bad(f"wall_s '{get('wall_s')}' is not a number")
+    try:
+        rep = int(get("rep")) if get("rep") else index
+    except ValueError:
+        raise bad(f"rep '{get('rep')}' is not a whole number")
+    return {"run": get("run"), "app": get("app"), "np": p, "rep": rep, "seconds": sec,
+            "wall_s": wall, "ok": ok, "json": get("json")}
 
-def _plt():
+
+def csv_row(r):
+    return {"run": r["run"], "app": r["app"], "np": r["np"], "rep": r["rep"],
+            "seconds": repr(r["seconds"]) if math.isfinite(r["seconds"]) else "",
+            "wall_s": f"{r['wall_s']:.6f}" if math.isfinite(r["wall_s"]) else "",
+            "ok": int(bool(r["ok"])), "json": r["json"]}
+
+
+# ---- plots -------------------------------------------------------------------------
+
+def plot(summary, fit, weak, title, out_dir, subtitle=""):
+    """speedup.{png,svg} and efficiency.{png,svg}: the medians with min-max
+    bars, the ideal and the fitted law, log2 rank axis."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    return plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
+    meas = [s for s in summary if s["runs"] and s["median"] > 0]
+    if not meas:
+        return
+    p0, t0 = baseline(summary)
+    ps = [s["np"] for s in meas]
+    lo_p, hi_p = min(ps), max(ps)
+    grid = np.geomspace(lo_p, hi_p, 200) if hi_p > lo_p else np.array([lo_p], float)
 
-def plot(summary, fit, weak, title, out_dir):
-    """speedup.{png,svg} and efficiency.{png,svg}."""
-    plt = _plt()
-    ps = [s["np"] for s in summary]
-    pmax = max(ps)
-    grid = [1 + (pmax - 1) * i / 200 for i in range(201)] if pmax > 1 else [1]
-    p0 = ps[0]
-    t0 = summary[0]["median"]
+    # Speedup of a time t at P, in the same definition as the table.
+    def speedup_of(t, p):
+        return p * t0 / t if weak else t0 * p0 / t
 
-    def errbars(key):
-        lo, hi = [], []
-        for s in summary:
-            if weak:
-                vmax = s["np"] * t0 / s["min"] if key == "speedup" else t0 / s["min"]
-                vmin = s["np"] * t0 / s["max"] if key == "speedup" else t0 / s["max"]
-            else:
-                vmax = t0 * p0 / s["min"] / (1 if key == "speedup" else s["np"])
-                vmin = t0 * p0 / s["max"] / (1 if key == "speedup" else s["np"])
-            lo.append(max(s[key] - vmin, 0))
-            hi.append(max(vmax - s[key], 0))
-        return [lo, hi]
+    if fit is None:
+        curve = None
+    elif weak:
+        curve = grid - fit["s"] * (grid - 1)
+    else:  # the fitted T(P) = a + b/P as speedup against its own T(P0)
+        tf = fit["a"] + fit["b"] / grid
+        curve = (fit["a"] + fit["b"] / p0) * p0 / tf
+    legend_fit = fit_text(fit, None, weak, short=True) if fit else None
+    mode = ("weak scaling" if weak else "strong scaling") + (f", {subtitle}" if subtitle else "")
 
-    for key, ylabel in (("speedup", "scaled speedup" if weak else "speedup"),
-                        ("efficiency", "weak efficiency" if weak else "parallel efficiency")):
-        fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    for key in ("speedup", "efficiency"):
+        div = [1.0 if key == "speedup" else float(p) for p in ps]
+        y = [s[key] for s in meas]
+        y_lo = [speedup_of(s["max"], s["np"]) / d for s, d in zip(meas, div)]
+        y_hi = [speedup_of(s["min"], s["np"]) / d for s, d in zip(meas, div)]
+        fig, ax = plt.subplots(figsize=(6.4, 4.8))
         if key == "speedup":
-            ax.plot(grid, grid, "--", color="0.55", label="ideal")
+            ax.plot(grid, grid, "--", color="0.5", lw=1, label="ideal S = P")
         else:
-            ax.axhline(1.0, ls="--", color="0.55", label="ideal")
-        if fit is not None:
-            if weak:
-                s = fit["s"]
-                sw = [p - s * (p - 1) for p in grid]
-                label = f"Gustafson fit, s = {s:.4f} ± {fit['s_se']:.4f}"
-                ys = sw if key == "speedup" else [v / p for v, p in zip(sw, grid)]
-            else:
-                f = fit["f"]
-                sp = [1 / (f + (1 - f) / p) for p in grid]
-                label = f"Amdahl fit, f = {f:.4f} ± {fit['f_se']:.4f}"
-                ys = sp if key == "speedup" else [v / p for v, p in zip(sp, grid)]
-            ax.plot(grid, ys, "-", color="tab:orange", label=label)
-        ax.errorbar(ps, [s[key] for s in summary], yerr=errbars(key), fmt="o", color="tab:blue",
-                    capsize=4, label="measured (median, min-max)")
+            ax.axhline(1.0, ls="--", color="0.5", lw=1, label="ideal")
+        if curve is not None:
+            ax.plot(grid, curve if key == "speedup" else curve / grid, "-",
+                    color="tab:orange", lw=1.5, label=legend_fit)
+        yerr = [[max(v - lo, 0) for v, lo in zip(y, y_lo)],
+                [max(hi - v, 0) for v, hi in zip(y, y_hi)]]
+        n_runs = max(s["runs"] for s in meas)
+        ax.errorbar(ps, y, yerr=yerr, fmt="o", color="tab:blue", ms=5, capsize=4,
+                    label=f"measured: median, min–max of {n_runs} run(s)")
+
         ax.set_xscale("log", base=2)
         ax.set_xticks(ps)
         ax.set_xticklabels([str(p) for p in ps])
-        ax.minorticks_off()
-        if key == "speedup":  # log-log: the ideal is a straight line
+        ax.xaxis.set_minor_locator(NullLocator())
+        if key == "speedup":  # log-log: the ideal is the diagonal
             ax.set_yscale("log", base=2)
-            ticks = sorted(set(ps) | {1})
-            ax.set_yticks(ticks)
-            ax.set_yticklabels([str(t) for t in ticks])
-        ax.set_xlabel("ranks")
-        ax.set_ylabel(ylabel)
-        if key == "efficiency":
-            top = max(1.05, max(s["efficiency"] for s in summary) * 1.05)
-            ax.set_ylim(0, top)
-        ax.set_title(title, fontsize=9)
-        ax.grid(True, which="both", alpha=0.3)
+            ax.yaxis.set_major_locator(LogLocator(base=2))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_locator(NullLocator())
+            ax.set_ylabel(f"scaled speedup  P·T({p0})/T(P)" if weak else
+                          ("speedup  T(1)/T(P)" if p0 == 1 else
+                           f"relative speedup  T({p0})·{p0}/T(P)"))
+        else:
+            top = max([1.0] + [v for v in y_hi if math.isfinite(v)])
+            ax.set_ylim(0, top * 1.08)
+            ax.set_ylabel(f"weak efficiency  T({p0})/T(P)" if weak else "efficiency  S/P")
+        if hi_p > lo_p:
+            ax.set_xlim(lo_p / 2**0.25, hi_p * 2**0.25)
+        ax.set_xlabel("MPI ranks P")
+        ax.set_title(textwrap.fill(title, 70) + f"\n{mode}", fontsize=9)
+        ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="best")
         fig.tight_layout()
-        for ext in ("png", "svg"):
-            fig.savefig(os.path.join(out_dir, f"{key}.{ext}"), dpi=120)
+        fig.savefig(os.path.join(out_dir, f"{key}.png"), dpi=120)
+        fig.savefig(os.path.join(out_dir, f"{key}.svg"), metadata={"Date": None})
         plt.close(fig)
 
 
-# ---- the report --------------------------------------------------------------------
-
-def fmt(x, spec):
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else format(x, spec)
-
+# ---- outputs -----------------------------------------------------------------------
 
 def write_outputs(rows, weak, out_dir, title, meta):
-    """summary.csv, report.md and the plots; returns the text to print."""
-    summary = summarize(rows)
-    if not summary:
-        raise UsageError("no run succeeded: nothing to analyse")
-    (weak_metrics if weak else strong_metrics)(summary)
-    ok_rows = [r for r in rows if r["ok"]]
-    if weak:
-        fit = fit_gustafson(ok_rows, summary[0]["median"]) if summary[0]["np"] == 1 else None
-    else:
-        fit = fit_amdahl(ok_rows)
-
+    """summary.csv, report.md and the four images in out_dir. Returns the
+    text to print: the table, the fit and the notes."""
+    summary, fit, why = analyze(rows, weak)
     with open(os.path.join(out_dir, "summary.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["np", "runs", "median", "min", "max", "stdev", "speedup", "efficiency",
-                    "karp_flatt"])
+        w.writerow(SUMMARY_FIELDS)
         for s in summary:
-            w.writerow([s["np"], s["runs"], f"{s['median']:.6f}", f"{s['min']:.6f}",
-                        f"{s['max']:.6f}", f"{s['stdev']:.6f}", f"{s['speedup']:.6f}",
-                        f"{s['efficiency']:.6f}", fmt(s["karp_flatt"], ".6f")])
+            w.writerow([s["np"], s["runs"]] + [f"{s[k]:.9g}" if math.isfinite(s[k]) else ""
+                                               for k in SUMMARY_FIELDS[2:]])
+    where = (f"{meta.get('host', '?')} ({meta.get('nproc', '?')} cores)"
+             if meta and meta.get("host") else "")
+    plot(summary, fit, weak, title, out_dir, where)
 
-    sp_head = "scaled speedup" if weak else "speedup"
-    table = [f"| ranks | runs | median s | min s | {sp_head} | efficiency | Karp–Flatt e |",
-             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for s in summary:
-        table.append(f"| {s['np']} | {s['runs']} | {s['median']:.4f} | {s['min']:.4f} | "
-                     f"{s['speedup']:.3f} | {100 * s['efficiency']:.1f}% | "
-                     f"{fmt(s['karp_flatt'], '.4f')} |")
-    if fit is None:
-        fit_line = ("Fit: not possible (needs runs at two or more rank counts"
-                    + (", starting at 1)" if weak else ")"))
-    elif weak:
-        fit_line = (f"Gustafson fit over {fit['n']} runs: serial fraction s = {fit['s']:.4f} "
-                    f"± {fit['s_se']:.4f} (95%: {fit['s_lo']:.4f} to {fit['s_hi']:.4f})")
-    else:
-        ms = fit["max_speedup"]
-        fit_line = (f"Amdahl fit over {fit['n']} runs: serial fraction f = {fit['f']:.4f} "
-                    f"± {fit['f_se']:.4f} (95%: {fit['f_lo']:.4f} to {fit['f_hi']:.4f}), "
-                    f"T1 = {fit['t1']:.4f} s, R² = {fit['r2']:.4f}, "
-                    + (f"speedup limit 1/f = {ms:.1f}" if fit["f"] > 0
-                       else "no speedup limit in sight (f <= 0 within the noise)"))
-    failed = sum(1 for r in rows if not r["ok"])
-
-    plot(summary, fit, weak, title, out_dir)
-    md = [f"# Scaling: {title}", ""]
+    table = table_lines(summary, weak)
+    line = fit_text(fit, why, weak)
+    extra = notes(summary, rows, weak)
+    md = [f"# Scaling of `{title}`", "",
+          ("Weak scaling: the work grows with the ranks." if weak else
+           "Strong scaling: the same problem at every rank count."), ""]
     if meta:
         md += [f"Command: `{meta.get('command', '')}`", "",
-               f"Machine: {meta.get('host', '')}, {meta.get('nproc', '')} cores, "
-               f"{meta.get('cpu', '')}; {meta.get('mpi', '')}; {meta.get('date', '')}", ""]
-    md += [("Weak scaling (the work grows with the ranks)." if weak else
-            "Strong scaling (the same work at every rank count)."),
-           "Times are the app's own timed region when it reports one, else mpirun's wall time.",
-           ""] + table + ["", fit_line, ""]
-    if failed:
-        md += [f"{failed} run(s) failed and are left out: see logs/.", ""]
+               f"Machine: {meta.get('host', '?')}, {meta.get('cpu', '?')}, "
+               f"{meta.get('nproc', '?')} cores (nproc); {meta.get('mpi', '?')}; "
+               f"{meta.get('date', '')}" + (f"; taskfarm {meta['commit']}"
+                                            if meta.get("commit") else ""), ""]
+        if meta.get("repeat"):
+            n = meta["repeat"]
+            md += [f"Each rank count ran {n} time{'s' if n > 1 else ''}, interleaved (every "
+                   f"rank count once, then again), binding {meta.get('bind', '?')}.", ""]
+    md += table + ["", line, ""]
+    for n in extra:
+        md += [n, ""]
     md += ["![speedup](speedup.png)", "", "![efficiency](efficiency.png)", ""]
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("\n".join(md))
-    return "\n".join(table + ["", fit_line] + ([f"{failed} run(s) failed"] if failed else []))
+    return "\n".join(table + ["", line] + extra)
 
 
 # ---- the sweep ---------------------------------------------------------------------
 
-PLACEHOLDER = re.compile(r"\{np(?:\*(\d+))?\}")
+class Launcher:
+    """The mpirun command (words) and what it is: Open MPI takes
+    --allow-run-as-root and --oversubscribe, MPICH's Hydra neither."""
+
+    def __init__(self, words):
+        self.words = list(words)
+        try:
+            r = subprocess.run(self.words + ["--version"], capture_output=True, text=True,
+                               timeout=60, stdin=subprocess.DEVNULL)
+            text = (r.stdout + r.stderr).strip()
+        except (OSError, subprocess.SubprocessError) as e:
+            text = f"{shlex.join(self.words)} --version: {e}"
+        self.version = next((ln.strip() for ln in text.splitlines() if ln.strip()), "unknown")
+        self.openmpi = "Open MPI" in text or "OpenRTE" in text
+
+    def command(self, p, bind, cores, argv):
+        cmd = list(self.words)
+        if self.openmpi and hasattr(os, "geteuid") and os.geteuid() == 0:
+            cmd.append("--allow-run-as-root")
+        cmd += ["-np", str(p)]
+        over = ["--oversubscribe"] if self.openmpi and p > cores else []
+        if bind == "core":  # forced: more ranks than cores then share cores
+            cmd += ["--bind-to", "core:overload-allowed" if over else "core",
+                    "--map-by", "core"] + over
+        elif bind == "none" or p > cores:
+            cmd += over + ["--bind-to", "none"]
+        else:
+            cmd += ["--bind-to", "core", "--map-by", "core"]
+        return cmd + list(argv)
 
 
-def substitute(args, p):
-    return [PLACEHOLDER.sub(lambda m: str(p * int(m.group(1) or 1)), a) for a in args]
-
-
-def mpirun_base(custom):
-    if custom:
-        return shlex.split(custom)
-    cmd = ["mpirun"]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        cmd.append("--allow-run-as-root")
-    return cmd
-
-
-def binding(mode, p, cores):
-    if mode == "none":
-        return ["--bind-to", "none"] + (["--oversubscribe"] if p > cores else [])
-    if mode == "core" or (mode == "auto" and p <= cores):
-        return ["--bind-to", "core", "--map-by", "core"] + (["--oversubscribe"] if p > cores
-                                                            else [])
-    return ["--oversubscribe", "--bind-to", "none"]
-
-
-def last_json(text):
-    for line in reversed(text.strip().splitlines()):
+def last_json(stdout):
+    """The last non-empty stdout line when it is a JSON object: (dict, line)."""
+    for line in reversed(stdout.splitlines()):
         line = line.strip()
-        if line.startswith("{") and line.endswith("}"):
+        if not line:
+            continue
+        if line.startswith("{"):
             try:
-                return json.loads(line)
+                js = json.loads(line)
+                if isinstance(js, dict):
+                    return js, line
             except ValueError:
-                return None
-        if line:
-            return None
-    return None
+                pass
+        break
+    return None, ""
 
 
-def machine_meta(command):
-    cpu = ""
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        mpi = subprocess.run(["mpirun", "--version"], capture_output=True, text=True,
-                             timeout=30).stdout.splitlines()[0]
-    except (OSError, IndexError, subprocess.SubprocessError):
-        mpi = "mpirun --version: unavailable"
-    return {"command": command, "date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "host": socket.gethostname(), "nproc": os.cpu_count(), "cpu": cpu or platform.machine(),
-            "mpi": mpi, "kernel": platform.release()}
+def _lines(text):
+    return text if not text or text.endswith("\n") else text + "\n"
 
 
-def run_sweep(app, app_args, ranks, repeat, out_dir, bind, timeout, launcher, run_name,
-              log=sys.stderr):
-    """Runs the sweep; writes scaling.csv as it goes. Returns the rows."""
-    cores = os.cpu_count() or 1
-    os.makedirs(os.path.join(out_dir, "logs"), exist_ok=True)
-    rows = []
+def _kill_group(proc):
+    """SIGTERM to mpirun's process group (mpirun passes it on to its ranks),
+    SIGKILL after 10 s."""
+    for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def run_one(cmd, timeout):
+    """Runs cmd in its own process group; returns (rc or None on timeout,
+    stdout, stderr, wall seconds). Output goes to files, not pipes, so that
+    a rank left behind cannot hold the reader. Ctrl-C kills the run."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                start_new_session=True)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            rc = None
+        except BaseException:
+            _kill_group(proc)
+            raise
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        err.seek(0)
+        return (rc, out.read().decode("utf-8", "replace"),
+                err.read().decode("utf-8", "replace"), wall)
+
+
+def run_sweep(launcher, app, args_for, ranks, repeat, out_dir, bind, timeout, run_name,
+              rows, log=sys.stderr):
+    """Every rank count once per round, `repeat` rounds; appends each run's
+    row to rows (the caller's list, so that an interrupted sweep keeps what
+    it has) and to scaling.csv as it goes, each run's output to logs/."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    logs = os.path.join(out_dir, "logs")
+    os.makedirs(logs, exist_ok=True)
+    total, k = repeat * len(ranks), 0
     with open(os.path.join(out_dir, "scaling.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         w.writeheader()
+        f.flush()
         for rep in range(1, repeat + 1):
             for p in ranks:
-                cmd = (mpirun_base(launcher) + ["-np", str(p)] + binding(bind, p, cores)
-                       + [app] + substitute(app_args, p))
-                t0 = time.monotonic()
-                try:
-                    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                                       stdin=subprocess.DEVNULL)
-                    out, err, rc = r.stdout, r.stderr, r.returncode
-                except subprocess.TimeoutExpired as e:
-                    out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
-                    err = f"scaling: timed out after {timeout} s\n"
-                    rc = None
-                wall = time.monotonic() - t0
-                logname = os.path.join(out_dir, "logs", f"np{p}-rep{rep}.log")
-                with open(logname, "w") as lf:
-                    lf.write("$ " + shlex.join(cmd) + "\n" + out + err)
-                js = last_json(out)
-                ok = rc == 0 and (js is None or js.get("ok", True) is not False)
-                secs = wall
-                if js is not None and isinstance(js.get("seconds"), (int, float)):
-                    secs = float(js["seconds"])
+                k += 1
+                cmd = launcher.command(p, bind, cores, [app] + args_for(p))
+                rc, out, err, wall = run_one(cmd, timeout)
+                js, js_line = last_json(out)
+                app_s = js.get("seconds") if js else None
+                secs = float(app_s) if _is_time(app_s) else wall
+                if rc is None:
+                    status = f"TIMEOUT after {timeout:g} s"
+                elif rc != 0:
+                    status = f"FAILED (exit {rc})"
+                elif js is not None and js.get("ok") is False:
+                    status = "FAILED (the app reports \"ok\": false)"
+                else:
+                    status = "ok"
+                with open(os.path.join(logs, f"np{p}-rep{rep}.log"), "w") as lf:
+                    lf.write(f"$ {shlex.join(cmd)}\n" + _lines(out))
+                    if err:
+                        lf.write("---- stderr ----\n" + _lines(err))
+                    lf.write(f"---- {status}; wall {wall:.3f} s ----\n")
                 row = {"run": run_name, "app": os.path.basename(app), "np": p, "rep": rep,
-                       "seconds": secs, "wall_s": round(wall, 6), "ok": ok,
-                       "json": json.dumps(js, separators=(",", ":")) if js else ""}
+                       "seconds": secs, "wall_s": wall, "ok": status == "ok", "json": js_line}
                 rows.append(row)
-                w.writerow({**row, "ok": int(ok), "seconds": f"{secs:.6f}"})
+                w.writerow(csv_row(row))
                 f.flush()
-                status = "ok" if ok else ("TIMEOUT" if rc is None else f"FAILED (exit {rc})")
-                print(f"scaling: rep {rep}/{repeat} np {p:3d}: {secs:10.4f} s "
+                print(f"scaling: [{k}/{total}] rep {rep} np {p}: {fmt_s(secs)} s "
                       f"(wall {wall:.2f} s) {status}", file=log, flush=True)
     return rows
