@@ -347,7 +347,7 @@ static int parse_tree_opt(const char *opt, const char *v)
     case 'a': return ak_int(opt, v, 0, 3, &T.shape);
     case 'd': return ak_int(opt, v, 1, 1 << 30, &T.gen_mx);
     case 'q': return ak_double(opt, v, 0, 1, &T.nonleaf_prob);
-    case 'm': return ak_int(opt, v, 0, MAX_CHILDREN, &T.nonleaf_bf);
+    case 'm': return ak_int(opt, v, 0, 1 << 20, &T.nonleaf_bf); /* capped at 100 below */
     case 'f': return ak_double(opt, v, 0, 1e6, &T.shift_depth);
     default: /* g */ return ak_int(opt, v, 1, 1 << 20, &T.gran);
     }
