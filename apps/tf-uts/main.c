@@ -177,9 +177,12 @@ static double geo_denominator(int h)
     return d;
 }
 
+/* A huge expected branching factor (-b 1e9) can draw more children than an
+ * int holds: those are capped like any count over 100, not converted. */
 static int children_geo(const uint8_t s[20], int h)
 {
-    return (int)floor(log(1 - rng_prob(s)) / geo_denominator(h));
+    double n = floor(log(1 - rng_prob(s)) / geo_denominator(h));
+    return n > MAX_CHILDREN ? MAX_CHILDREN + 1 : (int)n;
 }
 
 static int children_bin(const uint8_t s[20])
