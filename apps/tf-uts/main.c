@@ -64,8 +64,8 @@ enum { LINEAR = 0, EXPDEC, CYCLIC, FIXED };
 static const char *const tree_names[] = {"binomial", "geometric", "hybrid", "balanced"};
 static const char *const shape_names[] = {"linear", "exp. decrease", "cyclic", "fixed"};
 
-/* The tree's parameters: the reference's defaults. */
-static struct {
+/* The tree's parameters, starting from the reference's defaults. */
+typedef struct tree_params {
     int type;
     double b0;
     int root_id;
@@ -75,7 +75,9 @@ static struct {
     int shape;           /* a */
     double shift_depth;  /* f */
     int gran;            /* g */
-} T = {GEO, 4.0, 0, 4, 15.0 / 64.0, 6, LINEAR, 0.5, 1};
+} tree_params;
+static const tree_params T_defaults = {GEO, 4.0, 0, 4, 15.0 / 64.0, 6, LINEAR, 0.5, 1};
+static tree_params T = {GEO, 4.0, 0, 4, 15.0 / 64.0, 6, LINEAR, 0.5, 1};
 
 /* Published sample trees (the UTS distribution's sample_trees.sh). */
 static const struct sample {
@@ -352,7 +354,10 @@ static int parse_tree_opt(const char *opt, const char *v)
     case 'q': return ak_double(opt, v, 0, 1, &T.nonleaf_prob);
     case 'm': return ak_int(opt, v, 0, 1 << 20, &T.nonleaf_bf); /* capped at 100 below */
     case 'f': return ak_double(opt, v, 0, 1e6, &T.shift_depth);
-    default: /* g */ return ak_int(opt, v, 1, 1 << 20, &T.gran);
+    default: /* g: the reference takes 0 as 1 */
+        if (ak_int(opt, v, 0, 1 << 20, &T.gran)) return -1;
+        if (T.gran < 1) T.gran = 1;
+        return 0;
     }
 }
 
@@ -386,6 +391,7 @@ static int parse_args(int argc, char **argv)
                 return 2;
             }
             cfg.sample = &samples[k];
+            T = T_defaults; /* the sample alone, whatever came before */
             apply_sample(cfg.sample);
         } else if (opt[0] == '-' && strchr("tbradqmfg", opt[1]) && opt[1] && !opt[2]) {
             if (!(v = ak_value(argc, argv, &i)) || parse_tree_opt(opt, v)) return 2;
@@ -406,10 +412,6 @@ static int parse_args(int argc, char **argv)
             ak_error("unknown option '%s' (try --help)", opt);
             return 2;
         }
-    }
-    if ((T.type == GEO || T.type == HYBRID) && T.shape == EXPDEC && T.gen_mx == 1) {
-        ak_error("-a 1 (exponential decrease) needs -d of 2 or more");
-        return 2;
     }
     return 0;
 }

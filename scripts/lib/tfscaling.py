@@ -328,7 +328,7 @@ def has_app_seconds(row):
 
 
 def _is_time(x):
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x >= 0
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) and x > 0
 
 
 # ---- CSV ---------------------------------------------------------------------------
