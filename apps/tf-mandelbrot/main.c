@@ -108,7 +108,7 @@ static uint64_t render_rows(int y0, int n, uint8_t *rgb)
             if (it >= cfg.max_iter) {
                 px[0] = px[1] = px[2] = 0;
             } else {
-                memcpy(px, palette[(it * 7) & 255], 3);
+                memcpy(px, palette[((unsigned)it * 7u) & 255u], 3);
             }
         }
     }
