@@ -104,6 +104,22 @@ int ak_chunk(const char *opt, const char *s, tf_pool_opts *opts)
     return 0;
 }
 
+int ak_run_option(int argc, char **argv, int *i, unsigned *repeat, tf_pool_opts *opts)
+{
+    const char *opt = argv[*i], *v;
+    uint64_t u;
+    if (strcmp(opt, "--repeat") == 0) {
+        if (!(v = ak_value(argc, argv, i)) || ak_u64(opt, v, 1, 1000, &u)) return -1;
+        *repeat = (unsigned)u;
+        return 1;
+    }
+    if (strcmp(opt, "--chunk") == 0) {
+        if (!(v = ak_value(argc, argv, i)) || ak_chunk(opt, v, opts)) return -1;
+        return 1;
+    }
+    return 0;
+}
+
 double ak_now(void)
 {
     struct timespec ts;

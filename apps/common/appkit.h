@@ -36,6 +36,10 @@ int ak_int(const char *opt, const char *s, int lo, int hi, int *v);
 int ak_double(const char *opt, const char *s, double lo, double hi, double *v);
 /* "auto", "guided" or a fixed chunk size, into opts. */
 int ak_chunk(const char *opt, const char *s, tf_pool_opts *opts);
+/* The options every app shares, at argv[*i]: --repeat R (1..1000) and
+ * --chunk auto|guided|K. 1 if it was one of them (and *i advanced), 0 if
+ * not, -1 after a message. */
+int ak_run_option(int argc, char **argv, int *i, unsigned *repeat, tf_pool_opts *opts);
 
 /* Monotonic seconds. */
 double ak_now(void);

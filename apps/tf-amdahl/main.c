@@ -48,7 +48,7 @@ static int parse_args(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *v;
-        uint64_t u;
+        int k;
         if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
             if (ak_rank == 0) usage(stdout);
             return 1;
@@ -61,11 +61,8 @@ static int parse_args(int argc, char **argv)
         } else if (strcmp(opt, "--grain-us") == 0) {
             if (!(v = ak_value(argc, argv, &i)) || ak_double(opt, v, 0.1, 1e9, &cfg.grain_us))
                 return 2;
-        } else if (strcmp(opt, "--repeat") == 0) {
-            if (!(v = ak_value(argc, argv, &i)) || ak_u64(opt, v, 1, 1000, &u)) return 2;
-            cfg.repeat = (unsigned)u;
-        } else if (strcmp(opt, "--chunk") == 0) {
-            if (!(v = ak_value(argc, argv, &i)) || ak_chunk(opt, v, &cfg.opts)) return 2;
+        } else if ((k = ak_run_option(argc, argv, &i, &cfg.repeat, &cfg.opts)) != 0) {
+            if (k < 0) return 2;
         } else {
             ak_error("unknown option '%s' (try --help)", opt);
             return 2;

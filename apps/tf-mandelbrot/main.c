@@ -304,7 +304,7 @@ static int parse_args(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *v;
-        uint64_t u;
+        int k;
         if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
             if (ak_rank == 0) usage(stdout);
             return 1;
@@ -322,11 +322,8 @@ static int parse_args(int argc, char **argv)
                 return 2;
         } else if (strcmp(opt, "--region") == 0) {
             if (!(v = ak_value(argc, argv, &i)) || parse_region(opt, v)) return 2;
-        } else if (strcmp(opt, "--repeat") == 0) {
-            if (!(v = ak_value(argc, argv, &i)) || ak_u64(opt, v, 1, 1000, &u)) return 2;
-            cfg.repeat = (unsigned)u;
-        } else if (strcmp(opt, "--chunk") == 0) {
-            if (!(v = ak_value(argc, argv, &i)) || ak_chunk(opt, v, &cfg.opts)) return 2;
+        } else if ((k = ak_run_option(argc, argv, &i, &cfg.repeat, &cfg.opts)) != 0) {
+            if (k < 0) return 2;
         } else if (strcmp(opt, "--out") == 0) {
             if (!(v = ak_value(argc, argv, &i))) return 2;
             if (!*v) {

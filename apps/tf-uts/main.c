@@ -378,19 +378,20 @@ static int parse_args(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *opt = argv[i], *v;
         uint64_t u;
+        int k;
         if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
             if (ak_rank == 0) usage(stdout);
             return 1;
         }
         if (strcmp(opt, "--sample") == 0) {
             if (!(v = ak_value(argc, argv, &i))) return 2;
-            size_t k = 0, n = sizeof samples / sizeof *samples;
-            while (k < n && strcmp(samples[k].name, v) != 0) k++;
-            if (k == n) {
+            size_t j = 0, n = sizeof samples / sizeof *samples;
+            while (j < n && strcmp(samples[j].name, v) != 0) j++;
+            if (j == n) {
                 ak_error("--sample: unknown tree '%s' (T1 T2 T3 T4 T5 T1L T2L T3L T1XL)", v);
                 return 2;
             }
-            cfg.sample = &samples[k];
+            cfg.sample = &samples[j];
             T = T_defaults; /* the sample alone, whatever came before */
             apply_sample(cfg.sample);
         } else if (opt[0] == '-' && strchr("tbradqmfg", opt[1]) && opt[1] && !opt[2]) {
@@ -403,11 +404,8 @@ static int parse_args(int argc, char **argv)
         } else if (strcmp(opt, "--split") == 0) {
             if (!(v = ak_value(argc, argv, &i)) || ak_u64(opt, v, 2, 64, &u)) return 2;
             cfg.split = (unsigned)u;
-        } else if (strcmp(opt, "--repeat") == 0) {
-            if (!(v = ak_value(argc, argv, &i)) || ak_u64(opt, v, 1, 1000, &u)) return 2;
-            cfg.repeat = (unsigned)u;
-        } else if (strcmp(opt, "--chunk") == 0) {
-            if (!(v = ak_value(argc, argv, &i)) || ak_chunk(opt, v, &cfg.opts)) return 2;
+        } else if ((k = ak_run_option(argc, argv, &i, &cfg.repeat, &cfg.opts)) != 0) {
+            if (k < 0) return 2;
         } else {
             ak_error("unknown option '%s' (try --help)", opt);
             return 2;
