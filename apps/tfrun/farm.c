@@ -1,0 +1,628 @@
+/* farm.c - the driver of tfrun: rank 0's main thread, inside tf_run.
+ *
+ * A window of slots, one per task in flight. Each slot's task is submitted
+ * with tf_submit; the driver waits with tf_wait_any (running tasks of its
+ * own meanwhile) and handles each finished attempt:
+ *   - bounced (a retry that wants another rank) or failed with retries
+ *     left: submitted again from the same slot;
+ *   - skipped or interrupted (drain, --deadline): not done, nothing written;
+ *   - finished: its output is written (stdout and stderr, --tag, --output),
+ *     then its journal record: only then does the task count as done. With
+ *     --keep-order the slot holds the output until every task before it has
+ *     been written; the window bounds what is held.
+ * While rank 0 runs a command of its own, the runner calls farm_tick about
+ * every 10 ms: finished attempts of the other ranks are handled at once,
+ * not when rank 0's command ends. farm_tick may not submit (a task cannot)
+ * and must not release a future that tf_wait_any is looking at: it only
+ * marks attempts handled; the driver's loop releases and resubmits. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "runner.h"
+#include "tfrun.h"
+
+enum { S_FREE, S_RUN, S_AGAIN, S_HELD };
+
+typedef struct slot {
+    int st;
+    tf_future *f;
+    bool handled; /* f is done and was handled; release it */
+    size_t ti, pos;
+    unsigned tries, bounces;
+    int avoid;
+    char *in;
+    size_t in_cap;
+    bool print; /* S_HELD: output to write (else: not done) */
+    tfr_out h;
+    char *data;
+} slot;
+
+/* running median: a max-heap of the lower half, a min-heap of the upper */
+typedef struct heap {
+    double *v;
+    size_t n, cap;
+} heap;
+
+typedef struct farm {
+    tf_pool *pool;
+    tfr_plan *pl;
+    unsigned W;
+    slot *s;
+    tf_future **fs;
+    size_t next, head;
+    bool stopping;
+    int stop_sig;         /* the signal that stopped it, 0 if none */
+    const char *stop_why; /* or why else */
+    bool write_failed;
+    uint64_t ok, failed, retried, not_run, bounced;
+    double t0, w0;
+    heap lo, hi;
+    double *busy;
+    int size;
+    bool tty, bar;
+    double next_progress, last_sync;
+    char *tbuf;
+    size_t tcap;
+} farm;
+
+/* ---- median ---------------------------------------------------------------- */
+
+static void hpush(heap *h, double x, int sign)
+{
+    if (h->n == h->cap) {
+        size_t nc = h->cap ? h->cap * 2 : 256;
+        double *nv = realloc(h->v, nc * sizeof *nv);
+        if (!nv) return; /* the median gets less exact, nothing worse */
+        h->v = nv;
+        h->cap = nc;
+    }
+    size_t i = h->n++;
+    h->v[i] = sign * x;
+    while (i && h->v[(i - 1) / 2] < h->v[i]) {
+        double t = h->v[i];
+        h->v[i] = h->v[(i - 1) / 2];
+        h->v[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static double hpop(heap *h, int sign)
+{
+    double top = h->v[0];
+    h->v[0] = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && h->v[l] > h->v[m]) m = l;
+        if (r < h->n && h->v[r] > h->v[m]) m = r;
+        if (m == i) break;
+        double t = h->v[i];
+        h->v[i] = h->v[m];
+        h->v[m] = t;
+        i = m;
+    }
+    return sign * top;
+}
+
+static void median_add(farm *F, double x)
+{
+    if (!F->lo.n || x <= F->lo.v[0])
+        hpush(&F->lo, x, 1);
+    else
+        hpush(&F->hi, x, -1);
+    if (F->lo.n > F->hi.n + 1) hpush(&F->hi, hpop(&F->lo, 1), -1);
+    if (F->hi.n > F->lo.n) hpush(&F->lo, hpop(&F->hi, -1), 1);
+}
+
+static size_t median_n(const farm *F) { return F->lo.n + F->hi.n; }
+
+static double median(const farm *F)
+{
+    if (!F->lo.n) return 0;
+    if (F->lo.n > F->hi.n) return F->lo.v[0];
+    return (F->lo.v[0] - F->hi.v[0]) / 2;
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return errno;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void clear_bar(farm *F)
+{
+    if (F->bar) {
+        (void)!write(2, "\r\033[K", 4);
+        F->bar = false;
+    }
+}
+
+/* One task's stream as one write: tagged ("ID<TAB>" before every line, and
+ * a newline at the end) or as the command wrote it. */
+static int emit(farm *F, int fd, uint64_t id, const char *p, size_t n)
+{
+    if (!n) return 0;
+    if (!tfr_opt.tag) return write_all(fd, p, n);
+    char tag[32];
+    int tl = snprintf(tag, sizeof tag, "%" PRIu64 "\t", id);
+    size_t lines = 1;
+    for (size_t i = 0; i < n; i++) lines += p[i] == '\n';
+    size_t need = n + lines * (size_t)tl + 1;
+    if (need > F->tcap) {
+        char *nb = realloc(F->tbuf, need);
+        if (!nb) return ENOMEM;
+        F->tbuf = nb;
+        F->tcap = need;
+    }
+    size_t o = 0;
+    bool at_start = true;
+    for (size_t i = 0; i < n; i++) {
+        if (at_start) {
+            memcpy(F->tbuf + o, tag, (size_t)tl);
+            o += (size_t)tl;
+        }
+        F->tbuf[o++] = p[i];
+        at_start = p[i] == '\n';
+    }
+    if (!at_start) F->tbuf[o++] = '\n';
+    return write_all(fd, F->tbuf, o);
+}
+
+static void stop(farm *F, int sig, const char *why)
+{
+    if (F->stopping) return;
+    F->stopping = true;
+    F->stop_sig = sig;
+    F->stop_why = why;
+}
+
+/* Writes a finished task's output, then its journal record. */
+static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
+{
+    tfr_plan *pl = F->pl;
+    const tfr_task *tk = &pl->tf.v[s->ti];
+    clear_bar(F);
+    int e = emit(F, pl->out_fd, tk->id, data, h->out_len);
+    if (e) {
+        if (!F->write_failed)
+            fprintf(stderr, "tfrun: %s: %s; stopping\n",
+                    tfr_opt.output_file ? tfr_opt.output_file : "standard output", strerror(e));
+        F->write_failed = true;
+        stop(F, 0, "output error");
+        return;
+    }
+    if (pl->out_off >= 0) pl->out_off += (int64_t)(tfr_opt.tag ? 0 : h->out_len);
+    if (pl->out_off >= 0 && tfr_opt.tag) {
+        off_t end = lseek(pl->out_fd, 0, SEEK_CUR);
+        if (end >= 0) pl->out_off = end;
+    }
+    emit(F, 2, tk->id, data + h->out_len, h->err_len);
+    bool ok = h->kind == TFR_ST_EXIT && h->code == 0;
+    if (pl->journal_fd >= 0) {
+        tfr_jrec r = {
+            .id = tk->id,
+            .kind = h->kind,
+            .code = h->code,
+            .rank = h->rank,
+            .start = h->start,
+            .end = h->end,
+            .seconds = h->end > h->start ? h->end - h->start : 0,
+            .out_bytes = h->out_total,
+            .err_bytes = h->err_total,
+            .tries = s->tries,
+            .out_end = pl->out_off,
+        };
+        memcpy(r.host, h->host, sizeof r.host);
+        r.host[sizeof r.host - 1] = 0;
+        char line[512];
+        size_t n = tfr_journal_format(line, sizeof line, &r);
+        e = write_all(pl->journal_fd, line, n);
+        if (e) {
+            if (!F->write_failed)
+                fprintf(stderr, "tfrun: %s: %s; stopping\n", tfr_opt.journal, strerror(e));
+            F->write_failed = true;
+            stop(F, 0, "journal error");
+            return;
+        }
+    }
+    if (ok) {
+        F->ok++;
+    } else {
+        F->failed++;
+        char st[48];
+        tfr_status_str(st, sizeof st, h->kind, h->code);
+        if (h->kind == TFR_ST_NOSTART)
+            fprintf(stderr, "tfrun: task %" PRIu64 " (line %" PRIu64 "): not started: %s\n", tk->id,
+                    tk->id, strerror(h->code));
+        if (tfr_opt.halt_on_error) stop(F, 0, "--halt-on-error");
+    }
+    if (h->rank >= 0 && h->rank < F->size) F->busy[h->rank] += h->end - h->start;
+}
+
+static void flush_ordered(farm *F)
+{
+    for (bool again = true; again;) {
+        again = false;
+        for (unsigned i = 0; i < F->W; i++) {
+            slot *s = &F->s[i];
+            if (s->st != S_HELD || s->pos != F->head) continue;
+            if (s->print) finish(F, s, &s->h, s->data);
+            free(s->data);
+            s->data = NULL;
+            s->st = S_FREE;
+            F->head++;
+            again = true;
+        }
+    }
+}
+
+static void not_done(farm *F, slot *s)
+{
+    F->not_run++;
+    if (tfr_opt.keep_order) {
+        s->st = S_HELD;
+        s->print = false;
+        flush_ordered(F);
+    } else {
+        s->st = S_FREE;
+    }
+}
+
+static void handle(farm *F, slot *s, int rc, const char *o, size_t len)
+{
+    tfr_out h;
+    if (rc != 0 || len < sizeof h) {
+        const char *why = rc ? tf_future_error(s->f) : "short result";
+        fprintf(stderr, "tfrun: task %" PRIu64 ": %s\n", F->pl->tf.v[s->ti].id,
+                why ? why : tf_strerror(rc));
+        memset(&h, 0, sizeof h);
+        h.what = TFR_RAN;
+        h.kind = TFR_ST_NOSTART;
+        h.code = EIO;
+        h.rank = -1;
+        o = (const char *)&h;
+        len = sizeof h;
+    } else {
+        memcpy(&h, o, sizeof h);
+        if (h.out_len + h.err_len != len - sizeof h) {
+            h.out_len = h.err_len = 0;
+            h.kind = TFR_ST_NOSTART;
+            h.code = EIO;
+        }
+    }
+    const char *data = o + sizeof h;
+    switch (h.what) {
+    case TFR_BOUNCED:
+        F->bounced++;
+        s->bounces++;
+        s->tries--; /* it did not run */
+        s->st = S_AGAIN;
+        return;
+    case TFR_SKIPPED:
+    case TFR_INTERRUPTED: not_done(F, s); return;
+    default: break;
+    }
+    bool ok = h.kind == TFR_ST_EXIT && h.code == 0;
+    if (h.kind != TFR_ST_NOSTART && h.end > h.start) median_add(F, h.end - h.start);
+    if (!ok && s->tries <= tfr_opt.retries && !F->stopping) {
+        F->retried++;
+        s->avoid = h.rank;
+        s->bounces = 0;
+        s->st = S_AGAIN;
+        return;
+    }
+    if (tfr_opt.keep_order) {
+        s->h = h;
+        s->data = malloc(h.out_len + h.err_len + 1);
+        if (!s->data) {
+            s->h.out_len = s->h.err_len = 0;
+            fprintf(stderr, "tfrun: task %" PRIu64 ": out of memory for its output\n",
+                    F->pl->tf.v[s->ti].id);
+        } else {
+            memcpy(s->data, data, h.out_len + h.err_len);
+        }
+        s->st = S_HELD;
+        s->print = true;
+        flush_ordered(F);
+        return;
+    }
+    finish(F, s, &h, data);
+    s->st = S_FREE;
+}
+
+/* Handles every finished attempt that is not handled yet. */
+static void harvest(farm *F)
+{
+    for (unsigned i = 0; i < F->W; i++) {
+        slot *s = &F->s[i];
+        if (s->st != S_RUN || !s->f || s->handled) continue;
+        const void *o;
+        size_t len;
+        int rc = tf_future_result(s->f, &o, &len);
+        if (rc == TF_EBUSY) continue;
+        s->handled = true;
+        handle(F, s, rc, o, len);
+    }
+}
+
+/* ---- progress ------------------------------------------------------------------ */
+
+static void fmt_dur(char *b, size_t cap, double s)
+{
+    if (!(s >= 0) || s > 1e8) {
+        snprintf(b, cap, "?");
+        return;
+    }
+    unsigned long t = (unsigned long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(b, cap, "%lu:%02lu:%02lu", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(b, cap, "%lu:%02lu", t / 60, t % 60);
+}
+
+static void progress(farm *F, bool force)
+{
+    double now = tfr_mono();
+    if (F->pl->journal_fd >= 0 && now - F->last_sync >= 1.0) {
+        if (F->pl->out_off >= 0) fdatasync(F->pl->out_fd);
+        fdatasync(F->pl->journal_fd);
+        F->last_sync = now;
+    }
+    if (tfr_opt.quiet || tfr_opt.progress_s <= 0) return;
+    double every = F->tty ? 0.25 : tfr_opt.progress_s;
+    if (!force && now < F->next_progress) return;
+    F->next_progress = now + every;
+    uint64_t done = F->ok + F->failed;
+    double el = now - F->t0, rate = el > 0 ? (double)done / el : 0;
+    uint64_t left = F->pl->ntodo > done ? F->pl->ntodo - done : 0;
+    char eta[32];
+    fmt_dur(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
+    char line[256];
+    int n = snprintf(
+        line, sizeof line, "%stfrun: %" PRIu64 "/%zu done, %" PRIu64 " failed, %.1f/s, ETA %s%s",
+        F->tty ? "\r\033[K" : "", done, F->pl->ntodo, F->failed, rate, eta, F->tty ? "" : "\n");
+    if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+    F->bar = F->tty;
+}
+
+static void farm_tick(void *arg)
+{
+    farm *F = arg;
+    if (tfr_drain) stop(F, tfr_drain, NULL);
+    harvest(F);
+    progress(F, false);
+}
+
+/* ---- submission ------------------------------------------------------------------ */
+
+static bool past_deadline(farm *F)
+{
+    return tfr_opt.deadline > 0 && tfr_wall() + median(F) > tfr_opt.deadline;
+}
+
+static int submit(farm *F, unsigned i)
+{
+    slot *s = &F->s[i];
+    const tfr_task *tk = &F->pl->tf.v[s->ti];
+    size_t need = sizeof(tfr_in) + tk->len + 1;
+    if (need > s->in_cap) {
+        char *nb = realloc(s->in, need);
+        if (!nb) return TF_ENOMEM;
+        s->in = nb;
+        s->in_cap = need;
+    }
+    tfr_in q = {.id = tk->id, .avoid_rank = s->avoid, .bounces = s->bounces};
+    q.timeout_s = tfr_opt.timeout_s;
+    if (tfr_opt.timeout_pct > 0)
+        q.timeout_s = median_n(F) >= 3 ? median(F) * tfr_opt.timeout_pct / 100 : 0;
+    q.deadline = tfr_opt.deadline;
+    q.est_s = median(F);
+    memcpy(s->in, &q, sizeof q);
+    memcpy(s->in + sizeof q, F->pl->tf.text + tk->off, tk->len + 1);
+    int rc = tf_submit(F->pool, "cmd", s->in, need, &s->f);
+    if (rc < 0) return rc;
+    s->tries++;
+    s->handled = false;
+    s->st = S_RUN;
+    F->fs[i] = s->f;
+    return 0;
+}
+
+static void release_handled(farm *F)
+{
+    for (unsigned i = 0; i < F->W; i++) {
+        slot *s = &F->s[i];
+        if (s->f && s->handled) {
+            tf_future_release(&s->f);
+            F->fs[i] = NULL;
+        }
+    }
+}
+
+static int fill(farm *F)
+{
+    for (unsigned i = 0; i < F->W; i++) {
+        slot *s = &F->s[i];
+        if (s->st != S_AGAIN || s->f) continue;
+        if (F->stopping || past_deadline(F)) {
+            if (!F->stopping) stop(F, 0, "--deadline");
+            not_done(F, s);
+            continue;
+        }
+        int rc = submit(F, i);
+        if (rc < 0) return rc;
+    }
+    for (unsigned i = 0; i < F->W && !F->stopping && F->next < F->pl->ntodo; i++) {
+        slot *s = &F->s[i];
+        if (s->st != S_FREE || s->f) continue;
+        if (tfr_opt.keep_order && F->next >= F->head + F->W) break;
+        if (past_deadline(F)) {
+            stop(F, 0, "--deadline");
+            break;
+        }
+        s->ti = F->pl->todo[F->next];
+        s->pos = F->next++;
+        s->tries = s->bounces = 0;
+        s->avoid = -1;
+        int rc = submit(F, i);
+        if (rc < 0) return rc;
+    }
+    return 0;
+}
+
+static bool any_running(const farm *F)
+{
+    for (unsigned i = 0; i < F->W; i++)
+        if (F->s[i].st == S_RUN) return true;
+    return false;
+}
+
+/* ---- the end ------------------------------------------------------------------ */
+
+static void resume_hint(const farm *F)
+{
+    const tfr_plan *pl = F->pl;
+    if (!tfr_opt.journal) {
+        fprintf(stderr, "tfrun: without --journal a rerun starts from the first task again\n");
+        return;
+    }
+    char line[4096];
+    size_t o = 0;
+    bool has = false;
+    for (int i = 0; i < pl->argc; i++)
+        has |= !strcmp(pl->argv[i], "--resume") || !strcmp(pl->argv[i], "--resume-failed");
+    for (int i = 0; i < pl->argc && o < sizeof line - 16; i++) {
+        const char *a = i == 0 ? "tfrun" : pl->argv[i];
+        int n = snprintf(line + o, sizeof line - o, "%s%s", i ? " " : "", a);
+        if (n > 0) o += (size_t)n;
+        if (i == 0 && !has && o < sizeof line - 16) {
+            n = snprintf(line + o, sizeof line - o, " --resume");
+            if (n > 0) o += (size_t)n;
+        }
+    }
+    if (o >= sizeof line) o = sizeof line - 1;
+    line[o] = 0;
+    fprintf(stderr, "tfrun: to go on, run under the same launcher: %s\n", line);
+}
+
+static int summary(farm *F)
+{
+    tfr_plan *pl = F->pl;
+    clear_bar(F);
+    double wall = tfr_mono() - F->t0;
+    uint64_t ran = F->ok + F->failed;
+    uint64_t left = pl->ntodo - ran;
+    uint64_t failed_all = F->failed + (tfr_opt.resume_failed ? 0 : pl->done_failed);
+    if (!tfr_opt.quiet) {
+        fprintf(stderr,
+                "tfrun: %zu tasks: %" PRIu64 " succeeded, %" PRIu64 " failed, %" PRIu64
+                " retried, %" PRIu64 " not run; %" PRIu64 " done before (journal); %.3f s, %.1f "
+                "tasks/s\n",
+                pl->tf.n, F->ok, F->failed, F->retried, left, pl->done_ok + pl->done_failed, wall,
+                wall > 0 ? (double)ran / wall : 0);
+        char b[1024];
+        size_t o = 0;
+        double mx = 0, sum = 0;
+        for (int r = 0; r < F->size; r++) {
+            double sh = wall > 0 ? F->busy[r] / wall : 0;
+            mx = sh > mx ? sh : mx;
+            sum += sh;
+            if (F->size <= 16 && o < sizeof b) {
+                int n = snprintf(b + o, sizeof b - o, "%s%d %.1f%%", r ? ", " : "", r, 100 * sh);
+                if (n > 0) o += (size_t)n;
+            }
+        }
+        if (F->size <= 16)
+            fprintf(stderr, "tfrun: busy share per rank: %s\n", b);
+        else
+            fprintf(stderr, "tfrun: busy share: mean %.1f%%, max %.1f%% over %d ranks\n",
+                    100 * sum / F->size, 100 * mx, F->size);
+    }
+    if (F->stopping && left &&
+        (F->stop_sig || (F->stop_why && !strcmp(F->stop_why, "--deadline")))) {
+        if (F->stop_sig)
+            fprintf(stderr, "tfrun: stopped by SIG%s: %" PRIu64 " of %zu tasks not done\n",
+                    sigabbrev_np(F->stop_sig), left, pl->ntodo);
+        else
+            fprintf(stderr, "tfrun: stopped by --deadline: %" PRIu64 " of %zu tasks not done\n",
+                    left, pl->ntodo);
+        resume_hint(F);
+        return TFR_EXIT_STOPPED;
+    }
+    if (failed_all || left) return TFR_EXIT_FAILED;
+    return TFR_EXIT_OK;
+}
+
+int tfr_farm(tf_pool *pool, void *arg)
+{
+    farm F;
+    memset(&F, 0, sizeof F);
+    F.pool = pool;
+    F.pl = arg;
+    F.size = tf_pool_size(pool);
+    F.W = tfr_opt.window ? tfr_opt.window : (unsigned)(4 * F.size + 16);
+    F.s = calloc(F.W, sizeof *F.s);
+    F.fs = calloc(F.W, sizeof *F.fs);
+    F.busy = calloc((size_t)F.size, sizeof *F.busy);
+    if (!F.s || !F.fs || !F.busy) {
+        fprintf(stderr, "tfrun: out of memory\n");
+        free(F.s), free(F.fs), free(F.busy);
+        return TFR_EXIT_FAILED;
+    }
+    F.t0 = tfr_mono();
+    F.w0 = tfr_wall();
+    F.last_sync = F.t0;
+    F.tty = isatty(2) && tfr_opt.progress_s > 0;
+    F.next_progress = F.t0 + (F.tty ? 0.25 : tfr_opt.progress_s);
+    tfr_tick = farm_tick;
+    tfr_tick_arg = &F;
+
+    int rc = 0;
+    for (;;) {
+        if (tfr_drain) stop(&F, tfr_drain, NULL);
+        release_handled(&F);
+        rc = fill(&F);
+        if (rc < 0) {
+            fprintf(stderr, "tfrun: cannot submit a task: %s\n", tf_pool_errmsg(pool));
+            stop(&F, 0, "submit error");
+        }
+        if (!any_running(&F)) break;
+        size_t idx;
+        tf_wait_any(F.fs, F.W, &idx);
+        harvest(&F);
+        progress(&F, false);
+    }
+    release_handled(&F);
+    if (F.pl->journal_fd >= 0) {
+        if (F.pl->out_off >= 0) fdatasync(F.pl->out_fd);
+        fdatasync(F.pl->journal_fd);
+    }
+    tfr_tick = NULL;
+    int code = summary(&F);
+    for (unsigned i = 0; i < F.W; i++) {
+        free(F.s[i].in);
+        free(F.s[i].data);
+    }
+    free(F.s);
+    free(F.fs);
+    free(F.busy);
+    free(F.lo.v);
+    free(F.hi.v);
+    free(F.tbuf);
+    return code;
+}

@@ -1,0 +1,283 @@
+/* journal.c - see journal.h. */
+#define _GNU_SOURCE
+#include "journal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HEAD "# tfrun-journal 1 "
+#define COLS "# id\tstatus\trank\thost\tstart\tend\tseconds\tout_bytes\terr_bytes\ttries\tout_end\n"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void tfr_journal_free(tfr_journal *j)
+{
+    if (!j) return;
+    free(j->v);
+    memset(j, 0, sizeof *j);
+}
+
+static const char hexd[] = "0123456789abcdef";
+
+size_t tfr_journal_header(char *buf, size_t cap, const unsigned char sha256[32], uint64_t ntasks)
+{
+    char hex[65];
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = hexd[sha256[i] >> 4];
+        hex[2 * i + 1] = hexd[sha256[i] & 15];
+    }
+    hex[64] = 0;
+    int n = snprintf(buf, cap, HEAD "sha256=%s tasks=%" PRIu64 "\n" COLS, hex, ntasks);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+void tfr_status_str(char *buf, size_t cap, int kind, int code)
+{
+    switch (kind) {
+    case TFR_ST_EXIT: snprintf(buf, cap, "exit:%d", code); break;
+    case TFR_ST_SIGNAL: {
+        const char *s = code > 0 && code < NSIG ? sigabbrev_np(code) : NULL;
+        if (s)
+            snprintf(buf, cap, "signal:%s", s);
+        else
+            snprintf(buf, cap, "signal:%d", code);
+        break;
+    }
+    case TFR_ST_TIMEOUT: snprintf(buf, cap, "timeout"); break;
+    default: {
+        const char *s = strerrorname_np(code);
+        if (s)
+            snprintf(buf, cap, "nostart:%s", s);
+        else
+            snprintf(buf, cap, "nostart:%d", code);
+    }
+    }
+}
+
+size_t tfr_journal_format(char *buf, size_t cap, const tfr_jrec *r)
+{
+    char st[48], host[64];
+    tfr_status_str(st, sizeof st, r->kind, r->code);
+    size_t i = 0;
+    for (; i < sizeof host - 1 && r->host[i]; i++) {
+        char c = r->host[i];
+        host[i] = c == '\t' || c == '\n' || c == '\r' ? '?' : c;
+    }
+    if (i == 0) host[i++] = '?';
+    host[i] = 0;
+    int n = snprintf(buf, cap,
+                     "%" PRIu64 "\t%s\t%d\t%s\t%.6f\t%.6f\t%.6f\t%" PRIu64 "\t%" PRIu64
+                     "\t%u\t%" PRId64 "\n",
+                     r->id, st, r->rank, host, r->start, r->end, r->seconds, r->out_bytes,
+                     r->err_bytes, r->tries, r->out_end);
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    if (*s < '0' || *s > '9') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (errno || *end) return -1;
+    *v = x;
+    return 0;
+}
+
+static int parse_i64(const char *s, int64_t *v)
+{
+    if (!*s) return -1;
+    char *end;
+    errno = 0;
+    long long x = strtoll(s, &end, 10);
+    if (errno || *end) return -1;
+    *v = x;
+    return 0;
+}
+
+static int parse_dbl(const char *s, double *v)
+{
+    if (!*s) return -1;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || *end || x != x || x < 0) return -1;
+    *v = x;
+    return 0;
+}
+
+static int parse_status(const char *s, int *kind, int *code)
+{
+    int64_t c;
+    if (strncmp(s, "exit:", 5) == 0) {
+        if (parse_i64(s + 5, &c) || c < 0 || c > 255) return -1;
+        *kind = TFR_ST_EXIT;
+        *code = (int)c;
+        return 0;
+    }
+    if (strcmp(s, "timeout") == 0) {
+        *kind = TFR_ST_TIMEOUT;
+        *code = 0;
+        return 0;
+    }
+    if (strncmp(s, "signal:", 7) == 0) {
+        *kind = TFR_ST_SIGNAL;
+        if (parse_i64(s + 7, &c) == 0 && c > 0 && c < NSIG) {
+            *code = (int)c;
+            return 0;
+        }
+        for (int sig = 1; sig < NSIG; sig++) {
+            const char *a = sigabbrev_np(sig);
+            if (a && strcmp(a, s + 7) == 0) {
+                *code = sig;
+                return 0;
+            }
+        }
+        return -1;
+    }
+    if (strncmp(s, "nostart:", 8) == 0) {
+        *kind = TFR_ST_NOSTART;
+        if (parse_i64(s + 8, &c) == 0 && c >= 0 && c < 4096) {
+            *code = (int)c;
+            return 0;
+        }
+        for (int e = 1; e < 4096; e++) {
+            const char *a = strerrorname_np(e);
+            if (a && strcmp(a, s + 8) == 0) {
+                *code = e;
+                return 0;
+            }
+        }
+        return -1;
+    }
+    return -1;
+}
+
+/* One record line (no newline, NUL-terminated, writable). */
+static int parse_record(char *s, tfr_jrec *r)
+{
+    char *f[12];
+    int n = 0;
+    for (char *p = s;; p++) {
+        if (n == 12) return -1;
+        f[n++] = p;
+        p = strchr(p, '\t');
+        if (!p) break;
+        *p = 0;
+    }
+    if (n != 11) return -1;
+    memset(r, 0, sizeof *r);
+    uint64_t u;
+    int64_t i;
+    if (parse_u64(f[0], &r->id) || r->id == 0) return -1;
+    if (parse_status(f[1], &r->kind, &r->code)) return -1;
+    if (parse_i64(f[2], &i) || i < 0 || i > INT32_MAX) return -1;
+    r->rank = (int)i;
+    size_t hl = strlen(f[3]);
+    if (hl == 0 || hl >= sizeof r->host) return -1;
+    memcpy(r->host, f[3], hl + 1);
+    if (parse_dbl(f[4], &r->start) || parse_dbl(f[5], &r->end) || parse_dbl(f[6], &r->seconds))
+        return -1;
+    if (parse_u64(f[7], &r->out_bytes) || parse_u64(f[8], &r->err_bytes)) return -1;
+    if (parse_u64(f[9], &u) || u == 0 || u > 1000000) return -1;
+    r->tries = (unsigned)u;
+    if (parse_i64(f[10], &r->out_end) || r->out_end < -1) return -1;
+    return 0;
+}
+
+static int parse_header(const char *s, size_t n, tfr_journal *j)
+{
+    static const char pre[] = HEAD "sha256=";
+    size_t pl = sizeof pre - 1;
+    if (n < pl + 64 + 7 || memcmp(s, pre, pl) != 0) return -1;
+    for (int k = 0; k < 32; k++) {
+        const char *a = strchr(hexd, s[pl + 2 * k]), *b = strchr(hexd, s[pl + 2 * k + 1]);
+        if (!a || !b || !*a || !*b) return -1;
+        j->sha256[k] = (unsigned char)(((a - hexd) << 4) | (b - hexd));
+    }
+    const char *t = s + pl + 64;
+    if (strncmp(t, " tasks=", 7) != 0) return -1;
+    char num[32];
+    size_t tl = n - (size_t)(t + 7 - s);
+    if (tl == 0 || tl >= sizeof num) return -1;
+    memcpy(num, t + 7, tl);
+    num[tl] = 0;
+    return parse_u64(num, &j->ntasks);
+}
+
+int tfr_journal_parse(const char *data, size_t len, const char *name, tfr_journal *j, char *err,
+                      size_t errlen)
+{
+    memset(j, 0, sizeof *j);
+    size_t pos = 0, cap = 0;
+    uint64_t line = 0;
+    char *tmp = NULL;
+    size_t tmpcap = 0;
+    while (pos < len) {
+        line++;
+        const char *s = data + pos;
+        const char *nl = memchr(s, '\n', len - pos);
+        if (!nl) { /* torn last line: written by a run that was killed */
+            if (line == 1 &&
+                memcmp(s, HEAD, len - pos < sizeof HEAD - 1 ? len - pos : sizeof HEAD - 1))
+                goto garbage;
+            j->torn = true;
+            break;
+        }
+        size_t n = (size_t)(nl - s);
+        pos += n + 1;
+        if (line == 1) {
+            if (parse_header(s, n, j)) goto garbage;
+            j->has_header = true;
+            j->valid_len = pos;
+            continue;
+        }
+        if (n && s[0] == '#') {
+            j->valid_len = pos;
+            continue;
+        }
+        if (memchr(s, '\0', n)) goto garbage;
+        if (n + 1 > tmpcap) {
+            tmpcap = n + 1 > 512 ? n + 1 : 512;
+            char *nt = realloc(tmp, tmpcap);
+            if (!nt) goto oom;
+            tmp = nt;
+        }
+        memcpy(tmp, s, n);
+        tmp[n] = 0;
+        if (j->n == cap) {
+            cap = cap ? cap * 2 : 256;
+            tfr_jrec *nv = realloc(j->v, cap * sizeof *nv);
+            if (!nv) goto oom;
+            j->v = nv;
+        }
+        if (parse_record(tmp, &j->v[j->n])) goto garbage;
+        j->n++;
+        j->valid_len = pos;
+    }
+    free(tmp);
+    return 0;
+garbage:
+    free(tmp);
+    tfr_journal_free(j);
+    if (line == 1) return fail(err, errlen, "%s:1: not a tfrun journal", name);
+    return fail(err, errlen, "%s:%llu: not a journal record", name, (unsigned long long)line);
+oom:
+    free(tmp);
+    tfr_journal_free(j);
+    return fail(err, errlen, "%s: out of memory", name);
+}

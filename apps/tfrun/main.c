@@ -1,0 +1,678 @@
+/* tfrun - a command farm: runs the shell commands of a task file on every
+ * rank of an MPI job.
+ *
+ *   mpirun -np P tfrun [options] TASKFILE|-
+ *
+ * Rank 0 reads the task file and the journal and drives (farm.c); every rank,
+ * rank 0 too, runs commands (worker.c, runner.c). See usage() for the
+ * options and the exit statuses.
+ *
+ * Threads: each rank's main thread runs this file, the farm and the worker;
+ * the library's service thread moves the tasks. SIGTERM, SIGUSR1 and SIGINT
+ * are blocked before MPI starts, so that MPI's and the library's threads
+ * never take them, and then handled on the main thread only: the handler
+ * sets tfr_drain and writes to the wake pipe that a waiting runner polls. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <hwloc.h>
+#include <inttypes.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "appkit.h"
+#include "runner.h"
+#include "tfrun.h"
+
+tfr_opts tfr_opt;
+volatile sig_atomic_t tfr_drain;
+int tfr_wake_rd = -1;
+static int wake_wr = -1;
+char tfr_host[64];
+uint64_t tfr_ntasks;
+char **tfr_envbase;
+size_t tfr_nenv;
+void (*tfr_tick)(void *);
+void *tfr_tick_arg;
+
+extern char **environ;
+
+static void usage(void)
+{
+    if (ak_rank != 0) return;
+    printf("usage: mpirun -np P tfrun [options] TASKFILE|-\n"
+           "Runs each line of TASKFILE (- for standard input) with /bin/sh -c on the ranks.\n"
+           "Blank lines and # lines are skipped; a trailing backslash continues a line; a task's\n"
+           "id is the number of its first line. Each task sees TF_TASK_ID, TF_RANK, TF_HOST,\n"
+           "TF_NTASKS and TF_CORES.\n"
+           "\n"
+           "output\n"
+           "  --tag                 put \"ID<TAB>\" before every line of a task's output\n"
+           "  -k, --keep-order      write outputs in task order (memory: --window tasks)\n"
+           "  -o, --output FILE     write the tasks' standard output to FILE (kept consistent\n"
+           "                        with the journal across a crash)\n"
+           "  --output-dir DIR      write DIR/ID.out and DIR/ID.err instead\n"
+           "  --max-output BYTES    keep at most this much of each stream a task (64M)\n"
+           "journal\n"
+           "  --journal FILE        one line per finished task, written before it counts as done\n"
+           "  --resume              run only the tasks the journal has no record of\n"
+           "  --resume-failed       also run again the tasks whose last record failed\n"
+           "failures\n"
+           "  --timeout SEC|N%%      kill a task after SEC seconds, or N%% of the median run time\n"
+           "  --retries N           run a failed task up to N more times, on another rank if any\n"
+           "  --halt-on-error       start no new task after a task failed for good\n"
+           "walltime\n"
+           "  --grace SEC           on SIGTERM/SIGUSR1/SIGINT start no task, stop running ones\n"
+           "                        after SEC seconds (30)\n"
+           "  --deadline TIME       start no task that would not end by TIME (judged from the\n"
+           "                        median run time): +SEC, +Nm, +Nh, HH:MM[:SS],\n"
+           "                        YYYY-MM-DDTHH:MM[:SS] or @EPOCH\n"
+           "placement\n"
+           "  -c, --cores-per-task K  give each task K cores of its host (hwloc binding,\n"
+           "                        OMP_NUM_THREADS=K); ranks beyond cores/K on a host stay idle\n"
+           "  --keep-mpi-env        pass the launcher's OMPI_/PMIX_/PMI_ variables to tasks\n"
+           "other\n"
+           "  --progress SEC        a progress line every SEC seconds (30; a bar on a terminal;\n"
+           "                        0: none)\n"
+           "  --window N            tasks in flight at most (4 x ranks + 16)\n"
+           "  -q, --quiet           no progress and no summary\n"
+           "  -h, --help, --version\n"
+           "\n"
+           "exit status: 0 every task succeeded; 1 some task failed; 2 bad usage or input\n"
+           "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume.\n");
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+static int parse_bytes(const char *opt, const char *s, size_t *v)
+{
+    char *end;
+    errno = 0;
+    double x = *s >= '0' && *s <= '9' ? strtod(s, &end) : -1;
+    double mul = 1;
+    if (x >= 0 && !errno) {
+        if (*end == 'K' || *end == 'k')
+            mul = 1024, end++;
+        else if (*end == 'M')
+            mul = 1024.0 * 1024, end++;
+        else if (*end == 'G')
+            mul = 1024.0 * 1024 * 1024, end++;
+    }
+    if (x < 0 || errno || *end || x * mul > 1024.0 * 1024 * 1024) {
+        ak_error("%s: want a size in bytes up to 1G (suffix K, M or G), got '%s'", opt, s);
+        return -1;
+    }
+    *v = (size_t)(x * mul);
+    return 0;
+}
+
+static int parse_deadline(const char *s, double *out)
+{
+    double now = tfr_wall(), t = -1;
+    char *end;
+    if (*s == '+' || *s == '@') {
+        errno = 0;
+        double x = s[1] >= '0' && s[1] <= '9' ? strtod(s + 1, &end) : -1;
+        double mul = 1;
+        if (x >= 0 && !errno && *s == '+') {
+            if (*end == 's')
+                end++;
+            else if (*end == 'm')
+                mul = 60, end++;
+            else if (*end == 'h')
+                mul = 3600, end++;
+        }
+        if (x >= 0 && !errno && !*end) t = *s == '+' ? now + x * mul : x;
+    } else {
+        static const char *const fmts[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+                                           "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
+                                           "%H:%M:%S",          "%H:%M"};
+        for (size_t k = 0; k < sizeof fmts / sizeof *fmts && t < 0; k++) {
+            time_t nt = time(NULL);
+            struct tm tm;
+            localtime_r(&nt, &tm);
+            tm.tm_sec = 0;
+            end = strptime(s, fmts[k], &tm);
+            if (!end || *end) continue;
+            tm.tm_isdst = -1;
+            time_t v = mktime(&tm);
+            if (v != (time_t)-1) t = (double)v;
+        }
+    }
+    if (t < 0) {
+        ak_error("--deadline: want +SEC, +Nm, +Nh, HH:MM[:SS], YYYY-MM-DDTHH:MM[:SS] or @EPOCH, "
+                 "got '%s'",
+                 s);
+        return -1;
+    }
+    if (t <= now) {
+        ak_error("--deadline: '%s' is in the past", s);
+        return -1;
+    }
+    *out = t;
+    return 0;
+}
+
+/* 0: go on; 1: done (help, version); -1: bad usage (message printed). */
+static int parse_options(int argc, char **argv)
+{
+    tfr_opts *o = &tfr_opt;
+    o->grace_s = 30;
+    o->progress_s = 30;
+    o->max_output = 64u << 20;
+    o->cores = 1;
+    bool dashdash = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (dashdash || a[0] != '-' || !strcmp(a, "-")) {
+            if (o->taskfile) {
+                ak_error("unexpected argument '%s' (one task file only)", a);
+                return -1;
+            }
+            o->taskfile = a;
+            continue;
+        }
+#define VAL() \
+    if (!(v = ak_value(argc, argv, &i))) return -1
+        if (!strcmp(a, "--"))
+            dashdash = true;
+        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            usage();
+            return 1;
+        } else if (!strcmp(a, "--version")) {
+            if (ak_rank == 0)
+                printf("tfrun (taskfarm) %d.%d.%d\n", TF_VERSION_MAJOR, TF_VERSION_MINOR,
+                       TF_VERSION_PATCH);
+            return 1;
+        } else if (!strcmp(a, "--tag"))
+            o->tag = true;
+        else if (!strcmp(a, "-k") || !strcmp(a, "--keep-order"))
+            o->keep_order = true;
+        else if (!strcmp(a, "--halt-on-error"))
+            o->halt_on_error = true;
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
+            o->quiet = true;
+        else if (!strcmp(a, "--keep-mpi-env"))
+            o->keep_mpi_env = true;
+        else if (!strcmp(a, "--resume"))
+            o->resume = true;
+        else if (!strcmp(a, "--resume-failed"))
+            o->resume = o->resume_failed = true;
+        else if (!strcmp(a, "--journal")) {
+            VAL();
+            o->journal = v;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            VAL();
+            o->output_file = v;
+        } else if (!strcmp(a, "--output-dir")) {
+            VAL();
+            o->output_dir = v;
+        } else if (!strcmp(a, "--max-output")) {
+            VAL();
+            if (parse_bytes(a, v, &o->max_output)) return -1;
+        } else if (!strcmp(a, "--timeout")) {
+            VAL();
+            size_t n = strlen(v);
+            if (n > 1 && v[n - 1] == '%') {
+                char b[64];
+                snprintf(b, sizeof b, "%.*s", (int)(n - 1), v);
+                if (ak_double("--timeout", b, 1e-3, 1e9, &o->timeout_pct)) return -1;
+            } else if (ak_double("--timeout", v, 1e-3, 1e9, &o->timeout_s)) {
+                return -1;
+            }
+        } else if (!strcmp(a, "--retries")) {
+            VAL();
+            int r;
+            if (ak_int(a, v, 0, 1000, &r)) return -1;
+            o->retries = (unsigned)r;
+        } else if (!strcmp(a, "--grace")) {
+            VAL();
+            if (ak_double(a, v, 0, 1e7, &o->grace_s)) return -1;
+        } else if (!strcmp(a, "--deadline")) {
+            VAL();
+            if (parse_deadline(v, &o->deadline)) return -1;
+        } else if (!strcmp(a, "-c") || !strcmp(a, "--cores-per-task")) {
+            VAL();
+            int c;
+            if (ak_int(a, v, 1, 65536, &c)) return -1;
+            o->cores = (unsigned)c;
+            o->cores_set = true;
+        } else if (!strcmp(a, "--progress")) {
+            VAL();
+            if (ak_double(a, v, 0, 1e7, &o->progress_s)) return -1;
+        } else if (!strcmp(a, "--window")) {
+            VAL();
+            int w;
+            if (ak_int(a, v, 1, 1000000, &w)) return -1;
+            o->window = (unsigned)w;
+        } else {
+            ak_error("unknown option '%s' (see tfrun --help)", a);
+            return -1;
+        }
+#undef VAL
+    }
+    if (!o->taskfile) {
+        ak_error("no task file (usage: tfrun [options] TASKFILE|-; see --help)");
+        return -1;
+    }
+    if (o->resume && !o->journal) {
+        ak_error("%s needs --journal FILE", o->resume_failed ? "--resume-failed" : "--resume");
+        return -1;
+    }
+    if (o->output_dir && o->output_file) {
+        ak_error("--output and --output-dir exclude each other");
+        return -1;
+    }
+    if (o->output_dir && (o->tag || o->keep_order)) {
+        ak_error("%s has no effect with --output-dir", o->tag ? "--tag" : "--keep-order");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- rank 0: the task file, the journal and the outputs ----------------------- */
+
+static int sha256(const char *data, size_t len, unsigned char out[32])
+{
+    unsigned int n = 32;
+    return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
+}
+
+/* index of the task with this id (ids increase through the file), or -1 */
+static long task_index(const tfr_taskfile *tf, uint64_t id)
+{
+    size_t lo = 0, hi = tf->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tf->v[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < tf->n && tf->v[lo].id == id ? (long)lo : -1;
+}
+
+static int mkdirs(const char *path)
+{
+    char b[4096];
+    if (snprintf(b, sizeof b, "%s", path) >= (int)sizeof b) return ENAMETOOLONG;
+    for (char *p = b + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(b, 0755) < 0 && errno != EEXIST) return errno;
+        *p = '/';
+    }
+    if (mkdir(b, 0755) < 0 && errno != EEXIST) return errno;
+    struct stat st;
+    if (stat(b, &st) < 0) return errno;
+    if (!S_ISDIR(st.st_mode)) return ENOTDIR;
+    return 0;
+}
+
+static int fail2(const char *fmt, ...) TF_PRINTF(1, 2);
+static int fail2(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("tfrun: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return TFR_EXIT_USAGE;
+}
+
+static int prepare(tfr_plan *pl)
+{
+    char err[4400];
+    char *data;
+    size_t len;
+    const char *tname = strcmp(tfr_opt.taskfile, "-") ? tfr_opt.taskfile : "<stdin>";
+    if (tfr_read_all(tfr_opt.taskfile, &data, &len, err, sizeof err)) return fail2("%s", err);
+    unsigned char sha[32];
+    int rc = tfr_taskfile_parse(data, len, tname, &pl->tf, err, sizeof err);
+    if (!rc && sha256(data, len, sha)) rc = -1, snprintf(err, sizeof err, "SHA-256 failed");
+    free(data);
+    if (rc) return fail2("%s", err);
+
+    if (tfr_opt.output_dir) {
+        int e = mkdirs(tfr_opt.output_dir);
+        char probe[4200];
+        snprintf(probe, sizeof probe, "%s/.tfrun-probe-%ld", tfr_opt.output_dir, (long)getpid());
+        int fd = e ? -1 : open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (!e && fd < 0) e = errno;
+        if (fd >= 0) close(fd), unlink(probe);
+        if (e) return fail2("--output-dir %s: %s", tfr_opt.output_dir, strerror(e));
+    }
+
+    /* state per task: 0 to run, 1 done, 2 failed */
+    unsigned char *state = calloc(pl->tf.n, 1);
+    if (!state) return fail2("out of memory");
+    tfr_journal j;
+    memset(&j, 0, sizeof j);
+    pl->journal_fd = -1;
+    pl->out_fd = 1;
+    pl->out_off = -1;
+    int64_t keep_end = -1;
+    if (tfr_opt.journal) {
+        char *jd = NULL;
+        size_t jl = 0;
+        struct stat st;
+        if (stat(tfr_opt.journal, &st) == 0) {
+            if (!S_ISREG(st.st_mode)) {
+                free(state);
+                return fail2("--journal %s: not a regular file", tfr_opt.journal);
+            }
+            if (tfr_read_all(tfr_opt.journal, &jd, &jl, err, sizeof err)) {
+                free(state);
+                return fail2("%s", err);
+            }
+        }
+        if (jl && !tfr_opt.resume) {
+            free(jd);
+            free(state);
+            return fail2("%s: the journal exists: go on with --resume or --resume-failed, or "
+                         "remove it",
+                         tfr_opt.journal);
+        }
+        if (tfr_journal_parse(jd ? jd : "", jl, tfr_opt.journal, &j, err, sizeof err)) {
+            free(jd);
+            free(state);
+            return fail2("%s", err);
+        }
+        free(jd);
+        if (j.has_header && (memcmp(j.sha256, sha, 32) || j.ntasks != pl->tf.n)) {
+            tfr_journal_free(&j);
+            free(state);
+            return fail2("%s: made for another task file than %s (its SHA-256 or task count "
+                         "differs)",
+                         tfr_opt.journal, tname);
+        }
+        /* the --output file must hold the output of every record kept */
+        int64_t osize = -1;
+        if (tfr_opt.output_file) {
+            struct stat os;
+            osize = stat(tfr_opt.output_file, &os) == 0 ? (int64_t)os.st_size : 0;
+        }
+        size_t dropped = 0;
+        for (size_t k = 0; k < j.n; k++) {
+            long ix = task_index(&pl->tf, j.v[k].id);
+            if (ix < 0) {
+                tfr_journal_free(&j);
+                free(state);
+                return fail2("%s: task %" PRIu64 " is not in %s", tfr_opt.journal, j.v[k].id,
+                             tname);
+            }
+            if (osize >= 0 && j.v[k].out_end > osize) {
+                dropped++;
+                continue;
+            }
+            if (j.v[k].out_end > keep_end) keep_end = j.v[k].out_end;
+            state[ix] = tfr_jrec_ok(&j.v[k]) ? 1 : 2;
+        }
+        if (dropped && !tfr_opt.quiet)
+            fprintf(stderr, "tfrun: %zu journal records whose output is not in %s: run again\n",
+                    dropped, tfr_opt.output_file);
+        int fd = open(tfr_opt.journal, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            tfr_journal_free(&j);
+            free(state);
+            return fail2("--journal %s: %s", tfr_opt.journal, strerror(errno));
+        }
+        size_t valid = j.has_header ? j.valid_len : 0;
+        if (ftruncate(fd, (off_t)valid) < 0 || lseek(fd, 0, SEEK_END) < 0) {
+            int e = errno;
+            close(fd);
+            tfr_journal_free(&j);
+            free(state);
+            return fail2("--journal %s: %s", tfr_opt.journal, strerror(e));
+        }
+        if (!j.has_header) {
+            char h[512];
+            size_t n = tfr_journal_header(h, sizeof h, sha, pl->tf.n);
+            if (write(fd, h, n) != (ssize_t)n) {
+                int e = errno;
+                close(fd);
+                tfr_journal_free(&j);
+                free(state);
+                return fail2("--journal %s: %s", tfr_opt.journal, strerror(e));
+            }
+        }
+        pl->journal_fd = fd;
+    }
+    if (tfr_opt.output_file) {
+        int fl = O_WRONLY | O_CREAT | O_CLOEXEC | (tfr_opt.resume ? 0 : O_TRUNC);
+        int fd = open(tfr_opt.output_file, fl, 0644);
+        struct stat os;
+        if (fd < 0 || fstat(fd, &os) < 0) {
+            int e = errno;
+            tfr_journal_free(&j);
+            free(state);
+            return fail2("--output %s: %s", tfr_opt.output_file, strerror(e));
+        }
+        /* cut what tasks that never reached the journal wrote */
+        if (keep_end >= 0 && os.st_size > keep_end && ftruncate(fd, keep_end) < 0) {
+            int e = errno;
+            close(fd);
+            tfr_journal_free(&j);
+            free(state);
+            return fail2("--output %s: %s", tfr_opt.output_file, strerror(e));
+        }
+        pl->out_off = lseek(fd, 0, SEEK_END);
+        pl->out_fd = fd;
+    }
+    tfr_journal_free(&j);
+
+    pl->todo = malloc(pl->tf.n * sizeof *pl->todo);
+    if (!pl->todo) {
+        free(state);
+        return fail2("out of memory");
+    }
+    for (size_t i = 0; i < pl->tf.n; i++) {
+        if (state[i] == 1)
+            pl->done_ok++;
+        else if (state[i] == 2 && !tfr_opt.resume_failed)
+            pl->done_failed++;
+        else
+            pl->todo[pl->ntodo++] = i;
+    }
+    free(state);
+    return 0;
+}
+
+/* ---- every rank ------------------------------------------------------------- */
+
+static bool launcher_var(const char *e)
+{
+    static const char *const pre[] = {"OMPI_", "PMIX_", "PMI_", "HYDI_", "HYDRA_"};
+    if (!strncmp(e, "OMPI_ALLOW_RUN_AS_ROOT", 22)) return false;
+    for (size_t k = 0; k < sizeof pre / sizeof *pre; k++)
+        if (!strncmp(e, pre[k], strlen(pre[k]))) return true;
+    return false;
+}
+
+static int make_envbase(void)
+{
+    static const char *const ours[] = {
+        "TF_TASK_ID=", "TF_RANK=", "TF_HOST=", "TF_NTASKS=", "TF_CORES="};
+    size_t n = 0;
+    while (environ[n]) n++;
+    tfr_envbase = calloc(n + 1, sizeof *tfr_envbase);
+    if (!tfr_envbase) return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *e = environ[i];
+        bool drop = !tfr_opt.keep_mpi_env && launcher_var(e);
+        for (size_t k = 0; k < 5 && !drop; k++) drop = !strncmp(e, ours[k], strlen(ours[k]));
+        if (tfr_opt.cores_set && !strncmp(e, "OMP_NUM_THREADS=", 16)) drop = true;
+        if (!drop) tfr_envbase[tfr_nenv++] = environ[i];
+    }
+    return 0;
+}
+
+static void on_signal(int sig)
+{
+    int e = errno;
+    if (!tfr_drain) tfr_drain = sig;
+    if (wake_wr >= 0) (void)!write(wake_wr, "x", 1);
+    errno = e;
+}
+
+static const int drain_sigs[] = {SIGTERM, SIGUSR1, SIGINT};
+
+static void signals_block(void)
+{
+    sigset_t s;
+    sigemptyset(&s);
+    for (size_t k = 0; k < 3; k++) sigaddset(&s, drain_sigs[k]);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    signal(SIGPIPE, SIG_IGN); /* a closed stdout is an error to report */
+}
+
+static void signals_handle(void)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == 0) {
+        tfr_wake_rd = p[0];
+        wake_wr = p[1];
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigset_t s;
+    sigemptyset(&s);
+    for (size_t k = 0; k < 3; k++) {
+        sigaction(drain_sigs[k], &sa, NULL);
+        sigaddset(&s, drain_sigs[k]);
+    }
+    pthread_sigmask(SIG_UNBLOCK, &s, NULL);
+}
+
+/* -c K: this host's cores in slots of K; local rank i gets slot i, if there
+ * is one, and binds its main thread (so its commands) to it. 1 if this rank
+ * runs tasks, 0 if not, -1 (after a message) if the host has < K cores. */
+static int place(MPI_Comm world)
+{
+    if (!tfr_opt.cores_set) return 1;
+    MPI_Comm node;
+    int lrank, lsize;
+    MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_rank(node, &lrank);
+    MPI_Comm_size(node, &lsize);
+    MPI_Comm_free(&node);
+    hwloc_topology_t topo;
+    if (hwloc_topology_init(&topo) < 0 || hwloc_topology_load(topo) < 0) {
+        fprintf(stderr, "tfrun: %s: hwloc cannot read the topology\n", tfr_host);
+        return -1;
+    }
+    hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(topo);
+    int ncores = hwloc_get_nbobjs_inside_cpuset_by_type(topo, allowed, HWLOC_OBJ_CORE);
+    int nslots = ncores / (int)tfr_opt.cores;
+    int rv = 1;
+    if (nslots < 1) {
+        if (lrank == 0)
+            fprintf(stderr, "tfrun: -c %u: host %s has %d cores\n", tfr_opt.cores, tfr_host,
+                    ncores);
+        rv = -1;
+    } else if (lrank >= nslots) {
+        rv = 0;
+    } else {
+        hwloc_bitmap_t set = hwloc_bitmap_alloc();
+        for (int k = 0; k < (int)tfr_opt.cores; k++) {
+            hwloc_obj_t c = hwloc_get_obj_inside_cpuset_by_type(
+                topo, allowed, HWLOC_OBJ_CORE, (unsigned)(lrank * (int)tfr_opt.cores + k));
+            if (c) hwloc_bitmap_or(set, set, c->cpuset);
+        }
+        if (hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_THREAD) < 0)
+            fprintf(stderr, "tfrun: warning: %s: cannot bind to %d cores: %s\n", tfr_host,
+                    (int)tfr_opt.cores, strerror(errno));
+        hwloc_bitmap_free(set);
+    }
+    if (rv >= 0 && lrank == 0 && lsize > nslots && !tfr_opt.quiet)
+        fprintf(stderr,
+                "tfrun: -c %u: %d tasks at a time on %s (%d cores); %d of its %d ranks "
+                "stay idle\n",
+                tfr_opt.cores, nslots, tfr_host, ncores, lsize - nslots, lsize);
+    hwloc_topology_destroy(topo);
+    return rv;
+}
+
+/* Every rank learns rank 0's value; the ranks that wait sleep, not spin. */
+static int share_int(int v)
+{
+    MPI_Request rq;
+    MPI_Ibcast(&v, 1, MPI_INT, 0, MPI_COMM_WORLD, &rq);
+    for (int done = 0;;) {
+        MPI_Test(&rq, &done, MPI_STATUS_IGNORE);
+        if (done) break;
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+    }
+    return v;
+}
+
+int main(int argc, char **argv)
+{
+    signals_block();
+    ak_init(&argc, &argv, "tfrun");
+    gethostname(tfr_host, sizeof tfr_host - 1);
+    int pr = parse_options(argc, argv);
+    if (pr != 0) {
+        MPI_Finalize();
+        return pr > 0 ? 0 : TFR_EXIT_USAGE;
+    }
+
+    tfr_plan plan;
+    memset(&plan, 0, sizeof plan);
+    plan.journal_fd = -1;
+    plan.argc = argc;
+    plan.argv = argv;
+    int code = 0;
+    if (ak_rank == 0) code = prepare(&plan);
+    int slot = code ? 1 : place(MPI_COMM_WORLD);
+    int bad = slot < 0, anybad = 0;
+    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    code = share_int(code);
+    if (!code && anybad) code = TFR_EXIT_USAGE;
+    uint64_t nt = plan.tf.n;
+    MPI_Bcast(&nt, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    tfr_ntasks = nt;
+    if (code || make_envbase() < 0) {
+        MPI_Finalize();
+        return code ? code : TFR_EXIT_FAILED;
+    }
+
+    MPI_Comm pcomm;
+    MPI_Comm_split(MPI_COMM_WORLD, slot > 0 ? 0 : MPI_UNDEFINED, ak_rank, &pcomm);
+    if (pcomm != MPI_COMM_NULL) {
+        tf_pool *pool = NULL;
+        int rc = tf_pool_create(pcomm, NULL, &pool);
+        if (!rc) rc = tf_register(pool, "cmd", tfr_task_fn);
+        if (rc) {
+            fprintf(stderr, "tfrun: rank %d: %s\n", ak_rank,
+                    pool ? tf_pool_errmsg(pool) : tf_strerror(rc));
+            MPI_Abort(MPI_COMM_WORLD, TFR_EXIT_FAILED);
+        }
+        signals_handle();
+        code = tf_run(pool, ak_rank == 0 ? tfr_farm : NULL, &plan);
+        tf_pool_destroy(&pool);
+        MPI_Comm_free(&pcomm);
+    }
+    code = share_int(code);
+    if (ak_rank == 0) {
+        if (plan.out_fd > 2) close(plan.out_fd);
+        if (plan.journal_fd >= 0) close(plan.journal_fd);
+        tfr_taskfile_free(&plan.tf);
+        free(plan.todo);
+    }
+    free(tfr_envbase);
+    MPI_Finalize();
+    return code;
+}

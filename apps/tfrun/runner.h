@@ -1,0 +1,69 @@
+/* runner.h - runs one command in a child process and waits for it.
+ *
+ * The child is `/bin/sh -c CMD` (or, for a command that is a plain list of
+ * words, the program itself: see tfr_split_plain), started with posix_spawn (glibc's clone with
+ * CLONE_VM|CLONE_VFORK: the cost does not grow with the size of the MPI
+ * process, see docs/BENCHMARKS.md), in a process group of its own, with
+ * stdin from /dev/null, every descriptor above 2 closed, the default signal
+ * dispositions and an empty signal mask. The caller's thread then sleeps in
+ * poll() on the child's pidfd, its output pipes and a wake-up descriptor: no
+ * CPU is burnt while the command runs.
+ *
+ * Timeout and drain: at the timeout, or `grace_s` after *drain became
+ * non-zero, the group gets SIGTERM and, TFR_KILL_AFTER seconds later,
+ * SIGKILL. Output that passes max_capture bytes a stream is counted but not
+ * kept. Once the shell has exited, the pipes are read to their end, for at
+ * most TFR_LINGER seconds (a background process may hold them open).
+ *
+ * Main thread of a rank only; not reentrant (the capture buffers are
+ * reused from call to call). */
+#ifndef TFR_RUNNER_H
+#define TFR_RUNNER_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define TFR_KILL_AFTER 2.0
+#define TFR_LINGER 1.0
+
+typedef struct tfr_run_req {
+    const char *cmd;
+    char *const *envp;
+    int out_fd, err_fd; /* where the child writes; -1: a pipe, captured */
+    double timeout_s;   /* 0: none */
+    double grace_s;     /* after a drain starts */
+    volatile sig_atomic_t *drain;
+    int wake_fd;             /* readable when *drain is set; -1: none */
+    size_t max_capture;      /* per stream */
+    void (*tick)(void *arg); /* called about every tick_s while waiting */
+    void *tick_arg;
+    double tick_s;
+} tfr_run_req;
+
+typedef struct tfr_run_res {
+    int kind, code;        /* TFR_ST_* of journal.h */
+    bool interrupted;      /* stopped by the drain, not finished */
+    double start, end;     /* seconds since the epoch */
+    const char *out, *err; /* captured bytes, valid until the next call */
+    size_t out_len, err_len;
+    uint64_t out_total, err_total; /* bytes the command wrote to the pipes */
+} tfr_run_res;
+
+/* If cmd is a plain list of words that sh would run as a program (no shell
+ * syntax, no builtin or keyword first), splits it into argv (at most max-1
+ * words, the strings in buf) and returns the word count; else -1. */
+#define TFR_PLAIN_MAX 8192
+#define TFR_PLAIN_WORDS 256
+int tfr_split_plain(const char *cmd, char *buf, size_t cap, char **argv, int max);
+
+/* Runs rq->cmd to its end; fills *rs. Always returns with a result: a shell
+ * that cannot be started gives kind TFR_ST_NOSTART with the errno. */
+void tfr_run(const tfr_run_req *rq, tfr_run_res *rs);
+
+/* Seconds since the epoch, and a monotonic clock. */
+double tfr_wall(void);
+double tfr_mono(void);
+
+#endif

@@ -1,0 +1,162 @@
+/* taskfile.c - see taskfile.h. */
+#define _GNU_SOURCE
+#include "taskfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void tfr_taskfile_free(tfr_taskfile *tf)
+{
+    if (!tf) return;
+    free(tf->text);
+    free(tf->v);
+    memset(tf, 0, sizeof *tf);
+}
+
+static bool blank_or_comment(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\f' || s[i] == '\v'))
+        i++;
+    return i == n || s[i] == '#';
+}
+
+int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskfile *tf, char *err,
+                       size_t errlen)
+{
+    memset(tf, 0, sizeof *tf);
+    const char *nul = memchr(data, '\0', len);
+    if (nul) {
+        uint64_t line = 1;
+        for (const char *q = data; q < nul; q++) line += *q == '\n';
+        return fail(err, errlen, "%s:%llu: NUL byte: not a text file of commands", name,
+                    (unsigned long long)line);
+    }
+    /* the commands are never longer than the file */
+    tf->text = malloc(len + 1);
+    size_t cap = 1024;
+    tf->v = malloc(cap * sizeof *tf->v);
+    if (!tf->text || !tf->v) {
+        tfr_taskfile_free(tf);
+        return fail(err, errlen, "%s: out of memory", name);
+    }
+    size_t out = 0;      /* bytes used in text */
+    bool in_cmd = false; /* a continued command is open */
+    uint64_t first = 0;  /* its first line */
+    size_t start = 0;    /* its offset in text */
+    uint64_t line = 0;
+    size_t pos = 0;
+    while (pos < len) {
+        line++;
+        const char *s = data + pos;
+        const char *nl = memchr(s, '\n', len - pos);
+        size_t n = nl ? (size_t)(nl - s) : len - pos;
+        pos += n + (nl ? 1 : 0);
+        if (n && s[n - 1] == '\r') n--;
+        if (!in_cmd && blank_or_comment(s, n)) continue;
+        bool cont = n && s[n - 1] == '\\';
+        if (cont) n--;
+        if (!in_cmd) {
+            in_cmd = true;
+            first = line;
+            start = out;
+        }
+        if (out - start + n > TFR_CMD_MAX) {
+            tfr_taskfile_free(tf);
+            return fail(err, errlen,
+                        "%s:%llu: a command of more than %d bytes (the most exec passes in one "
+                        "argument)",
+                        name, (unsigned long long)first, TFR_CMD_MAX);
+        }
+        memcpy(tf->text + out, s, n);
+        out += n;
+        if (cont) {
+            if (pos >= len) {
+                tfr_taskfile_free(tf);
+                return fail(err, errlen, "%s:%llu: the last line ends in a backslash", name,
+                            (unsigned long long)line);
+            }
+            continue;
+        }
+        in_cmd = false;
+        tf->text[out++] = '\0';
+        if (tf->n == cap) {
+            cap *= 2;
+            tfr_task *nv = realloc(tf->v, cap * sizeof *nv);
+            if (!nv) {
+                tfr_taskfile_free(tf);
+                return fail(err, errlen, "%s: out of memory", name);
+            }
+            tf->v = nv;
+        }
+        tf->v[tf->n++] = (tfr_task){first, start, out - 1 - start};
+    }
+    tf->lines = line;
+    if (tf->n == 0) {
+        tfr_taskfile_free(tf);
+        return fail(err, errlen, "%s: no commands in the task file (%s)", name,
+                    len ? "only blank lines and comments" : "it is empty");
+    }
+    return 0;
+}
+
+int tfr_read_all(const char *path, char **data, size_t *len, char *err, size_t errlen)
+{
+    bool std_in = strcmp(path, "-") == 0;
+    const char *name = std_in ? "<stdin>" : path;
+    int fd = std_in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail(err, errlen, "%s: %s", name, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (!std_in) close(fd);
+        return fail(err, errlen, "%s: is a directory", name);
+    }
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536, n = 0;
+    char *buf = malloc(cap);
+    if (!buf) {
+        if (!std_in) close(fd);
+        return fail(err, errlen, "%s: out of memory", name);
+    }
+    for (;;) {
+        if (n == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                if (!std_in) close(fd);
+                return fail(err, errlen, "%s: out of memory", name);
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            int e = errno;
+            free(buf);
+            if (!std_in) close(fd);
+            return fail(err, errlen, "%s: %s", name, strerror(e));
+        }
+        if (r == 0) break;
+        n += (size_t)r;
+    }
+    if (!std_in) close(fd);
+    *data = buf;
+    *len = n;
+    return 0;
+}

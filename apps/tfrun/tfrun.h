@@ -1,0 +1,102 @@
+/* tfrun.h - what the parts of tfrun share: options, the task messages, the
+ * rank's state, the farm (rank 0) and the worker (every rank).
+ *
+ * Threads: everything here runs on a rank's main thread. The signal handler
+ * (main.c) only sets tfr_drain and writes a byte to the wake pipe. */
+#ifndef TFR_TFRUN_H
+#define TFR_TFRUN_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "journal.h"
+#include "taskfarm.h"
+#include "taskfile.h"
+
+/* Exit statuses (documented in tfrun --help and the README). */
+enum {
+    TFR_EXIT_OK = 0,     /* every task succeeded */
+    TFR_EXIT_FAILED = 1, /* some task failed (after its retries) */
+    TFR_EXIT_USAGE = 2,  /* bad usage or bad input: nothing was run */
+    TFR_EXIT_STOPPED = 3 /* stopped early (signal, --deadline): resume */
+};
+
+typedef struct tfr_opts {
+    const char *taskfile;
+    const char *journal, *output_dir, *output_file;
+    bool tag, keep_order, resume, resume_failed, halt_on_error, quiet, keep_mpi_env;
+    double timeout_s;   /* 0: none */
+    double timeout_pct; /* > 0: timeout is this % of the median run time */
+    unsigned retries;
+    double grace_s;
+    double deadline; /* seconds since the epoch; 0: none */
+    unsigned cores;  /* cores per task */
+    bool cores_set;
+    double progress_s; /* seconds between progress lines; 0: none */
+    size_t max_output; /* bytes kept per stream and task */
+    unsigned window;   /* tasks in flight at most */
+} tfr_opts;
+
+/* A task's input: this header, then the command and its NUL. */
+typedef struct tfr_in {
+    uint64_t id;
+    double timeout_s; /* 0: none */
+    double deadline;  /* 0: none */
+    double est_s;     /* median run time so far; 0: not known */
+    int32_t avoid_rank;
+    uint32_t bounces;
+} tfr_in;
+
+/* What a worker did with it. */
+enum {
+    TFR_RAN = 0,    /* ran; kind and code say how it ended */
+    TFR_SKIPPED,    /* not started: draining, or would pass --deadline */
+    TFR_BOUNCED,    /* not started: a retry that should run elsewhere */
+    TFR_INTERRUPTED /* started, then stopped by the drain: not done */
+};
+
+/* A task's output: this header, then out_len bytes of stdout and err_len of
+ * stderr. The same binary runs on every rank, so the header travels as is. */
+typedef struct tfr_out {
+    uint64_t id;
+    int32_t what, kind, code, rank;
+    double start, end;
+    uint64_t out_len, err_len;
+    uint64_t out_total, err_total;
+    char host[64];
+} tfr_out;
+
+extern tfr_opts tfr_opt;
+extern volatile sig_atomic_t tfr_drain; /* the signal that asked to drain */
+extern int tfr_wake_rd;                 /* readable once tfr_drain is set */
+extern char tfr_host[64];
+extern uint64_t tfr_ntasks; /* tasks in the task file */
+extern char **tfr_envbase;  /* the environment every task starts from */
+extern size_t tfr_nenv;
+/* rank 0: called while its own command runs, so that results of the other
+ * ranks are journaled and printed meanwhile */
+extern void (*tfr_tick)(void *);
+extern void *tfr_tick_arg;
+
+/* The task function "cmd" (worker.c). */
+int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out);
+
+/* What rank 0 prepared before the run (main.c) and the farm (farm.c). */
+typedef struct tfr_plan {
+    tfr_taskfile tf;
+    size_t *todo; /* indices into tf.v, in file order */
+    size_t ntodo;
+    uint64_t done_ok, done_failed; /* from the journal, not run again */
+    int journal_fd;                /* -1: none */
+    int out_fd;                    /* --output file or 1 */
+    int64_t out_off;               /* its size; -1 if not a --output file */
+    int argc;
+    char **argv; /* for the resume hint */
+} tfr_plan;
+
+/* The driver (rank 0, inside tf_run). Returns the exit status. */
+int tfr_farm(tf_pool *pool, void *plan);
+
+#endif
