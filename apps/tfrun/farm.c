@@ -3,8 +3,8 @@
  * A window of slots, one per task in flight. Each slot's task is submitted
  * with tf_submit; the driver waits with tf_wait_any (running tasks of its
  * own meanwhile) and handles each finished attempt:
- *   - bounced (a retry that wants another rank) or failed with retries
- *     left: submitted again from the same slot;
+ *   - failed with retries left: submitted again from the same slot, to
+ *     any rank but the one it failed on (tf_submit_ex);
  *   - skipped or interrupted (drain, --deadline): not done, nothing written;
  *   - finished: its output is written (stdout and stderr, --tag, --output),
  *     then its journal record: only then does the task count as done. With
@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "median.h"
 #include "runner.h"
 #include "tfrun.h"
 
@@ -35,7 +36,7 @@ typedef struct slot {
     tf_future *f;
     bool handled; /* f is done and was handled; release it */
     size_t ti, pos;
-    unsigned tries, bounces;
+    unsigned tries;
     int avoid;
     char *in;
     size_t in_cap;
@@ -43,12 +44,6 @@ typedef struct slot {
     tfr_out h;
     char *data;
 } slot;
-
-/* running median: a max-heap of the lower half, a min-heap of the upper */
-typedef struct heap {
-    double *v;
-    size_t n, cap;
-} heap;
 
 typedef struct farm {
     tf_pool *pool;
@@ -61,9 +56,9 @@ typedef struct farm {
     int stop_sig;         /* the signal that stopped it, 0 if none */
     const char *stop_why; /* or why else */
     bool write_failed;
-    uint64_t ok, failed, retried, not_run, bounced;
+    uint64_t ok, failed, retried, not_run;
     double t0, w0;
-    heap lo, hi;
+    tfr_median med;
     double *busy;
     int size;
     bool tty, bar;
@@ -71,64 +66,6 @@ typedef struct farm {
     char *tbuf;
     size_t tcap;
 } farm;
-
-/* ---- median ---------------------------------------------------------------- */
-
-static void hpush(heap *h, double x, int sign)
-{
-    if (h->n == h->cap) {
-        size_t nc = h->cap ? h->cap * 2 : 256;
-        double *nv = realloc(h->v, nc * sizeof *nv);
-        if (!nv) return; /* the median gets less exact, nothing worse */
-        h->v = nv;
-        h->cap = nc;
-    }
-    size_t i = h->n++;
-    h->v[i] = sign * x;
-    while (i && h->v[(i - 1) / 2] < h->v[i]) {
-        double t = h->v[i];
-        h->v[i] = h->v[(i - 1) / 2];
-        h->v[(i - 1) / 2] = t;
-        i = (i - 1) / 2;
-    }
-}
-
-static double hpop(heap *h, int sign)
-{
-    double top = h->v[0];
-    h->v[0] = h->v[--h->n];
-    size_t i = 0;
-    for (;;) {
-        size_t l = 2 * i + 1, r = l + 1, m = i;
-        if (l < h->n && h->v[l] > h->v[m]) m = l;
-        if (r < h->n && h->v[r] > h->v[m]) m = r;
-        if (m == i) break;
-        double t = h->v[i];
-        h->v[i] = h->v[m];
-        h->v[m] = t;
-        i = m;
-    }
-    return sign * top;
-}
-
-static void median_add(farm *F, double x)
-{
-    if (!F->lo.n || x <= F->lo.v[0])
-        hpush(&F->lo, x, 1);
-    else
-        hpush(&F->hi, x, -1);
-    if (F->lo.n > F->hi.n + 1) hpush(&F->hi, hpop(&F->lo, 1), -1);
-    if (F->hi.n > F->lo.n) hpush(&F->lo, hpop(&F->hi, -1), 1);
-}
-
-static size_t median_n(const farm *F) { return F->lo.n + F->hi.n; }
-
-static double median(const farm *F)
-{
-    if (!F->lo.n) return 0;
-    if (F->lo.n > F->hi.n) return F->lo.v[0];
-    return (F->lo.v[0] - F->hi.v[0]) / 2;
-}
 
 /* ---- output ------------------------------------------------------------------ */
 
@@ -307,22 +244,22 @@ static void handle(farm *F, slot *s, int rc, const char *o, size_t len)
     }
     const char *data = o + sizeof h;
     switch (h.what) {
-    case TFR_BOUNCED:
-        F->bounced++;
-        s->bounces++;
-        s->tries--; /* it did not run */
-        s->st = S_AGAIN;
-        return;
     case TFR_SKIPPED:
-    case TFR_INTERRUPTED: not_done(F, s); return;
+    case TFR_INTERRUPTED:
+        /* a rank that got the signal (or saw the deadline) before rank 0 */
+        if (h.code > 0)
+            stop(F, h.code, NULL);
+        else
+            stop(F, 0, "--deadline");
+        not_done(F, s);
+        return;
     default: break;
     }
     bool ok = h.kind == TFR_ST_EXIT && h.code == 0;
-    if (h.kind != TFR_ST_NOSTART && h.end > h.start) median_add(F, h.end - h.start);
+    if (h.kind != TFR_ST_NOSTART && h.end > h.start) tfr_median_add(&F->med, h.end - h.start);
     if (!ok && s->tries <= tfr_opt.retries && !F->stopping) {
         F->retried++;
         s->avoid = h.rank;
-        s->bounces = 0;
         s->st = S_AGAIN;
         return;
     }
@@ -412,7 +349,7 @@ static void farm_tick(void *arg)
 
 static bool past_deadline(farm *F)
 {
-    return tfr_opt.deadline > 0 && tfr_wall() + median(F) > tfr_opt.deadline;
+    return tfr_opt.deadline > 0 && tfr_wall() + tfr_median_get(&F->med) > tfr_opt.deadline;
 }
 
 static int submit(farm *F, unsigned i)
@@ -426,15 +363,19 @@ static int submit(farm *F, unsigned i)
         s->in = nb;
         s->in_cap = need;
     }
-    tfr_in q = {.id = tk->id, .avoid_rank = s->avoid, .bounces = s->bounces};
+    tfr_in q = {.id = tk->id};
     q.timeout_s = tfr_opt.timeout_s;
     if (tfr_opt.timeout_pct > 0)
-        q.timeout_s = median_n(F) >= 3 ? median(F) * tfr_opt.timeout_pct / 100 : 0;
+        q.timeout_s = tfr_median_count(&F->med) >= 3
+                          ? tfr_median_get(&F->med) * tfr_opt.timeout_pct / 100
+                          : 0;
     q.deadline = tfr_opt.deadline;
-    q.est_s = median(F);
+    q.est_s = tfr_median_get(&F->med);
     memcpy(s->in, &q, sizeof q);
     memcpy(s->in + sizeof q, F->pl->tf.text + tk->off, tk->len + 1);
-    int rc = tf_submit(F->pool, "cmd", s->in, need, &s->f);
+    /* a retry goes to another rank than the one it failed on */
+    tf_submit_opts so = {s->avoid >= 0 ? TF_SUBMIT_AVOID : 0, s->avoid};
+    int rc = tf_submit_ex(F->pool, "cmd", s->in, need, &so, &s->f);
     if (rc < 0) return rc;
     s->tries++;
     s->handled = false;
@@ -477,7 +418,7 @@ static int fill(farm *F)
         }
         s->ti = F->pl->todo[F->next];
         s->pos = F->next++;
-        s->tries = s->bounces = 0;
+        s->tries = 0;
         s->avoid = -1;
         int rc = submit(F, i);
         if (rc < 0) return rc;
@@ -508,6 +449,10 @@ static void resume_hint(const farm *F)
         has |= !strcmp(pl->argv[i], "--resume") || !strcmp(pl->argv[i], "--resume-failed");
     for (int i = 0; i < pl->argc && o < sizeof line - 16; i++) {
         const char *a = i == 0 ? "tfrun" : pl->argv[i];
+        if (!strcmp(a, "--deadline")) { /* passed; the next job sets its own */
+            i++;
+            continue;
+        }
         int n = snprintf(line + o, sizeof line - o, "%s%s", i ? " " : "", a);
         if (n > 0) o += (size_t)n;
         if (i == 0 && !has && o < sizeof line - 16) {
@@ -621,8 +566,7 @@ int tfr_farm(tf_pool *pool, void *arg)
     free(F.s);
     free(F.fs);
     free(F.busy);
-    free(F.lo.v);
-    free(F.hi.v);
+    tfr_median_free(&F.med);
     free(F.tbuf);
     return code;
 }

@@ -100,7 +100,7 @@ static int parse_u64(const char *s, uint64_t *v)
 
 static int parse_i64(const char *s, int64_t *v)
 {
-    if (!*s) return -1;
+    if (!((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9'))) return -1;
     char *end;
     errno = 0;
     long long x = strtoll(s, &end, 10);
@@ -111,7 +111,7 @@ static int parse_i64(const char *s, int64_t *v)
 
 static int parse_dbl(const char *s, double *v)
 {
-    if (!*s) return -1;
+    if (*s < '0' || *s > '9' || s[strspn(s, "0123456789.eE+-")]) return -1;
     char *end;
     errno = 0;
     double x = strtod(s, &end);

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -425,6 +426,14 @@ static int prepare(tfr_plan *pl)
             free(state);
             return fail2("--journal %s: %s", tfr_opt.journal, strerror(errno));
         }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+            int e = errno;
+            close(fd);
+            tfr_journal_free(&j);
+            free(state);
+            return fail2("--journal %s: %s", tfr_opt.journal,
+                         e == EWOULDBLOCK ? "in use by another tfrun" : strerror(e));
+        }
         size_t valid = j.has_header ? j.valid_len : 0;
         if (ftruncate(fd, (off_t)valid) < 0 || lseek(fd, 0, SEEK_END) < 0) {
             int e = errno;
@@ -597,11 +606,44 @@ static int place(MPI_Comm world)
     }
     if (rv >= 0 && lrank == 0 && lsize > nslots && !tfr_opt.quiet)
         fprintf(stderr,
-                "tfrun: -c %u: %d tasks at a time on %s (%d cores); %d of its %d ranks "
-                "stay idle\n",
-                tfr_opt.cores, nslots, tfr_host, ncores, lsize - nslots, lsize);
+                "tfrun: -c %u: host %s has %d cores for %d ranks: %d run tasks, %d stay "
+                "idle\n",
+                tfr_opt.cores, tfr_host, ncores, lsize, nslots, lsize - nslots);
     hwloc_topology_destroy(topo);
     return rv;
+}
+
+/* A rank whose launcher (mpirun, orted, slurmstepd) died is an orphan: it
+ * kills its command and ends at once, as if the job had been killed, so
+ * that no orphan goes on writing the journal while a rerun resumes from it.
+ * A thread of its own, which only sleeps and looks at getppid(). */
+static void *watchdog(void *arg)
+{
+    pid_t parent = (pid_t)(intptr_t)arg;
+    for (;;) {
+        struct timespec ts = {0, 200000000};
+        nanosleep(&ts, NULL);
+        if (getppid() == parent) continue;
+        int g = tfr_child_pgid;
+        if (g > 0) kill(-g, SIGKILL);
+        _exit(137);
+    }
+    return NULL;
+}
+
+static void start_watchdog(void)
+{
+    if (!getenv("OMPI_COMM_WORLD_RANK") && !getenv("PMIX_RANK") && !getenv("PMI_RANK") &&
+        !getenv("SLURM_STEP_ID"))
+        return; /* not started by a launcher */
+    pthread_t th;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&at, 64 * 1024);
+    if (pthread_create(&th, &at, watchdog, (void *)(intptr_t)getppid()) != 0)
+        fprintf(stderr, "tfrun: warning: no launcher watchdog: %s\n", strerror(errno));
+    pthread_attr_destroy(&at);
 }
 
 /* Every rank learns rank 0's value; the ranks that wait sleep, not spin. */
@@ -620,13 +662,19 @@ static int share_int(int v)
 
 int main(int argc, char **argv)
 {
+    /* tfrun's messages are few and small. Open MPI's UCX layer, tried
+     * first, costs about 0.2 s of start-up where there is no RDMA device
+     * (measured: docs/BENCHMARKS.md); ob1 starts at once on shared memory
+     * and TCP. A pml the user chose is kept. */
+    setenv("OMPI_MCA_pml", "ob1", 0);
     signals_block();
+    start_watchdog();
     ak_init(&argc, &argv, "tfrun");
     gethostname(tfr_host, sizeof tfr_host - 1);
     int pr = parse_options(argc, argv);
     if (pr != 0) {
         MPI_Finalize();
-        return pr > 0 ? 0 : TFR_EXIT_USAGE;
+        return pr > 0 || ak_rank != 0 ? 0 : TFR_EXIT_USAGE;
     }
 
     tfr_plan plan;
@@ -646,7 +694,8 @@ int main(int argc, char **argv)
     tfr_ntasks = nt;
     if (code || make_envbase() < 0) {
         MPI_Finalize();
-        return code ? code : TFR_EXIT_FAILED;
+        if (!code) code = TFR_EXIT_FAILED;
+        return ak_rank == 0 ? code : 0;
     }
 
     MPI_Comm pcomm;
@@ -674,5 +723,5 @@ int main(int argc, char **argv)
     }
     free(tfr_envbase);
     MPI_Finalize();
-    return code;
+    return ak_rank == 0 ? code : 0; /* the launcher reports rank 0's status */
 }

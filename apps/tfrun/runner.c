@@ -16,6 +16,8 @@
 
 #include "journal.h"
 
+_Atomic int tfr_child_pgid;
+
 double tfr_wall(void)
 {
     struct timespec ts;
@@ -107,6 +109,7 @@ int tfr_split_plain(const char *cmd, char *buf, size_t cap, char **argv, int max
     int argc = 0;
     size_t o = 0;
     const char *p = cmd;
+    if (max < 2 || cap < 2) return -1;
     for (;;) {
         while (*p == ' ' || *p == '\t') p++;
         if (!*p) break;
@@ -128,7 +131,7 @@ int tfr_split_plain(const char *cmd, char *buf, size_t cap, char **argv, int max
                 return -1;
             }
         }
-        if (o + 1 >= cap) return -1;
+        if (o >= cap) return -1;
         buf[o++] = 0;
     }
     argv[argc] = NULL;
@@ -211,6 +214,7 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
         return nostart(rs, rc);
     }
 
+    tfr_child_pgid = pid;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     double t0 = tfr_mono();
     double t_timeout = rq->timeout_s > 0 ? t0 + rq->timeout_s : INFINITY;
@@ -283,6 +287,7 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
             }
         }
     }
+    tfr_child_pgid = 0;
     if (po[0] >= 0) {
         if (!oeof) drain_pipe(po[0], &cap_out, rq->max_capture);
         close(po[0]);

@@ -62,6 +62,10 @@ int tfr_split_plain(const char *cmd, char *buf, size_t cap, char **argv, int max
  * that cannot be started gives kind TFR_ST_NOSTART with the errno. */
 void tfr_run(const tfr_run_req *rq, tfr_run_res *rs);
 
+/* The process group of the command running now, 0 if none (for the
+ * launcher watchdog of main.c, which may read it from its thread). */
+extern _Atomic int tfr_child_pgid;
+
 /* Seconds since the epoch, and a monotonic clock. */
 double tfr_wall(void);
 double tfr_mono(void);

@@ -70,7 +70,11 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
         pos += n + (nl ? 1 : 0);
         if (n && s[n - 1] == '\r') n--;
         if (!in_cmd && blank_or_comment(s, n)) continue;
-        bool cont = n && s[n - 1] == '\\';
+        /* an odd run of backslashes at the end: the last one escapes the
+         * newline (an even run is escaped backslashes, as in sh) */
+        size_t bs = 0;
+        while (bs < n && s[n - 1 - bs] == '\\') bs++;
+        bool cont = bs % 2 == 1;
         if (cont) n--;
         if (!in_cmd) {
             in_cmd = true;
@@ -95,6 +99,10 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
             continue;
         }
         in_cmd = false;
+        if (blank_or_comment(tf->text + start, out - start)) { /* continued into nothing */
+            out = start;
+            continue;
+        }
         tf->text[out++] = '\0';
         if (tf->n == cap) {
             cap *= 2;

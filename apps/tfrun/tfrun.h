@@ -45,15 +45,13 @@ typedef struct tfr_in {
     double timeout_s; /* 0: none */
     double deadline;  /* 0: none */
     double est_s;     /* median run time so far; 0: not known */
-    int32_t avoid_rank;
-    uint32_t bounces;
 } tfr_in;
 
-/* What a worker did with it. */
+/* What a worker did with it. For SKIPPED and INTERRUPTED, code is the
+ * signal that started the drain, or -1 for the deadline. */
 enum {
     TFR_RAN = 0,    /* ran; kind and code say how it ended */
     TFR_SKIPPED,    /* not started: draining, or would pass --deadline */
-    TFR_BOUNCED,    /* not started: a retry that should run elsewhere */
     TFR_INTERRUPTED /* started, then stopped by the drain: not done */
 };
 

@@ -13,10 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "median.h"
 #include "runner.h"
 #include "tfrun.h"
-
-#define MAX_BOUNCES 3 /* a retry runs where it is after this many refusals */
 
 /* The task's environment: the base, then ours (a later duplicate is never
  * looked at: the base has none of these names). */
@@ -95,17 +94,19 @@ int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
     h.id = q.id;
     h.rank = rank;
     memcpy(h.host, tfr_host, sizeof h.host);
+    /* the run time to expect: the farm's median when it sent the task, or
+     * this rank's own median since, if longer (a task sent early in the run
+     * carries no estimate) */
+    static tfr_median mine;
+    double est = tfr_median_get(&mine);
+    if (q.est_s > est) est = q.est_s;
     double now = tfr_wall();
     h.start = h.end = now;
-    if (tfr_drain || (q.deadline > 0 && now + q.est_s > q.deadline)) {
+    if (tfr_drain || (q.deadline > 0 && now + est > q.deadline)) {
         h.what = TFR_SKIPPED;
+        h.code = tfr_drain ? tfr_drain : -1; /* the signal, or the deadline */
         return put(out, &h, NULL, 0, NULL, 0);
     }
-    if (q.avoid_rank == rank && tf_pool_size(pool) > 1 && q.bounces < MAX_BOUNCES) {
-        h.what = TFR_BOUNCED;
-        return put(out, &h, NULL, 0, NULL, 0);
-    }
-
     char **env = task_env(q.id, rank);
     if (!env) return TF_ENOMEM;
     char opart[4200], epart[4200];
@@ -140,6 +141,8 @@ int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
     tfr_run_res rs;
     tfr_run(&rq, &rs);
     h.what = rs.interrupted ? TFR_INTERRUPTED : TFR_RAN;
+    if (rs.interrupted) h.code = tfr_drain;
+    if (rs.kind != TFR_ST_NOSTART && rs.end > rs.start) tfr_median_add(&mine, rs.end - rs.start);
     h.kind = rs.kind;
     h.code = rs.code;
     h.start = rs.start;

@@ -200,13 +200,30 @@ TF_API int tf_map_unordered(tf_pool *pool, const char *fn, const void *in, size_
  * Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE, TF_ETOOBIG (over about 2 GiB). */
 TF_API int tf_submit(tf_pool *pool, const char *fn, const void *in, size_t len, tf_future **f);
 
+/* Options of tf_submit_ex; the zero value means what tf_submit does. */
+enum { TF_SUBMIT_AVOID = 1 }; /* never run the task on rank `rank` */
+typedef struct tf_submit_opts {
+    unsigned flags;
+    int rank; /* with TF_SUBMIT_AVOID: the rank to keep the task away from
+                 (ignored in a pool of one rank) */
+} tf_submit_opts;
+
+/* tf_submit with options. With TF_SUBMIT_AVOID the coordinator gives the
+ * task to any rank but `rank`, and waits for one to ask for work if need be
+ * (the retry of a task that failed on a rank, away from it). opts may be
+ * NULL. Errors: as tf_submit. */
+TF_API int tf_submit_ex(tf_pool *pool, const char *fn, const void *in, size_t len,
+                        const tf_submit_opts *opts, tf_future **f);
+
 /* Waits for f; returns the task's status (0 or its error code). */
 TF_API int tf_wait(tf_future *f);
 /* Waits until one of fs[0..n) is done and stores its index in *idx; returns
  * its status. NULL entries are skipped; TF_EINVAL if none is left. */
 TF_API int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx);
 /* TF_EBUSY if not done; else the status, with the output in *out and *len
- * (valid until release; either pointer may be NULL). */
+ * (valid until release; either pointer may be NULL). Never waits: besides
+ * the driver, a task that rank 0's main thread runs while the driver waits
+ * may call it (and tf_future_error), to handle results early. */
 TF_API int tf_future_result(const tf_future *f, const void **out, size_t *len);
 /* The failure message of a done, failed future; NULL otherwise. */
 TF_API const char *tf_future_error(const tf_future *f);

@@ -106,6 +106,7 @@ int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out)
     if (!j) return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
     j->kind = kind;
     j->n = n;
+    j->avoid = -1;
     *out = j;
     return 0;
 }
@@ -464,6 +465,29 @@ static tf__job *head_job(tf__coord *co)
     return co->act_head;
 }
 
+/* The first job with tasks left that rank w may run: the head, unless the
+ * head avoids w (tf_submit_ex); jobs behind it are then looked at in order,
+ * and *prev is the one before the job returned. */
+static tf__job *job_for(tf__job *j, int w, tf__job **prev)
+{
+    *prev = NULL;
+    while (j && (j->avoid == w || j->next >= j->n)) {
+        *prev = j;
+        j = j->next_act;
+    }
+    return j;
+}
+
+/* A job behind the head that has no task left to assign leaves the list at
+ * once (head_job only trims the head): it may finish and be freed before
+ * the head moves on. */
+static void act_unlink(tf__coord *co, tf__job *prev, tf__job *j)
+{
+    prev->next_act = j->next_act;
+    if (co->act_tail == j) co->act_tail = prev;
+    j->next_act = NULL;
+}
+
 static bool rank0_hungry(tf_pool *p)
 {
     pthread_mutex_lock(&p->work.lock);
@@ -530,6 +554,9 @@ static int dispatch(tf_pool *p)
             int w = (int)((start + (size_t)i) % (size_t)size);
             tf__job *j = head_job(co);
             if (!j) goto spare;
+            tf__job *prev;
+            j = job_for(j, w, &prev);
+            if (!j) continue;
             tf__gfn *g = &co->g[j->gid];
             size_t c = tf__sched_chunk(&co->sched, &g->est, j->n - j->next);
             size_t win = tf__sched_window(&co->sched, &g->est, c);
@@ -557,6 +584,7 @@ static int dispatch(tf_pool *p)
             }
             if (w != 0 && peer_full(pe, inline_bytes(&it))) continue;
             j->next += c;
+            if (prev && j->next >= j->n) act_unlink(co, prev, j);
             pe->inflight += c;
             pe->hungry = false;
             if (w == 0)

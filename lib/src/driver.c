@@ -232,6 +232,12 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
 
 int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future **f)
 {
+    return tf_submit_ex(p, fn, in, len, NULL, f);
+}
+
+int tf_submit_ex(tf_pool *p, const char *fn, const void *in, size_t len, const tf_submit_opts *o,
+                 tf_future **f)
+{
     if (!f || (len && !in))
         return p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
     *f = NULL;
@@ -250,6 +256,7 @@ int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future 
     j->layout = TF__FIXED;
     j->in = in ? in : "";
     j->elem = len;
+    if (o && (o->flags & TF_SUBMIT_AVOID) && o->rank >= 0 && p->size > 1) j->avoid = o->rank;
     rc = tf__job_start(p, j, fn);
     if (rc < 0) {
         tf__job_free(j);

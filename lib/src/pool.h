@@ -94,6 +94,7 @@ typedef struct tf__job {
     size_t ndelivered; /* MAPU: records handed to the callback */
     tf__rbuf **bufs;   /* blocks the records point into */
     size_t nbufs, capbufs;
+    int avoid;             /* a rank that must not run its tasks, or -1 */
     bool released;         /* FUT: the driver dropped its future */
     unsigned bulk_pending; /* sends straight from its inputs not yet complete */
     struct tf__job *next_act, *hnext;

@@ -1,0 +1,20 @@
+# tfrun under the MPI launcher: every case of tests/tfrun-test.sh at 1, 2
+# and 4 ranks (ctest: app.tfrun.CASE.npN). Each case asserts what tfrun
+# promises; the script puts a time limit on every launch as well.
+if(NOT TF_BUILD_TESTS)
+    return()
+endif()
+set(tfrun_cases basic tag-order outputs journal kill-resume drain-usr1 drain-term timeout
+    retries deadline cores progress bad-input)
+foreach(case IN LISTS tfrun_cases)
+    foreach(np IN ITEMS 1 2 4)
+        set(name app.tfrun.${case}.np${np})
+        add_test(NAME ${name}
+                 COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/tests/tfrun-test.sh" ${case} ${np}
+                         $<TARGET_FILE:tfrun> "${TF_MPIEXEC_RESOLVED}" ${TF_MPIEXEC_FLAGS})
+        tf__scaled_timeout(t 150)
+        set_tests_properties(${name} PROPERTIES
+            TIMEOUT ${t} LABELS "app;tfrun" PROCESSORS ${np}
+            PASS_REGULAR_EXPRESSION "ok \\[${case} np${np}\\]")
+    endforeach()
+endforeach()

@@ -1,0 +1,410 @@
+#!/bin/bash
+# tfrun-test.sh CASE NP TFRUN MPIEXEC [MPIEXEC FLAGS...]
+#
+# One integration test of tfrun under the MPI launcher at NP ranks; ctest
+# runs every case at 1, 2 and 4 ranks (tests.cmake). Each case asserts what
+# tfrun promises (tfrun --help) and fails with a message naming what did
+# not hold. Every launcher call has a time limit: a hang is a failure.
+set -u
+case_name=$1 np=$2 tfrun=$3
+shift 3
+launcher=("$@")
+
+direct=0
+work=$(mktemp -d "${TMPDIR:-/tmp}/tfrun-test.XXXXXX")
+cleanup() {
+    # a killed run may leave ranks and commands behind: they are ours
+    pkill -KILL -f "$work" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work" || exit 1
+
+fail() {
+    echo "FAIL [$case_name np$np]: $*" >&2
+    exit 1
+}
+note() { echo "# $*"; }
+
+# run [timeout] -- tfrun args...: stdout in out.txt, stderr in err.txt, the
+# launcher's exit status in $rc.
+run() {
+    local limit=60
+    if [[ $1 != -- ]]; then limit=$1; shift; fi
+    shift
+    if ((direct)); then # an MPI singleton: no launcher
+        timeout -k 5 "$limit" "$tfrun" "$@" >out.txt 2>err.txt
+    else
+        timeout -k 5 "$limit" "${launcher[@]}" -np "$np" "$tfrun" "$@" >out.txt 2>err.txt
+    fi
+    rc=$?
+    [[ $rc -eq 124 || $rc -eq 137 ]] && { cat err.txt >&2; fail "timed out: tfrun $*"; }
+    return 0
+}
+want_rc() {
+    [[ $rc -eq $1 ]] || { cat err.txt >&2; fail "exit status $rc, want $1 ($2)"; }
+}
+# records of the journal (no comments), one per line
+records() { grep -v '^#' "$1"; }
+count() { records "$1" | wc -l; }
+
+# waits until the given processes are gone (ranks after their launcher was
+# killed)
+wait_gone() {
+    for _ in $(seq 100); do
+        local alive=0
+        for p in "$@"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        ((alive)) || return 0
+        sleep 0.1
+    done
+    fail "ranks still alive 10 s after their launcher was killed"
+}
+
+case "$case_name" in
+
+basic)
+    # ids are line numbers; comments, blank lines, continuations; the
+    # variables; each task's output is one whole block
+    {
+        echo "# a comment"
+        echo ""
+        for i in $(seq 30); do
+            echo "sleep 0.01; for k in \$(seq 40); do echo \"T\$TF_TASK_ID:\$k:\$TF_RANK:\$TF_NTASKS:\$TF_CORES:\$TF_HOST\"; done; \\"
+            echo "  echo \"E\$TF_TASK_ID\" >&2"
+            echo "   # indented comment"
+        done
+    } >tasks.txt
+    run -- tasks.txt
+    want_rc 0 "all succeed"
+    ids=$(awk 'NR>2 && (NR-3)%3==0 {print NR}' tasks.txt | tr '\n' ' ')
+    got=$(grep -o '^T[0-9]*:1:' out.txt | tr -d 'T:' | sed 's/1$//' | sort -n | tr '\n' ' ')
+    want=$(echo $ids | tr ' ' '\n' | sort -n | tr '\n' ' ')
+    [[ "$got" == "$want" ]] || fail "task ids '$got', want the first lines '$want'"
+    [[ $(wc -l <out.txt) -eq 1200 ]] || fail "$(wc -l <out.txt) output lines, want 1200"
+    # blocks: the 40 lines of a task are consecutive and in order
+    awk -F: '{ id=$1; if (prev != "" && id != prev && seen[id]) bad=1; seen[id]=1;
+               if (id == prev && $2 != last+1) bad=1; if (id != prev && $2 != 1) bad=1;
+               prev=id; last=$2 } END { exit bad }' out.txt || fail "output blocks interleaved"
+    host=$(hostname)
+    awk -F: -v n=30 -v h="$host" '$4 != n || $5 != 1 || $6 != h { exit 1 }' out.txt ||
+        fail "TF_NTASKS/TF_CORES/TF_HOST wrong: $(head -1 out.txt)"
+    ranks=$(cut -d: -f3 out.txt | sort -u | wc -l)
+    ((np == 1 || ranks >= 2)) || fail "only $ranks rank ran tasks at np $np"
+    [[ $(grep -c '^E[0-9]*$' err.txt) -eq 30 ]] || fail "stderr blocks missing"
+    grep -q "30 tasks: 30 succeeded, 0 failed" err.txt || fail "summary: $(cat err.txt)"
+    grep -q "busy share per rank: 0 " err.txt || fail "no busy share in the summary"
+    # standard input as the task file
+    seq 5 | sed 's/^/echo in/' | timeout 60 "${launcher[@]}" -np "$np" "$tfrun" -q - >out2.txt ||
+        fail "tfrun - failed"
+    [[ $(sort out2.txt | tr '\n' ' ') == "in1 in2 in3 in4 in5 " ]] || fail "stdin tasks: $(cat out2.txt)"
+    ;;
+
+tag-order)
+    # --keep-order: task order whatever the run times; --tag on every line
+    for i in $(seq 40); do
+        echo "sleep 0.0$((RANDOM % 6)); echo a$i; printf 'b$i\\nc$i'"
+    done >tasks.txt
+    run -- -k --tag --window 8 tasks.txt
+    want_rc 0 "all succeed"
+    want=$(for i in $(seq 40); do printf '%s\ta%s\n%s\tb%s\n%s\tc%s\n' $i $i $i $i $i $i; done)
+    [[ "$(cat out.txt)" == "$want" ]] || fail "keep-order/tag output differs: $(head -5 out.txt)"
+    run -- --tag tasks.txt
+    [[ $(grep -c $'^[0-9]*\tc[0-9]*$' out.txt) -eq 40 ]] || fail "--tag: untagged lines"
+    ;;
+
+outputs)
+    # --output-dir files and an --output file
+    for i in $(seq 25); do echo "echo out$i; echo err$i >&2; exit $((i % 5 == 0))"; done >tasks.txt
+    run -- --output-dir res/sub tasks.txt
+    want_rc 1 "five tasks fail"
+    [[ -s out.txt ]] && fail "--output-dir wrote to stdout: $(head -2 out.txt)"
+    for i in $(seq 25); do
+        [[ $(cat res/sub/$i.out) == out$i && $(cat res/sub/$i.err) == err$i ]] ||
+            fail "res/sub/$i.out or .err wrong"
+    done
+    ls res/sub | grep -q part && fail "temporary files left: $(ls res/sub | grep part)"
+    run -- -o all.txt --journal j.txt tasks.txt
+    want_rc 1 "five tasks fail"
+    [[ $(sort all.txt | tr '\n' ' ') == "$(seq 25 | sed 's/^/out/' | sort | tr '\n' ' ')" ]] ||
+        fail "--output file: $(cat all.txt)"
+    [[ $(grep -c '^err' err.txt) -eq 25 ]] || fail "stderr blocks"
+    # out_end of the last record is the file's size
+    last=$(records j.txt | awk -F'\t' 'BEGIN{m=0} $11>m {m=$11} END{print m}')
+    [[ $last -eq $(stat -c %s all.txt) ]] || fail "journal out_end $last, file $(stat -c %s all.txt)"
+    ;;
+
+journal)
+    # records, --resume, --resume-failed, refusals
+    for i in $(seq 20); do
+        echo "if [ $((i % 4)) -eq 0 ] && [ ! -e fixed ]; then exit 3; fi; echo ok$i"
+    done >tasks.txt
+    run -- --journal j.txt tasks.txt
+    want_rc 1 "five tasks fail"
+    [[ $(count j.txt) -eq 20 ]] || fail "$(count j.txt) records, want 20"
+    [[ $(records j.txt | awk -F'\t' '$2=="exit:3"' | wc -l) -eq 5 ]] || fail "exit:3 records"
+    records j.txt | awk -F'\t' 'NF != 11 || $10 != 1 || $7 < 0 || $6 < $5 {exit 1}' ||
+        fail "malformed record: $(records j.txt | head -2)"
+    run -- --journal j.txt tasks.txt
+    want_rc 2 "journal exists without --resume"
+    grep -q "j.txt: the journal exists: go on with --resume" err.txt || fail "message: $(cat err.txt)"
+    run -- --journal j.txt --resume tasks.txt
+    want_rc 1 "failed tasks stay failed under --resume"
+    [[ -s out.txt ]] && fail "--resume ran tasks again: $(cat out.txt)"
+    touch fixed
+    run -- --journal j.txt --resume-failed tasks.txt
+    want_rc 0 "the failed ones succeed now"
+    [[ $(sort out.txt | tr '\n' ' ') == "ok12 ok16 ok20 ok4 ok8 " ]] || fail "rerun: $(cat out.txt)"
+    [[ $(count j.txt) -eq 25 ]] || fail "$(count j.txt) records after the rerun"
+    # a torn last line is tolerated: its task runs again
+    printf '1\texit:0\t0\th' >>j.txt
+    echo "echo extra" >>tasks.txt
+    run -- --journal j.txt --resume tasks.txt
+    want_rc 2 "another task file"
+    grep -q "j.txt: made for another task file" err.txt || fail "message: $(cat err.txt)"
+    sed -i '$d' tasks.txt
+    run -- --journal j.txt --resume tasks.txt
+    want_rc 0 "torn line tolerated"
+    [[ $(tail -c 1 j.txt | od -An -c | tr -d ' ') == '\n' ]] || fail "torn line not cut"
+    # garbage in the middle is refused, with its line
+    sed -i '5s/exit:0/exit:zero/' j.txt
+    run -- --journal j.txt --resume tasks.txt
+    want_rc 2 "garbage"
+    grep -q "j.txt:5: not a journal record" err.txt || fail "message: $(cat err.txt)"
+    ;;
+
+kill-resume)
+    # kill -9 of the launcher in the middle; --resume then runs exactly the
+    # rest: every task once in the output and once in the journal
+    for i in $(seq 400); do echo "sleep 0.00$((i % 9)); echo task$i"; done >tasks.txt
+    "${launcher[@]}" -np "$np" "$tfrun" -q --journal j.txt -o all.txt tasks.txt 2>err.txt &
+    pid=$!
+    for _ in $(seq 100); do
+        [[ -f j.txt && $(count j.txt) -ge 60 ]] && break
+        sleep 0.05
+    done
+    ranks=$(pgrep -P $pid)
+    kill -9 $pid
+    wait $pid 2>/dev/null
+    [[ -n $ranks ]] || fail "no ranks found under the launcher"
+    wait_gone $ranks
+    before=$(count j.txt)
+    ((before > 0 && before < 400)) || fail "$before tasks done before the kill: the test needs some"
+    note "$before tasks done before kill -9"
+    run -- --journal j.txt -o all.txt --resume tasks.txt
+    want_rc 0 "the rest succeeds"
+    [[ $(count j.txt) -eq 400 ]] || fail "$(count j.txt) records, want 400"
+    [[ $(records j.txt | cut -f1 | sort -u | wc -l) -eq 400 ]] || fail "a task recorded twice"
+    [[ $(wc -l <all.txt) -eq 400 && $(sort -u all.txt | wc -l) -eq 400 ]] ||
+        fail "output: $(wc -l <all.txt) lines, $(sort -u all.txt | wc -l) distinct, want 400"
+    grep -q "done before (journal)" err.txt || fail "summary: $(cat err.txt)"
+    ;;
+
+drain-usr1)
+    # SIGUSR1 to the launcher: no new task, running ones finish, exit 3,
+    # how to go on; the resume completes the rest
+    for i in $(seq 60); do echo "sleep 0.2; echo task$i"; done >tasks.txt
+    "${launcher[@]}" -np "$np" "$tfrun" --grace 20 --journal j.txt -o all.txt tasks.txt \
+        >out.txt 2>err.txt &
+    pid=$!
+    sleep 1.5
+    kill -USR1 $pid
+    t0=$(date +%s.%N)
+    timeout 30 tail --pid=$pid -f /dev/null
+    wait $pid
+    rc=$?
+    t=$(echo "$(date +%s.%N) - $t0" | bc)
+    want_rc 3 "stopped by a signal"
+    (($(echo "$t < 5" | bc))) || fail "the drain took $t s"
+    grep -q "stopped by SIGUSR1" err.txt || fail "message: $(cat err.txt)"
+    grep -q -- "to go on, run under the same launcher: tfrun --resume" err.txt || fail "hint"
+    done1=$(count j.txt)
+    ((done1 < 60)) || fail "no task left for the resume"
+    [[ $(wc -l <all.txt) -eq $done1 ]] || fail "output lines $(wc -l <all.txt), records $done1"
+    records j.txt | awk -F'\t' '$2 != "exit:0" {exit 1}' || fail "a drained task failed"
+    run -- --journal j.txt -o all.txt --resume tasks.txt
+    want_rc 0 "resume"
+    [[ $(wc -l <all.txt) -eq 60 && $(sort -u all.txt | wc -l) -eq 60 ]] || fail "after resume"
+    ;;
+
+drain-term)
+    # SIGTERM to the ranks (as srun and scancel send it): a command that
+    # outlives --grace is stopped and runs again on resume
+    { echo "sleep 60; echo long"; for i in $(seq 40); do echo "sleep 0.1; echo t$i"; done; } >tasks.txt
+    "${launcher[@]}" -np "$np" "$tfrun" --grace 0.5 --journal j.txt -o all.txt tasks.txt \
+        >out.txt 2>err.txt &
+    pid=$!
+    sleep 1.2
+    t0=$(date +%s.%N)
+    pkill -TERM -P $pid -f tfrun || fail "no ranks to signal"
+    timeout 30 tail --pid=$pid -f /dev/null
+    wait $pid
+    rc=$?
+    t=$(echo "$(date +%s.%N) - $t0" | bc)
+    want_rc 3 "stopped by SIGTERM"
+    (($(echo "$t < 6" | bc))) || fail "the drain took $t s"
+    grep -q "stopped by SIGTERM" err.txt || fail "message: $(cat err.txt)"
+    records j.txt | cut -f1 | grep -qx 1 && fail "the killed command was recorded as done"
+    grep -q long all.txt && fail "the killed command's output was written"
+    run 90 -- --journal j.txt -o all.txt --resume --timeout 0.3 tasks.txt
+    want_rc 1 "resume: the long task times out now"
+    [[ $(records j.txt | awk -F'\t' '$1==1 {print $2}') == timeout ]] || fail "task 1 record"
+    [[ $(grep -c '^t' all.txt) -eq 40 && $(sort -u all.txt | wc -l) -eq 40 ]] || fail "outputs"
+    ;;
+
+timeout)
+    # --timeout SEC and N% of the median; signals and exit codes recorded
+    printf '%s\n' "sleep 30" "echo fast" "exit 7" "kill -SEGV \$\$" >tasks.txt
+    t0=$(date +%s)
+    run -- --timeout 0.5 --journal j.txt tasks.txt
+    want_rc 1 "failures"
+    (($(date +%s) - t0 < 15)) || fail "the timeout did not stop sleep 30"
+    st=$(records j.txt | sort -n | cut -f2 | tr '\n' ' ')
+    [[ "$st" == "timeout exit:0 exit:7 signal:SEGV " ]] || fail "statuses: $st"
+    { for i in $(seq 12); do echo "sleep 0.05"; done; echo "sleep 30"; } >pct.txt
+    t0=$(date +%s)
+    run -- --timeout 400% --journal jp.txt --window 2 pct.txt
+    want_rc 1 "the slow one is killed"
+    (($(date +%s) - t0 < 15)) || fail "--timeout 400% did not stop sleep 30"
+    [[ $(records jp.txt | awk -F'\t' '$1==13 {print $2}') == timeout ]] || fail "task 13"
+    ;;
+
+retries)
+    # a task that fails its first try succeeds on the second, on another
+    # rank where there is one; --halt-on-error stops the farm
+    for i in $(seq 16); do
+        echo "sleep 0.05; if [ -e m$i ]; then echo \$TF_RANK >>m$i; else echo \$TF_RANK >m$i; exit 1; fi"
+    done >tasks.txt
+    run -- --retries 2 --journal j.txt tasks.txt
+    want_rc 0 "retried tasks succeed"
+    records j.txt | awk -F'\t' '$10 != 2 || $2 != "exit:0" {exit 1}' || fail "tries: $(records j.txt)"
+    grep -q "16 retried" err.txt || fail "summary: $(cat err.txt)"
+    if ((np > 1)); then
+        moved=0
+        for i in $(seq 16); do [[ $(sed -n 1p m$i) != $(sed -n 2p m$i) ]] && moved=$((moved + 1)); done
+        note "$moved of 16 retries ran on another rank"
+        ((moved >= 12)) || fail "only $moved of 16 retries ran on another rank"
+    fi
+    for i in $(seq 200); do [[ $i == 5 ]] && echo "exit 9" || echo "sleep 0.02"; done >halt.txt
+    run -- --halt-on-error --journal jh.txt halt.txt
+    want_rc 1 "halted"
+    n=$(count jh.txt)
+    ((n < 200)) || fail "--halt-on-error ran all 200 tasks"
+    [[ $(records jh.txt | awk -F'\t' '$1==5 {print $2}') == exit:9 ]] || fail "task 5 record"
+    ;;
+
+deadline)
+    # no task starts that would not end by the deadline
+    for i in $(seq 40); do echo "sleep 0.3"; done >tasks.txt
+    dl=$(echo "$(date +%s.%N) + 2.5" | bc)
+    run -- --deadline @$dl --journal j.txt tasks.txt
+    want_rc 3 "stopped by the deadline"
+    grep -q "stopped by --deadline" err.txt || fail "message: $(cat err.txt)"
+    n=$(count j.txt)
+    ((n > 0 && n < 40)) || fail "$n tasks ran before the deadline"
+    records j.txt | awk -F'\t' -v d="$dl" '$6 > d + 0.25 {exit 1}' || fail "a task ended after the deadline"
+    ;;
+
+cores)
+    # -c K: K cores a task, OMP_NUM_THREADS=K
+    printf '%s\n' 'echo $TF_CORES $OMP_NUM_THREADS $(grep Cpus_allowed_list /proc/self/status | cut -f2)' >tasks.txt
+    ncores=$(hwloc-calc --number-of core all 2>/dev/null || nproc)
+    run -- -c 2 tasks.txt
+    if ((ncores < 2)); then
+        want_rc 2 "too few cores"
+    else
+        want_rc 0 "-c 2"
+        read -r tc omp cpus <out.txt
+        [[ $tc == 2 && $omp == 2 ]] || fail "TF_CORES=$tc OMP_NUM_THREADS=$omp"
+        n=$(python3 -c "import sys; print(sum(int(b)-int(a)+1 if '-' in x else 1 for x in sys.argv[1].split(',') for a,b in [x.split('-') if '-' in x else (x,x)]))" "$cpus")
+        ((n >= 2)) || fail "the task may use $cpus"
+    fi
+    run -- -c 9999 tasks.txt
+    want_rc 2 "more cores than the host has"
+    grep -q -- "-c 9999: host .* has [0-9]* cores" err.txt || fail "message: $(cat err.txt)"
+    ;;
+
+progress)
+    # a progress line every N seconds when stderr is not a terminal
+    for i in $(seq 10); do echo "sleep 0.15"; done >tasks.txt
+    run -- --progress 0.2 tasks.txt
+    want_rc 0 "ok"
+    grep -Eq "^tfrun: [0-9]+/10 done, 0 failed, [0-9.]+/s, ETA [0-9:?]+$" err.txt ||
+        fail "no progress line: $(cat err.txt)"
+    run -- -q tasks.txt
+    [[ -s err.txt ]] && fail "-q printed: $(cat err.txt)"
+    # the launcher's variables do not reach the tasks unless asked
+    echo 'env | grep -c "^OMPI_COMM_WORLD\|^PMIX_RANK" || true' >env.txt
+    run -- -q env.txt
+    [[ $(cat out.txt) == 0 ]] || fail "launcher variables passed: $(cat out.txt)"
+    ;;
+
+bad-input)
+    # each a one-line error naming the file, line or option; exit status 2
+    echo "echo fine" >tasks.txt
+    : >empty.txt
+    printf '# only\n\n   # comments\n' >comments.txt
+    printf 'echo 1\necho 2\necho \0x\n' >nul.txt
+    cp /bin/true true.bin
+    { echo "echo a"; printf 'echo %*s\n' 10485760 x; } >big.txt
+    printf 'echo 1\necho 2 \\\n' >bs.txt
+    mkdir adir
+    # Open MPI's mpirun takes 2 s to end a job whose rank exits non-zero:
+    # at 1 rank tfrun runs as an MPI singleton and every case is tried; at
+    # 2 and 4 ranks the cases marked "all" (one of each kind) run under the
+    # launcher.
+    ((np == 1)) && direct=1
+    expect() { # expect [all] REGEX tfrun-args...
+        local every=0
+        [[ $1 == all ]] && { every=1; shift; }
+        ((np == 1 || every)) || return 0
+        local re=$1
+        shift
+        run -- "$@"
+        [[ $rc -eq 2 ]] || { cat out.txt err.txt >&2; fail "tfrun $*: exit status $rc, want 2"; }
+        grep -Eq -- "$re" err.txt || fail "tfrun $*: message '$(cat err.txt)', want /$re/"
+        [[ $(grep -c . err.txt) -le 12 ]] || fail "tfrun $*: more than one message: $(cat err.txt)"
+        [[ -s out.txt ]] && fail "tfrun $*: wrote to stdout: $(cat out.txt)"
+        return 0
+    }
+    expect all "^tfrun: nosuch.txt: No such file or directory$" nosuch.txt
+    expect "^tfrun: adir: is a directory$" adir
+    expect "^tfrun: empty.txt: no commands in the task file \(it is empty\)$" empty.txt
+    expect "^tfrun: comments.txt: no commands in the task file \(only blank lines and comments\)$" comments.txt
+    expect all "^tfrun: nul.txt:3: NUL byte: not a text file of commands$" nul.txt
+    expect "^tfrun: true.bin:1: NUL byte" true.bin
+    expect all "^tfrun: big.txt:2: a command of more than 131071 bytes" big.txt
+    expect "^tfrun: bs.txt:2: the last line ends in a backslash$" bs.txt
+    expect all "^tfrun: --journal tasks.txt/j: Not a directory$" --journal tasks.txt/j tasks.txt
+    expect "^tfrun: --journal adir: not a regular file$" --journal adir tasks.txt
+    expect all "^tfrun: --output-dir tasks.txt/d: Not a directory$" --output-dir tasks.txt/d tasks.txt
+    expect "^tfrun: --output tasks.txt/o: Not a directory$" -o tasks.txt/o tasks.txt
+    expect all "^tfrun: unknown option '--frobnicate' \(see tfrun --help\)$" --frobnicate tasks.txt
+    expect "^tfrun: --timeout: want a number" --timeout abc tasks.txt
+    expect "^tfrun: --timeout: want a number" --timeout 0 tasks.txt
+    expect "^tfrun: --timeout: want a number" --timeout x% tasks.txt
+    expect "^tfrun: --retries: want a whole number" --retries -1 tasks.txt
+    expect all "^tfrun: --deadline: '@1' is in the past$" --deadline @1 tasks.txt
+    expect "^tfrun: --deadline: want \+SEC" --deadline soon tasks.txt
+    expect all "^tfrun: -c: want a whole number" -c 0 tasks.txt
+    expect "^tfrun: --grace: want a number" --grace -1 tasks.txt
+    expect "^tfrun: --max-output: want a size" --max-output 2G tasks.txt
+    expect "^tfrun: --resume needs --journal FILE$" --resume tasks.txt
+    expect "^tfrun: --output and --output-dir exclude each other$" -o x --output-dir d tasks.txt
+    expect "^tfrun: --tag has no effect with --output-dir$" --tag --output-dir d tasks.txt
+    expect "^tfrun: unexpected argument 'more.txt' \(one task file only\)$" tasks.txt more.txt
+    expect "^tfrun: no task file" --tag
+    expect "^tfrun: --journal needs a value$" --journal
+    if [[ $(id -u) != 0 ]]; then
+        cp tasks.txt secret.txt
+        chmod 000 secret.txt
+        expect "^tfrun: secret.txt: Permission denied$" secret.txt
+    fi
+    # nothing was run, nothing was written
+    [[ -e d || -e x ]] && fail "a refused run left files"
+    ;;
+
+*)
+    fail "unknown case"
+    ;;
+esac
+echo "ok [$case_name np$np]"

@@ -1,0 +1,19 @@
+# unit-tests.cmake - CUnit tests of tfrun's pure parts (included, OPTIONAL,
+# from CMakeLists.txt): the task file parser, the journal format and the
+# plain-command word splitter. ctest: unit.tfrun_taskfile, unit.tfrun_journal,
+# unit.tfrun_split.
+if(NOT TF_BUILD_TESTS)
+    return()
+endif()
+
+tf_add_unit_test(tfrun_taskfile SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/taskfile.c")
+tf_add_unit_test(tfrun_journal SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/journal.c")
+tf_add_unit_test(tfrun_split
+                 SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/runner.c" "${CMAKE_CURRENT_SOURCE_DIR}/journal.c")
+
+foreach(t IN ITEMS tfrun_taskfile tfrun_journal tfrun_split)
+    target_include_directories(unit_${t} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}"
+                                                 "${PROJECT_SOURCE_DIR}/tests/unit")
+endforeach()
+# runner.c uses fmin and ceil
+target_link_libraries(unit_tfrun_split PRIVATE m)
