@@ -532,7 +532,9 @@ int tfr_farm(tf_pool *pool, void *arg)
     F.t0 = tfr_mono();
     F.w0 = tfr_wall();
     F.last_sync = F.t0;
-    F.tty = isatty(2) && tfr_opt.progress_s > 0;
+    /* a terminal: stderr, or under a launcher that gives the ranks a pty
+     * for stdout only (Open MPI's mpirun does) */
+    F.tty = (isatty(2) || (isatty(1) && tfr_launched())) && tfr_opt.progress_s > 0;
     F.next_progress = F.t0 + (F.tty ? 0.25 : tfr_opt.progress_s);
     tfr_tick = farm_tick;
     tfr_tick_arg = &F;

@@ -631,11 +631,15 @@ static void *watchdog(void *arg)
     return NULL;
 }
 
+bool tfr_launched(void)
+{
+    return getenv("OMPI_COMM_WORLD_RANK") || getenv("PMIX_RANK") || getenv("PMI_RANK") ||
+           getenv("SLURM_STEP_ID");
+}
+
 static void start_watchdog(void)
 {
-    if (!getenv("OMPI_COMM_WORLD_RANK") && !getenv("PMIX_RANK") && !getenv("PMI_RANK") &&
-        !getenv("SLURM_STEP_ID"))
-        return; /* not started by a launcher */
+    if (!tfr_launched()) return; /* a singleton: its parent is a shell */
     pthread_t th;
     pthread_attr_t at;
     pthread_attr_init(&at);

@@ -78,6 +78,9 @@ extern size_t tfr_nenv;
 extern void (*tfr_tick)(void *);
 extern void *tfr_tick_arg;
 
+/* True if an MPI launcher started this process (main.c). */
+bool tfr_launched(void);
+
 /* The task function "cmd" (worker.c). */
 int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out);
 

@@ -202,6 +202,74 @@ static void test_future_api(void)
     tf_pool_destroy(&pool);
 }
 
-TH_FUNCS(TH_FUNC("lin", fn_lin), TH_FUNC("slow", fn_slow));
+/* in: uint64 us of work; out: the rank that ran it (uint64). */
+static int fn_where(tf_task *t, const void *in, size_t len, tf_buf *out)
+{
+    (void)len;
+    th_spin_us((unsigned)th_get_u64(in));
+    uint64_t r = (uint64_t)tf_pool_rank(tf_task_pool(t));
+    return tf_buf_append(out, &r, sizeof r);
+}
+
+/* tf_submit_ex with TF_SUBMIT_AVOID: no task runs on the rank it avoids,
+ * whether that rank is idle, the driver's own (0) or the only idle one, and
+ * the run still ends. Mixed with plain tasks, so that avoiding jobs sit in
+ * the queue between others. */
+static int drv_avoid(tf_pool *pool, void *arg)
+{
+    (void)arg;
+    enum { N = 600 };
+    int size = tf_pool_size(pool);
+    static tf_future *f[N];
+    static uint64_t work[N];
+    int avoid[N];
+    for (size_t i = 0; i < N; i++) {
+        work[i] = i % 7 == 0 ? 2000 : 50;
+        avoid[i] = i % 3 == 2 ? -1 : (int)(i / 3) % size;
+        tf_submit_opts o = {avoid[i] >= 0 ? TF_SUBMIT_AVOID : 0, avoid[i]};
+        int rc = tf_submit_ex(pool, "where", &work[i], 8, &o, &f[i]);
+        if (!TH_CHECK(rc == 0, "tf_submit_ex %zu: %s", i, tf_err_name(rc))) return -1;
+    }
+    size_t bad = 0, elsewhere = 0;
+    for (size_t i = 0; i < N; i++) {
+        TH_EQ(tf_wait(f[i]), 0);
+        const void *o;
+        size_t len;
+        if (tf_future_result(f[i], &o, &len) == 0 && len == 8) {
+            int r = (int)th_get_u64(o);
+            if (avoid[i] >= 0 && size > 1 && r == avoid[i]) bad++;
+            if (avoid[i] >= 0 && r != avoid[i]) elsewhere++;
+        } else {
+            bad++;
+        }
+        tf_future_release(&f[i]);
+    }
+    TH_EQ(bad, 0);
+    if (size > 1) TH_EQ(elsewhere, 400);
+    /* every task avoids rank 0 (the driver): the others run them all */
+    for (size_t i = 0; i < 50; i++) {
+        tf_submit_opts o = {TF_SUBMIT_AVOID, 0};
+        TH_EQ(tf_submit_ex(pool, "where", &work[1], 8, &o, &f[i]), 0);
+    }
+    for (size_t i = 0; i < 50; i++) {
+        const void *o;
+        size_t len;
+        TH_EQ(tf_wait(f[i]), 0);
+        if (tf_future_result(f[i], &o, &len) == 0 && len == 8 && size > 1)
+            TH_CHECK(th_get_u64(o) != 0, "task %zu ran on the rank it avoids", i);
+        tf_future_release(&f[i]);
+    }
+    TH_EQ(tf_wait_all(pool), 0);
+    return 0;
+}
+
+static void test_submit_avoid(void)
+{
+    tf_pool *pool = th_pool(NULL);
+    if (pool) TH_EQ(th_run(pool, drv_avoid, NULL), 0);
+    tf_pool_destroy(&pool);
+}
+
+TH_FUNCS(TH_FUNC("lin", fn_lin), TH_FUNC("slow", fn_slow), TH_FUNC("where", fn_where));
 TH_TESTS(TH_TEST(test_map_unordered_arrivals), TH_TEST(test_window_of_futures),
-         TH_TEST(test_future_api));
+         TH_TEST(test_future_api), TH_TEST(test_submit_avoid));
