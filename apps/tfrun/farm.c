@@ -11,10 +11,12 @@
  *     --keep-order the slot holds the output until every task before it has
  *     been written; the window bounds what is held.
  * While rank 0 runs a command of its own, the runner calls farm_tick about
- * every 10 ms: finished attempts of the other ranks are handled at once,
- * not when rank 0's command ends. farm_tick may not submit (a task cannot)
- * and must not release a future that tf_wait_any is looking at: it only
- * marks attempts handled; the driver's loop releases and resubmits. */
+ * every 10 ms: finished attempts of the other ranks are handled at once and
+ * the window is refilled (rank 0's tasks may submit), not when rank 0's
+ * command ends. The driver is then inside tf_wait_any(F->fs): farm_tick
+ * never leaves a freed future in F->fs and never empties an entry; a handled
+ * future is released only where a new one takes its place in the same step
+ * (submit), else the driver's loop releases it. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -56,6 +58,7 @@ typedef struct farm {
     int stop_sig;         /* the signal that stopped it, 0 if none */
     const char *stop_why; /* or why else */
     bool write_failed;
+    bool order_cut; /* --keep-order: a task was not done; write no more */
     uint64_t ok, failed, retried, not_run;
     double t0, w0;
     tfr_median med;
@@ -120,12 +123,19 @@ static int emit(farm *F, int fd, uint64_t id, const char *p, size_t n)
     return write_all(fd, F->tbuf, o);
 }
 
+/* Starts no new task from now on: what no rank has been given yet is
+ * taken back (tf_future_cancel); what a rank has runs, or is skipped there
+ * when that rank got the signal too. */
 static void stop(farm *F, int sig, const char *why)
 {
     if (F->stopping) return;
     F->stopping = true;
     F->stop_sig = sig;
     F->stop_why = why;
+    for (unsigned i = 0; i < F->W; i++) {
+        slot *s = &F->s[i];
+        if (s->st == S_RUN && s->f && !s->handled) tf_future_cancel(s->f);
+    }
 }
 
 /* Writes a finished task's output, then its journal record. */
@@ -133,6 +143,10 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
 {
     tfr_plan *pl = F->pl;
     const tfr_task *tk = &pl->tf.v[s->ti];
+    if (F->write_failed) { /* nothing more is written: it runs again on resume */
+        F->not_run++;
+        return;
+    }
     clear_bar(F);
     int e = emit(F, pl->out_fd, tk->id, data, h->out_len);
     if (e) {
@@ -143,11 +157,15 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
         stop(F, 0, "output error");
         return;
     }
-    if (pl->out_off >= 0) pl->out_off += (int64_t)(tfr_opt.tag ? 0 : h->out_len);
-    if (pl->out_off >= 0 && tfr_opt.tag) {
+    if (pl->out_off >= 0) {
         off_t end = lseek(pl->out_fd, 0, SEEK_CUR);
         if (end >= 0) pl->out_off = end;
     }
+    if (h->out_total > h->out_len || h->err_total > h->err_len)
+        fprintf(stderr,
+                "tfrun: task %" PRIu64 ": output past --max-output dropped (%" PRIu64
+                " and %" PRIu64 " bytes written, %" PRIu64 " and %" PRIu64 " kept)\n",
+                tk->id, h->out_total, h->err_total, h->out_len, h->err_len);
     emit(F, 2, tk->id, data + h->out_len, h->err_len);
     bool ok = h->kind == TFR_ST_EXIT && h->code == 0;
     if (pl->journal_fd >= 0) {
@@ -191,6 +209,9 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
     if (h->rank >= 0 && h->rank < F->size) F->busy[h->rank] += h->end - h->start;
 }
 
+/* Writes held outputs in task order. After a task that was not done
+ * (stopped), nothing more is written: the tasks after it are not recorded
+ * either and run again, in order, on resume. */
 static void flush_ordered(farm *F)
 {
     for (bool again = true; again;) {
@@ -198,7 +219,9 @@ static void flush_ordered(farm *F)
         for (unsigned i = 0; i < F->W; i++) {
             slot *s = &F->s[i];
             if (s->st != S_HELD || s->pos != F->head) continue;
-            if (s->print) finish(F, s, &s->h, s->data);
+            if (!s->print) F->order_cut = true;
+            if (s->print && F->order_cut) F->not_run++;
+            if (s->print && !F->order_cut) finish(F, s, &s->h, s->data);
             free(s->data);
             s->data = NULL;
             s->st = S_FREE;
@@ -223,6 +246,10 @@ static void not_done(farm *F, slot *s)
 static void handle(farm *F, slot *s, int rc, const char *o, size_t len)
 {
     tfr_out h;
+    if (rc == TF_ECANCELED) { /* taken back by stop() before it ran */
+        not_done(F, s);
+        return;
+    }
     if (rc != 0 || len < sizeof h) {
         const char *why = rc ? tf_future_error(s->f) : "short result";
         fprintf(stderr, "tfrun: task %" PRIu64 ": %s\n", F->pl->tf.v[s->ti].id,
@@ -337,11 +364,19 @@ static void progress(farm *F, bool force)
     F->bar = F->tty;
 }
 
+static int fill(farm *F);
+
+/* While rank 0's own command runs: handle what the other ranks finished and
+ * keep the window full (rank 0's tasks may submit: taskfarm.h). */
 static void farm_tick(void *arg)
 {
     farm *F = arg;
     if (tfr_drain) stop(F, tfr_drain, NULL);
     harvest(F);
+    if (fill(F) < 0 && !F->stopping) {
+        fprintf(stderr, "tfrun: cannot submit a task: %s\n", tf_pool_errmsg(F->pool));
+        stop(F, 0, "submit error");
+    }
     progress(F, false);
 }
 
@@ -375,12 +410,19 @@ static int submit(farm *F, unsigned i)
     memcpy(s->in + sizeof q, F->pl->tf.text + tk->off, tk->len + 1);
     /* a retry goes to another rank than the one it failed on */
     tf_submit_opts so = {s->avoid >= 0 ? TF_SUBMIT_AVOID : 0, s->avoid};
-    int rc = tf_submit_ex(F->pool, "cmd", s->in, need, &so, &s->f);
+    tf_future *nf;
+    int rc = tf_submit_ex(F->pool, "cmd", s->in, need, &so, &nf);
     if (rc < 0) return rc;
+    /* the slot's last future (handled: its input is no longer read) gives
+     * way to the new one in one step, so that tf_wait_any, which may be
+     * looking at F->fs from below farm_tick, never sees a freed future nor
+     * an array of NULLs */
+    if (s->f) tf_future_release(&s->f);
+    s->f = nf;
+    F->fs[i] = nf;
     s->tries++;
     s->handled = false;
     s->st = S_RUN;
-    F->fs[i] = s->f;
     return 0;
 }
 
@@ -399,7 +441,7 @@ static int fill(farm *F)
 {
     for (unsigned i = 0; i < F->W; i++) {
         slot *s = &F->s[i];
-        if (s->st != S_AGAIN || s->f) continue;
+        if (s->st != S_AGAIN || (s->f && !s->handled)) continue;
         if (F->stopping || past_deadline(F)) {
             if (!F->stopping) stop(F, 0, "--deadline");
             not_done(F, s);
@@ -410,7 +452,7 @@ static int fill(farm *F)
     }
     for (unsigned i = 0; i < F->W && !F->stopping && F->next < F->pl->ntodo; i++) {
         slot *s = &F->s[i];
-        if (s->st != S_FREE || s->f) continue;
+        if (s->st != S_FREE || (s->f && !s->handled)) continue;
         if (tfr_opt.keep_order && F->next >= F->head + F->W) break;
         if (past_deadline(F)) {
             stop(F, 0, "--deadline");
@@ -502,7 +544,7 @@ static int summary(farm *F)
         (F->stop_sig || (F->stop_why && !strcmp(F->stop_why, "--deadline")))) {
         if (F->stop_sig)
             fprintf(stderr, "tfrun: stopped by SIG%s: %" PRIu64 " of %zu tasks not done\n",
-                    sigabbrev_np(F->stop_sig), left, pl->ntodo);
+                    sigabbrev_np(F->stop_sig) ? sigabbrev_np(F->stop_sig) : "?", left, pl->ntodo);
         else
             fprintf(stderr, "tfrun: stopped by --deadline: %" PRIu64 " of %zu tasks not done\n",
                     left, pl->ntodo);
@@ -532,9 +574,9 @@ int tfr_farm(tf_pool *pool, void *arg)
     F.t0 = tfr_mono();
     F.w0 = tfr_wall();
     F.last_sync = F.t0;
-    /* a terminal: stderr, or under a launcher that gives the ranks a pty
-     * for stdout only (Open MPI's mpirun does) */
-    F.tty = (isatty(2) || (isatty(1) && tfr_launched())) && tfr_opt.progress_s > 0;
+    /* a bar on a terminal (or when asked: under mpirun stderr is a pipe
+     * even from a terminal, and stdout a pty even into a file) */
+    F.tty = (isatty(2) || tfr_opt.bar) && tfr_opt.progress_s > 0;
     F.next_progress = F.t0 + (F.tty ? 0.25 : tfr_opt.progress_s);
     tfr_tick = farm_tick;
     tfr_tick_arg = &F;

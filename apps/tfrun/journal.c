@@ -185,7 +185,7 @@ static int parse_record(char *s, tfr_jrec *r)
     int64_t i;
     if (parse_u64(f[0], &r->id) || r->id == 0) return -1;
     if (parse_status(f[1], &r->kind, &r->code)) return -1;
-    if (parse_i64(f[2], &i) || i < 0 || i > INT32_MAX) return -1;
+    if (parse_i64(f[2], &i) || i < -1 || i > INT32_MAX) return -1; /* -1: not known */
     r->rank = (int)i;
     size_t hl = strlen(f[3]);
     if (hl == 0 || hl >= sizeof r->host) return -1;
@@ -266,6 +266,7 @@ int tfr_journal_parse(const char *data, size_t len, const char *name, tfr_journa
             j->v = nv;
         }
         if (parse_record(tmp, &j->v[j->n])) goto garbage;
+        j->v[j->n].line_off = (size_t)(s - data);
         j->n++;
         j->valid_len = pos;
     }

@@ -30,12 +30,13 @@ typedef struct tfr_jrec {
     uint64_t id;
     int kind; /* TFR_ST_* */
     int code; /* exit status, signal number, or errno */
-    int rank;
+    int rank; /* -1: not known (the task's result was lost) */
     char host[64];
     double start, end, seconds;
     uint64_t out_bytes, err_bytes;
     unsigned tries;
     int64_t out_end;
+    size_t line_off; /* parse: where its line starts in the journal */
 } tfr_jrec;
 
 typedef struct tfr_journal {

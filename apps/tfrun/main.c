@@ -44,6 +44,7 @@ void (*tfr_tick)(void *);
 void *tfr_tick_arg;
 
 extern char **environ;
+static bool pml_ours; /* OMPI_MCA_pml is tfrun's choice: not the tasks' */
 
 static void usage(void)
 {
@@ -82,6 +83,8 @@ static void usage(void)
            "other\n"
            "  --progress SEC        a progress line every SEC seconds (30; a bar on a terminal;\n"
            "                        0: none)\n"
+           "  --bar                 the bar even if stderr is no terminal (mpirun makes it a\n"
+           "                        pipe)\n"
            "  --window N            tasks in flight at most (4 x ranks + 16)\n"
            "  -q, --quiet           no progress and no summary\n"
            "  -h, --help, --version\n"
@@ -106,8 +109,8 @@ static int parse_bytes(const char *opt, const char *s, size_t *v)
         else if (*end == 'G')
             mul = 1024.0 * 1024 * 1024, end++;
     }
-    if (x < 0 || errno || *end || x * mul > 1024.0 * 1024 * 1024) {
-        ak_error("%s: want a size in bytes up to 1G (suffix K, M or G), got '%s'", opt, s);
+    if (x < 0 || errno || *end || x * mul > 256.0 * 1024 * 1024) {
+        ak_error("%s: want a size in bytes up to 256M (suffix K, M or G), got '%s'", opt, s);
         return -1;
     }
     *v = (size_t)(x * mul);
@@ -145,6 +148,12 @@ static int parse_deadline(const char *s, double *out)
             tm.tm_isdst = -1;
             time_t v = mktime(&tm);
             if (v != (time_t)-1) t = (double)v;
+            if (t >= 0 && t <= now && fmts[k][1] == 'H') { /* a time of day: the next one */
+                tm.tm_mday++;
+                tm.tm_isdst = -1;
+                v = mktime(&tm);
+                t = v != (time_t)-1 ? (double)v : -1;
+            }
         }
     }
     if (t < 0) {
@@ -202,6 +211,8 @@ static int parse_options(int argc, char **argv)
             o->quiet = true;
         else if (!strcmp(a, "--keep-mpi-env"))
             o->keep_mpi_env = true;
+        else if (!strcmp(a, "--bar"))
+            o->bar = true;
         else if (!strcmp(a, "--resume"))
             o->resume = true;
         else if (!strcmp(a, "--resume-failed"))
@@ -401,7 +412,8 @@ static int prepare(tfr_plan *pl)
             struct stat os;
             osize = stat(tfr_opt.output_file, &os) == 0 ? (int64_t)os.st_size : 0;
         }
-        size_t dropped = 0;
+        size_t dropped = 0, cut = SIZE_MAX; /* the journal ends before record `cut` */
+        if (osize >= 0) keep_end = 0;       /* --output belongs to the run */
         for (size_t k = 0; k < j.n; k++) {
             long ix = task_index(&pl->tf, j.v[k].id);
             if (ix < 0) {
@@ -410,7 +422,11 @@ static int prepare(tfr_plan *pl)
                 return fail2("%s: task %" PRIu64 " is not in %s", tfr_opt.journal, j.v[k].id,
                              tname);
             }
-            if (osize >= 0 && j.v[k].out_end > osize) {
+            /* this record's output is not in the file: neither it nor any
+             * later record is kept (a later one could fit again once the
+             * file grows, and claim output that is not there) */
+            if (cut == SIZE_MAX && osize >= 0 && j.v[k].out_end > osize) cut = k;
+            if (k >= cut) {
                 dropped++;
                 continue;
             }
@@ -418,15 +434,18 @@ static int prepare(tfr_plan *pl)
             state[ix] = tfr_jrec_ok(&j.v[k]) ? 1 : 2;
         }
         if (dropped && !tfr_opt.quiet)
-            fprintf(stderr, "tfrun: %zu journal records whose output is not in %s: run again\n",
-                    dropped, tfr_opt.output_file);
+            fprintf(stderr,
+                    "tfrun: %s: %zu journal records from the first one whose output is not in "
+                    "%s on: their tasks run again\n",
+                    tfr_opt.journal, dropped, tfr_opt.output_file);
         int fd = open(tfr_opt.journal, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
             tfr_journal_free(&j);
             free(state);
             return fail2("--journal %s: %s", tfr_opt.journal, strerror(errno));
         }
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno != ENOLCK && errno != ENOSYS &&
+            errno != EOPNOTSUPP) { /* no locks on this file system: go on */
             int e = errno;
             close(fd);
             tfr_journal_free(&j);
@@ -435,6 +454,7 @@ static int prepare(tfr_plan *pl)
                          e == EWOULDBLOCK ? "in use by another tfrun" : strerror(e));
         }
         size_t valid = j.has_header ? j.valid_len : 0;
+        if (cut < j.n) valid = j.v[cut].line_off;
         if (ftruncate(fd, (off_t)valid) < 0 || lseek(fd, 0, SEEK_END) < 0) {
             int e = errno;
             close(fd);
@@ -519,6 +539,7 @@ static int make_envbase(void)
         bool drop = !tfr_opt.keep_mpi_env && launcher_var(e);
         for (size_t k = 0; k < 5 && !drop; k++) drop = !strncmp(e, ours[k], strlen(ours[k]));
         if (tfr_opt.cores_set && !strncmp(e, "OMP_NUM_THREADS=", 16)) drop = true;
+        if (pml_ours && !strncmp(e, "OMPI_MCA_pml=", 13)) drop = true;
         if (!drop) tfr_envbase[tfr_nenv++] = environ[i];
     }
     return 0;
@@ -541,6 +562,7 @@ static void signals_block(void)
     for (size_t k = 0; k < 3; k++) sigaddset(&s, drain_sigs[k]);
     pthread_sigmask(SIG_BLOCK, &s, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is an error to report */
+    signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would hide exit statuses */
 }
 
 static void signals_handle(void)
@@ -631,7 +653,8 @@ static void *watchdog(void *arg)
     return NULL;
 }
 
-bool tfr_launched(void)
+/* True if an MPI launcher started this process. */
+static bool tfr_launched(void)
 {
     return getenv("OMPI_COMM_WORLD_RANK") || getenv("PMIX_RANK") || getenv("PMI_RANK") ||
            getenv("SLURM_STEP_ID");
@@ -645,8 +668,8 @@ static void start_watchdog(void)
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&at, 64 * 1024);
-    if (pthread_create(&th, &at, watchdog, (void *)(intptr_t)getppid()) != 0)
-        fprintf(stderr, "tfrun: warning: no launcher watchdog: %s\n", strerror(errno));
+    int e = pthread_create(&th, &at, watchdog, (void *)(intptr_t)getppid());
+    if (e) fprintf(stderr, "tfrun: warning: no launcher watchdog: %s\n", strerror(e));
     pthread_attr_destroy(&at);
 }
 
@@ -670,7 +693,10 @@ int main(int argc, char **argv)
      * first, costs about 0.2 s of start-up where there is no RDMA device
      * (measured: docs/BENCHMARKS.md); ob1 starts at once on shared memory
      * and TCP. A pml the user chose is kept. */
-    setenv("OMPI_MCA_pml", "ob1", 0);
+    if (!getenv("OMPI_MCA_pml")) {
+        setenv("OMPI_MCA_pml", "ob1", 1);
+        pml_ours = true;
+    }
     signals_block();
     start_watchdog();
     ak_init(&argc, &argv, "tfrun");
@@ -688,10 +714,10 @@ int main(int argc, char **argv)
     plan.argv = argv;
     int code = 0;
     if (ak_rank == 0) code = prepare(&plan);
-    int slot = code ? 1 : place(MPI_COMM_WORLD);
+    code = share_int(code);
+    int slot = code ? 1 : place(MPI_COMM_WORLD); /* collective: every rank or none */
     int bad = slot < 0, anybad = 0;
     MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    code = share_int(code);
     if (!code && anybad) code = TFR_EXIT_USAGE;
     uint64_t nt = plan.tf.n;
     MPI_Bcast(&nt, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);

@@ -269,7 +269,14 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
         if (!exited && rq->wake_fd >= 0 && t_grace == INFINITY)
             pf[iw = n++] = (struct pollfd){rq->wake_fd, POLLIN, 0};
         int pr = poll(pf, (nfds_t)n, ms);
-        if (pr < 0 && errno != EINTR) break;
+        if (pr < 0 && errno != EINTR) { /* cannot wait: stop the command */
+            if (!exited) {
+                kill(-pid, SIGKILL);
+                if (waitpid(pid, &status, 0) != pid) status = -1;
+                exited = true;
+            }
+            break;
+        }
         if (pr <= 0) pr = 0;
         if (io >= 0 && pf[io].revents) oeof = drain_pipe(po[0], &cap_out, rq->max_capture);
         if (ie >= 0 && pf[ie].revents) eeof = drain_pipe(pe[0], &cap_err, rq->max_capture);
@@ -280,7 +287,8 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
         }
         if (!exited && (pidfd < 0 || (ip >= 0 && pf[ip].revents))) {
             pid_t w = waitpid(pid, &status, pidfd < 0 ? WNOHANG : 0);
-            if (w == pid || (w < 0 && errno == ECHILD)) {
+            if (w < 0 && errno != EINTR) status = -1; /* its status is lost */
+            if (w == pid || (w < 0 && errno != EINTR)) {
                 exited = true;
                 t_linger = tfr_mono() + TFR_LINGER;
                 if (term_sent) kill(-pid, SIGKILL); /* what is left of the group */
@@ -307,6 +315,9 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
     if (timed_out) {
         rs->kind = TFR_ST_TIMEOUT;
         rs->code = 0;
+    } else if (status == -1) { /* never a success we did not see */
+        rs->kind = TFR_ST_NOSTART;
+        rs->code = ECHILD;
     } else if (WIFSIGNALED(status)) {
         rs->kind = TFR_ST_SIGNAL;
         rs->code = WTERMSIG(status);

@@ -37,6 +37,37 @@ static bool blank_or_comment(const char *s, size_t n)
     return i == n || s[i] == '#';
 }
 
+/* Reads a line the way sh does, as far as continuation goes: true if it
+ * ends in a backslash that escapes the newline, that is one outside single
+ * quotes and comments and not itself escaped. *quote is the quoting open at
+ * the line's start and at its end (0, '\'' or '"'); word_start: the line
+ * starts a word (a '#' there opens a comment). */
+static bool continues(const char *s, size_t n, char *quote, bool word_start)
+{
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (*quote == '\'') {
+            if (c == '\'') *quote = 0;
+            continue;
+        }
+        if (c == '\\') {
+            if (i + 1 == n) return true;
+            i++;
+            continue;
+        }
+        if (*quote == '"') {
+            if (c == '"') *quote = 0;
+            continue;
+        }
+        if (c == '\'' || c == '"') {
+            *quote = c;
+        } else if (c == '#' && (i ? strchr(" \t;&|()<>", s[i - 1]) != NULL : word_start)) {
+            return false; /* a comment, to the end of the line */
+        }
+    }
+    return false;
+}
+
 int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskfile *tf, char *err,
                        size_t errlen)
 {
@@ -58,6 +89,7 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
     }
     size_t out = 0;      /* bytes used in text */
     bool in_cmd = false; /* a continued command is open */
+    char quote = 0;      /* the quoting open at the end of the last line read */
     uint64_t first = 0;  /* its first line */
     size_t start = 0;    /* its offset in text */
     uint64_t line = 0;
@@ -70,11 +102,10 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
         pos += n + (nl ? 1 : 0);
         if (n && s[n - 1] == '\r') n--;
         if (!in_cmd && blank_or_comment(s, n)) continue;
-        /* an odd run of backslashes at the end: the last one escapes the
-         * newline (an even run is escaped backslashes, as in sh) */
-        size_t bs = 0;
-        while (bs < n && s[n - 1 - bs] == '\\') bs++;
-        bool cont = bs % 2 == 1;
+        bool word_start =
+            !in_cmd || out == start || tf->text[out - 1] == ' ' || tf->text[out - 1] == '\t';
+        if (!in_cmd) quote = 0;
+        bool cont = continues(s, n, &quote, word_start);
         if (cont) n--;
         if (!in_cmd) {
             in_cmd = true;

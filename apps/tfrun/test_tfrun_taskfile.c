@@ -410,7 +410,58 @@ static void test_read_all(void)
     rmdir(dir);
 }
 
+/* A backslash ends a line the way it ends one for sh: escaped backslashes,
+ * comments, quotes, and continued lines that hold nothing. */
+static void test_continuation_like_sh(void)
+{
+    tfr_taskfile tf;
+    /* an even run of backslashes is escaped backslashes: no continuation */
+    CU_ASSERT_EQUAL_FATAL(parse_str("echo a\\\\\necho b\n", &tf), 0);
+    CU_ASSERT_EQUAL(tf.n, 2);
+    check_task(&tf, 0, 1, "echo a\\\\");
+    check_task(&tf, 1, 2, "echo b");
+    tfr_taskfile_free(&tf);
+    /* three: an escaped one, then the continuation */
+    CU_ASSERT_EQUAL_FATAL(parse_str("echo a\\\\\\\nb\n", &tf), 0);
+    CU_ASSERT_EQUAL(tf.n, 1);
+    check_task(&tf, 0, 1, "echo a\\\\b");
+    tfr_taskfile_free(&tf);
+    /* a trailing comment's backslash is the comment's */
+    CU_ASSERT_EQUAL_FATAL(parse_str("echo a # note \\\necho b\n", &tf), 0);
+    CU_ASSERT_EQUAL(tf.n, 2);
+    check_task(&tf, 0, 1, "echo a # note \\");
+    check_task(&tf, 1, 2, "echo b");
+    tfr_taskfile_free(&tf);
+    /* but '#' inside a word or quotes opens no comment */
+    CU_ASSERT_EQUAL_FATAL(parse_str("echo a#b \\\nc\necho '# x' \\\nd\necho \"#\" \\\ne\n", &tf),
+                          0);
+    CU_ASSERT_EQUAL(tf.n, 3);
+    check_task(&tf, 0, 1, "echo a#b c");
+    check_task(&tf, 1, 3, "echo '# x' d");
+    check_task(&tf, 2, 5, "echo \"#\" e");
+    tfr_taskfile_free(&tf);
+    /* inside single quotes a backslash is itself: the line ends there */
+    CU_ASSERT_EQUAL_FATAL(parse_str("echo 'a\\\necho b\n", &tf), 0);
+    CU_ASSERT_EQUAL(tf.n, 2);
+    check_task(&tf, 0, 1, "echo 'a\\");
+    tfr_taskfile_free(&tf);
+    /* inside double quotes it continues, and the quote stays open */
+    CU_ASSERT_EQUAL_FATAL(parse_str("echo \"a \\\n# b\" \\\nc\n", &tf), 0);
+    CU_ASSERT_EQUAL(tf.n, 1);
+    check_task(&tf, 0, 1, "echo \"a # b\" c");
+    tfr_taskfile_free(&tf);
+    /* continued into nothing: no task, and a file of only that is empty */
+    CU_ASSERT_EQUAL_FATAL(parse_str("\\\n\necho x\n  \\\n# c\n", &tf), 0);
+    CU_ASSERT_EQUAL(tf.n, 1);
+    check_task(&tf, 0, 3, "echo x");
+    tfr_taskfile_free(&tf);
+    CU_ASSERT_EQUAL(parse_str("\\\n\n", &tf), -1);
+    CU_ASSERT_STRING_EQUAL(err,
+                           "t.txt: no commands in the task file (only blank lines and comments)");
+}
+
 static const unit_test tests[] = {
+    UNIT_TEST(test_continuation_like_sh),
     UNIT_TEST(test_ids_are_line_numbers),
     UNIT_TEST(test_blank_and_comment_lines_skipped),
     UNIT_TEST(test_comment_with_backslash_not_continued),

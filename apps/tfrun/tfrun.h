@@ -26,7 +26,7 @@ enum {
 typedef struct tfr_opts {
     const char *taskfile;
     const char *journal, *output_dir, *output_file;
-    bool tag, keep_order, resume, resume_failed, halt_on_error, quiet, keep_mpi_env;
+    bool tag, keep_order, resume, resume_failed, halt_on_error, quiet, keep_mpi_env, bar;
     double timeout_s;   /* 0: none */
     double timeout_pct; /* > 0: timeout is this % of the median run time */
     unsigned retries;
@@ -77,9 +77,6 @@ extern size_t tfr_nenv;
  * ranks are journaled and printed meanwhile */
 extern void (*tfr_tick)(void *);
 extern void *tfr_tick_arg;
-
-/* True if an MPI launcher started this process (main.c). */
-bool tfr_launched(void);
 
 /* The task function "cmd" (worker.c). */
 int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out);

@@ -141,10 +141,9 @@ int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
     tfr_run_res rs;
     tfr_run(&rq, &rs);
     h.what = rs.interrupted ? TFR_INTERRUPTED : TFR_RAN;
-    if (rs.interrupted) h.code = tfr_drain;
     if (rs.kind != TFR_ST_NOSTART && rs.end > rs.start) tfr_median_add(&mine, rs.end - rs.start);
     h.kind = rs.kind;
-    h.code = rs.code;
+    h.code = rs.interrupted ? tfr_drain : rs.code;
     h.start = rs.start;
     h.end = rs.end;
     h.out_total = rs.out_total;

@@ -59,7 +59,8 @@ extern "C" {
     X(ETHREAD, -9, "MPI thread support too low")    \
     X(ESYS, -10, "system call failed")              \
     X(EBUSY, -11, "not finished yet")               \
-    X(EPROTO, -12, "malformed message")
+    X(EPROTO, -12, "malformed message")             \
+    X(ECANCELED, -13, "task canceled")
 
 enum tf_errno {
     TF_OK = 0,
@@ -211,9 +212,20 @@ typedef struct tf_submit_opts {
 /* tf_submit with options. With TF_SUBMIT_AVOID the coordinator gives the
  * task to any rank but `rank`, and waits for one to ask for work if need be
  * (the retry of a task that failed on a rank, away from it). opts may be
- * NULL. Errors: as tf_submit. */
+ * NULL. Errors: as tf_submit, and TF_EINVAL for an unknown flag or a rank
+ * outside the pool.
+ *
+ * tf_submit and tf_submit_ex may also be called from a task that rank 0's
+ * main thread runs while the driver waits (a driver that keeps its window
+ * full while its own rank computes); the other driver calls may not. */
 TF_API int tf_submit_ex(tf_pool *pool, const char *fn, const void *in, size_t len,
                         const tf_submit_opts *opts, tf_future **f);
+
+/* Cancels f's task if no rank has been given it yet: the future is then done
+ * with status TF_ECANCELED. Returns 0 if canceled, TF_EBUSY if the task is
+ * already with a rank (it runs; wait for it as usual) or done. Driver only
+ * (or a task of rank 0 while the driver waits, as tf_submit). */
+TF_API int tf_future_cancel(tf_future *f);
 
 /* Waits for f; returns the task's status (0 or its error code). */
 TF_API int tf_wait(tf_future *f);

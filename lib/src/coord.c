@@ -99,8 +99,11 @@ static int job_keep(tf__job *j, tf__rbuf *rb)
 int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out)
 {
     if (!p) return TF_ESTATE;
-    if (!tf__driving(p))
-        return tf__fail(p, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
+    /* a future waits for nobody: rank 0's tasks may submit while the
+     * driver waits (taskfarm.h) */
+    bool ok = kind == TF__JOB_FUT_ASYNC ? p->co && p->in_driver : tf__driving(p);
+    if (kind == TF__JOB_FUT_ASYNC) kind = TF__JOB_FUT;
+    if (!ok) return tf__fail(p, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
     if (!tf__name_ok(fn)) return tf__fail(p, TF_EINVAL, "bad task function name");
     tf__job *j = calloc(1, sizeof *j);
     if (!j) return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
@@ -163,6 +166,61 @@ int tf__job_start(tf_pool *p, tf__job *j, const char *fn)
 oom:
     pthread_mutex_unlock(&co->lock);
     return tf__fail(p, TF_ENOMEM, "out of memory starting a job");
+}
+
+/* A job behind the head that has no task left to assign leaves the list at
+ * once (head_job only trims the head): it may finish and be freed before
+ * the head moves on. */
+static void act_unlink(tf__coord *co, tf__job *prev, tf__job *j)
+{
+    prev->next_act = j->next_act;
+    if (co->act_tail == j) co->act_tail = prev;
+    j->next_act = NULL;
+}
+
+static void job_done(tf__coord *co, tf__job *j);
+
+/* Driver: takes back a task no rank was given yet (tf_future_cancel). Its
+ * one result becomes a failure with TF_ECANCELED, read from static memory. */
+int tf__coord_cancel(tf_pool *p, tf__job *j)
+{
+    static const char msg[] = "canceled before it ran";
+    static const uint32_t len = sizeof msg;
+    static const int32_t fail[2] = {0, TF_ECANCELED};
+    tf__coord *co = p->co;
+    pthread_mutex_lock(&co->lock);
+    if (j->n != 1 || j->next != 0 || j->done != 0) {
+        pthread_mutex_unlock(&co->lock);
+        return TF_EBUSY;
+    }
+    tf__rec rec;
+    if (tf__rec_make(&rec, 0, 1, 1, (const char *)&len, msg, sizeof msg, (const char *)fail) < 0 ||
+        tf__recs_add(&j->recs, &rec) < 0) {
+        pthread_mutex_unlock(&co->lock);
+        return tf__fail(p, TF_ENOMEM, "out of memory canceling a task");
+    }
+    /* out of the active list, wherever it is in it */
+    tf__job *prev = NULL;
+    for (tf__job *x = co->act_head; x; prev = x, x = x->next_act) {
+        if (x != j) continue;
+        if (prev)
+            act_unlink(co, prev, j);
+        else {
+            co->act_head = j->next_act;
+            if (!co->act_head) co->act_tail = NULL;
+            j->next_act = NULL;
+        }
+        break;
+    }
+    j->next = j->n;
+    j->done = j->n;
+    j->failed = 1;
+    co->outstanding -= j->n;
+    job_done(co, j);
+    atomic_fetch_add(&co->version, 1);
+    pthread_mutex_unlock(&co->lock);
+    tf__waiter_wake(&p->svc_w);
+    return 0;
 }
 
 /* ---- the coordinator's tables --------------------------------------------- */
@@ -476,16 +534,6 @@ static tf__job *job_for(tf__job *j, int w, tf__job **prev)
         j = j->next_act;
     }
     return j;
-}
-
-/* A job behind the head that has no task left to assign leaves the list at
- * once (head_job only trims the head): it may finish and be freed before
- * the head moves on. */
-static void act_unlink(tf__coord *co, tf__job *prev, tf__job *j)
-{
-    prev->next_act = j->next_act;
-    if (co->act_tail == j) co->act_tail = prev;
-    j->next_act = NULL;
 }
 
 static bool rank0_hungry(tf_pool *p)

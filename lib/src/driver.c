@@ -245,10 +245,13 @@ int tf_submit_ex(tf_pool *p, const char *fn, const void *in, size_t len, const t
         return p ? tf__fail(p, TF_ETOOBIG, "tf_submit: input of %zu bytes (at most %zu)", len,
                             TF__MAX_MSG)
                  : TF_ETOOBIG;
+    if (o && ((o->flags & ~(unsigned)TF_SUBMIT_AVOID) ||
+              ((o->flags & TF_SUBMIT_AVOID) && (!p || o->rank < 0 || o->rank >= p->size))))
+        return p ? tf__fail(p, TF_EINVAL, "tf_submit_ex: bad flags or rank") : TF_EINVAL;
     tf_future *fu = malloc(sizeof *fu);
     if (!fu) return p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     tf__job *j;
-    int rc = tf__job_new(p, TF__JOB_FUT, fn, 1, &j);
+    int rc = tf__job_new(p, TF__JOB_FUT_ASYNC, fn, 1, &j);
     if (rc < 0) {
         free(fu);
         return rc;
@@ -256,7 +259,7 @@ int tf_submit_ex(tf_pool *p, const char *fn, const void *in, size_t len, const t
     j->layout = TF__FIXED;
     j->in = in ? in : "";
     j->elem = len;
-    if (o && (o->flags & TF_SUBMIT_AVOID) && o->rank >= 0 && p->size > 1) j->avoid = o->rank;
+    if (o && (o->flags & TF_SUBMIT_AVOID) && p->size > 1) j->avoid = o->rank;
     rc = tf__job_start(p, j, fn);
     if (rc < 0) {
         tf__job_free(j);
@@ -358,6 +361,15 @@ const char *tf_future_error(const tf_future *f)
     const char *o;
     size_t l;
     return fut_get(f, &o, &l) ? o : NULL;
+}
+
+int tf_future_cancel(tf_future *f)
+{
+    if (!f) return TF_EINVAL;
+    tf_pool *p = f->pool;
+    if (!p->co || !p->in_driver)
+        return tf__fail(p, TF_ESTATE, "tf_future_cancel outside the driver");
+    return tf__coord_cancel(p, f->job);
 }
 
 uint64_t tf_future_id(const tf_future *f) { return f ? f->job->first_id : 0; }

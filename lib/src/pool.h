@@ -77,7 +77,7 @@ typedef struct tf__work {
 
 /* ---- the coordinator (rank 0) ------------------------------------------ */
 
-enum { TF__JOB_MAP = 1, TF__JOB_MAPU, TF__JOB_FUT };
+enum { TF__JOB_MAP = 1, TF__JOB_MAPU, TF__JOB_FUT, TF__JOB_FUT_ASYNC /* tf__job_new only */ };
 
 typedef struct tf__job {
     uint64_t id;
@@ -248,6 +248,7 @@ int tf__coord_step(tf_pool *p);
 void tf__coord_results(tf_pool *p, int src, tf__rbuf *rb);
 /* service thread, rank 0: a send from job j's inputs has completed */
 void tf__coord_sent(tf_pool *p, tf__job *j);
+int tf__coord_cancel(tf_pool *p, tf__job *j); /* 0, TF_EBUSY or TF_ENOMEM */
 /* coord.c, main thread of rank 0 (the driver) */
 bool tf__driving(const tf_pool *p); /* may the driver's calls be made now */
 int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out);

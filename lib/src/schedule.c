@@ -64,12 +64,16 @@ size_t tf__sched_chunk(const tf__sched *s, const tf__est *e, size_t remaining)
 
 size_t tf__sched_window(const tf__sched *s, const tf__est *e, size_t chunk)
 {
+    /* Tasks long next to a message's round trip gain nothing from a second
+     * one queued behind the first, and that one would wait there while
+     * another rank idles: one at a time. */
+    if (chunk == 1 && e->n > 0 && e->t >= TF__LONG_TASK_S) return 1;
+    /* Nothing measured yet: the first task of each rank is a probe, and no
+     * second one waits behind it (it may be long); the first results, a
+     * round trip later, size the window. */
+    if (e->n == 0) return chunk;
     size_t w = 2 * chunk;
-    if (e->n > 0) {
-        size_t cover = clamp(ceil(s->prefetch_s / e->t), 1, TF__WINDOW_MAX);
-        if (cover > w) w = cover;
-    } else if (w < 2) {
-        w = 2;
-    }
+    size_t cover = clamp(ceil(s->prefetch_s / e->t), 1, TF__WINDOW_MAX);
+    if (cover > w) w = cover;
     return w;
 }

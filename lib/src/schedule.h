@@ -3,7 +3,8 @@
  *
  * Model (DESIGN.md): a rank never waits if its queued work covers the time a
  * refill takes, so each rank is kept `window` tasks ahead, where the window
- * covers prefetch_s of measured work and at least two chunks. A chunk is the
+ * covers prefetch_s of measured work and at least two chunks (one for tasks
+ * of TF__LONG_TASK_S and more, and one before anything is measured). A chunk is the
  * unit of assignment: adaptive chunks last about target_s, shrinking towards
  * the end so that the last chunks finish together. */
 #ifndef TF_SCHEDULE_H
@@ -14,6 +15,10 @@
 
 #define TF__CHUNK_MAX ((size_t)1 << 20)
 #define TF__WINDOW_MAX ((size_t)1 << 16)
+/* A task at least this long (measured) is not queued behind another one:
+ * the refill it waits for then (a round trip, tens of microseconds) is
+ * under 0.5% of it, and no task waits behind a long one while a rank idles. */
+#define TF__LONG_TASK_S 0.02
 
 typedef struct tf__sched {
     int policy;        /* TF_CHUNK_AUTO, TF_CHUNK_FIXED, TF_CHUNK_GUIDED */
@@ -37,7 +42,8 @@ void tf__est_add(tf__est *e, double elapsed_s, uint64_t count);
 size_t tf__sched_chunk(const tf__sched *s, const tf__est *e, size_t remaining);
 
 /* Tasks to keep assigned to one rank (queued or running) for chunks of
- * `chunk` tasks. */
+ * `chunk` tasks: 1 for single tasks of TF__LONG_TASK_S or more, one chunk
+ * while nothing is measured. */
 size_t tf__sched_window(const tf__sched *s, const tf__est *e, size_t chunk);
 
 #endif

@@ -1,5 +1,6 @@
 /* test_sched.c - chunk-size policies, the prefetch window and the estimate. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -181,10 +182,10 @@ static void test_window_no_estimate(void)
 {
     tf__sched s = sched(TF_CHUNK_AUTO, 0, 4);
     tf__est none = {0, 0};
-    CU_ASSERT_EQUAL(tf__sched_window(&s, &none, 1), 2);
-    CU_ASSERT_EQUAL(tf__sched_window(&s, &none, 0), 2);
-    CU_ASSERT_EQUAL(tf__sched_window(&s, &none, 5), 10);
-    CU_ASSERT_EQUAL(tf__sched_window(&s, &none, 100000), 200000);
+    /* the probe alone: one chunk */
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &none, 1), 1);
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &none, 5), 5);
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &none, 100000), 100000);
 }
 
 static void test_window_estimate(void)
@@ -203,10 +204,18 @@ static void test_window_estimate(void)
     CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 2), 5);
     CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 3), 6);
 
-    e = est(10.0); /* long tasks: still two chunks */
-    CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 1), 2);
+    e = est(10.0); /* long single tasks: one at a time; chunks: still two */
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 1), 1);
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 2), 4);
     s.prefetch_s = 0;
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 1), 1);
+    e = est(TF__LONG_TASK_S * 0.99); /* just below: two */
     CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 1), 2);
+    e = est(TF__LONG_TASK_S);
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 1), 1);
+    e = (tf__est){0, 0}; /* not measured yet: the probe alone */
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 1), 1);
+    CU_ASSERT_EQUAL(tf__sched_window(&s, &e, 3), 3);
 
     /* capped at TF__WINDOW_MAX unless two chunks need more */
     s.prefetch_s = 1.0;
@@ -230,7 +239,9 @@ static void test_window_sweep(void)
                 size_t w = tf__sched_window(&s, &e, chunks[c]);
                 double need = pf[b] / ts[a];
                 double cover = need < (double)TF__WINDOW_MAX ? need : (double)TF__WINDOW_MAX;
-                bad += w < 2 * chunks[c];
+                bool one = chunks[c] == 1 && ts[a] >= TF__LONG_TASK_S;
+                bad += one ? w != 1 : w < 2 * chunks[c];
+                if (one) continue;
                 bad += (double)w < cover * (1 - 1e-12);
                 /* no more than needed: the larger of the two rules */
                 bad += w > 2 * chunks[c] && (double)w > ceil(cover) + 1;
