@@ -33,6 +33,10 @@
 
 enum { S_FREE, S_RUN, S_AGAIN, S_HELD };
 
+/* Output and journal lines wait at most this long (seconds) to be written
+ * together with those of the next tasks. */
+#define FLUSH_AFTER 0.02
+
 typedef struct slot {
     int st;
     tf_future *f;
@@ -66,8 +70,14 @@ typedef struct farm {
     int size;
     bool tty, bar;
     double next_progress, last_sync;
-    char *tbuf;
-    size_t tcap;
+    /* standard output (or --output) and journal lines wait here, output
+     * first, until flush(): one write each for many tasks */
+    struct obuf {
+        char *b;
+        size_t len, cap;
+    } ob, jb;
+    double ob_t0;              /* when the oldest byte waiting came */
+    uint64_t buf_ok, buf_fail; /* tasks counted whose records wait */
 } farm;
 
 /* ---- output ------------------------------------------------------------------ */
@@ -92,35 +102,49 @@ static void clear_bar(farm *F)
     }
 }
 
-/* One task's stream as one write: tagged ("ID<TAB>" before every line, and
- * a newline at the end) or as the command wrote it. */
-static int emit(farm *F, int fd, uint64_t id, const char *p, size_t n)
+static char *ob_room(struct obuf *o, size_t n)
+{
+    if (o->cap - o->len < n) {
+        size_t nc = o->cap ? o->cap : 65536;
+        while (nc - o->len < n) nc *= 2;
+        char *nb = realloc(o->b, nc);
+        if (!nb) return NULL;
+        o->b = nb;
+        o->cap = nc;
+    }
+    return o->b + o->len;
+}
+
+/* One task's stream, whole, at the end of o: tagged ("ID<TAB>" before
+ * every line, and a newline at the end) or as the command wrote it. */
+static int put_block(struct obuf *o, uint64_t id, const char *p, size_t n)
 {
     if (!n) return 0;
-    if (!tfr_opt.tag) return write_all(fd, p, n);
     char tag[32];
-    int tl = snprintf(tag, sizeof tag, "%" PRIu64 "\t", id);
+    int tl = tfr_opt.tag ? snprintf(tag, sizeof tag, "%" PRIu64 "\t", id) : 0;
     size_t lines = 1;
-    for (size_t i = 0; i < n; i++) lines += p[i] == '\n';
-    size_t need = n + lines * (size_t)tl + 1;
-    if (need > F->tcap) {
-        char *nb = realloc(F->tbuf, need);
-        if (!nb) return ENOMEM;
-        F->tbuf = nb;
-        F->tcap = need;
+    if (tl)
+        for (size_t i = 0; i < n; i++) lines += p[i] == '\n';
+    char *d = ob_room(o, n + lines * (size_t)tl + 1);
+    if (!d) return ENOMEM;
+    if (!tl) {
+        memcpy(d, p, n);
+        o->len += n;
+        return 0;
     }
-    size_t o = 0;
+    size_t k = 0;
     bool at_start = true;
     for (size_t i = 0; i < n; i++) {
         if (at_start) {
-            memcpy(F->tbuf + o, tag, (size_t)tl);
-            o += (size_t)tl;
+            memcpy(d + k, tag, (size_t)tl);
+            k += (size_t)tl;
         }
-        F->tbuf[o++] = p[i];
+        d[k++] = p[i];
         at_start = p[i] == '\n';
     }
-    if (!at_start) F->tbuf[o++] = '\n';
-    return write_all(fd, F->tbuf, o);
+    if (!at_start) d[k++] = '\n';
+    o->len += k;
+    return 0;
 }
 
 /* Starts no new task from now on: what no rank has been given yet is
@@ -138,6 +162,35 @@ static void stop(farm *F, int sig, const char *why)
     }
 }
 
+/* Writes the waiting output, then the journal lines of its tasks: a record
+ * never reaches the journal before its output is out. If the output cannot
+ * be written, its tasks are not recorded (they run again on resume). */
+static void flush(farm *F)
+{
+    tfr_plan *pl = F->pl;
+    int e = F->ob.len ? write_all(pl->out_fd, F->ob.b, F->ob.len) : 0;
+    if (e) {
+        if (!F->write_failed)
+            fprintf(stderr, "tfrun: %s: %s; stopping\n",
+                    tfr_opt.output_file ? tfr_opt.output_file : "standard output", strerror(e));
+        F->write_failed = true;
+        F->ok -= F->buf_ok;
+        F->failed -= F->buf_fail;
+        F->jb.len = 0;
+        stop(F, 0, "output error");
+    }
+    e = F->jb.len ? write_all(pl->journal_fd, F->jb.b, F->jb.len) : 0;
+    if (e) {
+        if (!F->write_failed)
+            fprintf(stderr, "tfrun: %s: %s; stopping\n", tfr_opt.journal, strerror(e));
+        F->write_failed = true;
+        stop(F, 0, "journal error");
+    }
+    F->ob.len = F->jb.len = 0;
+    F->buf_ok = F->buf_fail = 0;
+    F->ob_t0 = 0;
+}
+
 /* Writes a finished task's output, then its journal record. */
 static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
 {
@@ -147,26 +200,31 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
         F->not_run++;
         return;
     }
-    clear_bar(F);
-    int e = emit(F, pl->out_fd, tk->id, data, h->out_len);
-    if (e) {
-        if (!F->write_failed)
-            fprintf(stderr, "tfrun: %s: %s; stopping\n",
-                    tfr_opt.output_file ? tfr_opt.output_file : "standard output", strerror(e));
-        F->write_failed = true;
-        stop(F, 0, "output error");
-        return;
+    if (!F->ob.len && !F->jb.len) F->ob_t0 = tfr_mono();
+    size_t before = F->ob.len;
+    if (put_block(&F->ob, tk->id, data, h->out_len)) {
+        flush(F); /* out of memory: write what waits, then this one alone */
+        if (put_block(&F->ob, tk->id, data, h->out_len)) {
+            fprintf(stderr, "tfrun: task %" PRIu64 ": out of memory for its output\n", tk->id);
+            F->write_failed = true;
+            stop(F, 0, "out of memory");
+            return;
+        }
+        before = 0;
     }
-    if (pl->out_off >= 0) {
-        off_t end = lseek(pl->out_fd, 0, SEEK_CUR);
-        if (end >= 0) pl->out_off = end;
-    }
+    if (pl->out_off >= 0) pl->out_off += (int64_t)(F->ob.len - before);
     if (h->out_total > h->out_len || h->err_total > h->err_len)
         fprintf(stderr,
                 "tfrun: task %" PRIu64 ": output past --max-output dropped (%" PRIu64
                 " and %" PRIu64 " bytes written, %" PRIu64 " and %" PRIu64 " kept)\n",
                 tk->id, h->out_total, h->err_total, h->out_len, h->err_len);
-    emit(F, 2, tk->id, data + h->out_len, h->err_len);
+    if (h->err_len) { /* standard error: at once, one write */
+        struct obuf eb = {0};
+        clear_bar(F);
+        if (put_block(&eb, tk->id, data + h->out_len, h->err_len) == 0)
+            (void)write_all(2, eb.b, eb.len);
+        free(eb.b);
+    }
     bool ok = h->kind == TFR_ST_EXIT && h->code == 0;
     if (pl->journal_fd >= 0) {
         tfr_jrec r = {
@@ -184,29 +242,28 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
         };
         memcpy(r.host, h->host, sizeof r.host);
         r.host[sizeof r.host - 1] = 0;
-        char line[512];
-        size_t n = tfr_journal_format(line, sizeof line, &r);
-        e = write_all(pl->journal_fd, line, n);
-        if (e) {
-            if (!F->write_failed)
-                fprintf(stderr, "tfrun: %s: %s; stopping\n", tfr_opt.journal, strerror(e));
-            F->write_failed = true;
-            stop(F, 0, "journal error");
-            return;
+        char *d = ob_room(&F->jb, 512);
+        if (!d) {
+            flush(F);
+            d = ob_room(&F->jb, 512);
         }
+        if (d) F->jb.len += tfr_journal_format(d, 512, &r);
     }
+    if (ok)
+        F->buf_ok++;
+    else
+        F->buf_fail++;
     if (ok) {
         F->ok++;
     } else {
         F->failed++;
-        char st[48];
-        tfr_status_str(st, sizeof st, h->kind, h->code);
         if (h->kind == TFR_ST_NOSTART)
             fprintf(stderr, "tfrun: task %" PRIu64 " (line %" PRIu64 "): not started: %s\n", tk->id,
                     tk->id, strerror(h->code));
         if (tfr_opt.halt_on_error) stop(F, 0, "--halt-on-error");
     }
     if (h->rank >= 0 && h->rank < F->size) F->busy[h->rank] += h->end - h->start;
+    if (F->ob.len >= 65536 || F->jb.len >= 65536) flush(F);
 }
 
 /* Writes held outputs in task order. After a task that was not done
@@ -342,7 +399,9 @@ static void fmt_dur(char *b, size_t cap, double s)
 static void progress(farm *F, bool force)
 {
     double now = tfr_mono();
+    if ((F->ob.len || F->jb.len) && now - F->ob_t0 >= FLUSH_AFTER) flush(F);
     if (F->pl->journal_fd >= 0 && now - F->last_sync >= 1.0) {
+        flush(F);
         if (F->pl->out_off >= 0) fdatasync(F->pl->out_fd);
         fdatasync(F->pl->journal_fd);
         F->last_sync = now;
@@ -592,11 +651,18 @@ int tfr_farm(tf_pool *pool, void *arg)
         }
         if (!any_running(&F)) break;
         size_t idx;
-        tf_wait_any(F.fs, F.W, &idx);
+        if (F.ob.len || F.jb.len) {
+            /* what waits is written at the latest FLUSH_AFTER from now */
+            double left = FLUSH_AFTER - (tfr_mono() - F.ob_t0);
+            if (tf_wait_any_timeout(F.fs, F.W, left > 0 ? left : 0, &idx) == TF_EBUSY) flush(&F);
+        } else {
+            tf_wait_any(F.fs, F.W, &idx);
+        }
         harvest(&F);
         progress(&F, false);
     }
     release_handled(&F);
+    flush(&F);
     if (F.pl->journal_fd >= 0) {
         if (F.pl->out_off >= 0) fdatasync(F.pl->out_fd);
         fdatasync(F.pl->journal_fd);
@@ -611,6 +677,7 @@ int tfr_farm(tf_pool *pool, void *arg)
     free(F.fs);
     free(F.busy);
     tfr_median_free(&F.med);
-    free(F.tbuf);
+    free(F.ob.b);
+    free(F.jb.b);
     return code;
 }

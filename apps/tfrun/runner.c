@@ -6,9 +6,11 @@
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
+#include <stdio.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -140,6 +142,41 @@ int tfr_split_plain(const char *cmd, char *buf, size_t cap, char **argv, int max
     return argc;
 }
 
+/* The program a plain command names, looked up in PATH once per name and
+ * remembered (as sh's own hash does): posix_spawnp would try every PATH
+ * directory before it for every task. NULL if not found (then sh says so). */
+static const char *which(const char *name)
+{
+    enum { SLOTS = 64 };
+    static struct {
+        char *name, *path;
+    } memo[SLOTS];
+    static unsigned used;
+    if (strchr(name, '/')) return name;
+    for (unsigned k = 0; k < used; k++)
+        if (!strcmp(memo[k].name, name)) return memo[k].path;
+    const char *path = getenv("PATH");
+    char *found = NULL;
+    for (const char *p = path ? path : "/usr/bin:/bin"; !found;) {
+        const char *c = strchr(p, ':');
+        size_t n = c ? (size_t)(c - p) : strlen(p);
+        char full[4096];
+        if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? p : ".", name) < (int)sizeof full &&
+            access(full, X_OK) == 0) {
+            struct stat st;
+            if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) found = strdup(full);
+        }
+        if (!c) break;
+        p = c + 1;
+    }
+    if (!found || used == SLOTS) return found; /* not remembered: looked up again */
+    memo[used].name = strdup(name);
+    memo[used].path = found;
+    if (!memo[used].name) return found;
+    used++;
+    return found;
+}
+
 static void nostart(tfr_run_res *rs, int err)
 {
     rs->kind = TFR_ST_NOSTART;
@@ -198,7 +235,8 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
     char *wargv[TFR_PLAIN_WORDS];
     if (strlen(rq->cmd) < sizeof wbuf &&
         tfr_split_plain(rq->cmd, wbuf, sizeof wbuf, wargv, TFR_PLAIN_WORDS) > 0) {
-        rc = posix_spawnp(&pid, wargv[0], &fa, &at, wargv, rq->envp);
+        const char *prog = which(wargv[0]);
+        rc = prog ? posix_spawn(&pid, prog, &fa, &at, wargv, rq->envp) : ENOENT;
         /* not found, not runnable, not a binary: sh says so, or runs it as
          * a script, as sh -c would have */
         if (rc == ENOENT || rc == EACCES || rc == ENOEXEC || rc == ENOTDIR) rc = -1;
@@ -220,6 +258,7 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
     double t_timeout = rq->timeout_s > 0 ? t0 + rq->timeout_s : INFINITY;
     double t_grace = INFINITY, t_kill = INFINITY, t_linger = INFINITY;
     double t_tick = rq->tick ? t0 + rq->tick_s : INFINITY;
+    double t_pipes = t0 + TFR_PIPE_LATER;
     bool timed_out = false, term_sent = false, exited = false;
     bool oeof = po[0] < 0, eeof = pe[0] < 0;
     int status = 0;
@@ -263,8 +302,17 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
         }
         struct pollfd pf[4];
         int n = 0, io = -1, ie = -1, ip = -1, iw = -1;
-        if (!oeof) pf[io = n++] = (struct pollfd){po[0], POLLIN, 0};
-        if (!eeof) pf[ie = n++] = (struct pollfd){pe[0], POLLIN, 0};
+        /* A short command's output waits in its pipes (64 KiB each) until
+         * it has exited: the pipes are watched only after TFR_PIPE_LATER
+         * seconds, which saves a wake-up per write of a short command. */
+        bool pipes = exited || pidfd < 0 || now >= t_pipes;
+        if (!pipes) until = fmin(until, t_pipes);
+        if (until < INFINITY) {
+            double d = (until - now) * 1e3;
+            ms = d <= 0 ? 0 : d > 1e6 ? 1000000 : (int)ceil(d);
+        }
+        if (!oeof && pipes) pf[io = n++] = (struct pollfd){po[0], POLLIN, 0};
+        if (!eeof && pipes) pf[ie = n++] = (struct pollfd){pe[0], POLLIN, 0};
         if (!exited && pidfd >= 0) pf[ip = n++] = (struct pollfd){pidfd, POLLIN, 0};
         if (!exited && rq->wake_fd >= 0 && t_grace == INFINITY)
             pf[iw = n++] = (struct pollfd){rq->wake_fd, POLLIN, 0};
@@ -292,6 +340,9 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
                 exited = true;
                 t_linger = tfr_mono() + TFR_LINGER;
                 if (term_sent) kill(-pid, SIGKILL); /* what is left of the group */
+                /* the writers are gone, as a rule: read to the end now */
+                if (!oeof) oeof = drain_pipe(po[0], &cap_out, rq->max_capture);
+                if (!eeof) eeof = drain_pipe(pe[0], &cap_err, rq->max_capture);
             }
         }
     }

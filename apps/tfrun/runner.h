@@ -6,8 +6,9 @@
  * process, see docs/BENCHMARKS.md), in a process group of its own, with
  * stdin from /dev/null, every descriptor above 2 closed, the default signal
  * dispositions and an empty signal mask. The caller's thread then sleeps in
- * poll() on the child's pidfd, its output pipes and a wake-up descriptor: no
- * CPU is burnt while the command runs.
+ * poll() on the child's pidfd, its output pipes (after TFR_PIPE_LATER
+ * seconds: a short command's output waits in the pipe until it exits) and a
+ * wake-up descriptor: no CPU is burnt while the command runs.
  *
  * Timeout and drain: at the timeout, or `grace_s` after *drain became
  * non-zero, the group gets SIGTERM and, TFR_KILL_AFTER seconds later,
@@ -27,6 +28,7 @@
 
 #define TFR_KILL_AFTER 2.0
 #define TFR_LINGER 1.0
+#define TFR_PIPE_LATER 0.005
 
 typedef struct tfr_run_req {
     const char *cmd;

@@ -232,6 +232,10 @@ TF_API int tf_wait(tf_future *f);
 /* Waits until one of fs[0..n) is done and stores its index in *idx; returns
  * its status. NULL entries are skipped; TF_EINVAL if none is left. */
 TF_API int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx);
+/* tf_wait_any that gives up after `timeout_s` seconds (about; checked at
+ * least every 0.1 s) with TF_EBUSY and *idx untouched: a driver that has
+ * something of its own to do now and then. */
+TF_API int tf_wait_any_timeout(tf_future *const *fs, size_t n, double timeout_s, size_t *idx);
 /* TF_EBUSY if not done; else the status, with the output in *out and *len
  * (valid until release; either pointer may be NULL). Never waits: besides
  * the driver, a task that rank 0's main thread runs while the driver waits

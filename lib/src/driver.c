@@ -301,6 +301,8 @@ int tf_wait(tf_future *f)
 typedef struct any_state {
     tf_future *const *fs;
     size_t n, idx;
+    uint64_t deadline_ns; /* 0: none */
+    bool timed_out;
 } any_state;
 
 static bool any_done(tf_pool *p, void *arg)
@@ -311,17 +313,25 @@ static bool any_done(tf_pool *p, void *arg)
             s->idx = i;
             return true;
         }
+    if (s->deadline_ns && tf__now_ns() >= s->deadline_ns) return s->timed_out = true;
     return false;
 }
 
 int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx)
+{
+    return tf_wait_any_timeout(fs, n, -1, idx);
+}
+
+int tf_wait_any_timeout(tf_future *const *fs, size_t n, double timeout_s, size_t *idx)
 {
     if (!fs || !idx) return TF_EINVAL;
     tf_pool *p = NULL;
     for (size_t i = 0; i < n && !p; i++)
         if (fs[i]) p = fs[i]->pool;
     if (!p) return TF_EINVAL;
-    any_state s = {fs, n, 0};
+    any_state s = {fs, n, 0, 0, false};
+    if (timeout_s >= 0)
+        s.deadline_ns = tf__now_ns() + (uint64_t)(timeout_s < 1e6 ? timeout_s * 1e9 : 1e15) + 1;
     pthread_mutex_lock(&p->co->lock);
     bool d = any_done(p, &s);
     pthread_mutex_unlock(&p->co->lock);
@@ -329,6 +339,7 @@ int tf_wait_any(tf_future *const *fs, size_t n, size_t *idx)
         if (!tf__driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait_any outside the driver");
         drive_until(p, any_done, &s);
     }
+    if (s.timed_out) return TF_EBUSY;
     *idx = s.idx;
     const char *o;
     size_t l;
