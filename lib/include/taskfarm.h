@@ -119,7 +119,9 @@ typedef struct tf_pool_opts {
     tf_chunk_policy chunk;
     size_t chunk_size;     /* FIXED: tasks a dispatch; GUIDED: minimum */
     double chunk_target_s; /* AUTO: target chunk duration; default 1e-3 */
-    double prefetch_s;     /* work kept queued at each rank; default 2e-3 */
+    double prefetch_s;     /* work kept queued at each rank; default 2e-3
+                              (never a second task behind one measured at
+                              20 ms or more) */
     tf_wait_policy wait;
     unsigned spin_us; /* AUTO: spin this long before blocking; 50, and
                          0 for a rank bound to one hardware thread */

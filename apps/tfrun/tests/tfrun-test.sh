@@ -369,6 +369,8 @@ bad-input)
     }
     expect all "^tfrun: nosuch.txt: No such file or directory$" nosuch.txt
     expect "^tfrun: adir: is a directory$" adir
+    # unreadable even for root: open works, read fails
+    expect "^tfrun: /proc/self/mem: Input/output error$" /proc/self/mem
     expect "^tfrun: empty.txt: no commands in the task file \(it is empty\)$" empty.txt
     expect "^tfrun: comments.txt: no commands in the task file \(only blank lines and comments\)$" comments.txt
     expect all "^tfrun: nul.txt:3: NUL byte: not a text file of commands$" nul.txt
