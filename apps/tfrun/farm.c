@@ -550,6 +550,7 @@ static void resume_hint(const farm *F)
         has |= !strcmp(pl->argv[i], "--resume") || !strcmp(pl->argv[i], "--resume-failed");
     for (int i = 0; i < pl->argc && o < sizeof line - 16; i++) {
         const char *a = i == 0 ? "tfrun" : pl->argv[i];
+        if (!a) break;
         if (!strcmp(a, "--deadline")) { /* passed; the next job sets its own */
             i++;
             continue;

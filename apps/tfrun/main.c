@@ -687,6 +687,18 @@ static int share_int(int v)
     return v;
 }
 
+/* What rank 0 prepared (nothing on the other ranks). */
+static void plan_free(tfr_plan *pl)
+{
+    if (pl->out_fd > 2) close(pl->out_fd);
+    if (pl->journal_fd >= 0) close(pl->journal_fd);
+    pl->out_fd = 1;
+    pl->journal_fd = -1;
+    tfr_taskfile_free(&pl->tf);
+    free(pl->todo);
+    pl->todo = NULL;
+}
+
 int main(int argc, char **argv)
 {
     /* tfrun's messages are few and small. Open MPI's UCX layer, tried
@@ -723,6 +735,7 @@ int main(int argc, char **argv)
     MPI_Bcast(&nt, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
     tfr_ntasks = nt;
     if (code || make_envbase() < 0) {
+        plan_free(&plan);
         MPI_Finalize();
         if (!code) code = TFR_EXIT_FAILED;
         return ak_rank == 0 ? code : 0;
@@ -745,12 +758,7 @@ int main(int argc, char **argv)
         MPI_Comm_free(&pcomm);
     }
     code = share_int(code);
-    if (ak_rank == 0) {
-        if (plan.out_fd > 2) close(plan.out_fd);
-        if (plan.journal_fd >= 0) close(plan.journal_fd);
-        tfr_taskfile_free(&plan.tf);
-        free(plan.todo);
-    }
+    plan_free(&plan);
     free(tfr_envbase);
     MPI_Finalize();
     return ak_rank == 0 ? code : 0; /* the launcher reports rank 0's status */

@@ -13,8 +13,13 @@ foreach(case IN LISTS tfrun_cases)
                  COMMAND "${CMAKE_CURRENT_SOURCE_DIR}/tests/tfrun-test.sh" ${case} ${np}
                          $<TARGET_FILE:tfrun> "${TF_MPIEXEC_RESOLVED}" ${TF_MPIEXEC_FLAGS})
         tf__scaled_timeout(t 150)
+        # at 2 ranks also under ASan+UBSan (scripts/test's asan stage)
+        set(labels app tfrun)
+        if(np EQUAL 2)
+            list(APPEND labels sanitize)
+        endif()
         set_tests_properties(${name} PROPERTIES
-            TIMEOUT ${t} LABELS "app;tfrun" PROCESSORS ${np}
+            TIMEOUT ${t} LABELS "${labels}" PROCESSORS ${np}
             PASS_REGULAR_EXPRESSION "ok \\[${case} np${np}\\]")
     endforeach()
 endforeach()
