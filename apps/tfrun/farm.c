@@ -62,9 +62,9 @@ typedef struct farm {
     int stop_sig;         /* the signal that stopped it, 0 if none */
     const char *stop_why; /* or why else */
     bool write_failed;
-    bool order_cut; /* --keep-order: a task was not done; write no more */
-    uint64_t ok, failed, retried, not_run;
-    double t0, w0;
+    bool order_cut;               /* --keep-order: a task was not done; write no more */
+    uint64_t ok, failed, retried; /* "not run" is what is left of ntodo */
+    double t0;
     tfr_median med;
     double *busy;
     int size;
@@ -75,7 +75,7 @@ typedef struct farm {
     struct obuf {
         char *b;
         size_t len, cap;
-    } ob, jb;
+    } ob, jb, eb;              /* eb: one task's stderr block, written at once */
     double ob_t0;              /* when the oldest byte waiting came */
     uint64_t buf_ok, buf_fail; /* tasks counted whose records wait */
 } farm;
@@ -196,10 +196,7 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
 {
     tfr_plan *pl = F->pl;
     const tfr_task *tk = &pl->tf.v[s->ti];
-    if (F->write_failed) { /* nothing more is written: it runs again on resume */
-        F->not_run++;
-        return;
-    }
+    if (F->write_failed) return; /* nothing more is written: it runs again on resume */
     if (!F->ob.len && !F->jb.len) F->ob_t0 = tfr_mono();
     size_t before = F->ob.len;
     if (put_block(&F->ob, tk->id, data, h->out_len)) {
@@ -219,11 +216,10 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
                 " and %" PRIu64 " bytes written, %" PRIu64 " and %" PRIu64 " kept)\n",
                 tk->id, h->out_total, h->err_total, h->out_len, h->err_len);
     if (h->err_len) { /* standard error: at once, one write */
-        struct obuf eb = {0};
         clear_bar(F);
-        if (put_block(&eb, tk->id, data + h->out_len, h->err_len) == 0)
-            (void)write_all(2, eb.b, eb.len);
-        free(eb.b);
+        F->eb.len = 0;
+        if (put_block(&F->eb, tk->id, data + h->out_len, h->err_len) == 0)
+            (void)write_all(2, F->eb.b, F->eb.len);
     }
     bool ok = h->kind == TFR_ST_EXIT && h->code == 0;
     if (pl->journal_fd >= 0) {
@@ -277,7 +273,6 @@ static void flush_ordered(farm *F)
             slot *s = &F->s[i];
             if (s->st != S_HELD || s->pos != F->head) continue;
             if (!s->print) F->order_cut = true;
-            if (s->print && F->order_cut) F->not_run++;
             if (s->print && !F->order_cut) finish(F, s, &s->h, s->data);
             free(s->data);
             s->data = NULL;
@@ -290,7 +285,6 @@ static void flush_ordered(farm *F)
 
 static void not_done(farm *F, slot *s)
 {
-    F->not_run++;
     if (tfr_opt.keep_order) {
         s->st = S_HELD;
         s->print = false;
@@ -632,7 +626,6 @@ int tfr_farm(tf_pool *pool, void *arg)
         return TFR_EXIT_FAILED;
     }
     F.t0 = tfr_mono();
-    F.w0 = tfr_wall();
     F.last_sync = F.t0;
     /* a bar on a terminal (or when asked: under mpirun stderr is a pipe
      * even from a terminal, and stdout a pty even into a file) */
@@ -680,5 +673,6 @@ int tfr_farm(tf_pool *pool, void *arg)
     tfr_median_free(&F.med);
     free(F.ob.b);
     free(F.jb.b);
+    free(F.eb.b);
     return code;
 }

@@ -1,26 +1,17 @@
 /* journal.c - see journal.h. */
 #define _GNU_SOURCE
 #include "journal.h"
+#include "taskfile.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define HEAD "# tfrun-journal 1 "
 #define COLS "# id\tstatus\trank\thost\tstart\tend\tseconds\tout_bytes\terr_bytes\ttries\tout_end\n"
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 void tfr_journal_free(tfr_journal *j)
 {
@@ -275,10 +266,10 @@ int tfr_journal_parse(const char *data, size_t len, const char *name, tfr_journa
 garbage:
     free(tmp);
     tfr_journal_free(j);
-    if (line == 1) return fail(err, errlen, "%s:1: not a tfrun journal", name);
-    return fail(err, errlen, "%s:%llu: not a journal record", name, (unsigned long long)line);
+    if (line == 1) return tfr_errf(err, errlen, "%s:1: not a tfrun journal", name);
+    return tfr_errf(err, errlen, "%s:%llu: not a journal record", name, (unsigned long long)line);
 oom:
     free(tmp);
     tfr_journal_free(j);
-    return fail(err, errlen, "%s: out of memory", name);
+    return tfr_errf(err, errlen, "%s: out of memory", name);
 }

@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+int tfr_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -76,8 +76,8 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
     if (nul) {
         uint64_t line = 1;
         for (const char *q = data; q < nul; q++) line += *q == '\n';
-        return fail(err, errlen, "%s:%llu: NUL byte: not a text file of commands", name,
-                    (unsigned long long)line);
+        return tfr_errf(err, errlen, "%s:%llu: NUL byte: not a text file of commands", name,
+                        (unsigned long long)line);
     }
     /* the commands are never longer than the file */
     tf->text = malloc(len + 1);
@@ -85,7 +85,7 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
     tf->v = malloc(cap * sizeof *tf->v);
     if (!tf->text || !tf->v) {
         tfr_taskfile_free(tf);
-        return fail(err, errlen, "%s: out of memory", name);
+        return tfr_errf(err, errlen, "%s: out of memory", name);
     }
     size_t out = 0;      /* bytes used in text */
     bool in_cmd = false; /* a continued command is open */
@@ -114,18 +114,18 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
         }
         if (out - start + n > TFR_CMD_MAX) {
             tfr_taskfile_free(tf);
-            return fail(err, errlen,
-                        "%s:%llu: a command of more than %d bytes (the most exec passes in one "
-                        "argument)",
-                        name, (unsigned long long)first, TFR_CMD_MAX);
+            return tfr_errf(err, errlen,
+                            "%s:%llu: a command of more than %d bytes (the most exec passes in one "
+                            "argument)",
+                            name, (unsigned long long)first, TFR_CMD_MAX);
         }
         memcpy(tf->text + out, s, n);
         out += n;
         if (cont) {
             if (pos >= len) {
                 tfr_taskfile_free(tf);
-                return fail(err, errlen, "%s:%llu: the last line ends in a backslash", name,
-                            (unsigned long long)line);
+                return tfr_errf(err, errlen, "%s:%llu: the last line ends in a backslash", name,
+                                (unsigned long long)line);
             }
             continue;
         }
@@ -140,7 +140,7 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
             tfr_task *nv = realloc(tf->v, cap * sizeof *nv);
             if (!nv) {
                 tfr_taskfile_free(tf);
-                return fail(err, errlen, "%s: out of memory", name);
+                return tfr_errf(err, errlen, "%s: out of memory", name);
             }
             tf->v = nv;
         }
@@ -149,8 +149,8 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
     tf->lines = line;
     if (tf->n == 0) {
         tfr_taskfile_free(tf);
-        return fail(err, errlen, "%s: no commands in the task file (%s)", name,
-                    len ? "only blank lines and comments" : "it is empty");
+        return tfr_errf(err, errlen, "%s: no commands in the task file (%s)", name,
+                        len ? "only blank lines and comments" : "it is empty");
     }
     return 0;
 }
@@ -160,17 +160,17 @@ int tfr_read_all(const char *path, char **data, size_t *len, char *err, size_t e
     bool std_in = strcmp(path, "-") == 0;
     const char *name = std_in ? "<stdin>" : path;
     int fd = std_in ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return fail(err, errlen, "%s: %s", name, strerror(errno));
+    if (fd < 0) return tfr_errf(err, errlen, "%s: %s", name, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
         if (!std_in) close(fd);
-        return fail(err, errlen, "%s: is a directory", name);
+        return tfr_errf(err, errlen, "%s: is a directory", name);
     }
     size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536, n = 0;
     char *buf = malloc(cap);
     if (!buf) {
         if (!std_in) close(fd);
-        return fail(err, errlen, "%s: out of memory", name);
+        return tfr_errf(err, errlen, "%s: out of memory", name);
     }
     for (;;) {
         if (n == cap) {
@@ -178,7 +178,7 @@ int tfr_read_all(const char *path, char **data, size_t *len, char *err, size_t e
             if (!nb) {
                 free(buf);
                 if (!std_in) close(fd);
-                return fail(err, errlen, "%s: out of memory", name);
+                return tfr_errf(err, errlen, "%s: out of memory", name);
             }
             buf = nb;
             cap *= 2;
@@ -189,7 +189,7 @@ int tfr_read_all(const char *path, char **data, size_t *len, char *err, size_t e
             int e = errno;
             free(buf);
             if (!std_in) close(fd);
-            return fail(err, errlen, "%s: %s", name, strerror(e));
+            return tfr_errf(err, errlen, "%s: %s", name, strerror(e));
         }
         if (r == 0) break;
         n += (size_t)r;

@@ -47,4 +47,8 @@ int tfr_read_all(const char *path, char **data, size_t *len, char *err, size_t e
 
 void tfr_taskfile_free(tfr_taskfile *tf);
 
+/* Formats a one-line message into err and returns -1: the parsers' (and the
+ * journal's) error return. */
+int tfr_errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

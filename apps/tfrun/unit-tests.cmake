@@ -7,9 +7,11 @@ if(NOT TF_BUILD_TESTS)
 endif()
 
 tf_add_unit_test(tfrun_taskfile SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/taskfile.c")
-tf_add_unit_test(tfrun_journal SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/journal.c")
+tf_add_unit_test(tfrun_journal SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/journal.c"
+                                        "${CMAKE_CURRENT_SOURCE_DIR}/taskfile.c")
 tf_add_unit_test(tfrun_split
-                 SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/runner.c" "${CMAKE_CURRENT_SOURCE_DIR}/journal.c")
+                 SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/runner.c" "${CMAKE_CURRENT_SOURCE_DIR}/journal.c"
+                         "${CMAKE_CURRENT_SOURCE_DIR}/taskfile.c")
 
 foreach(t IN ITEMS tfrun_taskfile tfrun_journal tfrun_split)
     target_include_directories(unit_${t} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}"
