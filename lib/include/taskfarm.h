@@ -104,6 +104,26 @@ typedef enum tf_chunk_policy {
     TF_CHUNK_GUIDED    /* ceil(remaining / ranks), at least chunk_size */
 } tf_chunk_policy;
 
+/* Where a rank's threads run (tf_pool_create; see tf_pool_placement):
+ *   AUTO    keep a binding the launcher made (mpirun --bind-to, Slurm's
+ *           --cpu-bind) and place the threads inside it; with none, spread
+ *           the ranks of a node over its cores (hwloc_distrib), one core each
+ *   CORE    one core per rank, within the launcher's cpuset if it gave one
+ *   SOCKET  the whole package (socket) the rank's core is on: threads float
+ *           inside it (for tasks that start their own threads)
+ *   NONE    no binding at all
+ * The main thread gets the core's first hardware thread and the service
+ * thread its sibling where the core has one (else it shares the core). A
+ * binding the system refuses is a warning (verbose >= 1), never an error.
+ * Memory follows the main thread (hwloc_set_membind to its NUMA node, first
+ * touch where that is refused). */
+typedef enum tf_bind {
+    TF_BIND_AUTO = 0,
+    TF_BIND_CORE,
+    TF_BIND_SOCKET,
+    TF_BIND_NONE
+} tf_bind;
+
 typedef enum tf_wait_policy {
     TF_WAIT_AUTO = 0, /* spin spin_us, then block (the default) */
     TF_WAIT_SPIN,     /* never block: lowest latency, burns the core */
@@ -114,7 +134,18 @@ typedef enum tf_wait_policy {
 /* Options: the zero value means defaults. Environment variables, read once by
  * tf_pool_create on every rank, override them: TF_CHUNK (auto | guided | K),
  * TF_CHUNK_TARGET_US, TF_PREFETCH_US, TF_WAIT (auto | spin | yield | block),
- * TF_SPIN_US, TF_VERBOSE (0..3). */
+ * TF_SPIN_US, TF_VERBOSE (0..3), TF_BIND (auto | core | socket | none),
+ * TF_FILE_PREFETCH (0 | 1), TF_FILE_PREFETCH_MB.
+ * Reports, also read by tf_pool_create:
+ *   TF_REPORT_BINDING=1  one line per rank on stderr from rank 0: host,
+ *                        rank, cores of each thread, NUMA node, node group
+ *   TF_STATS=1           a summary after each tf_run on rank 0's stderr
+ *                        (per rank: tasks, busy, waiting for work and for
+ *                        I/O, messages, bytes; load imbalance; the
+ *                        coordinator's share of rank 0)
+ *   TF_TRACE=FILE        Chrome trace-event JSON of every run of the pool,
+ *                        written by rank 0 at tf_pool_destroy (opens in
+ *                        Perfetto or chrome://tracing) */
 typedef struct tf_pool_opts {
     tf_chunk_policy chunk;
     size_t chunk_size;     /* FIXED: tasks a dispatch; GUIDED: minimum */
@@ -126,6 +157,13 @@ typedef struct tf_pool_opts {
     unsigned spin_us; /* AUTO: spin this long before blocking; 50, and
                          0 for a rank bound to one hardware thread */
     int verbose;      /* 0 errors, 1 warnings, 2 info, 3 debug */
+    tf_bind bind;     /* placement; TF_BIND_AUTO by default */
+    int no_file_prefetch;       /* 1: the main thread reads a task's input
+                                   file when the task starts (see
+                                   tf_map_files); 0: the service thread
+                                   reads the files of queued tasks ahead */
+    size_t file_prefetch_bytes; /* file contents read ahead and not yet
+                                   used, per rank; default 64 MiB */
 } tf_pool_opts;
 
 /* Collective on `comm`. Duplicates comm, starts the service thread. Needs
@@ -196,6 +234,112 @@ typedef void (*tf_result_cb)(void *arg, size_t index, int status, const void *ou
  * failed (each failure was also passed to cb). */
 TF_API int tf_map_unordered(tf_pool *pool, const char *fn, const void *in, size_t elem_size,
                             size_t n, tf_result_cb cb, void *arg);
+
+/* ---- tasks whose input is a file --------------------------------------- */
+
+/* A file task's function gets the file's whole contents as `in` (in_len
+ * bytes) and its path from tf_task_path. The rank that runs the task reads
+ * the file (paths are resolved there: on several nodes they must name the
+ * same file on a shared file system). Its service thread reads the files of
+ * the tasks queued at it while the main thread computes the current one, at
+ * most file_prefetch_bytes ahead; with no_file_prefetch the main thread reads
+ * each file when its task starts. Either way the main thread's time spent
+ * waiting for a file counts as waiting for I/O (tf_stats.io_wait_s). A file
+ * that cannot be read fails its task with TF_ESYS and a message naming the
+ * file; the function is not called. Driver calls, like tf_map. */
+
+/* tf_map over files: task i reads paths[i] (borrowed until the call
+ * returns). Results in input order, as tf_map. */
+TF_API int tf_map_files(tf_pool *pool, const char *fn, const char *const *paths, size_t n,
+                        tf_results **res);
+/* One task on one file; the path is copied. As tf_submit. */
+TF_API int tf_submit_file(tf_pool *pool, const char *fn, const char *path, tf_future **f);
+/* Inside a task function: the task's input file, NULL for other tasks. */
+TF_API const char *tf_task_path(const tf_task *t);
+
+/* ---- one output file for many tasks ------------------------------------ */
+
+/* An output file on rank 0 to which task outputs are appended as records,
+ * back to back, as they finish: a million tasks make one file. Records are
+ * gathered into blocks, and full blocks are written by rank 0's service
+ * thread while a run is on (by the calling thread outside a run), so the
+ * driver never waits for the disk except when a call below says so.
+ *
+ * Order:
+ *   TF_OUTPUT_ORDERED    records appear in the order of their positions (0,
+ *                        1, 2, ... over the file's life, see below); a record
+ *                        that arrives early is held back until the ones
+ *                        before it are in. Memory is bounded: a map stops
+ *                        handing out tasks that run more than max_ahead
+ *                        positions ahead of the first record still missing,
+ *                        or while max_held bytes are held back.
+ *   TF_OUTPUT_UNORDERED  records appear in the order they arrive.
+ * Durability (what a crash of the machine can lose):
+ *   TF_DURABLE_BLOCK     fdatasync after each block (the default)
+ *   TF_DURABLE_NONE      never synced by taskfarm (the page cache decides)
+ *   TF_DURABLE_RECORD    each record is written and synced on its own before
+ *                        the next one is accepted (slow; for rare records)
+ * Whatever the policy, a block that holds no complete record is not written:
+ * a record is never split across a crash boundary within a block. */
+typedef struct tf_output tf_output;
+
+typedef enum tf_output_order { TF_OUTPUT_UNORDERED = 0, TF_OUTPUT_ORDERED = 1 } tf_output_order;
+typedef enum tf_durability {
+    TF_DURABLE_BLOCK = 0,
+    TF_DURABLE_NONE,
+    TF_DURABLE_RECORD
+} tf_durability;
+
+typedef struct tf_output_opts { /* the zero value means defaults */
+    tf_durability durability;
+    size_t block_size; /* bytes a write; default 1 MiB (a larger record is
+                          written on its own) */
+    size_t max_held;   /* ORDERED: bytes held back; default 64 MiB */
+    size_t max_ahead;  /* ORDERED: positions ahead of the first missing one;
+                          default 65536 */
+    double flush_s;    /* a part-filled block is written this long after its
+                          first record; default 1 s */
+    int append;        /* 1: append to an existing file; 0: truncate it */
+} tf_output_opts;
+
+/* Rank 0's main thread (inside or outside a run). Creates (or truncates, or
+ * appends to) path with mode 0644. opts may be NULL. Errors: TF_EINVAL,
+ * TF_ENOMEM, TF_ESYS (with the path and the system's reason in
+ * tf_pool_errmsg). */
+TF_API int tf_output_open(tf_pool *pool, const char *path, tf_output_order order,
+                          const tf_output_opts *opts, tf_output **out);
+
+/* Driver call or rank 0's main thread outside a run: appends one record.
+ * ORDERED: pos is the record's position, each used at most once, not one a
+ * map took (TF_EINVAL); UNORDERED: pos is ignored. The bytes are copied.
+ * Errors: TF_EINVAL, TF_ENOMEM, TF_ESYS (an earlier write failed). */
+TF_API int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len);
+
+/* tf_map and tf_map_files whose outputs go to o instead of into results: an
+ * ORDERED output gets them at the next n positions (after every position
+ * used so far), in input order. A failed task writes no record (its
+ * position is skipped); returns 0 if every task succeeded, TF_ETASK if some
+ * failed (the first message in tf_pool_errmsg; `failed`, if not NULL, gets
+ * the count). Returns once every record is written to the file (and synced,
+ * as the durability policy says). Driver calls. */
+TF_API int tf_map_to(tf_pool *pool, const char *fn, const void *in, size_t elem_size, size_t n,
+                     tf_output *o, size_t *failed);
+TF_API int tf_map_files_to(tf_pool *pool, const char *fn, const char *const *paths, size_t n,
+                           tf_output *o, size_t *failed);
+
+/* Rank 0's main thread: writes every complete record, syncs (unless
+ * TF_DURABLE_NONE) and waits for it. Errors: TF_ESYS. */
+TF_API int tf_output_flush(tf_output *o);
+/* Flushes, closes and frees *o, and sets it to NULL. An ORDERED output with
+ * positions still missing writes the records it holds in order and returns
+ * TF_EINVAL naming the first missing position. Returns the first error of
+ * the output's life (TF_ESYS: which write and why in tf_pool_errmsg).
+ * Outputs must be closed before tf_pool_destroy. */
+TF_API int tf_output_close(tf_output **o);
+/* Records and bytes written to the file so far. Any time on rank 0's main
+ * thread. */
+TF_API uint64_t tf_output_records(const tf_output *o);
+TF_API uint64_t tf_output_bytes(const tf_output *o);
 
 /* Submits one task; its input is borrowed until the task has finished
  * (tf_wait on it returned, or tf_wait_all did), even if the future was
@@ -297,10 +441,41 @@ typedef struct tf_stats {
     uint64_t msgs_sent, msgs_recv;
     uint64_t bytes_sent, bytes_recv;
     uint64_t service_wakeups; /* service thread loop turns that slept */
+    double io_wait_s;         /* main thread waiting for task input files
+                                 (reading them itself, or for the service
+                                 thread to finish reading) */
+    uint64_t files_read;      /* task input files read on this rank */
+    uint64_t files_ahead;     /* of which the service thread read ahead */
+    uint64_t file_bytes;      /* bytes of them */
+    double run_s;             /* time inside tf_run */
+    double service_cpu_s;     /* CPU time of the service thread inside runs
+                                 (on rank 0: the coordinator's) */
 } tf_stats;
 
-/* This rank's counters since tf_pool_create. Not collective. */
+/* This rank's counters since tf_pool_create. Not collective. Any thread. */
 TF_API int tf_pool_stats(const tf_pool *pool, tf_stats *st);
+
+/* ---- placement ---------------------------------------------------------- */
+
+/* Where this rank runs, as tf_pool_create placed it. Ranks that share a node
+ * (MPI_Comm_split_type, shared memory) form a group; its leader is its
+ * lowest pool rank. CPU lists are hwloc's OS indexes ("0-3,8"); "" if
+ * unbound. Not collective; any thread. */
+typedef struct tf_placement {
+    char host[64];
+    int node;       /* index of this rank's group, 0..nodes-1, by leader */
+    int nodes;      /* groups in the pool */
+    int local_rank; /* within the group */
+    int local_size;
+    int leader;           /* pool rank of the group's leader */
+    int bound;            /* 1 if this rank's threads are bound */
+    int launcher_bound;   /* 1 if the launcher had bound the process */
+    char main_cpus[64];   /* the main thread's cpuset */
+    char svc_cpus[64];    /* the service thread's cpuset */
+    int numa;             /* OS index of the main thread's NUMA node, -1 */
+} tf_placement;
+
+TF_API int tf_pool_placement(const tf_pool *pool, tf_placement *pl);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "pool.h"
+#include "trace.h"
 
 int tf__fail(tf_pool *p, int err, const char *fmt, ...)
 {
@@ -94,6 +95,31 @@ static int env_opts(tf_pool_opts *o, int rank)
         if (*end || k < 0 || k > 3) BAD("TF_VERBOSE");
         o->verbose = (int)k;
     }
+    if ((v = getenv("TF_BIND")) && *v) {
+        if (strcmp(v, "auto") == 0)
+            o->bind = TF_BIND_AUTO;
+        else if (strcmp(v, "core") == 0)
+            o->bind = TF_BIND_CORE;
+        else if (strcmp(v, "socket") == 0)
+            o->bind = TF_BIND_SOCKET;
+        else if (strcmp(v, "none") == 0)
+            o->bind = TF_BIND_NONE;
+        else
+            BAD("TF_BIND");
+    }
+    if ((v = getenv("TF_FILE_PREFETCH")) && *v) {
+        if (strcmp(v, "0") == 0)
+            o->no_file_prefetch = 1;
+        else if (strcmp(v, "1") == 0)
+            o->no_file_prefetch = 0;
+        else
+            BAD("TF_FILE_PREFETCH");
+    }
+    if ((v = getenv("TF_FILE_PREFETCH_MB")) && *v) {
+        double d = strtod(v, &end);
+        if (*end || !(d > 0) || d > 1e6) BAD("TF_FILE_PREFETCH_MB");
+        o->file_prefetch_bytes = (size_t)(d * 1048576.0);
+    }
 #undef BAD
     return 0;
 }
@@ -104,6 +130,9 @@ static int opts_check(tf_pool_opts *o, const tf_pool_opts *in)
     if (o->chunk != TF_CHUNK_AUTO && o->chunk != TF_CHUNK_FIXED && o->chunk != TF_CHUNK_GUIDED)
         return TF_EINVAL;
     if (o->wait < TF_WAIT_AUTO || o->wait > TF_WAIT_BLOCK) return TF_EINVAL;
+    if (o->bind < TF_BIND_AUTO || o->bind > TF_BIND_NONE) return TF_EINVAL;
+    if (o->no_file_prefetch != 0 && o->no_file_prefetch != 1) return TF_EINVAL;
+    if (o->file_prefetch_bytes == 0) o->file_prefetch_bytes = (size_t)64 << 20;
     if (o->chunk_target_s < 0 || o->prefetch_s < 0) return TF_EINVAL;
     if (o->chunk == TF_CHUNK_FIXED && o->chunk_size == 0) o->chunk_size = 1;
     if (o->chunk_target_s == 0) o->chunk_target_s = 1e-3;
@@ -118,6 +147,7 @@ static int opts_check(tf_pool_opts *o, const tf_pool_opts *in)
 static void pool_free(tf_pool *p)
 {
     tf__service_stop(p);
+    tf__place_free(p);
     tf__coord_destroy(p);
     if (p->made >= 3) tf__work_free(p);
     if (p->made >= 2) tf__waiter_destroy(&p->svc_w);
@@ -160,14 +190,19 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         }
         if (!rc) p->made = 3;
         if (!rc && p->rank == 0) rc = tf__coord_create(p);
-        if (!rc) tf__place_init(p);
-        /* both threads share one hardware thread: spinning only delays the
-         * thread we wait for */
-        if (!rc && p->bound_pus == 1 && p->opts.wait == TF_WAIT_AUTO) p->opts.spin_us = 0;
+        if (!rc) rc = tf__trace_open(p);
     }
     /* every rank learns whether every rank could go on */
     int worst = rc;
     if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
+    if (worst == 0) {
+        /* collective: every rank gets here */
+        rc = tf__place_init(p, comm);
+        if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
+    }
+    /* both threads share one hardware thread: spinning only delays the
+     * thread we wait for */
+    if (worst == 0 && p->bound_pus == 1 && p->opts.wait == TF_WAIT_AUTO) p->opts.spin_us = 0;
     if (worst == 0 && MPI_Comm_dup(comm, &p->comm) != MPI_SUCCESS) worst = TF_EMPI;
     if (worst == 0) {
         MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
@@ -196,6 +231,7 @@ int tf_pool_destroy(tf_pool **pp)
     if (fin) {
         p->comm = MPI_COMM_NULL; /* too late to free it; free the rest */
     } else {
+        tf__trace_close(p);   /* collective: gathers the timeline to rank 0 */
         MPI_Barrier(p->comm); /* collective: no rank leaves while others run */
     }
     pool_free(p);
@@ -227,6 +263,7 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
     if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_run inside tf_run");
     p->in_run = true;
     p->run_rv = 0;
+    tf__stats_run_begin(p);
     tf__main_reset(p);
     if (p->co) tf__coord_reset(p);
     atomic_store(&p->run_done, 0);
@@ -256,6 +293,7 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
         p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
     }
     p->in_run = false;
+    tf__stats_run_end(p);
     return p->run_rv;
 }
 
@@ -268,5 +306,12 @@ int tf_pool_stats(const tf_pool *p, tf_stats *st)
     st->bytes_sent = atomic_load_explicit(&((tf_pool *)p)->bytes_sent, memory_order_relaxed);
     st->bytes_recv = atomic_load_explicit(&((tf_pool *)p)->bytes_recv, memory_order_relaxed);
     st->service_wakeups = atomic_load_explicit(&((tf_pool *)p)->wakeups, memory_order_relaxed);
+    return 0;
+}
+
+int tf_pool_placement(const tf_pool *p, tf_placement *pl)
+{
+    if (!p || !pl) return TF_EINVAL;
+    *pl = p->pl;
     return 0;
 }

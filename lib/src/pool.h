@@ -218,6 +218,18 @@ struct tf_pool {
     size_t ncores;
     int bound;     /* the launcher bound this process */
     int bound_pus; /* to this many hardware threads (0: unknown) */
+
+    /* placement (place.c): written by tf_pool_create, read-only after */
+    tf_placement pl;
+    struct tf__place *place; /* hwloc state kept for the service thread */
+
+    /* timeline and statistics (trace.c); NULL when TF_TRACE is unset */
+    struct tf__trace *trace;
+    struct tf__runstats *rs;
+
+    /* task input files (files.c) and outputs (output.c) */
+    struct tf__files *files;
+    struct tf__outs *outs; /* rank 0 */
 };
 
 enum { TF__SVC_PARKED = 0, TF__SVC_RUNNING = 1, TF__SVC_QUIT = 2 };
@@ -267,6 +279,13 @@ void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *ow
 _Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...) TF_PRINTF(2, 3);
 
 /* place.c */
-int tf__place_init(tf_pool *p);
+/* Main thread, tf_pool_create, collective on comm (before the service
+ * thread starts): groups, binding of the main thread, the report. Never
+ * fails the pool for a refused binding. 0 or TF_E* (out of memory, MPI). */
+int tf__place_init(tf_pool *p, MPI_Comm comm);
+/* Service thread, first thing: binds itself next to the main thread. */
+void tf__place_service(tf_pool *p);
+/* Main thread, pool_free: frees what tf__place_init made. */
+void tf__place_free(tf_pool *p);
 
 #endif
