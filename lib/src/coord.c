@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "files.h"
 #include "pool.h"
 
 /* The driver's calls are valid on rank 0, inside the driver, and not inside
@@ -77,6 +78,8 @@ void tf__job_free(tf__job *j)
     if (!j) return;
     for (size_t i = 0; i < j->nbufs; i++) tf__rbuf_unref(j->bufs[i]);
     free(j->bufs);
+    free(j->own);
+    free(j->own_lens);
     tf__recs_free(&j->recs);
     free(j);
 }
@@ -499,6 +502,7 @@ static void flush_local(tf_pool *p)
     pthread_mutex_lock(&w->lock);
     while (rc == 0 && tf__queue_pop_front(lq, &it)) {
         if (it.job) {
+            if (it.file) tf__files_add(p, &it);
             rc = tf__queue_push_back(&w->inq, &it);
             if (rc == 0) w->inq_tasks += it.count;
         } else {
@@ -608,6 +612,10 @@ static int dispatch(tf_pool *p)
             tf__gfn *g = &co->g[j->gid];
             size_t c = tf__sched_chunk(&co->sched, &g->est, j->n - j->next);
             size_t win = tf__sched_window(&co->sched, &g->est, c);
+            /* file tasks: keep a few queued so the rank's service thread
+             * reads the next files while the current one computes */
+            if (j->files && !p->opts.no_file_prefetch && win < TF__FILE_AHEAD)
+                win = TF__FILE_AHEAD;
             tf__peer *pe = &co->peer[w];
             if (pe->inflight >= win) continue;
             if (c > UINT32_MAX) c = UINT32_MAX;
@@ -619,6 +627,7 @@ static int dispatch(tf_pool *p)
             it.first_id = j->first_id + j->next;
             it.gid = j->gid;
             it.count = (uint32_t)c;
+            it.file = j->files;
             it.fn = g->fn0;
             it.fname = g->name;
             if (j->layout == TF__FIXED) {

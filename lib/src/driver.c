@@ -5,7 +5,9 @@
  * under coord.lock (coord.c); while a call waits, the thread runs tasks
  * (tf__exec_some), so rank 0 is a worker too. Callbacks run on this thread
  * without any lock held. */
+#include <limits.h>
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 #include "pool.h"
@@ -150,6 +152,58 @@ int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len
     return map_common(p, j, fn, res);
 }
 
+/* The lengths of n paths, checked; NULL (with the error set) if one is bad. */
+static size_t *path_lens(tf_pool *p, const char *who, const char *const *paths, size_t n, int *rc)
+{
+    size_t *lens = malloc((n ? n : 1) * sizeof *lens);
+    if (!lens) {
+        *rc = tf__fail(p, TF_ENOMEM, "%s: out of memory", who);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t l = paths[i] ? strlen(paths[i]) : 0;
+        if (l == 0 || l >= PATH_MAX) {
+            *rc = tf__fail(p, TF_EINVAL, "%s: path %zu is %s", who, i,
+                           !paths[i] ? "NULL" : l ? "too long" : "empty");
+            free(lens);
+            return NULL;
+        }
+        lens[i] = l;
+    }
+    return lens;
+}
+
+/* A job over files: task i reads paths[i]. */
+static int files_job(tf_pool *p, const char *who, int kind, const char *fn,
+                     const char *const *paths, size_t n, tf__job **out)
+{
+    if (n && !paths) return p ? tf__fail(p, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
+    tf__job *j;
+    TF_CHECK(tf__job_new(p, kind, fn, n, &j));
+    int rc = 0;
+    size_t *lens = path_lens(p, who, paths, n, &rc);
+    if (!lens) {
+        tf__job_free(j);
+        return rc;
+    }
+    j->layout = TF__VECTOR;
+    j->vin = (const void *const *)paths;
+    j->vlen = lens;
+    j->own_lens = lens;
+    j->files = true;
+    *out = j;
+    return 0;
+}
+
+int tf_map_files(tf_pool *p, const char *fn, const char *const *paths, size_t n, tf_results **res)
+{
+    if (!res) return p ? tf__fail(p, TF_EINVAL, "tf_map_files: NULL argument") : TF_EINVAL;
+    *res = NULL;
+    tf__job *j = NULL;
+    TF_CHECK(files_job(p, "tf_map_files", TF__JOB_MAP, fn, paths, n, &j));
+    return map_common(p, j, fn, res);
+}
+
 typedef struct mapu_state {
     tf__job *j;
     tf__rec *take; /* copies of the records not yet handed over */
@@ -235,30 +289,56 @@ int tf_submit(tf_pool *p, const char *fn, const void *in, size_t len, tf_future 
     return tf_submit_ex(p, fn, in, len, NULL, f);
 }
 
+static int submit(tf_pool *p, const char *fn, const void *in, size_t len, const tf_submit_opts *o,
+                  char *path, tf_future **f);
+
 int tf_submit_ex(tf_pool *p, const char *fn, const void *in, size_t len, const tf_submit_opts *o,
                  tf_future **f)
 {
-    if (!f || (len && !in))
-        return p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
+    return submit(p, fn, in, len, o, NULL, f);
+}
+
+int tf_submit_file(tf_pool *p, const char *fn, const char *path, tf_future **f)
+{
+    if (!f || !path) return p ? tf__fail(p, TF_EINVAL, "tf_submit_file: NULL argument") : TF_EINVAL;
     *f = NULL;
-    if (len > TF__MAX_MSG)
-        return p ? tf__fail(p, TF_ETOOBIG, "tf_submit: input of %zu bytes (at most %zu)", len,
-                            TF__MAX_MSG)
-                 : TF_ETOOBIG;
-    if (o && ((o->flags & ~(unsigned)TF_SUBMIT_AVOID) ||
-              ((o->flags & TF_SUBMIT_AVOID) && (!p || o->rank < 0 || o->rank >= p->size))))
-        return p ? tf__fail(p, TF_EINVAL, "tf_submit_ex: bad flags or rank") : TF_EINVAL;
-    tf_future *fu = malloc(sizeof *fu);
-    if (!fu) return p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
-    tf__job *j;
-    int rc = tf__job_new(p, TF__JOB_FUT_ASYNC, fn, 1, &j);
+    if (!*path || strlen(path) >= PATH_MAX)
+        return p ? tf__fail(p, TF_EINVAL, "tf_submit_file: empty or too long path") : TF_EINVAL;
+    char *copy = strdup(path);
+    if (!copy) return p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
+    return submit(p, fn, copy, strlen(copy), NULL, copy, f);
+}
+
+/* path: a file job; its input is the path, owned by the job from here on
+ * (freed here on error) */
+static int submit(tf_pool *p, const char *fn, const void *in, size_t len, const tf_submit_opts *o,
+                  char *path, tf_future **f)
+{
+    int rc = 0;
+    if (!f || (len && !in))
+        rc = p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
+    else if (len > TF__MAX_MSG)
+        rc = p ? tf__fail(p, TF_ETOOBIG, "tf_submit: input of %zu bytes (at most %zu)", len,
+                          TF__MAX_MSG)
+               : TF_ETOOBIG;
+    else if (o && ((o->flags & ~(unsigned)TF_SUBMIT_AVOID) ||
+                   ((o->flags & TF_SUBMIT_AVOID) && (!p || o->rank < 0 || o->rank >= p->size))))
+        rc = p ? tf__fail(p, TF_EINVAL, "tf_submit_ex: bad flags or rank") : TF_EINVAL;
+    if (f) *f = NULL;
+    tf_future *fu = rc ? NULL : malloc(sizeof *fu);
+    if (!rc && !fu) rc = p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
+    tf__job *j = NULL;
+    if (!rc) rc = tf__job_new(p, TF__JOB_FUT_ASYNC, fn, 1, &j);
     if (rc < 0) {
         free(fu);
+        free(path);
         return rc;
     }
     j->layout = TF__FIXED;
     j->in = in ? in : "";
     j->elem = len;
+    j->own = path;
+    j->files = path != NULL;
     if (o && (o->flags & TF_SUBMIT_AVOID) && p->size > 1) j->avoid = o->rank;
     rc = tf__job_start(p, j, fn);
     if (rc < 0) {

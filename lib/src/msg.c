@@ -49,6 +49,7 @@ int tf__msg_put_chunk(tf__buf *b, const tf__item *it, int allow_bulk, const char
     *bulk_len = 0;
     *bulk_ptr = NULL;
     uint8_t layout = it->layout == TF__FIXED ? TF__FIXED : TF__PACKED;
+    uint8_t lbyte = (uint8_t)(layout | (it->file ? TF__LAYOUT_FILE : 0));
     size_t total = 0, lens_len = 0;
     if (layout == TF__FIXED) {
         if (it->elem && it->count > TF__MAX_MSG / it->elem) return -1;
@@ -79,7 +80,7 @@ int tf__msg_put_chunk(tf__buf *b, const tf__item *it, int allow_bulk, const char
     PUT(p, it->first_id);
     PUT(p, it->gid);
     PUT(p, it->count);
-    PUT(p, layout);
+    PUT(p, lbyte);
     PUT(p, bulk);
     if (it->job == 0) {
         uint8_t nl = (uint8_t)namelen;
@@ -121,7 +122,9 @@ int tf__msg_get_chunk(tf__rd *r, tf__item *it, size_t *bulk_len)
     it->first_id = tf__rd_u64(r);
     it->gid = tf__rd_u32(r);
     it->count = tf__rd_u32(r);
-    it->layout = tf__rd_u8(r);
+    uint8_t lbyte = tf__rd_u8(r);
+    it->layout = lbyte & (uint8_t)~TF__LAYOUT_FILE;
+    it->file = (lbyte & TF__LAYOUT_FILE) != 0;
     uint8_t bulk = tf__rd_u8(r);
     if (r->err || it->count == 0) return -1;
     if (it->job == 0) {

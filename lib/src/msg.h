@@ -28,6 +28,8 @@
 #define TF__TAG_MSG 1
 #define TF__TAG_BULK 2
 #define TF__BULK_MIN ((size_t)256 * 1024)
+/* A CHUNK record's layout byte: this bit marks a file item (queue.h) */
+#define TF__LAYOUT_FILE 0x80
 
 enum { TF__MSG_TASKS = 1, TF__MSG_RESULTS = 2 };
 enum { TF__R_DEF = 1, TF__R_CHUNK = 2, TF__R_SHARE = 3, TF__R_STOP = 4, TF__R_RESULT = 5 };

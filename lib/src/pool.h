@@ -77,6 +77,10 @@ typedef struct tf__work {
 
 /* ---- the coordinator (rank 0) ------------------------------------------ */
 
+/* Tasks kept assigned to a rank for a file job at least: the one running,
+ * and some whose files its service thread reads meanwhile. */
+#define TF__FILE_AHEAD 4
+
 enum { TF__JOB_MAP = 1, TF__JOB_MAPU, TF__JOB_FUT, TF__JOB_FUT_ASYNC /* tf__job_new only */ };
 
 typedef struct tf__job {
@@ -95,6 +99,9 @@ typedef struct tf__job {
     tf__rbuf **bufs;   /* blocks the records point into */
     size_t nbufs, capbufs;
     int avoid;             /* a rank that must not run its tasks, or -1 */
+    bool files;            /* inputs are paths of files (tf_map_files) */
+    void *own;             /* freed with the job (a copied input) */
+    size_t *own_lens;      /* freed with the job (tf_map_files' lengths) */
     bool released;         /* FUT: the driver dropped its future */
     unsigned bulk_pending; /* sends straight from its inputs not yet complete */
     struct tf__job *next_act, *hnext;

@@ -23,6 +23,7 @@ typedef struct tf__item {
     uint32_t gid;         /* the coordinator's id of the task function */
     uint32_t count;
     uint32_t layout;
+    uint32_t file; /* 1: each input is a path; the task gets the file's contents */
     size_t elem;
     const char *data;
     const char *lens;

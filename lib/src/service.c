@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "files.h"
 #include "pool.h"
 
 _Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...)
@@ -214,6 +215,7 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
         tf__item it;
         pthread_mutex_lock(&w->lock);
         while (tf__queue_pop_front(&got, &it)) {
+            if (it.file) tf__files_add(p, &it);
             int rc =
                 it.job ? tf__queue_push_back(&w->inq, &it) : tf__queue_push_back(&w->spawnq, &it);
             if (rc < 0) tf__fatal(p, "out of memory");
@@ -333,6 +335,7 @@ static void run_loop(tf_pool *p)
     for (;;) {
         int did = progress_sends(p);
         did |= poll_incoming(p, &ws);
+        did |= tf__files_step(p);
         if (p->rank == 0) {
             int rc = tf__coord_step(p);
             if (rc < 0) break;

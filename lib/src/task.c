@@ -8,13 +8,16 @@
  * when the queue runs low, when the buffer is large, every millisecond, or
  * when the rank goes idle. */
 #include <stdarg.h>
+#include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "files.h"
 #include "pool.h"
 
 struct tf_task {
     tf_pool *pool;
+    const char *path; /* a file task's input file, else NULL */
     uint64_t id;
     int failed;
     char msg[TF__ERRMSG_MAX];
@@ -54,9 +57,12 @@ int tf__work_init(tf_pool *p)
     if (pthread_mutex_init(&p->work.lock, NULL)) return TF_ESYS;
     atomic_init(&p->work.spawned, 0);
     p->cur = ho_new(0);
-    if (p->cur) return 0;
+    int rc = p->cur ? tf__files_create(p) : TF_ENOMEM;
+    if (rc == 0) return 0;
+    free(p->cur);
+    p->cur = NULL;
     pthread_mutex_destroy(&p->work.lock);
-    return TF_ENOMEM;
+    return rc;
 }
 
 static void free_handovers(tf_pool *p)
@@ -71,6 +77,7 @@ static void free_handovers(tf_pool *p)
 
 void tf__work_free(tf_pool *p)
 {
+    tf__files_destroy(p);
     free(p->failv);
     p->failv = NULL;
     for (size_t k = p->imine; k < p->nmine; k++) tf__rbuf_unref(p->mine[k].owner);
@@ -106,6 +113,7 @@ void tf__main_reset(tf_pool *p)
     p->cur->flags = 0;
     p->cur_t0 = tf__now_ns();
     p->idle_reported = false;
+    tf__files_reset(p);
 }
 
 /* Hands `cur` to the service thread (if there is anything in it) and starts
@@ -166,6 +174,33 @@ static __attribute__((noinline)) void record_fail(tf_pool *p, tf_task *t, uint32
     p->st.failed++;
 }
 
+/* Task k of a file item: reads (or takes the prefetched) file, then runs fn
+ * on its contents. Kept out of run_item's loop. */
+static __attribute__((noinline)) int run_file_task(tf_pool *p, const tf__item *it, uint32_t k,
+                                                   tf_task *t, tf_fn fn, const char *path,
+                                                   size_t plen, struct tf_buf *out)
+{
+    tf__fin in;
+    tf__files_get(p, it, k, path, plen, &in);
+    int rc;
+    if (!fn) {
+        rc = TF_ENOFUNC;
+        fail_fmt(t, "unknown task function '%s'", it->fname);
+    } else if (in.err) {
+        rc = TF_ESYS;
+        fail_fmt(t, "input file '%s': %s: %s", in.path ? in.path : "?", in.what ? in.what : "read",
+                 strerror(in.err));
+    } else {
+        t->path = in.path;
+        rc = fn(t, in.data ? in.data : "", in.len, out);
+        t->path = NULL;
+        if (rc != 0 && !t->failed)
+            fail_fmt(t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));
+    }
+    tf__files_release(&in);
+    return rc;
+}
+
 /* Runs an item's tasks into cur; returns the time it ended. */
 static uint64_t run_item(tf_pool *p, const tf__item *it)
 {
@@ -178,9 +213,11 @@ static uint64_t run_item(tf_pool *p, const tf__item *it)
     tf_fn fn = (tf_fn)it->fn;
     tf_task t;
     t.pool = p;
+    t.path = NULL;
     size_t off = 0;
     uint32_t nfail = 0;
     const bool fixed = it->layout == TF__FIXED;
+    const double io0 = p->st.io_wait_s;
     uint64_t t0 = tf__now_ns();
     for (uint32_t k = 0; k < it->count; k++) {
         size_t in_len = it->elem;
@@ -190,16 +227,18 @@ static uint64_t run_item(tf_pool *p, const tf__item *it)
         t.failed = 0;
         struct tf_buf out = {ob, ob->len};
         int rc;
-        if (fn) {
+        if (it->file) {
+            rc = run_file_task(p, it, k, &t, fn, in, in_len, &out);
+        } else if (fn) {
             rc = fn(&t, in, in_len, &out);
             if (rc != 0 && !t.failed)
                 fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));
-            else if (!t.failed && ob->len - out.start > TF__MAX_OUTPUT)
-                fail_fmt(&t, "output of %zu bytes is too large", ob->len - out.start);
         } else {
             rc = TF_ENOFUNC;
             fail_fmt(&t, "unknown task function '%s'", it->fname);
         }
+        if (!t.failed && ob->len - out.start > TF__MAX_OUTPUT)
+            fail_fmt(&t, "output of %zu bytes is too large", ob->len - out.start);
         if (t.failed) record_fail(p, &t, k, rc, &out, &nfail);
         uint32_t len = (uint32_t)(ob->len - out.start);
         memcpy(ob->p + lpos + 4 * (size_t)k, &len, 4);
@@ -215,7 +254,7 @@ static uint64_t run_item(tf_pool *p, const tf__item *it)
     }
     p->st.tasks += it->count;
     p->st.chunks++;
-    p->st.busy_s += (double)dt * 1e-9;
+    p->st.busy_s += (double)dt * 1e-9 - (p->st.io_wait_s - io0); /* files: not busy */
     return t1;
 }
 
@@ -290,6 +329,8 @@ int tf_task_fail(tf_task *t, const char *fmt, ...)
 }
 
 uint64_t tf_task_id(const tf_task *t) { return t ? t->id : 0; }
+
+const char *tf_task_path(const tf_task *t) { return t ? t->path : NULL; }
 
 tf_pool *tf_task_pool(const tf_task *t) { return t ? t->pool : NULL; }
 

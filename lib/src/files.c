@@ -1,0 +1,343 @@
+/* files.c - task input files (see files.h for which thread does what).
+ *
+ * The service thread reads a file in slices of SLICE bytes, one a loop
+ * turn, so that a rank's messages keep moving while a large or cold file
+ * comes in; when it starts on a file it also opens the next one and tells
+ * the kernel it will need it (POSIX_FADV_WILLNEED), so the disk works on
+ * the next file while this one is read and the current task computes. */
+#include "files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pool.h"
+#include "trace.h"
+
+#define SLICE ((size_t)512 * 1024)
+
+enum { F_QUEUED = 0, F_READING, F_DONE, F_MAIN };
+
+typedef struct fent {
+    uint64_t job, index;
+    char *path;
+    char *data;
+    size_t len, cap;
+    int fd; /* opened ahead, or being read; -1 */
+    int err;
+    const char *what;
+    int state;
+} fent;
+
+struct tf__files {
+    pthread_mutex_t lock;
+    fent *v;
+    size_t cap;     /* a power of two */
+    uint64_t head;  /* seq of the oldest entry (the main thread's next) */
+    uint64_t tail;  /* seq one past the newest */
+    uint64_t rd;    /* seq of the next entry the service thread reads */
+    size_t loaded;  /* bytes read (or being read) and not yet taken */
+    bool waiting;   /* the main thread waits for the entry being read */
+    /* service thread only: the read in progress */
+    fent *cur;
+    uint64_t cur_t0;
+    uint64_t cur_seq;
+};
+
+static inline fent *at(struct tf__files *f, uint64_t seq) { return &f->v[seq & (f->cap - 1)]; }
+
+int tf__files_create(tf_pool *p)
+{
+    struct tf__files *f = calloc(1, sizeof *f);
+    if (!f) return TF_ENOMEM;
+    if (pthread_mutex_init(&f->lock, NULL)) {
+        free(f);
+        return TF_ESYS;
+    }
+    p->files = f;
+    return 0;
+}
+
+static void fent_clear(fent *e)
+{
+    free(e->path);
+    free(e->data);
+    if (e->fd >= 0) close(e->fd);
+    memset(e, 0, sizeof *e);
+    e->fd = -1;
+}
+
+void tf__files_reset(tf_pool *p)
+{
+    struct tf__files *f = p->files;
+    if (!f) return;
+    pthread_mutex_lock(&f->lock);
+    for (uint64_t s = f->head; s < f->tail; s++) fent_clear(at(f, s));
+    f->head = f->tail = f->rd = 0;
+    f->loaded = 0;
+    f->waiting = false;
+    f->cur = NULL;
+    pthread_mutex_unlock(&f->lock);
+}
+
+void tf__files_destroy(tf_pool *p)
+{
+    struct tf__files *f = p->files;
+    if (!f) return;
+    tf__files_reset(p);
+    pthread_mutex_destroy(&f->lock);
+    free(f->v);
+    free(f);
+    p->files = NULL;
+}
+
+/* ---- the service thread ----------------------------------------------------- */
+
+static char *dup_path(const char *s, size_t n)
+{
+    char *c = malloc(n + 1);
+    if (!c) return NULL;
+    memcpy(c, s, n);
+    c[n] = '\0';
+    return c;
+}
+
+void tf__files_add(tf_pool *p, const tf__item *it)
+{
+    struct tf__files *f = p->files;
+    if (!f || p->opts.no_file_prefetch || !it->file) return;
+    pthread_mutex_lock(&f->lock);
+    size_t need = (size_t)(f->tail - f->head) + it->count;
+    if (need > f->cap) {
+        size_t cap = f->cap ? f->cap : 64;
+        while (cap < need) cap *= 2;
+        fent *v = malloc(cap * sizeof *v);
+        if (!v) tf__fatal(p, "out of memory for input files");
+        for (uint64_t s = f->head; s < f->tail; s++) v[s & (cap - 1)] = *at(f, s);
+        free(f->v);
+        f->v = v;
+        f->cap = cap;
+        if (f->cur) f->cur = at(f, f->cur_seq);
+    }
+    size_t off = 0;
+    for (uint32_t k = 0; k < it->count; k++) {
+        size_t n;
+        const char *s = tf__item_input(it, k, &off, &n);
+        fent *e = at(f, f->tail++);
+        memset(e, 0, sizeof *e);
+        e->fd = -1;
+        e->job = it->job;
+        e->index = it->first_index + k;
+        e->path = dup_path(s, n);
+        if (!e->path) tf__fatal(p, "out of memory for input files");
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+static void open_ahead(fent *e)
+{
+    if (e->fd >= 0 || e->err) return;
+    e->fd = open(e->path, O_RDONLY | O_CLOEXEC);
+    if (e->fd < 0) {
+        e->err = errno;
+        e->what = "open";
+        return;
+    }
+    (void)posix_fadvise(e->fd, 0, 0, POSIX_FADV_WILLNEED);
+}
+
+/* Reads up to `slice` more bytes of e (any thread that owns e); 1 when the
+ * file is complete (or failed). */
+static int read_some(fent *e, size_t slice)
+{
+    if (e->err) return 1;
+    if (e->fd < 0) {
+        open_ahead(e);
+        if (e->err) return 1;
+    }
+    if (!e->data) {
+        struct stat st;
+        if (fstat(e->fd, &st) < 0) {
+            e->err = errno;
+            e->what = "fstat";
+            return 1;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            e->err = EISDIR;
+            e->what = "read";
+            return 1;
+        }
+        e->cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+        e->data = malloc(e->cap);
+        if (!e->data) {
+            e->err = ENOMEM;
+            e->what = "malloc";
+            return 1;
+        }
+    }
+    size_t got = 0;
+    while (got < slice) {
+        if (e->len == e->cap) { /* the file grew since fstat */
+            char *d = realloc(e->data, e->cap * 2);
+            if (!d) {
+                e->err = ENOMEM;
+                e->what = "realloc";
+                return 1;
+            }
+            e->data = d;
+            e->cap *= 2;
+        }
+        size_t want = e->cap - e->len;
+        if (want > slice - got) want = slice - got;
+        ssize_t r = read(e->fd, e->data + e->len, want);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            e->err = errno;
+            e->what = "read";
+            return 1;
+        }
+        if (r == 0) {
+            close(e->fd);
+            e->fd = -1;
+            return 1;
+        }
+        e->len += (size_t)r;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+int tf__files_step(tf_pool *p)
+{
+    struct tf__files *f = p->files;
+    if (!f || p->opts.no_file_prefetch) return 0;
+    fent *e = f->cur;
+    if (!e) {
+        pthread_mutex_lock(&f->lock);
+        if (f->rd < f->head) f->rd = f->head;
+        while (f->rd < f->tail && at(f, f->rd)->state != F_QUEUED) f->rd++;
+        bool go = f->rd < f->tail && (f->loaded < p->opts.file_prefetch_bytes || f->rd == f->head);
+        if (go) {
+            e = at(f, f->rd);
+            e->state = F_READING;
+            f->cur = e;
+            f->cur_seq = f->rd++;
+            f->cur_t0 = tf__now_ns();
+            /* the kernel reads the next file while we read this one */
+            if (f->rd < f->tail && at(f, f->rd)->state == F_QUEUED) open_ahead(at(f, f->rd));
+        }
+        pthread_mutex_unlock(&f->lock);
+        if (!e) return 0;
+    }
+    /* e is ours (F_READING) until marked done; the array may move under
+     * the lock (tf__files_add), so e is looked up again after the read */
+    fent local = *e;
+    int done = read_some(&local, SLICE);
+    pthread_mutex_lock(&f->lock);
+    e = at(f, f->cur_seq);
+    size_t before = e->len;
+    *e = local;
+    f->loaded += e->len - before;
+    bool wake = false;
+    if (done) {
+        e->state = F_DONE;
+        f->cur = NULL;
+        wake = f->waiting;
+    } else {
+        f->cur = e;
+    }
+    pthread_mutex_unlock(&f->lock);
+    if (done && p->trace) tf__trace_span(p, TF__TR_SVC, TF__TR_READ, f->cur_t0, tf__now_ns(), local.len);
+    if (wake) tf__waiter_wake(&p->main_w);
+    return 1;
+}
+
+/* ---- the main thread ---------------------------------------------------------- */
+
+static void read_whole(fent *e)
+{
+    while (!read_some(e, (size_t)1 << 30)) {
+    }
+}
+
+static void hand_out(fent *e, tf__fin *out)
+{
+    out->data = e->data;
+    out->len = e->len;
+    out->path = e->path;
+    out->err = e->err;
+    out->what = e->what;
+    if (e->fd >= 0) close(e->fd);
+    e->data = NULL;
+    e->path = NULL;
+    e->fd = -1;
+    if (out->err) {
+        free(out->data);
+        out->data = NULL;
+        out->len = 0;
+    }
+}
+
+void tf__files_get(tf_pool *p, const tf__item *it, uint32_t k, const char *path, size_t plen,
+                   tf__fin *out)
+{
+    struct tf__files *f = p->files;
+    uint64_t t0 = tf__now_ns();
+    memset(out, 0, sizeof *out);
+    fent mine = {0};
+    mine.fd = -1;
+    bool ahead = false, found = false;
+    if (f && !p->opts.no_file_prefetch) {
+        uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
+        pthread_mutex_lock(&f->lock);
+        fent *e = f->head < f->tail ? at(f, f->head) : NULL;
+        if (e && e->job == it->job && e->index == it->first_index + k) {
+            found = true;
+            while (e->state == F_READING) {
+                f->waiting = true;
+                pthread_mutex_unlock(&f->lock);
+                tf__waiter_wait(&p->main_w, p->opts.wait, spin, 1000000u);
+                pthread_mutex_lock(&f->lock);
+                e = at(f, f->head);
+            }
+            f->waiting = false;
+            if (e->state == F_DONE) {
+                ahead = true;
+                f->loaded -= e->len;
+                hand_out(e, out);
+            } else {
+                e->state = F_MAIN; /* not started: read it here */
+                mine = *e;
+                e->path = NULL;
+                e->fd = -1;
+            }
+            fent_clear(e);
+            f->head++;
+        }
+        pthread_mutex_unlock(&f->lock);
+    }
+    if (!ahead) {
+        if (!found) {
+            mine.path = dup_path(path, plen);
+            if (!mine.path) tf__fatal(p, "out of memory");
+        }
+        read_whole(&mine);
+        hand_out(&mine, out);
+    }
+    uint64_t t1 = tf__now_ns();
+    p->st.io_wait_s += (double)(t1 - t0) * 1e-9;
+    p->st.files_read++;
+    p->st.files_ahead += ahead;
+    p->st.file_bytes += out->len;
+    if (p->trace) tf__trace_span(p, TF__TR_MAIN, TF__TR_WAIT_IO, t0, t1, out->len);
+}
+
+void tf__files_release(tf__fin *in)
+{
+    free(in->data);
+    free(in->path);
+    memset(in, 0, sizeof *in);
+}
