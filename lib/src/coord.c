@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "files.h"
+#include "output.h"
 #include "pool.h"
 
 /* The driver's calls are valid on rank 0, inside the driver, and not inside
@@ -80,6 +81,7 @@ void tf__job_free(tf__job *j)
     free(j->bufs);
     free(j->own);
     free(j->own_lens);
+    free(j->out_err);
     tf__recs_free(&j->recs);
     free(j);
 }
@@ -341,6 +343,22 @@ static void protocol_error(tf_pool *p, int src, const char *what)
     tf__fatal(p, "malformed message from rank %d: %s", src, what);
 }
 
+/* A record of a tf_map_to job: its outputs go to the output file (copied),
+ * its failures are counted and the first message kept. */
+static void to_output(tf_pool *p, tf__job *j, tf__rec *rec)
+{
+    for (uint32_t k = 0; k < rec->count; k++) {
+        const char *dp;
+        size_t dl;
+        int st = tf__rec_get(rec, k, &dp, &dl);
+        if (!dp) tf__fatal(p, "out of memory for results");
+        if (st && !j->out_err) j->out_err = strdup(dp);
+        tf__out_put(j->out, j->out_base + rec->first + k, dp, dl, st != 0);
+    }
+    free(rec->offs);
+    rec->offs = NULL;
+}
+
 static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
 {
     tf__coord *co = p->co;
@@ -366,7 +384,7 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                     protocol_error(p, src, "result for an unknown task");
                 pe->inflight = pe->inflight >= rh.count ? pe->inflight - rh.count : 0;
                 tf__est_add(&co->g[j->gid].est, (double)rh.elapsed_ns * 1e-9, rh.count);
-                if (job_keep(j, rb) < 0) tf__fatal(p, "out of memory keeping results");
+                if (!j->out && job_keep(j, rb) < 0) tf__fatal(p, "out of memory keeping results");
             }
             const char *lens = tf__rd_take(&r, 4 * (size_t)rh.count);
             if (!lens) protocol_error(p, src, "short result");
@@ -379,7 +397,10 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                 if (tf__rec_make(&rec, rh.first_index, rh.count, rh.nfail, lens, data, total,
                                  fails) < 0)
                     protocol_error(p, src, "bad result record");
-                if (tf__recs_add(&j->recs, &rec) < 0) tf__fatal(p, "out of memory keeping results");
+                if (j->out)
+                    to_output(p, j, &rec);
+                else if (tf__recs_add(&j->recs, &rec) < 0)
+                    tf__fatal(p, "out of memory keeping results");
                 j->failed += rh.nfail;
             } else { /* spawned tasks */
                 tf__rec rec;
@@ -618,6 +639,11 @@ static int dispatch(tf_pool *p)
                 win = TF__FILE_AHEAD;
             tf__peer *pe = &co->peer[w];
             if (pe->inflight >= win) continue;
+            if (j->out) { /* an ordered output holds back a bounded amount */
+                uint64_t lim = tf__out_limit(j->out, j->out_base);
+                if (lim <= j->next) continue;
+                if (c > lim - j->next) c = (size_t)(lim - j->next);
+            }
             if (c > UINT32_MAX) c = UINT32_MAX;
             c = fit_chunk(j, c);
             tf__item it;

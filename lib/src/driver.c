@@ -10,6 +10,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "output.h"
 #include "pool.h"
 
 struct tf_future {
@@ -202,6 +203,65 @@ int tf_map_files(tf_pool *p, const char *fn, const char *const *paths, size_t n,
     tf__job *j = NULL;
     TF_CHECK(files_job(p, "tf_map_files", TF__JOB_MAP, fn, paths, n, &j));
     return map_common(p, j, fn, res);
+}
+
+/* tf_map_to and tf_map_files_to: the job's results go to o. */
+static int map_to_common(tf_pool *p, tf__job *j, const char *fn, tf_output *o, size_t *failed)
+{
+    int rc = 0;
+    uint64_t base = tf__out_take(o, j->n, &rc);
+    if (rc < 0) {
+        tf__job_free(j);
+        return tf__fail(p, rc, "out of memory");
+    }
+    j->out = o;
+    j->out_base = base;
+    rc = tf__job_start(p, j, fn);
+    if (rc < 0) {
+        tf__out_untake(o, base);
+        tf__job_free(j);
+        return rc;
+    }
+    drive_until(p, job_complete, j);
+    tf__out_untake(o, base);
+    size_t n = j->n, nf = j->failed;
+    if (failed) *failed = nf;
+    rc = tf__out_finish(o);
+    if (rc == 0 && nf)
+        rc = tf__fail(p, TF_ETASK, "%zu of %zu tasks failed; the first: %s", nf, n,
+                      j->out_err ? j->out_err : "?");
+    tf__job_free(j);
+    return rc;
+}
+
+int tf_map_to(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
+              tf_output *o, size_t *failed)
+{
+    if (failed) *failed = 0;
+    if (!o || (n && elem_size && !in))
+        return p ? tf__fail(p, TF_EINVAL, "tf_map_to: NULL argument") : TF_EINVAL;
+    if (tf__out_pool(o) != p) return tf__fail(p, TF_EINVAL, "tf_map_to: output of another pool");
+    if (elem_size > TF__MAX_MSG)
+        return tf__fail(p, TF_ETOOBIG, "tf_map_to: inputs of %zu bytes (at most %zu)", elem_size,
+                        TF__MAX_MSG);
+    tf__job *j;
+    TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
+    j->layout = TF__FIXED;
+    j->in = in ? in : "";
+    j->elem = elem_size;
+    return map_to_common(p, j, fn, o, failed);
+}
+
+int tf_map_files_to(tf_pool *p, const char *fn, const char *const *paths, size_t n, tf_output *o,
+                    size_t *failed)
+{
+    if (failed) *failed = 0;
+    if (!o) return p ? tf__fail(p, TF_EINVAL, "tf_map_files_to: NULL argument") : TF_EINVAL;
+    if (tf__out_pool(o) != p)
+        return tf__fail(p, TF_EINVAL, "tf_map_files_to: output of another pool");
+    tf__job *j = NULL;
+    TF_CHECK(files_job(p, "tf_map_files_to", TF__JOB_MAP, fn, paths, n, &j));
+    return map_to_common(p, j, fn, o, failed);
 }
 
 typedef struct mapu_state {

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "output.h"
 #include "pool.h"
 #include "trace.h"
 
@@ -148,6 +149,7 @@ static void pool_free(tf_pool *p)
 {
     tf__service_stop(p);
     tf__place_free(p);
+    tf__outs_destroy(p);
     tf__coord_destroy(p);
     if (p->made >= 3) tf__work_free(p);
     if (p->made >= 2) tf__waiter_destroy(&p->svc_w);
@@ -190,6 +192,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         }
         if (!rc) p->made = 3;
         if (!rc && p->rank == 0) rc = tf__coord_create(p);
+        if (!rc && p->rank == 0) rc = tf__outs_create(p);
         if (!rc) rc = tf__trace_open(p);
     }
     /* every rank learns whether every rank could go on */

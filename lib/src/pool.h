@@ -102,6 +102,9 @@ typedef struct tf__job {
     bool files;            /* inputs are paths of files (tf_map_files) */
     void *own;             /* freed with the job (a copied input) */
     size_t *own_lens;      /* freed with the job (tf_map_files' lengths) */
+    tf_output *out;        /* tf_map_to: results go there, not into recs */
+    uint64_t out_base;     /* the output position of task 0 */
+    char *out_err;         /* the first failure's message (tf_map_to) */
     bool released;         /* FUT: the driver dropped its future */
     unsigned bulk_pending; /* sends straight from its inputs not yet complete */
     struct tf__job *next_act, *hnext;

@@ -1,0 +1,504 @@
+/* output.c - tf_output: task outputs appended to one file in large blocks
+ * (see output.h for which thread does what and the lock order).
+ *
+ * A record is copied into the block being filled; a block is sealed when it
+ * is full, when its first record is flush_s old, at a flush, or after each
+ * record under TF_DURABLE_RECORD; sealed blocks are written in order, each
+ * with one write() (and one fdatasync under TF_DURABLE_BLOCK and RECORD).
+ * An ORDERED output keeps records that arrive before their turn in a ring
+ * indexed by position, and drains it as the gap closes. */
+#include "output.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pool.h"
+#include "trace.h"
+
+typedef struct oblk {
+    struct oblk *next;
+    size_t len, cap;
+    uint64_t records;
+    char d[];
+} oblk;
+
+typedef struct hslot {
+    char *d;
+    size_t len;
+    int st; /* 0 empty, 1 a record, 2 skipped */
+} hslot;
+
+typedef struct mrange { /* positions a map took: not for tf_output_write */
+    uint64_t lo, hi;
+} mrange;
+
+struct tf_output {
+    tf_pool *p;
+    struct tf_output *next;
+    char *path;
+    int fd;
+    tf_output_order order;
+    tf_output_opts o;
+    pthread_mutex_t lock, io;
+    oblk *cur;
+    uint64_t cur_t0;
+    oblk *rhead, *rtail;
+    size_t nready;
+    /* ORDERED */
+    uint64_t next_pos; /* the first position not yet in a block */
+    uint64_t used_end; /* one past every position used or taken */
+    hslot *ring;       /* position q at ring[q % rcap], next_pos <= q */
+    size_t rcap, held_bytes, held_n;
+    mrange *maps;
+    size_t nmaps;
+    /* results */
+    uint64_t records, bytes; /* written to the file (under lock) */
+    int err;
+    char errmsg[TF__ERRMSG_MAX];
+};
+
+struct tf__outs {
+    pthread_mutex_t lock;
+    tf_output *head;
+    atomic_uint ready; /* blocks sealed and not yet written, all outputs */
+    atomic_int nopen;
+    uint64_t next_check;
+};
+
+int tf__outs_create(tf_pool *p)
+{
+    struct tf__outs *os = calloc(1, sizeof *os);
+    if (!os) return TF_ENOMEM;
+    if (pthread_mutex_init(&os->lock, NULL)) {
+        free(os);
+        return TF_ESYS;
+    }
+    p->outs = os;
+    return 0;
+}
+
+void tf__outs_destroy(tf_pool *p)
+{
+    struct tf__outs *os = p->outs;
+    if (!os) return;
+    /* outputs left open: the program broke the contract; write what they
+     * hold rather than lose it */
+    while (os->head) {
+        tf_output *o = os->head;
+        fprintf(stderr, "taskfarm: warning: output '%s' was not closed; closing it\n", o->path);
+        tf_output_close(&o);
+    }
+    pthread_mutex_destroy(&os->lock);
+    free(os);
+    p->outs = NULL;
+}
+
+/* ---- blocks (o->lock held) ------------------------------------------------------ */
+
+static void set_err(tf_output *o, int err, const char *what)
+{
+    if (o->err) return;
+    o->err = TF_ESYS;
+    snprintf(o->errmsg, sizeof o->errmsg, "output '%s': %s: %s", o->path, what, strerror(err));
+}
+
+static void seal(tf_output *o)
+{
+    oblk *b = o->cur;
+    if (!b || b->len == 0) return;
+    o->cur = NULL;
+    b->next = NULL;
+    if (o->rtail)
+        o->rtail->next = b;
+    else
+        o->rhead = b;
+    o->rtail = b;
+    o->nready++;
+    atomic_fetch_add(&o->p->outs->ready, 1);
+}
+
+static void append(tf_output *o, const void *data, size_t len)
+{
+    oblk *b = o->cur;
+    if (b && b->cap - b->len < len) {
+        seal(o);
+        b = NULL;
+    }
+    if (!b) {
+        size_t cap = len > o->o.block_size ? len : o->o.block_size;
+        b = malloc(sizeof *b + cap);
+        if (!b) tf__fatal(o->p, "out of memory for an output block of %zu bytes", cap);
+        b->len = 0;
+        b->cap = cap;
+        b->records = 0;
+        o->cur = b;
+        o->cur_t0 = tf__now_ns();
+    }
+    if (len) memcpy(b->d + b->len, data, len);
+    b->len += len;
+    b->records++;
+    if (o->o.durability == TF_DURABLE_RECORD || b->len >= o->o.block_size) seal(o);
+}
+
+/* ORDERED: room in the ring for position pos. */
+static void ring_fit(tf_output *o, uint64_t pos)
+{
+    uint64_t need = pos - o->next_pos + 1;
+    if (need <= o->rcap) return;
+    size_t cap = o->rcap ? o->rcap : 64;
+    while (cap < need) cap *= 2;
+    hslot *r = calloc(cap, sizeof *r);
+    if (!r) tf__fatal(o->p, "out of memory for held-back outputs");
+    for (size_t i = 0; i < o->rcap; i++) {
+        uint64_t q = o->next_pos + i;
+        r[q % cap] = o->ring[q % o->rcap];
+    }
+    free(o->ring);
+    o->ring = r;
+    o->rcap = cap;
+}
+
+static void put_locked(tf_output *o, uint64_t pos, const void *data, size_t len, bool skip)
+{
+    if (o->order == TF_OUTPUT_UNORDERED) {
+        if (!skip) append(o, data, len);
+        return;
+    }
+    if (pos != o->next_pos) {
+        ring_fit(o, pos);
+        hslot *h = &o->ring[pos % o->rcap];
+        h->st = skip ? 2 : 1;
+        h->len = skip ? 0 : len;
+        h->d = NULL;
+        if (!skip && len) {
+            h->d = malloc(len);
+            if (!h->d) tf__fatal(o->p, "out of memory for a held-back output");
+            memcpy(h->d, data, len);
+        }
+        o->held_bytes += h->len;
+        o->held_n++;
+        return;
+    }
+    if (!skip) append(o, data, len);
+    o->next_pos++;
+    while (o->held_n && o->rcap) {
+        hslot *h = &o->ring[o->next_pos % o->rcap];
+        if (!h->st) break;
+        if (h->st == 1) append(o, h->d ? h->d : "", h->len);
+        o->held_bytes -= h->len;
+        o->held_n--;
+        free(h->d);
+        *h = (hslot){0};
+        o->next_pos++;
+    }
+}
+
+void tf__out_put(tf_output *o, uint64_t pos, const void *data, size_t len, bool skip)
+{
+    pthread_mutex_lock(&o->lock);
+    put_locked(o, pos, data, len, skip);
+    pthread_mutex_unlock(&o->lock);
+}
+
+uint64_t tf__out_limit(tf_output *o, uint64_t base)
+{
+    if (o->order == TF_OUTPUT_UNORDERED) return UINT64_MAX;
+    pthread_mutex_lock(&o->lock);
+    uint64_t lim = o->held_bytes >= o->o.max_held ? 0 : o->next_pos - base + o->o.max_ahead;
+    pthread_mutex_unlock(&o->lock);
+    return lim;
+}
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+/* Writes every sealed block (any thread; o->io serializes). 1 if it wrote. */
+static int write_ready(tf_output *o, int trace_thread)
+{
+    int did = 0;
+    pthread_mutex_lock(&o->io);
+    for (;;) {
+        pthread_mutex_lock(&o->lock);
+        oblk *b = o->rhead;
+        if (b) {
+            o->rhead = b->next;
+            if (!o->rhead) o->rtail = NULL;
+            o->nready--;
+            atomic_fetch_sub(&o->p->outs->ready, 1);
+        }
+        bool broken = o->err != 0;
+        pthread_mutex_unlock(&o->lock);
+        if (!b) break;
+        did = 1;
+        uint64_t t0 = tf__now_ns();
+        int err = 0;
+        const char *what = "write";
+        for (size_t off = 0; !broken && off < b->len;) {
+            ssize_t w = write(o->fd, b->d + off, b->len - off);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) {
+                err = w < 0 ? errno : ENOSPC;
+                break;
+            }
+            off += (size_t)w;
+        }
+        if (!broken && !err && o->o.durability != TF_DURABLE_NONE && fdatasync(o->fd) < 0 &&
+            errno != EINVAL) {
+            err = errno;
+            what = "fdatasync";
+        }
+        if (o->p->trace) tf__trace_span(o->p, trace_thread, TF__TR_WRITE, t0, tf__now_ns(), b->len);
+        pthread_mutex_lock(&o->lock);
+        if (err) set_err(o, err, what);
+        if (!broken && !err) {
+            o->records += b->records;
+            o->bytes += b->len;
+        }
+        pthread_mutex_unlock(&o->lock);
+        free(b);
+    }
+    pthread_mutex_unlock(&o->io);
+    return did;
+}
+
+int tf__outs_step(tf_pool *p)
+{
+    struct tf__outs *os = p->outs;
+    if (!os || atomic_load_explicit(&os->nopen, memory_order_relaxed) == 0) return 0;
+    uint64_t now = tf__now_ns();
+    if (atomic_load_explicit(&os->ready, memory_order_relaxed) == 0 && now < os->next_check)
+        return 0;
+    os->next_check = now + 10000000u; /* part-filled blocks: looked at every 10 ms */
+    int did = 0;
+    pthread_mutex_lock(&os->lock);
+    for (tf_output *o = os->head; o; o = o->next) {
+        pthread_mutex_lock(&o->lock);
+        if (o->cur && o->cur->len && (double)(now - o->cur_t0) * 1e-9 >= o->o.flush_s) seal(o);
+        bool any = o->nready > 0;
+        pthread_mutex_unlock(&o->lock);
+        if (any) did |= write_ready(o, TF__TR_SVC);
+    }
+    pthread_mutex_unlock(&os->lock);
+    return did;
+}
+
+/* ---- the API (rank 0's main thread) ------------------------------------------------ */
+
+static bool main_ok(tf_pool *p) { return p && p->co && !p->in_task; }
+
+int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf_output_opts *opts,
+                   tf_output **out)
+{
+    if (!out) return p ? tf__fail(p, TF_EINVAL, "tf_output_open: NULL argument") : TF_EINVAL;
+    *out = NULL;
+    if (!p || !path || !*path) return p ? tf__fail(p, TF_EINVAL, "tf_output_open: no path") : TF_EINVAL;
+    if (!main_ok(p)) return tf__fail(p, TF_ESTATE, "tf_output_open: rank 0's main thread only");
+    if (order != TF_OUTPUT_ORDERED && order != TF_OUTPUT_UNORDERED)
+        return tf__fail(p, TF_EINVAL, "tf_output_open: bad order %d", (int)order);
+    tf_output_opts o = opts ? *opts : (tf_output_opts){0};
+    if (o.durability < TF_DURABLE_BLOCK || o.durability > TF_DURABLE_RECORD || o.flush_s < 0 ||
+        (o.append != 0 && o.append != 1))
+        return tf__fail(p, TF_EINVAL, "tf_output_open: bad options");
+    if (o.block_size == 0) o.block_size = (size_t)1 << 20;
+    if (o.max_held == 0) o.max_held = (size_t)64 << 20;
+    if (o.max_ahead == 0) o.max_ahead = 65536;
+    if (o.flush_s == 0) o.flush_s = 1.0;
+    if (o.block_size > TF__MAX_MSG) o.block_size = TF__MAX_MSG;
+    tf_output *w = calloc(1, sizeof *w);
+    if (!w || !(w->path = strdup(path))) {
+        free(w);
+        return tf__fail(p, TF_ENOMEM, "tf_output_open: out of memory");
+    }
+    w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (o.append ? O_APPEND : O_TRUNC), 0644);
+    if (w->fd < 0) {
+        int e = errno;
+        free(w->path);
+        free(w);
+        return tf__fail(p, TF_ESYS, "output '%s': %s", path, strerror(e));
+    }
+    w->p = p;
+    w->order = order;
+    w->o = o;
+    pthread_mutex_init(&w->lock, NULL);
+    pthread_mutex_init(&w->io, NULL);
+    struct tf__outs *os = p->outs;
+    pthread_mutex_lock(&os->lock);
+    w->next = os->head;
+    os->head = w;
+    atomic_fetch_add(&os->nopen, 1);
+    pthread_mutex_unlock(&os->lock);
+    *out = w;
+    return 0;
+}
+
+/* The first error of o's life, copied to the pool's message. */
+static int out_err(tf_output *o)
+{
+    pthread_mutex_lock(&o->lock);
+    int err = o->err;
+    char msg[TF__ERRMSG_MAX];
+    snprintf(msg, sizeof msg, "%s", o->errmsg);
+    pthread_mutex_unlock(&o->lock);
+    return err ? tf__fail(o->p, err, "%s", msg) : 0;
+}
+
+int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
+{
+    if (!o || (len && !data)) return o ? tf__fail(o->p, TF_EINVAL, "tf_output_write: NULL data") : TF_EINVAL;
+    if (!main_ok(o->p)) return tf__fail(o->p, TF_ESTATE, "tf_output_write: rank 0's main thread only");
+    pthread_mutex_lock(&o->lock);
+    int bad = 0;
+    if (o->order == TF_OUTPUT_ORDERED) {
+        bad = pos < o->next_pos ||
+              (pos - o->next_pos < o->rcap && o->ring[pos % o->rcap].st != 0);
+        for (size_t i = 0; i < o->nmaps && !bad; i++)
+            bad = pos >= o->maps[i].lo && pos < o->maps[i].hi;
+        if (!bad && pos + 1 > o->used_end) o->used_end = pos + 1;
+    }
+    if (!bad) put_locked(o, pos, data, len, false);
+    int err = o->err;
+    pthread_mutex_unlock(&o->lock);
+    if (bad)
+        return tf__fail(o->p, TF_EINVAL, "output '%s': position %llu is used already", o->path,
+                        (unsigned long long)pos);
+    if (err) return out_err(o);
+    if (!o->p->in_run) {
+        write_ready(o, TF__TR_MAIN);
+    } else if (o->nready) {
+        tf__waiter_wake(&o->p->svc_w);
+    }
+    return 0;
+}
+
+int tf_output_flush(tf_output *o)
+{
+    if (!o) return TF_EINVAL;
+    if (!main_ok(o->p)) return tf__fail(o->p, TF_ESTATE, "tf_output_flush: rank 0's main thread only");
+    pthread_mutex_lock(&o->lock);
+    seal(o);
+    pthread_mutex_unlock(&o->lock);
+    write_ready(o, TF__TR_MAIN);
+    return out_err(o);
+}
+
+int tf_output_close(tf_output **op)
+{
+    if (!op || !*op) return 0;
+    tf_output *o = *op;
+    tf_pool *p = o->p;
+    if (!main_ok(p)) return tf__fail(p, TF_ESTATE, "tf_output_close: rank 0's main thread only");
+    struct tf__outs *os = p->outs;
+    pthread_mutex_lock(&os->lock); /* the service thread is not writing it now, nor later */
+    for (tf_output **pp = &os->head; *pp; pp = &(*pp)->next)
+        if (*pp == o) {
+            *pp = o->next;
+            break;
+        }
+    atomic_fetch_sub(&os->nopen, 1);
+    pthread_mutex_unlock(&os->lock);
+    int rc = 0;
+    uint64_t missing = UINT64_MAX;
+    pthread_mutex_lock(&o->lock);
+    /* positions still missing: write what is held, in order, and say so */
+    while (o->order == TF_OUTPUT_ORDERED && o->held_n) {
+        if (missing == UINT64_MAX) missing = o->next_pos;
+        hslot *h = &o->ring[o->next_pos % o->rcap];
+        if (h->st == 1) append(o, h->d ? h->d : "", h->len);
+        if (h->st) {
+            o->held_bytes -= h->len;
+            o->held_n--;
+            free(h->d);
+            *h = (hslot){0};
+        }
+        o->next_pos++;
+    }
+    if (missing == UINT64_MAX && o->order == TF_OUTPUT_ORDERED && o->next_pos < o->used_end)
+        missing = o->next_pos;
+    seal(o);
+    pthread_mutex_unlock(&o->lock);
+    write_ready(o, TF__TR_MAIN);
+    if (o->o.durability != TF_DURABLE_NONE && !o->err && fsync(o->fd) < 0 && errno != EINVAL)
+        set_err(o, errno, "fsync");
+    if (close(o->fd) < 0 && !o->err) set_err(o, errno, "close");
+    rc = out_err(o);
+    if (!rc && missing != UINT64_MAX)
+        rc = tf__fail(p, TF_EINVAL, "output '%s': position %llu was never written", o->path,
+                      (unsigned long long)missing);
+    pthread_mutex_destroy(&o->lock);
+    pthread_mutex_destroy(&o->io);
+    free(o->ring);
+    free(o->maps);
+    free(o->path);
+    free(o);
+    *op = NULL;
+    return rc;
+}
+
+uint64_t tf_output_records(const tf_output *o)
+{
+    if (!o) return 0;
+    pthread_mutex_lock(&((tf_output *)o)->lock);
+    uint64_t n = o->records;
+    pthread_mutex_unlock(&((tf_output *)o)->lock);
+    return n;
+}
+
+uint64_t tf_output_bytes(const tf_output *o)
+{
+    if (!o) return 0;
+    pthread_mutex_lock(&((tf_output *)o)->lock);
+    uint64_t n = o->bytes;
+    pthread_mutex_unlock(&((tf_output *)o)->lock);
+    return n;
+}
+
+/* ---- maps (driver) ------------------------------------------------------------------ */
+
+tf_pool *tf__out_pool(const tf_output *o) { return o->p; }
+
+/* The driver: the next n positions for a map; their base. */
+uint64_t tf__out_take(tf_output *o, uint64_t n, int *rc)
+{
+    pthread_mutex_lock(&o->lock);
+    uint64_t base = o->order == TF_OUTPUT_ORDERED ? o->used_end : 0;
+    *rc = 0;
+    if (o->order == TF_OUTPUT_ORDERED && n) {
+        mrange *m = realloc(o->maps, (o->nmaps + 1) * sizeof *m);
+        if (!m) {
+            *rc = TF_ENOMEM;
+        } else {
+            o->maps = m;
+            o->maps[o->nmaps++] = (mrange){base, base + n};
+            o->used_end += n;
+        }
+    }
+    pthread_mutex_unlock(&o->lock);
+    return base;
+}
+
+/* The driver: a map's positions are all in; its range is no longer
+ * reserved (a later write to one of them is refused as used anyway, since
+ * they are below next_pos once written). */
+void tf__out_untake(tf_output *o, uint64_t base)
+{
+    pthread_mutex_lock(&o->lock);
+    for (size_t i = 0; i < o->nmaps; i++)
+        if (o->maps[i].lo == base) {
+            o->maps[i] = o->maps[--o->nmaps];
+            break;
+        }
+    pthread_mutex_unlock(&o->lock);
+}
+
+/* The driver, at a map's end: seals and writes what the map put. */
+int tf__out_finish(tf_output *o)
+{
+    pthread_mutex_lock(&o->lock);
+    seal(o);
+    pthread_mutex_unlock(&o->lock);
+    write_ready(o, TF__TR_MAIN);
+    return out_err(o);
+}
