@@ -2,9 +2,9 @@
  *
  * The service thread reads a file in slices of SLICE bytes, one a loop
  * turn, so that a rank's messages keep moving while a large or cold file
- * comes in; when it starts on a file it also opens the next one and tells
- * the kernel it will need it (POSIX_FADV_WILLNEED), so the disk works on
- * the next file while this one is read and the current task computes. */
+ * comes in; when it starts on a file it also opens the next few and tells
+ * the kernel it will need them (POSIX_FADV_WILLNEED), so the disk works on
+ * them while this one is read and the current task computes. */
 #include "files.h"
 
 #include <errno.h>
@@ -18,6 +18,7 @@
 #include "trace.h"
 
 #define SLICE ((size_t)512 * 1024)
+#define HINT_AHEAD 3 /* files past the one being read that the kernel is told of */
 
 enum { F_QUEUED = 0, F_READING, F_DONE, F_MAIN };
 
@@ -226,8 +227,10 @@ int tf__files_step(tf_pool *p)
             f->cur = e;
             f->cur_seq = f->rd++;
             f->cur_t0 = tf__now_ns();
-            /* the kernel reads the next file while we read this one */
-            if (f->rd < f->tail && at(f, f->rd)->state == F_QUEUED) open_ahead(at(f, f->rd));
+            /* the kernel reads the next files while we read this one: a
+             * deeper queue for the disk than one read at a time */
+            for (uint64_t s = f->rd; s < f->tail && s < f->rd + HINT_AHEAD; s++)
+                if (at(f, s)->state == F_QUEUED) open_ahead(at(f, s));
         }
         pthread_mutex_unlock(&f->lock);
         if (!e) return 0;
