@@ -360,6 +360,7 @@ int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
     }
     if (!bad) put_locked(o, pos, data, len, false);
     int err = o->err;
+    bool sealed = o->nready > 0;
     pthread_mutex_unlock(&o->lock);
     if (bad)
         return tf__fail(o->p, TF_EINVAL, "output '%s': position %llu is used already", o->path,
@@ -367,7 +368,7 @@ int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
     if (err) return out_err(o);
     if (!o->p->in_run) {
         write_ready(o, TF__TR_MAIN);
-    } else if (o->nready) {
+    } else if (sealed) {
         tf__waiter_wake(&o->p->svc_w);
     }
     return 0;
