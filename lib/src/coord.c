@@ -635,8 +635,10 @@ static int dispatch(tf_pool *p)
             size_t win = tf__sched_window(&co->sched, &g->est, c);
             /* file tasks: keep a few queued so the rank's service thread
              * reads the next files while the current one computes */
-            if (j->files && !p->opts.no_file_prefetch && win < TF__FILE_AHEAD)
-                win = TF__FILE_AHEAD;
+            if (j->files && !p->opts.no_file_prefetch) {
+                size_t want = g->est.n && g->est.t >= TF__LONG_TASK_S ? 2 : TF__FILE_AHEAD;
+                if (win < want) win = want;
+            }
             tf__peer *pe = &co->peer[w];
             if (pe->inflight >= win) continue;
             if (j->out) { /* an ordered output holds back a bounded amount */

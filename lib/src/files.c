@@ -138,13 +138,29 @@ void tf__files_add(tf_pool *p, const tf__item *it)
     pthread_mutex_unlock(&f->lock);
 }
 
+/* Opens e's file without blocking (a FIFO with no writer would hold the
+ * service thread, and every message of this rank, forever): only regular
+ * files are task inputs. */
 static void open_ahead(fent *e)
 {
     if (e->fd >= 0 || e->err) return;
-    e->fd = open(e->path, O_RDONLY | O_CLOEXEC);
+    e->fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
     if (e->fd < 0) {
         e->err = errno;
         e->what = "open";
+        return;
+    }
+    if (fstat(e->fd, &st) < 0) {
+        e->err = errno;
+        e->what = "fstat";
+    } else if (!S_ISREG(st.st_mode)) {
+        e->err = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+        e->what = "not a regular file";
+    }
+    if (e->err) {
+        close(e->fd);
+        e->fd = -1;
         return;
     }
     (void)posix_fadvise(e->fd, 0, 0, POSIX_FADV_WILLNEED);
@@ -164,11 +180,6 @@ static int read_some(fent *e, size_t slice)
         if (fstat(e->fd, &st) < 0) {
             e->err = errno;
             e->what = "fstat";
-            return 1;
-        }
-        if (S_ISDIR(st.st_mode)) {
-            e->err = EISDIR;
-            e->what = "read";
             return 1;
         }
         e->cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;

@@ -78,7 +78,8 @@ typedef struct tf__work {
 /* ---- the coordinator (rank 0) ------------------------------------------ */
 
 /* Tasks kept assigned to a rank for a file job at least: the one running,
- * and some whose files its service thread reads meanwhile. */
+ * and some whose files its service thread reads meanwhile (2 for tasks of
+ * TF__LONG_TASK_S or more: one file ahead covers them). */
 #define TF__FILE_AHEAD 4
 
 enum { TF__JOB_MAP = 1, TF__JOB_MAPU, TF__JOB_FUT, TF__JOB_FUT_ASYNC /* tf__job_new only */ };

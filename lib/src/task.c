@@ -7,6 +7,7 @@
  * the service thread when the coordinator needs to hear from this rank:
  * when the queue runs low, when the buffer is large, every millisecond, or
  * when the rank goes idle. */
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 #include <stdio.h>
@@ -188,8 +189,9 @@ static __attribute__((noinline)) int run_file_task(tf_pool *p, const tf__item *i
         fail_fmt(t, "unknown task function '%s'", it->fname);
     } else if (in.err) {
         rc = TF_ESYS;
-        fail_fmt(t, "input file '%s': %s: %s", in.path ? in.path : "?", in.what ? in.what : "read",
-                 strerror(in.err));
+        fail_fmt(t, "input file '%s': %s%s%s", in.path ? in.path : "?",
+                 in.what ? in.what : "read", in.err == EINVAL ? "" : ": ",
+                 in.err == EINVAL ? "" : strerror(in.err));
     } else {
         t->path = in.path;
         rc = fn(t, in.data ? in.data : "", in.len, out);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -58,6 +59,9 @@ static void make_files(void)
     }
     if (asprintf(&paths[NFILES], "%s/missing", dir) < 0) paths[NFILES] = NULL;
     paths[NFILES + 1] = dir; /* a directory */
+    /* a FIFO nobody writes: refused at once, never waited on */
+    if (asprintf(&paths[NFILES + 2], "%s/fifo", dir) < 0) paths[NFILES + 2] = NULL;
+    if (th_rank() == 0 && paths[NFILES + 2]) TH_EQ(mkfifo(paths[NFILES + 2], 0600), 0);
     MPI_Barrier(MPI_COMM_WORLD);
 }
 
@@ -69,6 +73,8 @@ static void remove_files(void)
         free(paths[i]);
     }
     free(paths[NFILES]);
+    if (th_rank() == 0 && paths[NFILES + 2]) unlink(paths[NFILES + 2]);
+    free(paths[NFILES + 2]);
     if (th_rank() == 0) rmdir(dir);
 }
 
@@ -86,10 +92,10 @@ static int drv_map(tf_pool *pool, void *arg)
 {
     (void)arg;
     tf_results *res = NULL;
-    TH_EQ(tf_map_files(pool, "hash", (const char *const *)paths, NFILES + 2, &res), 0);
+    TH_EQ(tf_map_files(pool, "hash", (const char *const *)paths, NFILES + 3, &res), 0);
     if (!res) return 1;
-    TH_EQ(tf_results_count(res), NFILES + 2);
-    TH_EQ(tf_results_failed(res), 2);
+    TH_EQ(tf_results_count(res), NFILES + 3);
+    TH_EQ(tf_results_failed(res), 3);
     for (int i = 0; i < NFILES; i++) {
         const void *o;
         size_t len;
@@ -112,7 +118,11 @@ static int drv_map(tf_pool *pool, void *arg)
              e ? e : "(null)");
     TH_EQ(tf_results_get(res, NFILES + 1, &o, &len), TF_ESYS);
     e = tf_results_error(res, NFILES + 1);
-    TH_CHECK(e && strstr(e, dir), "directory: %s", e ? e : "(null)");
+    TH_CHECK(e && strstr(e, dir) && strstr(e, "Is a directory"), "directory: %s", e ? e : "(null)");
+    TH_EQ(tf_results_get(res, NFILES + 2, &o, &len), TF_ESYS);
+    e = tf_results_error(res, NFILES + 2);
+    TH_CHECK(e && strstr(e, "fifo") && strstr(e, "not a regular file"), "fifo: %s",
+             e ? e : "(null)");
     tf_results_free(&res);
 
     /* futures, and bad arguments */
@@ -143,7 +153,7 @@ static void run_with(const tf_pool_opts *o, const char *what)
     tf_pool_stats(pool, &s1);
     uint64_t read = th_sum_u64(s1.files_read - s0.files_read);
     uint64_t ahead = th_sum_u64(s1.files_ahead - s0.files_ahead);
-    TH_EQ(read, NFILES + 3);
+    TH_EQ(read, NFILES + 4);
     if (o && o->no_file_prefetch) TH_EQ(ahead, 0);
     TH_CHECK(ahead <= read, "%s: %llu ahead of %llu", what, (unsigned long long)ahead,
              (unsigned long long)read);
