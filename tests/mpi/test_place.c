@@ -286,6 +286,7 @@ static void check_policy(const char *name, tf_bind b, int by_env)
                 j++;
             }
             free(lists);
+            free(cores);
         }
     }
     if (b != TF_BIND_SOCKET) TH_CHECK(pl.numa >= 0 || !pl.bound, "numa %d", pl.numa);
