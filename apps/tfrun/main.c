@@ -744,8 +744,13 @@ int main(int argc, char **argv)
     MPI_Comm pcomm;
     MPI_Comm_split(MPI_COMM_WORLD, slot > 0 ? 0 : MPI_UNDEFINED, ak_rank, &pcomm);
     if (pcomm != MPI_COMM_NULL) {
+        /* Commands inherit the main thread's binding: the pool's own (one
+         * core, TF_BIND=auto) would squeeze every command and its threads
+         * onto one core, and -c has placed the rank already. So the pool
+         * binds nothing unless TF_BIND (read by tf_pool_create) says so. */
+        tf_pool_opts popts = {.bind = TF_BIND_NONE};
         tf_pool *pool = NULL;
-        int rc = tf_pool_create(pcomm, NULL, &pool);
+        int rc = tf_pool_create(pcomm, &popts, &pool);
         if (!rc) rc = tf_register(pool, "cmd", tfr_task_fn);
         if (rc) {
             fprintf(stderr, "tfrun: rank %d: %s\n", ak_rank,

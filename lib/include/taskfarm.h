@@ -107,16 +107,22 @@ typedef enum tf_chunk_policy {
 /* Where a rank's threads run (tf_pool_create; see tf_pool_placement):
  *   AUTO    keep a binding the launcher made (mpirun --bind-to, Slurm's
  *           --cpu-bind) and place the threads inside it; with none, spread
- *           the ranks of a node over its cores (hwloc_distrib), one core each
- *   CORE    one core per rank, within the launcher's cpuset if it gave one
- *   SOCKET  the whole package (socket) the rank's core is on: threads float
- *           inside it (for tasks that start their own threads)
+ *           the ranks of a node over its cores (hwloc_distrib), one core
+ *           each. Ranks that share a cpuset (the launcher's, or the whole
+ *           node) spread over its cores; where they outnumber its cores
+ *           nothing is bound (a warning at verbose >= 1)
+ *   CORE    one core per rank, within the launcher's cpuset if it gave one;
+ *           with more ranks than cores, ranks wrap round and share cores
+ *   SOCKET  the whole package (socket) the rank's core is on, within the
+ *           launcher's cpuset: threads float inside it (for tasks that start
+ *           their own threads)
  *   NONE    no binding at all
  * The main thread gets the core's first hardware thread and the service
  * thread its sibling where the core has one (else it shares the core). A
  * binding the system refuses is a warning (verbose >= 1), never an error.
  * Memory follows the main thread (hwloc_set_membind to its NUMA node, first
- * touch where that is refused). */
+ * touch where that is refused). tf_pool_destroy, called on the thread that
+ * created the pool, gives that thread back the binding it had before. */
 typedef enum tf_bind {
     TF_BIND_AUTO = 0,
     TF_BIND_CORE,
@@ -138,7 +144,12 @@ typedef enum tf_wait_policy {
  * TF_FILE_PREFETCH (0 | 1), TF_FILE_PREFETCH_MB.
  * Reports, also read by tf_pool_create:
  *   TF_REPORT_BINDING=1  one line per rank on stderr from rank 0: host,
- *                        rank, cores of each thread, NUMA node, node group
+ *                        rank, cores of each thread, NUMA node, node group:
+ *     taskfarm: binding: host H rank R cores main=M service=S numa N
+ *     group G (leader L, local I/J) launcher B
+ *                        (one line), M and S cpu lists or "-" where unbound,
+ *                        N -1 if unknown, B 1 if the launcher had bound the
+ *                        rank; another value than 0 or 1 is TF_EINVAL
  *   TF_STATS=1           a summary after each tf_run on rank 0's stderr
  *                        (per rank: tasks, busy, waiting for work and for
  *                        I/O, messages, bytes; load imbalance; the

@@ -227,8 +227,9 @@ struct tf_pool {
 
     int made; /* how far tf_pool_create got: 1 main_w, 2 svc_w, 3 work */
     size_t ncores;
-    int bound;     /* the launcher bound this process */
-    int bound_pus; /* to this many hardware threads (0: unknown) */
+    int bound;     /* the launcher or place.c bound this rank */
+    int bound_pus; /* its two threads may use this many hardware threads
+                      together (0: unknown; 1: they share one) */
 
     /* placement (place.c): written by tf_pool_create, read-only after */
     tf_placement pl;

@@ -557,6 +557,9 @@ class Launcher:
                     "--map-by", "core"] + over
         elif bind == "none" or p > cores:
             cmd += over + ["--bind-to", "none"]
+            if bind == "none" and self.openmpi:
+                # taskfarm's TF_BIND=auto would bind an unbound rank itself
+                cmd += ["-x", "TF_BIND=none"]
         else:
             cmd += ["--bind-to", "core", "--map-by", "core"]
         return cmd + list(argv)
