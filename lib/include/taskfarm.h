@@ -272,9 +272,9 @@ TF_API const char *tf_task_path(const tf_task *t);
 
 /* An output file on rank 0 to which task outputs are appended as records,
  * back to back, as they finish: a million tasks make one file. Records are
- * gathered into blocks, and full blocks are written by rank 0's service
- * thread while a run is on (by the calling thread outside a run), so the
- * driver never waits for the disk except when a call below says so.
+ * gathered into blocks, and sealed blocks are written by a writer thread of
+ * rank 0 (started by the first tf_output_open), so neither the driver nor
+ * the coordinator waits for the disk, except where a call below says so.
  *
  * Order:
  *   TF_OUTPUT_ORDERED    records appear in the order of their positions (0,
@@ -285,13 +285,17 @@ TF_API const char *tf_task_path(const tf_task *t);
  *                        positions ahead of the first record still missing,
  *                        or while max_held bytes are held back.
  *   TF_OUTPUT_UNORDERED  records appear in the order they arrive.
- * Durability (what a crash of the machine can lose):
- *   TF_DURABLE_BLOCK     fdatasync after each block (the default)
+ * Durability (what a crash of the machine may lose):
+ *   TF_DURABLE_BLOCK     each block is fdatasync'd after its write (the
+ *                        default); the file's directory is synced at open
  *   TF_DURABLE_NONE      never synced by taskfarm (the page cache decides)
- *   TF_DURABLE_RECORD    each record is written and synced on its own before
- *                        the next one is accepted (slow; for rare records)
- * Whatever the policy, a block that holds no complete record is not written:
- * a record is never split across a crash boundary within a block. */
+ *   TF_DURABLE_RECORD    each record is a block of its own, written and
+ *                        synced before any later record (slow: for rare,
+ *                        precious records)
+ * Whatever the policy, every record that tf_output_flush, tf_output_close or
+ * a map to the output has returned after is in the file, synced unless
+ * TF_DURABLE_NONE. A crash during a write may leave the last block cut
+ * short; a reader should check the last record. */
 typedef struct tf_output tf_output;
 
 typedef enum tf_output_order { TF_OUTPUT_UNORDERED = 0, TF_OUTPUT_ORDERED = 1 } tf_output_order;
@@ -309,7 +313,7 @@ typedef struct tf_output_opts { /* the zero value means defaults */
     size_t max_ahead;  /* ORDERED: positions ahead of the first missing one;
                           default 65536 */
     double flush_s;    /* a part-filled block is written this long after its
-                          first record; default 1 s */
+                          first record (checked every 10 ms); default 1 s */
     int append;        /* 1: append to an existing file; 0: truncate it */
 } tf_output_opts;
 
@@ -322,13 +326,15 @@ TF_API int tf_output_open(tf_pool *pool, const char *path, tf_output_order order
 
 /* Driver call or rank 0's main thread outside a run: appends one record.
  * ORDERED: pos is the record's position, each used at most once, not one a
- * map took (TF_EINVAL); UNORDERED: pos is ignored. The bytes are copied.
- * Errors: TF_EINVAL, TF_ENOMEM, TF_ESYS (an earlier write failed). */
+ * running map took, and less than max_ahead past the first position still
+ * missing (TF_EINVAL otherwise); UNORDERED: pos is ignored. The bytes are
+ * copied. Errors: TF_EINVAL, TF_ENOMEM, TF_ESYS (an earlier write failed). */
 TF_API int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len);
 
 /* tf_map and tf_map_files whose outputs go to o instead of into results: an
  * ORDERED output gets them at the next n positions (after every position
- * used so far), in input order. A failed task writes no record (its
+ * used so far), in input order; TF_EINVAL if an earlier position is still
+ * missing (its records could only wait). A failed task writes no record (its
  * position is skipped); returns 0 if every task succeeded, TF_ETASK if some
  * failed (the first message in tf_pool_errmsg; `failed`, if not NULL, gets
  * the count). Returns once every record is written to the file (and synced,
@@ -344,8 +350,10 @@ TF_API int tf_output_flush(tf_output *o);
 /* Flushes, closes and frees *o, and sets it to NULL. An ORDERED output with
  * positions still missing writes the records it holds in order and returns
  * TF_EINVAL naming the first missing position. Returns the first error of
- * the output's life (TF_ESYS: which write and why in tf_pool_errmsg).
- * Outputs must be closed before tf_pool_destroy. */
+ * the output's life (TF_ESYS: which write and why in tf_pool_errmsg), or
+ * TF_EBUSY (nothing done) when called from a callback while a map writes
+ * to o. Outputs should be closed before tf_pool_destroy, which otherwise
+ * closes them with a warning. */
 TF_API int tf_output_close(tf_output **o);
 /* Records and bytes written to the file so far. Any time on rank 0's main
  * thread. */

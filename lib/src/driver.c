@@ -212,18 +212,21 @@ static int map_to_common(tf_pool *p, tf__job *j, const char *fn, tf_output *o, s
     uint64_t base = tf__out_take(o, j->n, &rc);
     if (rc < 0) {
         tf__job_free(j);
+        if (rc == TF_EINVAL)
+            return tf__fail(p, rc, "map to an ordered output: position %llu is not written yet",
+                            (unsigned long long)base);
         return tf__fail(p, rc, "out of memory");
     }
     j->out = o;
     j->out_base = base;
     rc = tf__job_start(p, j, fn);
     if (rc < 0) {
-        tf__out_untake(o, base);
+        tf__out_untake(o, base, false);
         tf__job_free(j);
         return rc;
     }
     drive_until(p, job_complete, j);
-    tf__out_untake(o, base);
+    tf__out_untake(o, base, true);
     size_t n = j->n, nf = j->failed;
     if (failed) *failed = nf;
     rc = tf__out_finish(o);

@@ -19,15 +19,18 @@
 
 #define SLICE ((size_t)512 * 1024)
 #define HINT_AHEAD 3 /* files past the one being read that the kernel is told of */
+#define ZERO_MAX ((size_t)64 << 20) /* a file whose size says 0 (/proc) */
 
-enum { F_QUEUED = 0, F_READING, F_DONE, F_MAIN };
+enum { F_QUEUED = 0, F_READING, F_DONE };
 
 typedef struct fent {
     uint64_t job, index;
     char *path;
     char *data;
     size_t len, cap;
-    int fd; /* opened ahead, or being read; -1 */
+    size_t want; /* the size at open (a file that grows is read that far);
+                    0: unknown (/proc), read to its end, at most ZERO_MAX */
+    int fd;      /* opened ahead, or being read; -1 */
     int err;
     const char *what;
     int state;
@@ -144,7 +147,9 @@ void tf__files_add(tf_pool *p, const tf__item *it)
 static void open_ahead(fent *e)
 {
     if (e->fd >= 0 || e->err) return;
-    e->fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    while ((e->fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) < 0 &&
+           errno == EINTR) {
+    }
     struct stat st;
     if (e->fd < 0) {
         e->err = errno;
@@ -182,6 +187,7 @@ static int read_some(fent *e, size_t slice)
             e->what = "fstat";
             return 1;
         }
+        e->want = st.st_size > 0 ? (size_t)st.st_size : 0;
         e->cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
         e->data = malloc(e->cap);
         if (!e->data) {
@@ -192,7 +198,13 @@ static int read_some(fent *e, size_t slice)
     }
     size_t got = 0;
     while (got < slice) {
-        if (e->len == e->cap) { /* the file grew since fstat */
+        if (e->want && e->len >= e->want) break; /* what it held at open */
+        if (!e->want && e->len >= ZERO_MAX) {
+            e->err = EFBIG;
+            e->what = "read";
+            return 1;
+        }
+        if (e->len == e->cap) { /* a file of unknown size */
             char *d = realloc(e->data, e->cap * 2);
             if (!d) {
                 e->err = ENOMEM;
@@ -203,6 +215,7 @@ static int read_some(fent *e, size_t slice)
             e->cap *= 2;
         }
         size_t want = e->cap - e->len;
+        if (e->want && want > e->want - e->len) want = e->want - e->len;
         if (want > slice - got) want = slice - got;
         ssize_t r = read(e->fd, e->data + e->len, want);
         if (r < 0) {
@@ -218,6 +231,11 @@ static int read_some(fent *e, size_t slice)
         }
         e->len += (size_t)r;
         got += (size_t)r;
+    }
+    if (e->want && e->len >= e->want) {
+        close(e->fd);
+        e->fd = -1;
+        return 1;
     }
     return 0;
 }
@@ -307,8 +325,18 @@ void tf__files_get(tf_pool *p, const tf__item *it, uint32_t k, const char *path,
     if (f && !p->opts.no_file_prefetch) {
         uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
         pthread_mutex_lock(&f->lock);
+        uint64_t want = it->first_index + k, s = f->head;
+        while (s < f->tail && !(at(f, s)->job == it->job && at(f, s)->index == want)) s++;
+        /* entries queued before this task and never asked for (none, as the
+         * queue and the main thread's order agree) would block read-ahead:
+         * dropped, unless the service thread is reading one */
+        if (s < f->tail)
+            for (; f->head < s && at(f, f->head)->state != F_READING; f->head++) {
+                f->loaded -= at(f, f->head)->state == F_DONE ? at(f, f->head)->len : 0;
+                fent_clear(at(f, f->head));
+            }
         fent *e = f->head < f->tail ? at(f, f->head) : NULL;
-        if (e && e->job == it->job && e->index == it->first_index + k) {
+        if (e && e->job == it->job && e->index == want) {
             found = true;
             while (e->state == F_READING) {
                 f->waiting = true;
@@ -322,8 +350,7 @@ void tf__files_get(tf_pool *p, const tf__item *it, uint32_t k, const char *path,
                 ahead = true;
                 f->loaded -= e->len;
                 hand_out(e, out);
-            } else {
-                e->state = F_MAIN; /* not started: read it here */
+            } else { /* not started: read it here */
                 mine = *e;
                 e->path = NULL;
                 e->fd = -1;

@@ -3,10 +3,11 @@
  *
  * A record is copied into the block being filled; a block is sealed when it
  * is full, when its first record is flush_s old, at a flush, or after each
- * record under TF_DURABLE_RECORD; sealed blocks are written in order, each
- * with one write() (and one fdatasync under TF_DURABLE_BLOCK and RECORD).
- * An ORDERED output keeps records that arrive before their turn in a ring
- * indexed by position, and drains it as the gap closes. */
+ * record under TF_DURABLE_RECORD; sealed blocks are written in order by the
+ * writer thread, each with one write() (and one fdatasync under
+ * TF_DURABLE_BLOCK and RECORD). An ORDERED output keeps records that arrive
+ * before their turn in a ring indexed by position (at most max_ahead past
+ * the first missing one), and drains it as the gap closes. */
 #include "output.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pool.h"
@@ -65,15 +67,31 @@ struct tf__outs {
     pthread_mutex_t lock;
     tf_output *head;
     atomic_uint ready; /* blocks sealed and not yet written, all outputs */
-    atomic_int nopen;
-    uint64_t next_check;
+    /* the writer thread */
+    pthread_mutex_t wm;
+    pthread_cond_t wc;
+    pthread_t writer;
+    bool started, quit;
 };
+
+static int close_output(tf_output *o);
 
 int tf__outs_create(tf_pool *p)
 {
     struct tf__outs *os = calloc(1, sizeof *os);
     if (!os) return TF_ENOMEM;
     if (pthread_mutex_init(&os->lock, NULL)) {
+        free(os);
+        return TF_ESYS;
+    }
+    if (pthread_mutex_init(&os->wm, NULL)) {
+        pthread_mutex_destroy(&os->lock);
+        free(os);
+        return TF_ESYS;
+    }
+    if (pthread_cond_init(&os->wc, NULL)) {
+        pthread_mutex_destroy(&os->wm);
+        pthread_mutex_destroy(&os->lock);
         free(os);
         return TF_ESYS;
     }
@@ -85,13 +103,23 @@ void tf__outs_destroy(tf_pool *p)
 {
     struct tf__outs *os = p->outs;
     if (!os) return;
+    if (os->started) {
+        pthread_mutex_lock(&os->wm);
+        os->quit = true;
+        pthread_cond_signal(&os->wc);
+        pthread_mutex_unlock(&os->wm);
+        pthread_join(os->writer, NULL);
+    }
     /* outputs left open: the program broke the contract; write what they
      * hold rather than lose it */
     while (os->head) {
         tf_output *o = os->head;
+        os->head = o->next;
         fprintf(stderr, "taskfarm: warning: output '%s' was not closed; closing it\n", o->path);
-        tf_output_close(&o);
+        if (close_output(o) < 0) fprintf(stderr, "taskfarm: %s\n", p->errmsg);
     }
+    pthread_cond_destroy(&os->wc);
+    pthread_mutex_destroy(&os->wm);
     pthread_mutex_destroy(&os->lock);
     free(os);
     p->outs = NULL;
@@ -118,7 +146,11 @@ static void seal(tf_output *o)
         o->rhead = b;
     o->rtail = b;
     o->nready++;
-    atomic_fetch_add(&o->p->outs->ready, 1);
+    struct tf__outs *os = o->p->outs;
+    atomic_fetch_add(&os->ready, 1);
+    pthread_mutex_lock(&os->wm);
+    pthread_cond_signal(&os->wc);
+    pthread_mutex_unlock(&os->wm);
 }
 
 static void append(tf_output *o, const void *data, size_t len)
@@ -144,15 +176,16 @@ static void append(tf_output *o, const void *data, size_t len)
     if (o->o.durability == TF_DURABLE_RECORD || b->len >= o->o.block_size) seal(o);
 }
 
-/* ORDERED: room in the ring for position pos. */
-static void ring_fit(tf_output *o, uint64_t pos)
+/* ORDERED: room in the ring for position pos (pos - next_pos < max_ahead,
+ * which the callers see to). 0 or TF_ENOMEM. */
+static int ring_fit(tf_output *o, uint64_t pos)
 {
     uint64_t need = pos - o->next_pos + 1;
-    if (need <= o->rcap) return;
+    if (need <= o->rcap) return 0;
     size_t cap = o->rcap ? o->rcap : 64;
     while (cap < need) cap *= 2;
     hslot *r = calloc(cap, sizeof *r);
-    if (!r) tf__fatal(o->p, "out of memory for held-back outputs");
+    if (!r) return TF_ENOMEM;
     for (size_t i = 0; i < o->rcap; i++) {
         uint64_t q = o->next_pos + i;
         r[q % cap] = o->ring[q % o->rcap];
@@ -160,28 +193,31 @@ static void ring_fit(tf_output *o, uint64_t pos)
     free(o->ring);
     o->ring = r;
     o->rcap = cap;
+    return 0;
 }
 
-static void put_locked(tf_output *o, uint64_t pos, const void *data, size_t len, bool skip)
+/* 0 or TF_ENOMEM (nothing changed then). */
+static int put_locked(tf_output *o, uint64_t pos, const void *data, size_t len, bool skip)
 {
     if (o->order == TF_OUTPUT_UNORDERED) {
         if (!skip) append(o, data, len);
-        return;
+        return 0;
     }
     if (pos != o->next_pos) {
-        ring_fit(o, pos);
+        char *d = NULL;
+        if (!skip && len && !(d = malloc(len))) return TF_ENOMEM;
+        if (ring_fit(o, pos) < 0) {
+            free(d);
+            return TF_ENOMEM;
+        }
         hslot *h = &o->ring[pos % o->rcap];
         h->st = skip ? 2 : 1;
         h->len = skip ? 0 : len;
-        h->d = NULL;
-        if (!skip && len) {
-            h->d = malloc(len);
-            if (!h->d) tf__fatal(o->p, "out of memory for a held-back output");
-            memcpy(h->d, data, len);
-        }
+        h->d = d;
+        if (d) memcpy(d, data, len);
         o->held_bytes += h->len;
         o->held_n++;
-        return;
+        return 0;
     }
     if (!skip) append(o, data, len);
     o->next_pos++;
@@ -195,13 +231,15 @@ static void put_locked(tf_output *o, uint64_t pos, const void *data, size_t len,
         *h = (hslot){0};
         o->next_pos++;
     }
+    return 0;
 }
 
 void tf__out_put(tf_output *o, uint64_t pos, const void *data, size_t len, bool skip)
 {
     pthread_mutex_lock(&o->lock);
-    put_locked(o, pos, data, len, skip);
+    int rc = put_locked(o, pos, data, len, skip);
     pthread_mutex_unlock(&o->lock);
+    if (rc < 0) tf__fatal(o->p, "out of memory for a held-back output of %zu bytes", len);
 }
 
 uint64_t tf__out_limit(tf_output *o, uint64_t base)
@@ -264,25 +302,41 @@ static int write_ready(tf_output *o, int trace_thread)
     return did;
 }
 
-int tf__outs_step(tf_pool *p)
+/* The writer thread: writes sealed blocks as they come, and seals
+ * part-filled blocks flush_s after their first record (looked at every
+ * 10 ms while outputs are open). */
+static void *writer_main(void *arg)
 {
+    tf_pool *p = arg;
     struct tf__outs *os = p->outs;
-    if (!os || atomic_load_explicit(&os->nopen, memory_order_relaxed) == 0) return 0;
-    uint64_t now = tf__now_ns();
-    if (atomic_load_explicit(&os->ready, memory_order_relaxed) == 0 && now < os->next_check)
-        return 0;
-    os->next_check = now + 10000000u; /* part-filled blocks: looked at every 10 ms */
-    int did = 0;
-    pthread_mutex_lock(&os->lock);
-    for (tf_output *o = os->head; o; o = o->next) {
-        pthread_mutex_lock(&o->lock);
-        if (o->cur && o->cur->len && (double)(now - o->cur_t0) * 1e-9 >= o->o.flush_s) seal(o);
-        bool any = o->nready > 0;
-        pthread_mutex_unlock(&o->lock);
-        if (any) did |= write_ready(o, TF__TR_SVC);
+    pthread_mutex_lock(&os->wm);
+    while (!os->quit) {
+        if (atomic_load(&os->ready) == 0) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 10000000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&os->wc, &os->wm, &ts);
+            if (os->quit) break;
+        }
+        pthread_mutex_unlock(&os->wm);
+        uint64_t now = tf__now_ns();
+        pthread_mutex_lock(&os->lock);
+        for (tf_output *o = os->head; o; o = o->next) {
+            pthread_mutex_lock(&o->lock);
+            if (o->cur && o->cur->len && (double)(now - o->cur_t0) * 1e-9 >= o->o.flush_s) seal(o);
+            bool any = o->nready > 0;
+            pthread_mutex_unlock(&o->lock);
+            if (any) write_ready(o, TF__TR_SVC);
+        }
+        pthread_mutex_unlock(&os->lock);
+        pthread_mutex_lock(&os->wm);
     }
-    pthread_mutex_unlock(&os->lock);
-    return did;
+    pthread_mutex_unlock(&os->wm);
+    return NULL;
 }
 
 /* ---- the API (rank 0's main thread) ------------------------------------------------ */
@@ -312,23 +366,51 @@ int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf
         free(w);
         return tf__fail(p, TF_ENOMEM, "tf_output_open: out of memory");
     }
-    w->fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (o.append ? O_APPEND : O_TRUNC), 0644);
-    if (w->fd < 0) {
+    struct tf__outs *os = p->outs;
+    if (!os->started) {
+        if (pthread_create(&os->writer, NULL, writer_main, p)) {
+            free(w->path);
+            free(w);
+            return tf__fail(p, TF_ESYS, "tf_output_open: cannot start the writer thread");
+        }
+        os->started = true;
+    }
+    if (pthread_mutex_init(&w->lock, NULL) || pthread_mutex_init(&w->io, NULL)) {
+        free(w->path);
+        free(w);
+        return tf__fail(p, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
+    }
+    int fd;
+    while ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (o.append ? O_APPEND : O_TRUNC),
+                      0644)) < 0 &&
+           errno == EINTR) {
+    }
+    if (fd < 0) {
         int e = errno;
+        pthread_mutex_destroy(&w->lock);
+        pthread_mutex_destroy(&w->io);
         free(w->path);
         free(w);
         return tf__fail(p, TF_ESYS, "output '%s': %s", path, strerror(e));
     }
+    w->fd = fd;
+    /* a new file's name survives a crash only once its directory is synced */
+    if (o.durability != TF_DURABLE_NONE) {
+        char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+        const char *d = !dir ? NULL : !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
+        int dfd = d ? open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (dfd >= 0) {
+            (void)fsync(dfd);
+            close(dfd);
+        }
+        free(dir);
+    }
     w->p = p;
     w->order = order;
     w->o = o;
-    pthread_mutex_init(&w->lock, NULL);
-    pthread_mutex_init(&w->io, NULL);
-    struct tf__outs *os = p->outs;
     pthread_mutex_lock(&os->lock);
     w->next = os->head;
     os->head = w;
-    atomic_fetch_add(&os->nopen, 1);
     pthread_mutex_unlock(&os->lock);
     *out = w;
     return 0;
@@ -350,27 +432,25 @@ int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
     if (!o || (len && !data)) return o ? tf__fail(o->p, TF_EINVAL, "tf_output_write: NULL data") : TF_EINVAL;
     if (!main_ok(o->p)) return tf__fail(o->p, TF_ESTATE, "tf_output_write: rank 0's main thread only");
     pthread_mutex_lock(&o->lock);
-    int bad = 0;
+    const char *bad = NULL;
     if (o->order == TF_OUTPUT_ORDERED) {
-        bad = pos < o->next_pos ||
-              (pos - o->next_pos < o->rcap && o->ring[pos % o->rcap].st != 0);
+        if (pos < o->next_pos || (pos - o->next_pos < o->rcap && o->ring[pos % o->rcap].st != 0))
+            bad = "is used already";
+        else if (pos - o->next_pos >= o->o.max_ahead)
+            bad = "is more than max_ahead past the first one missing";
         for (size_t i = 0; i < o->nmaps && !bad; i++)
-            bad = pos >= o->maps[i].lo && pos < o->maps[i].hi;
-        if (!bad && pos + 1 > o->used_end) o->used_end = pos + 1;
+            if (pos >= o->maps[i].lo && pos < o->maps[i].hi) bad = "belongs to a running map";
     }
-    if (!bad) put_locked(o, pos, data, len, false);
+    int rc = bad ? 0 : put_locked(o, pos, data, len, false);
+    if (!bad && !rc && o->order == TF_OUTPUT_ORDERED && pos + 1 > o->used_end)
+        o->used_end = pos + 1;
     int err = o->err;
-    bool sealed = o->nready > 0;
     pthread_mutex_unlock(&o->lock);
     if (bad)
-        return tf__fail(o->p, TF_EINVAL, "output '%s': position %llu is used already", o->path,
-                        (unsigned long long)pos);
+        return tf__fail(o->p, TF_EINVAL, "output '%s': position %llu %s", o->path,
+                        (unsigned long long)pos, bad);
+    if (rc) return tf__fail(o->p, rc, "output '%s': out of memory holding a record", o->path);
     if (err) return out_err(o);
-    if (!o->p->in_run) {
-        write_ready(o, TF__TR_MAIN);
-    } else if (sealed) {
-        tf__waiter_wake(&o->p->svc_w);
-    }
     return 0;
 }
 
@@ -391,15 +471,26 @@ int tf_output_close(tf_output **op)
     tf_output *o = *op;
     tf_pool *p = o->p;
     if (!main_ok(p)) return tf__fail(p, TF_ESTATE, "tf_output_close: rank 0's main thread only");
+    pthread_mutex_lock(&o->lock);
+    size_t maps = o->nmaps;
+    pthread_mutex_unlock(&o->lock);
+    if (maps) return tf__fail(p, TF_EBUSY, "tf_output_close: a map is writing to '%s'", o->path);
     struct tf__outs *os = p->outs;
-    pthread_mutex_lock(&os->lock); /* the service thread is not writing it now, nor later */
+    pthread_mutex_lock(&os->lock); /* the writer is not writing it now, nor later */
     for (tf_output **pp = &os->head; *pp; pp = &(*pp)->next)
         if (*pp == o) {
             *pp = o->next;
             break;
         }
-    atomic_fetch_sub(&os->nopen, 1);
     pthread_mutex_unlock(&os->lock);
+    *op = NULL;
+    return close_output(o);
+}
+
+/* Writes what o holds, syncs, closes and frees it; o is off the list. */
+static int close_output(tf_output *o)
+{
+    tf_pool *p = o->p;
     int rc = 0;
     uint64_t missing = UINT64_MAX;
     pthread_mutex_lock(&o->lock);
@@ -434,7 +525,6 @@ int tf_output_close(tf_output **op)
     free(o->maps);
     free(o->path);
     free(o);
-    *op = NULL;
     return rc;
 }
 
@@ -466,7 +556,11 @@ uint64_t tf__out_take(tf_output *o, uint64_t n, int *rc)
     pthread_mutex_lock(&o->lock);
     uint64_t base = o->order == TF_OUTPUT_ORDERED ? o->used_end : 0;
     *rc = 0;
-    if (o->order == TF_OUTPUT_ORDERED && n) {
+    if (o->order == TF_OUTPUT_ORDERED && o->next_pos < o->used_end) {
+        /* the map's records would all wait behind the missing one */
+        *rc = TF_EINVAL;
+        base = o->next_pos;
+    } else if (o->order == TF_OUTPUT_ORDERED && n) {
         mrange *m = realloc(o->maps, (o->nmaps + 1) * sizeof *m);
         if (!m) {
             *rc = TF_ENOMEM;
@@ -483,11 +577,13 @@ uint64_t tf__out_take(tf_output *o, uint64_t n, int *rc)
 /* The driver: a map's positions are all in; its range is no longer
  * reserved (a later write to one of them is refused as used anyway, since
  * they are below next_pos once written). */
-void tf__out_untake(tf_output *o, uint64_t base)
+void tf__out_untake(tf_output *o, uint64_t base, bool ran)
 {
     pthread_mutex_lock(&o->lock);
     for (size_t i = 0; i < o->nmaps; i++)
         if (o->maps[i].lo == base) {
+            /* a map that never started gives its positions back */
+            if (!ran && o->used_end == o->maps[i].hi) o->used_end = base;
             o->maps[i] = o->maps[--o->nmaps];
             break;
         }

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 
 #include "files.h"
-#include "output.h"
 #include "pool.h"
 
 _Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...)
@@ -341,7 +340,6 @@ static void run_loop(tf_pool *p)
             int rc = tf__coord_step(p);
             if (rc < 0) break;
             did |= rc;
-            did |= tf__outs_step(p);
         } else if (ws.stop_rx) {
             worker_flush(p, &ws, TF__F_STOPPED);
             break;
