@@ -148,6 +148,7 @@ static void pool_free(tf_pool *p)
 {
     tf__service_stop(p);
     tf__place_free(p);
+    tf__trace_free(p);
     tf__coord_destroy(p);
     if (p->made >= 3) tf__work_free(p);
     if (p->made >= 2) tf__waiter_destroy(&p->svc_w);
@@ -291,6 +292,7 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
         uint64_t t0 = tf__now_ns();
         tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
         p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
+        if (p->trace) tf__trace_span(p, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, tf__now_ns(), 0);
     }
     p->in_run = false;
     tf__stats_run_end(p);
