@@ -453,6 +453,45 @@ static void jb_str(jbuf *j, const char *s)
     j->len = (size_t)(o - j->p);
 }
 
+/* Writers into a char array large enough, returning the end. */
+static char *put_lit(char *o, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *put_u64(char *o, uint64_t v)
+{
+    char d[24];
+    int n = 0;
+    do d[n++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    while (n) *o++ = d[--n];
+    return o;
+}
+
+/* ns as microseconds with three decimals */
+static char *put_us(char *o, int64_t ns)
+{
+    if (ns < 0) *o++ = '-', ns = -ns;
+    o = put_u64(o, (uint64_t)ns / 1000);
+    unsigned f = (unsigned)((uint64_t)ns % 1000);
+    *o++ = '.';
+    *o++ = (char)('0' + f / 100);
+    *o++ = (char)('0' + f / 10 % 10);
+    *o++ = (char)('0' + f % 10);
+    return o;
+}
+
+static void jb_put(jbuf *j, const char *p, size_t n)
+{
+    jb_reserve(j, n);
+    if (j->bad) return;
+    memcpy(j->p + j->len, p, n);
+    j->len += n;
+}
+
 /* Microseconds since the origin, as the format wants them. */
 static double us(const struct tf__trace *tr, uint64_t t)
 {
@@ -469,15 +508,24 @@ static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, cons
     };
     double ts = us(tr, e->t0), dur = (double)(e->t1 >= e->t0 ? e->t1 - e->t0 : 0) * 1e-3;
     switch (e->kind) {
-    case TF__TR_TASK:
-        jb_printf(
-            j,
-            ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"cat\":\"task\","
-            "\"name\":",
-            rank, tid, ts, dur);
+    case TF__TR_TASK: { /* the bulk of a trace: no printf */
+        char line[160];
+        char *o = line;
+        o = put_lit(o, ",\n{\"ph\":\"X\",\"pid\":");
+        o = put_u64(o, (uint64_t)rank);
+        o = put_lit(o, ",\"tid\":0,\"ts\":");
+        o = put_us(o, (int64_t)(e->t0 - tr->origin));
+        o = put_lit(o, ",\"dur\":");
+        o = put_us(o, e->t1 >= e->t0 ? (int64_t)(e->t1 - e->t0) : 0);
+        o = put_lit(o, ",\"cat\":\"task\",\"name\":");
+        jb_put(j, line, (size_t)(o - line));
         jb_str(j, e->peer >= 0 && (size_t)e->peer < tr->nnames ? tr->names[e->peer] : "?");
-        jb_printf(j, ",\"args\":{\"id\":%llu}}", (unsigned long long)e->arg);
+        o = put_lit(line, ",\"args\":{\"id\":");
+        o = put_u64(o, e->arg);
+        o = put_lit(o, "}}");
+        jb_put(j, line, (size_t)(o - line));
         break;
+    }
     case TF__TR_WAIT_WORK:
     case TF__TR_WAIT_IO:
         jb_printf(
