@@ -192,9 +192,8 @@ static uint64_t run_item(tf_pool *p, const tf__item *it)
         struct tf_buf out = {ob, ob->len};
         int rc;
         if (fn) {
-            uint64_t tt = p->trace ? tf__now_ns() : 0;
             rc = fn(&t, in, in_len, &out);
-            if (p->trace) tf__trace_task(p, tt, t.id, it->fname);
+            if (p->trace) tf__trace_task(p, k ? 0 : t0, t.id, it->fname);
             if (rc != 0 && !t.failed)
                 fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));
             else if (!t.failed && ob->len - out.start > TF__MAX_OUTPUT)

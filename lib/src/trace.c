@@ -61,6 +61,7 @@ struct tf__trace {
     tr_buf th[2]; /* TF__TR_MAIN, TF__TR_SVC */
     char **names; /* main thread: task-function names, by index */
     size_t nnames, capnames, last;
+    uint64_t last_t1; /* main thread: the end of its last task */
     uint64_t origin;
 };
 
@@ -153,10 +154,13 @@ static int32_t name_index(struct tf__trace *tr, const char *s)
 
 void tf__trace_task(tf_pool *p, uint64_t t0, uint64_t id, const char *fname)
 {
+    struct tf__trace *tr = p->trace;
     uint64_t t1 = tf__now_ns();
-    tr_ev *e = ev_new(&p->trace->th[TF__TR_MAIN]);
+    if (t0 == 0) t0 = tr->last_t1;
+    tr->last_t1 = t1;
+    tr_ev *e = ev_new(&tr->th[TF__TR_MAIN]);
     if (!e) return;
-    *e = (tr_ev){t0, t1, id, fname ? name_index(p->trace, fname) : -1, TF__TR_TASK};
+    *e = (tr_ev){t0, t1, id, fname ? name_index(tr, fname) : -1, TF__TR_TASK};
 }
 
 void tf__trace_msg(tf_pool *p, int kind, int peer, uint64_t bytes)

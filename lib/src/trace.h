@@ -49,8 +49,11 @@ void tf__trace_free(tf_pool *p);
 /* The calling thread's span [t0, t1] (tf__now_ns clock). Consecutive
  * TF__TR_WAIT_WORK spans less than 50 us apart are merged into one. */
 void tf__trace_span(tf_pool *p, int thread, int kind, uint64_t t0, uint64_t t1, uint64_t arg);
-/* Main thread: task `id` of function `fname` ran from t0 until now. fname
- * is copied (once per distinct name), so it need not outlive the call. */
+/* Main thread: task `id` of function `fname` ran from t0 until now; t0 = 0:
+ * from the end of the main thread's previous task (the next task of the
+ * same item: one clock read a task, and the span takes in the few
+ * instructions between two tasks). fname is copied (once per distinct
+ * name), so it need not outlive the call. */
 void tf__trace_task(tf_pool *p, uint64_t t0, uint64_t id, const char *fname);
 /* Service thread: a message sent to or received from peer. */
 void tf__trace_msg(tf_pool *p, int kind, int peer, uint64_t bytes);
