@@ -278,7 +278,7 @@ static const char *fmt_bytes(char *s, size_t n, double b)
 {
     static const char u[] = " KMGTP";
     int k = 0;
-    while (b >= 1024 * 9.995 && k < 5) b /= 1024, k++;
+    while (b >= 1024 && k < 5) b /= 1024, k++;
     if (k == 0)
         snprintf(s, n, "%.0f", b);
     else
