@@ -253,7 +253,10 @@ uint64_t tf__out_limit(tf_output *o, uint64_t base)
 
 /* ---- writing ---------------------------------------------------------------------- */
 
-/* Writes every sealed block (any thread; o->io serializes). 1 if it wrote. */
+/* Writes every sealed block (any thread; o->io serializes). 1 if it wrote.
+ * trace_thread: the timeline buffer of the calling thread, -1 for the
+ * writer thread, which has none (the timeline shows the main thread's
+ * writes: flushes, map ends, closes). */
 static int write_ready(tf_output *o, int trace_thread)
 {
     int did = 0;
@@ -288,7 +291,8 @@ static int write_ready(tf_output *o, int trace_thread)
             err = errno;
             what = "fdatasync";
         }
-        if (o->p->trace) tf__trace_span(o->p, trace_thread, TF__TR_WRITE, t0, tf__now_ns(), b->len);
+        if (trace_thread >= 0 && o->p->trace)
+            tf__trace_span(o->p, trace_thread, TF__TR_WRITE, t0, tf__now_ns(), b->len);
         pthread_mutex_lock(&o->lock);
         if (err) set_err(o, err, what);
         if (!broken && !err) {
@@ -330,7 +334,7 @@ static void *writer_main(void *arg)
             if (o->cur && o->cur->len && (double)(now - o->cur_t0) * 1e-9 >= o->o.flush_s) seal(o);
             bool any = o->nready > 0;
             pthread_mutex_unlock(&o->lock);
-            if (any) write_ready(o, TF__TR_SVC);
+            if (any) write_ready(o, -1);
         }
         pthread_mutex_unlock(&os->lock);
         pthread_mutex_lock(&os->wm);

@@ -150,6 +150,7 @@ static void pool_free(tf_pool *p)
     tf__service_stop(p);
     tf__place_free(p);
     tf__outs_destroy(p);
+    tf__trace_free(p);
     tf__coord_destroy(p);
     if (p->made >= 3) tf__work_free(p);
     if (p->made >= 2) tf__waiter_destroy(&p->svc_w);
@@ -234,6 +235,7 @@ int tf_pool_destroy(tf_pool **pp)
     if (fin) {
         p->comm = MPI_COMM_NULL; /* too late to free it; free the rest */
     } else {
+        tf__outs_destroy(p);  /* rank 0: its writer thread is done */
         tf__trace_close(p);   /* collective: gathers the timeline to rank 0 */
         MPI_Barrier(p->comm); /* collective: no rank leaves while others run */
     }
@@ -294,6 +296,7 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
         uint64_t t0 = tf__now_ns();
         tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
         p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
+        if (p->trace) tf__trace_span(p, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, tf__now_ns(), 0);
     }
     p->in_run = false;
     tf__stats_run_end(p);

@@ -26,6 +26,7 @@
 
 #include "files.h"
 #include "pool.h"
+#include "trace.h"
 
 _Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...)
 {
@@ -71,6 +72,7 @@ void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *ow
     p->req_buf[p->nreq++] = own;
     atomic_fetch_add_explicit(&p->msgs_sent, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->bytes_sent, n, memory_order_relaxed);
+    if (p->trace) tf__trace_msg(p, TF__TR_SEND, dest, n);
 }
 
 /* Completes what it can; 1 if any send completed. */
@@ -184,6 +186,7 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
                                    MPI_STATUS_IGNORE),
                           "MPI_Recv");
                 atomic_fetch_add_explicit(&p->bytes_recv, bulk, memory_order_relaxed);
+                if (p->trace) tf__trace_msg(p, TF__TR_RECV, src, bulk);
                 it.data = b->data;
                 it.owner = b;
             } else {
@@ -303,6 +306,7 @@ static int recv_one(tf_pool *p, int src, wstate *ws)
     check_mpi(p, MPI_Mrecv(rb->data, n, MPI_BYTE, &m, MPI_STATUS_IGNORE), "MPI_Mrecv");
     atomic_fetch_add_explicit(&p->msgs_recv, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->bytes_recv, (uint64_t)n, memory_order_relaxed);
+    if (p->trace) tf__trace_msg(p, TF__TR_RECV, st.MPI_SOURCE, (uint64_t)n);
     if (n < 1) tf__fatal(p, "empty message from rank %d", st.MPI_SOURCE);
     if (p->rank == 0)
         tf__coord_results(p, st.MPI_SOURCE, rb);

@@ -15,6 +15,7 @@
 
 #include "files.h"
 #include "pool.h"
+#include "trace.h"
 
 struct tf_task {
     tf_pool *pool;
@@ -233,6 +234,7 @@ static uint64_t run_item(tf_pool *p, const tf__item *it)
             rc = run_file_task(p, it, k, &t, fn, in, in_len, &out);
         } else if (fn) {
             rc = fn(&t, in, in_len, &out);
+            if (p->trace) tf__trace_task(p, k ? 0 : t0, t.id, it->fname);
             if (rc != 0 && !t.failed)
                 fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));
         } else {

@@ -1,21 +1,739 @@
-/* trace.c - the timeline and the run statistics (see trace.h). */
+/* trace.c - the timeline (TF_TRACE=FILE) and the run statistics (TF_STATS=1).
+ *
+ * Threads (every rank):
+ *   main thread     tf__trace_open/close/free, tf__stats_run_begin/end (all
+ *                   the MPI calls of this file, made while the service
+ *                   thread is parked or not started), and the main thread's
+ *                   events (tasks, waits): it alone appends to th[TF__TR_MAIN]
+ *                   and owns the function-name table.
+ *   service thread  appends to th[TF__TR_SVC] only (messages, file reads).
+ * No lock: each buffer has one writer, and the main thread reads the service
+ * thread's buffer only at tf__trace_close, after the run's end
+ * (svc_state/run_done, seq_cst atomics) has ordered the writes before it.
+ *
+ * Clocks: events carry tf__now_ns (CLOCK_MONOTONIC) times. The origin is
+ * taken right after an MPI_Barrier at the first tf_run: ranks on one host
+ * share the clock exactly; across hosts the origins agree to within the
+ * barrier's latency (tens of microseconds on a cluster network), and
+ * their clocks may drift apart by a few ppm over a long run. */
+#define _GNU_SOURCE
 #include "trace.h"
 
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "pool.h"
+
+/* ---- event buffers --------------------------------------------------------- */
+
+typedef struct tr_ev {
+    uint64_t t0, t1;
+    uint64_t arg;  /* task id, bytes */
+    int32_t peer;  /* messages: the other rank; tasks: index into names */
+    uint32_t kind; /* TF__TR_* */
+} tr_ev;
+
+#define CHUNK_EV 32768u          /* 1 MiB a chunk */
+#define MAX_EV ((size_t)8 << 20) /* per thread: 256 MiB of events */
+#define MERGE_NS 50000u          /* waits this close are one wait */
+#define PIECE ((size_t)4 << 20)  /* bytes of JSON per message to rank 0 */
+#define TAG_TRACE 32001          /* unused by msg.h; run traffic is over */
+#define STATS_ROWS_MAX 64        /* per-rank lines up to this many ranks */
+
+typedef struct tr_chunk {
+    struct tr_chunk *next;
+    size_t n;
+    tr_ev e[CHUNK_EV];
+} tr_chunk;
+
+typedef struct tr_buf {
+    tr_chunk *head, *tail;
+    size_t n;         /* events kept */
+    uint64_t dropped; /* events lost to the cap or to out-of-memory */
+} tr_buf;
+
+struct tf__trace {
+    tr_buf th[2]; /* TF__TR_MAIN, TF__TR_SVC */
+    char **names; /* main thread: task-function names, by index */
+    size_t nnames, capnames, last;
+    uint64_t last_t1; /* main thread: the end of its last task */
+    uint64_t origin;
+};
+
+/* a rank's numbers of one run, as TF_STATS gathers them */
+enum { F_TASKS, F_FAILED, F_BUSY, F_IDLE, F_IO, F_MS, F_MR, F_BS, F_BR, F_RUN, F_CPU, NF };
+
+struct tf__runstats {
+    bool stats_env, trace_env; /* this rank's environment */
+    char *path;                /* TF_TRACE, absolute */
+    bool synced;               /* rank 0's choice is known */
+    bool stats, trace;         /* rank 0's choice */
+    unsigned runs;
+    uint64_t t0;     /* this run's start */
+    double cpu0;     /* service thread CPU time at this run's start */
+    tf_stats before; /* TF_STATS: counters at this run's start */
+    double *rows;    /* TF_STATS, rank 0: every rank's numbers of a run */
+};
+
+static tr_ev *ev_new(tr_buf *b)
+{
+    tr_chunk *c = b->tail;
+    if (c && c->n < CHUNK_EV) {
+        b->n++;
+        return &c->e[c->n++];
+    }
+    if (b->n >= MAX_EV || !(c = malloc(sizeof *c))) {
+        b->dropped++;
+        return NULL;
+    }
+    c->next = NULL;
+    c->n = 1;
+    if (b->tail)
+        b->tail->next = c;
+    else
+        b->head = c;
+    b->tail = c;
+    b->n++;
+    return &c->e[0];
+}
+
+static void buf_free(tr_buf *b)
+{
+    for (tr_chunk *c = b->head, *n; c; c = n) {
+        n = c->next;
+        free(c);
+    }
+    memset(b, 0, sizeof *b);
+}
+
+void tf__trace_span(tf_pool *p, int thread, int kind, uint64_t t0, uint64_t t1, uint64_t arg)
+{
+    tr_buf *b = &p->trace->th[thread];
+    if (kind == TF__TR_WAIT_WORK && b->tail) {
+        tr_ev *last = &b->tail->e[b->tail->n - 1];
+        if (last->kind == TF__TR_WAIT_WORK && t0 >= last->t1 && t0 - last->t1 < MERGE_NS) {
+            last->t1 = t1;
+            return;
+        }
+    }
+    tr_ev *e = ev_new(b);
+    if (!e) return;
+    *e = (tr_ev){t0, t1, arg, -1, (uint32_t)kind};
+}
+
+/* The index of a function name, interned on first sight; -1 without memory.
+ * Names are compared, not their pointers: a spawned task's name lives in a
+ * buffer that is freed and reused for other names. */
+static int32_t name_index(struct tf__trace *tr, const char *s)
+{
+    if (tr->nnames && strcmp(tr->names[tr->last], s) == 0) return (int32_t)tr->last;
+    for (size_t i = 0; i < tr->nnames; i++) {
+        if (strcmp(tr->names[i], s) == 0) {
+            tr->last = i;
+            return (int32_t)i;
+        }
+    }
+    if (tr->nnames == tr->capnames) {
+        size_t cap = tr->capnames ? 2 * tr->capnames : 16;
+        char **v = realloc(tr->names, cap * sizeof *v);
+        if (!v) return -1;
+        tr->names = v;
+        tr->capnames = cap;
+    }
+    char *c = strdup(s);
+    if (!c) return -1;
+    tr->names[tr->nnames] = c;
+    tr->last = tr->nnames;
+    return (int32_t)tr->nnames++;
+}
+
+void tf__trace_task(tf_pool *p, uint64_t t0, uint64_t id, const char *fname)
+{
+    struct tf__trace *tr = p->trace;
+    uint64_t t1 = tf__now_ns();
+    if (t0 == 0) t0 = tr->last_t1;
+    tr->last_t1 = t1;
+    tr_ev *e = ev_new(&tr->th[TF__TR_MAIN]);
+    if (!e) return;
+    *e = (tr_ev){t0, t1, id, fname ? name_index(tr, fname) : -1, TF__TR_TASK};
+}
+
+void tf__trace_msg(tf_pool *p, int kind, int peer, uint64_t bytes)
+{
+    uint64_t t = tf__now_ns();
+    tr_ev *e = ev_new(&p->trace->th[TF__TR_SVC]);
+    if (!e) return;
+    *e = (tr_ev){t, t, bytes, peer, (uint32_t)kind};
+}
+
+/* ---- open, free, agreement ------------------------------------------------------ */
 
 int tf__trace_open(tf_pool *p)
 {
     p->trace = NULL;
+    p->rs = NULL;
+    struct tf__runstats *rs = calloc(1, sizeof *rs);
+    if (!rs) return TF_ENOMEM;
+    const char *v = getenv("TF_STATS");
+    if (v && *v && strcmp(v, "0") != 0) {
+        if (strcmp(v, "1") != 0) {
+            if (p->rank == 0) fprintf(stderr, "taskfarm: TF_STATS: invalid value '%s'\n", v);
+            free(rs);
+            return TF_EINVAL;
+        }
+        rs->stats_env = true;
+    }
+    v = getenv("TF_TRACE");
+    if (v && *v) {
+        /* absolute now: the program may change directory before destroy */
+        char cwd[4096];
+        if (v[0] != '/' && getcwd(cwd, sizeof cwd)) {
+            size_t n = strlen(cwd) + strlen(v) + 2;
+            rs->path = malloc(n);
+            if (rs->path) snprintf(rs->path, n, "%s/%s", cwd, v);
+        } else {
+            rs->path = strdup(v);
+        }
+        if (!rs->path) {
+            free(rs);
+            return TF_ENOMEM;
+        }
+        rs->trace_env = true;
+    }
+    p->rs = rs;
     return 0;
 }
-void tf__trace_close(tf_pool *p) { (void)p; }
-void tf__trace_span(tf_pool *p, int thread, int kind, uint64_t t0, uint64_t t1, uint64_t arg)
+
+static void trace_free(struct tf__trace *tr)
 {
-    (void)p, (void)thread, (void)kind, (void)t0, (void)t1, (void)arg;
+    if (!tr) return;
+    buf_free(&tr->th[0]);
+    buf_free(&tr->th[1]);
+    for (size_t i = 0; i < tr->nnames; i++) free(tr->names[i]);
+    free(tr->names);
+    free(tr);
 }
-void tf__trace_msg(tf_pool *p, int kind, int peer, uint64_t bytes)
+
+void tf__trace_free(tf_pool *p)
 {
-    (void)p, (void)kind, (void)peer, (void)bytes;
+    trace_free(p->trace);
+    p->trace = NULL;
+    if (p->rs) free(p->rs->path), free(p->rs->rows);
+    free(p->rs);
+    p->rs = NULL;
 }
-void tf__stats_run_begin(tf_pool *p) { (void)p; }
-void tf__stats_run_end(tf_pool *p) { (void)p; }
+
+/* Collective, main thread, service thread parked: every rank adopts rank
+ * 0's TF_STATS and TF_TRACE, and the trace's clock origin is set. */
+static void agree(tf_pool *p)
+{
+    struct tf__runstats *rs = p->rs;
+    if (p->rank == 0 && rs->stats_env) {
+        rs->rows = malloc((size_t)p->size * NF * sizeof *rs->rows);
+        if (!rs->rows) {
+            fprintf(stderr, "taskfarm: stats: out of memory; TF_STATS is ignored\n");
+            rs->stats_env = false;
+        }
+    }
+    int v[2] = {rs->stats_env, rs->trace_env};
+    if (MPI_Bcast(v, 2, MPI_INT, 0, p->comm) != MPI_SUCCESS) v[0] = v[1] = 0;
+    rs->synced = true;
+    rs->stats = v[0] != 0;
+    rs->trace = v[1] != 0;
+    if (!rs->trace) return;
+    /* a rank without memory traces nothing but still takes part */
+    p->trace = calloc(1, sizeof *p->trace);
+    MPI_Barrier(p->comm);
+    if (p->trace) p->trace->origin = tf__now_ns();
+}
+
+/* ---- run statistics ------------------------------------------------------------- */
+
+static double svc_cpu_s(tf_pool *p)
+{
+    clockid_t clk;
+    struct timespec ts;
+    if (!p->svc_started || pthread_getcpuclockid(p->svc, &clk) != 0 || clock_gettime(clk, &ts) != 0)
+        return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void tf__stats_run_begin(tf_pool *p)
+{
+    struct tf__runstats *rs = p->rs;
+    if (!rs) return;
+    if (!rs->synced) agree(p);
+    rs->runs++;
+    if (rs->stats) tf_pool_stats(p, &rs->before);
+    rs->cpu0 = svc_cpu_s(p);
+    rs->t0 = tf__now_ns();
+}
+
+static const char *fmt_bytes(char *s, size_t n, double b)
+{
+    static const char u[] = " KMGTP";
+    int k = 0;
+    while (b >= 1024 && k < 5) b /= 1024, k++;
+    if (k == 0)
+        snprintf(s, n, "%.0f", b);
+    else
+        snprintf(s, n, "%.1f%c", b, u[k]);
+    return s;
+}
+
+static void stats_row(const char *label, const double *f)
+{
+    char bs[16], br[16];
+    char msgs[48], bytes[48];
+    snprintf(msgs, sizeof msgs, "%.0f/%.0f", f[F_MS], f[F_MR]);
+    snprintf(bytes, sizeof bytes, "%s/%s", fmt_bytes(bs, sizeof bs, f[F_BS]),
+             fmt_bytes(br, sizeof br, f[F_BR]));
+    double pct = f[F_RUN] > 0 ? 100.0 * f[F_BUSY] / f[F_RUN] : 0;
+    fprintf(stderr, "taskfarm: stats: %6s %10.0f %9.3f %9.3f %9.3f %15s %17s %6.1f\n", label,
+            f[F_TASKS], f[F_BUSY], f[F_IDLE], f[F_IO], msgs, bytes, pct);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rank 0: the table of one run from every rank's row of NF numbers. */
+static void stats_print(tf_pool *p, const double *all, unsigned run)
+{
+    int n = p->size;
+    double tot[NF] = {0}, maxbusy = 0;
+    for (int r = 0; r < n; r++) {
+        for (int k = 0; k < NF; k++) tot[k] += all[r * NF + k];
+        if (all[r * NF + F_BUSY] > maxbusy) maxbusy = all[r * NF + F_BUSY];
+    }
+    double wall = all[F_RUN]; /* rank 0's: it starts first and ends last */
+    fprintf(stderr, "taskfarm: stats: run %u: %d rank%s, %.3f s, %.0f tasks (%.0f failed)\n", run,
+            n, n == 1 ? "" : "s", wall, tot[F_TASKS], tot[F_FAILED]);
+    fprintf(stderr, "taskfarm: stats: %6s %10s %9s %9s %9s %15s %17s %6s\n", "rank", "tasks",
+            "busy s", "wait s", "I/O s", "msgs sent/recv", "bytes sent/recv", "busy%");
+    if (n <= STATS_ROWS_MAX) {
+        char label[16];
+        for (int r = 0; r < n; r++) {
+            snprintf(label, sizeof label, "%d", r);
+            stats_row(label, all + r * NF);
+        }
+    } else {
+        /* per column over the ranks; a row is then no single rank */
+        double *col = malloc((size_t)n * sizeof *col);
+        double lo[NF], med[NF], hi[NF];
+        for (int k = 0; col && k < NF; k++) {
+            for (int r = 0; r < n; r++) col[r] = all[r * NF + k];
+            qsort(col, (size_t)n, sizeof *col, cmp_double);
+            lo[k] = col[0];
+            med[k] = n % 2 ? col[n / 2] : (col[n / 2 - 1] + col[n / 2]) / 2;
+            hi[k] = col[n - 1];
+        }
+        if (col) {
+            stats_row("min", lo);
+            stats_row("median", med);
+            stats_row("max", hi);
+        }
+        free(col);
+    }
+    tot[F_RUN] = wall * n; /* busy % of the total: of all ranks' wall time */
+    stats_row("total", tot);
+    double mean = tot[F_BUSY] / n;
+    char imb[32];
+    if (mean > 0)
+        snprintf(imb, sizeof imb, "%.3f", maxbusy / mean);
+    else
+        snprintf(imb, sizeof imb, "n/a");
+    fprintf(stderr,
+            "taskfarm: stats: load imbalance (max/mean busy) %s; coordinator share of rank 0 "
+            "(service CPU / wall) %.1f%%\n",
+            imb, wall > 0 ? 100.0 * all[F_CPU] / wall : 0.0);
+}
+
+void tf__stats_run_end(tf_pool *p)
+{
+    struct tf__runstats *rs = p->rs;
+    if (!rs) return;
+    double run = (double)(tf__now_ns() - rs->t0) * 1e-9;
+    double cpu = svc_cpu_s(p) - rs->cpu0;
+    if (cpu < 0) cpu = 0;
+    p->st.run_s += run;
+    p->st.service_cpu_s += cpu;
+    if (!rs->stats) return;
+
+    tf_stats a, *b = &rs->before;
+    tf_pool_stats(p, &a);
+    double row[NF];
+    row[F_TASKS] = (double)(a.tasks - b->tasks);
+    row[F_FAILED] = (double)(a.failed - b->failed);
+    row[F_BUSY] = a.busy_s - b->busy_s;
+    row[F_IDLE] = a.idle_s - b->idle_s;
+    row[F_IO] = a.io_wait_s - b->io_wait_s;
+    row[F_MS] = (double)(a.msgs_sent - b->msgs_sent);
+    row[F_MR] = (double)(a.msgs_recv - b->msgs_recv);
+    row[F_BS] = (double)(a.bytes_sent - b->bytes_sent);
+    row[F_BR] = (double)(a.bytes_recv - b->bytes_recv);
+    row[F_RUN] = run;
+    row[F_CPU] = cpu;
+    /* rs->rows: rank 0's, made by agree() before it told the others */
+    int rc = MPI_Gather(row, NF, MPI_DOUBLE, rs->rows, NF, MPI_DOUBLE, 0, p->comm);
+    if (p->rank == 0) {
+        if (rc == MPI_SUCCESS)
+            stats_print(p, rs->rows, rs->runs);
+        else
+            fprintf(stderr, "taskfarm: stats: run %u: cannot gather the statistics\n", rs->runs);
+        fflush(stderr);
+    }
+}
+
+/* ---- writing the trace -------------------------------------------------------- */
+
+/* JSON text under construction; a failed allocation marks it bad and
+ * drops what follows (the file is then reported, not written wrong). */
+typedef struct jbuf {
+    char *p;
+    size_t len, cap;
+    bool bad;
+} jbuf;
+
+static void jb_reserve(jbuf *j, size_t n)
+{
+    if (j->bad || j->cap - j->len > n) return;
+    size_t cap = j->cap ? j->cap : 4096;
+    while (cap - j->len <= n) cap *= 2;
+    char *q = realloc(j->p, cap);
+    if (!q) {
+        j->bad = true;
+        return;
+    }
+    j->p = q;
+    j->cap = cap;
+}
+
+static void jb_printf(jbuf *j, const char *fmt, ...) TF_PRINTF(2, 3);
+static void jb_printf(jbuf *j, const char *fmt, ...)
+{
+    va_list ap;
+    jb_reserve(j, 256);
+    if (j->bad) return;
+    va_start(ap, fmt);
+    int n = vsnprintf(j->p + j->len, j->cap - j->len, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= j->cap - j->len) {
+        jb_reserve(j, (size_t)n + 1);
+        if (j->bad) return;
+        va_start(ap, fmt);
+        vsnprintf(j->p + j->len, j->cap - j->len, fmt, ap);
+        va_end(ap);
+    }
+    j->len += (size_t)n;
+}
+
+/* s as a JSON string, quotes included. */
+static void jb_str(jbuf *j, const char *s)
+{
+    jb_reserve(j, 6 * strlen(s) + 3);
+    if (j->bad) return;
+    char *o = j->p + j->len;
+    *o++ = '"';
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)*c;
+        } else if (*c < 0x20) {
+            o += sprintf(o, "\\u%04x", *c);
+        } else {
+            *o++ = (char)*c;
+        }
+    }
+    *o++ = '"';
+    j->len = (size_t)(o - j->p);
+}
+
+/* Writers into a char array large enough, returning the end. */
+static char *put_lit(char *o, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *put_u64(char *o, uint64_t v)
+{
+    char d[24];
+    int n = 0;
+    do d[n++] = (char)('0' + v % 10), v /= 10;
+    while (v);
+    while (n) *o++ = d[--n];
+    return o;
+}
+
+/* ns as microseconds with three decimals */
+static char *put_us(char *o, int64_t ns)
+{
+    if (ns < 0) *o++ = '-', ns = -ns;
+    o = put_u64(o, (uint64_t)ns / 1000);
+    unsigned f = (unsigned)((uint64_t)ns % 1000);
+    *o++ = '.';
+    *o++ = (char)('0' + f / 100);
+    *o++ = (char)('0' + f / 10 % 10);
+    *o++ = (char)('0' + f % 10);
+    return o;
+}
+
+static void jb_put(jbuf *j, const char *p, size_t n)
+{
+    jb_reserve(j, n);
+    if (j->bad) return;
+    memcpy(j->p + j->len, p, n);
+    j->len += n;
+}
+
+/* Microseconds since the origin, as the format wants them. */
+static double us(const struct tf__trace *tr, uint64_t t)
+{
+    return (double)(int64_t)(t - tr->origin) * 1e-3;
+}
+
+static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, const tr_ev *e)
+{
+    static const char *span[] = {
+        [TF__TR_WAIT_WORK] = "wait for work",
+        [TF__TR_WAIT_IO] = "wait for I/O",
+        [TF__TR_READ] = "read",
+        [TF__TR_WRITE] = "write",
+    };
+    double ts = us(tr, e->t0), dur = (double)(e->t1 >= e->t0 ? e->t1 - e->t0 : 0) * 1e-3;
+    switch (e->kind) {
+    case TF__TR_TASK: { /* the bulk of a trace: no printf */
+        char line[160];
+        char *o = line;
+        o = put_lit(o, ",\n{\"ph\":\"X\",\"pid\":");
+        o = put_u64(o, (uint64_t)rank);
+        o = put_lit(o, ",\"tid\":0,\"ts\":");
+        o = put_us(o, (int64_t)(e->t0 - tr->origin));
+        o = put_lit(o, ",\"dur\":");
+        o = put_us(o, e->t1 >= e->t0 ? (int64_t)(e->t1 - e->t0) : 0);
+        o = put_lit(o, ",\"cat\":\"task\",\"name\":");
+        jb_put(j, line, (size_t)(o - line));
+        jb_str(j, e->peer >= 0 && (size_t)e->peer < tr->nnames ? tr->names[e->peer] : "?");
+        o = put_lit(line, ",\"args\":{\"id\":");
+        o = put_u64(o, e->arg);
+        o = put_lit(o, "}}");
+        jb_put(j, line, (size_t)(o - line));
+        break;
+    }
+    case TF__TR_WAIT_WORK:
+    case TF__TR_WAIT_IO:
+        jb_printf(
+            j,
+            ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"cat\":\"wait\","
+            "\"name\":\"%s\"}",
+            rank, tid, ts, dur, span[e->kind]);
+        break;
+    case TF__TR_READ:
+    case TF__TR_WRITE:
+        jb_printf(j,
+                  ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"cat\":\"io\","
+                  "\"name\":\"%s\",\"args\":{\"bytes\":%llu}}",
+                  rank, tid, ts, dur, span[e->kind], (unsigned long long)e->arg);
+        break;
+    case TF__TR_SEND:
+    case TF__TR_RECV:
+        jb_printf(j,
+                  ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"cat\":\"msg\","
+                  "\"name\":\"%s\",\"args\":{\"peer\":%d,\"bytes\":%llu}}",
+                  rank, tid, ts, e->kind == TF__TR_SEND ? "send" : "recv", (int)e->peer,
+                  (unsigned long long)e->arg);
+        break;
+    default: break;
+    }
+}
+
+/* This rank's metadata records, each after a comma (rank 0 writes the
+ * first record of the array itself). */
+static void meta_json(jbuf *j, int rank)
+{
+    char host[MPI_MAX_PROCESSOR_NAME + 1] = "?", name[MPI_MAX_PROCESSOR_NAME + 32];
+    int n = 0;
+    if (MPI_Get_processor_name(host, &n) != MPI_SUCCESS) snprintf(host, sizeof host, "?");
+    snprintf(name, sizeof name, "rank %d (%s)", rank, host);
+    jb_printf(j,
+              ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":",
+              rank);
+    jb_str(j, name);
+    jb_printf(j, "}}");
+    jb_printf(j,
+              ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"name\":\"process_sort_index\","
+              "\"args\":{\"sort_index\":%d}}",
+              rank, rank);
+    for (int t = 0; t < 2; t++) {
+        jb_printf(j,
+                  ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_name\","
+                  "\"args\":{\"name\":\"%s\"}}",
+                  rank, t,
+                  t == 0      ? "main"
+                  : rank == 0 ? "service (coordinator)"
+                              : "service");
+        jb_printf(j,
+                  ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_sort_index\","
+                  "\"args\":{\"sort_index\":%d}}",
+                  rank, t, t);
+    }
+}
+
+/* Rank 0's sink for JSON text: the file (NULL after an error, the text
+ * is then dropped) and the first error. */
+typedef struct sink {
+    FILE *f;
+    int err;
+} sink;
+
+static void sink_put(sink *s, const char *p, size_t n)
+{
+    if (!s->f || n == 0) return;
+    if (fwrite(p, 1, n, s->f) != n) {
+        s->err = errno ? errno : EIO;
+        fclose(s->f);
+        s->f = NULL;
+    }
+}
+
+/* Hands a filled piece on: rank 0 writes it, other ranks send it. */
+static void piece_out(tf_pool *p, sink *s, jbuf *j, bool *bad)
+{
+    if (j->bad) *bad = true;
+    if (p->rank == 0)
+        sink_put(s, j->p, j->len);
+    else if (j->len)
+        MPI_Send(j->p, (int)j->len, MPI_CHAR, 0, TAG_TRACE, p->comm);
+    j->len = 0;
+    j->bad = false;
+}
+
+/* Every rank: its metadata and events as JSON, in pieces of about PIECE
+ * bytes; a rank other than 0 ends with an empty message. */
+static void rank_json(tf_pool *p, sink *s, bool *bad)
+{
+    jbuf j = {0};
+    struct tf__trace *tr = p->trace;
+    meta_json(&j, p->rank);
+    for (int t = 0; tr && t < 2; t++) {
+        for (tr_chunk *c = tr->th[t].head; c; c = c->next) {
+            for (size_t k = 0; k < c->n; k++) {
+                ev_json(&j, tr, p->rank, t, &c->e[k]);
+                if (j.len >= PIECE) piece_out(p, s, &j, bad);
+            }
+        }
+    }
+    piece_out(p, s, &j, bad);
+    if (p->rank != 0) MPI_Send(NULL, 0, MPI_CHAR, 0, TAG_TRACE, p->comm);
+    free(j.p);
+}
+
+/* Rank 0: copies rank r's pieces into the file. */
+static void recv_rank(tf_pool *p, sink *s, int r, bool *bad)
+{
+    char *b = NULL;
+    size_t cap = 0;
+    for (;;) {
+        MPI_Status st;
+        int n = 0;
+        if (MPI_Probe(r, TAG_TRACE, p->comm, &st) != MPI_SUCCESS) break;
+        MPI_Get_count(&st, MPI_CHAR, &n);
+        if ((size_t)n > cap) {
+            char *q = realloc(b, (size_t)n);
+            if (q) {
+                b = q;
+                cap = (size_t)n;
+            }
+        }
+        if ((size_t)n > cap) { /* no memory: receive it in a scratch byte */
+            char scratch;
+            MPI_Recv(&scratch, 1, MPI_CHAR, r, TAG_TRACE, p->comm, MPI_STATUS_IGNORE);
+            *bad = true;
+            continue;
+        }
+        MPI_Recv(b, n, MPI_CHAR, r, TAG_TRACE, p->comm, MPI_STATUS_IGNORE);
+        if (n == 0) break;
+        sink_put(s, b, (size_t)n);
+    }
+    free(b);
+}
+
+static void write_trace(tf_pool *p)
+{
+    struct tf__runstats *rs = p->rs;
+    struct tf__trace *tr = p->trace;
+    sink s = {NULL, 0};
+    char *tmp = NULL;
+    bool bad = false;
+    if (p->rank == 0) {
+        size_t n = strlen(rs->path ? rs->path : "") + 5;
+        tmp = malloc(n);
+        if (tmp && rs->path) {
+            snprintf(tmp, n, "%s.tmp", rs->path);
+            errno = 0;
+            s.f = fopen(tmp, "w");
+            if (!s.f) s.err = errno ? errno : EIO;
+        } else {
+            s.err = ENOMEM;
+        }
+        static const char head[] =
+            "{\"traceEvents\":[\n{\"ph\":\"M\",\"pid\":0,\"tid\":0,\"name\":\"process_labels\","
+            "\"args\":{\"labels\":\"taskfarm\"}}";
+        sink_put(&s, head, sizeof head - 1);
+    }
+    rank_json(p, &s, &bad);
+    if (p->rank == 0)
+        for (int r = 1; r < p->size; r++) recv_rank(p, &s, r, &bad);
+
+    uint64_t mine[3] = {tr ? tr->th[0].dropped + tr->th[1].dropped : 0,
+                        tr ? tr->th[0].n + tr->th[1].n : 0, tr ? 0 : 1};
+    uint64_t sum[3] = {0, 0, 0};
+    MPI_Reduce(mine, sum, 3, MPI_UINT64_T, MPI_SUM, 0, p->comm);
+    if (p->rank != 0) return;
+
+    char tail[512];
+    int n = snprintf(tail, sizeof tail,
+                     "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"producer\":\"taskfarm\","
+                     "\"ranks\":%d,\"runs\":%u,\"events\":%llu,\"dropped_events\":%llu,"
+                     "\"ranks_without_memory\":%llu,\"clock\":\"CLOCK_MONOTONIC; ranks aligned "
+                     "by a barrier at the first tf_run; ts in microseconds\"}}\n",
+                     p->size, rs->runs, (unsigned long long)sum[1], (unsigned long long)sum[0],
+                     (unsigned long long)sum[2]);
+    sink_put(&s, tail, (size_t)n);
+    if (s.f) {
+        if (fflush(s.f) != 0 || ferror(s.f)) s.err = errno ? errno : EIO;
+        if (fclose(s.f) != 0 && !s.err) s.err = errno ? errno : EIO;
+        s.f = NULL;
+    }
+    if (!s.err && bad) s.err = ENOMEM;
+    if (!s.err && rename(tmp, rs->path) != 0) s.err = errno ? errno : EIO;
+    if (s.err) {
+        fprintf(stderr, "taskfarm: TF_TRACE: cannot write '%s': %s\n", rs->path ? rs->path : "?",
+                strerror(s.err));
+        if (tmp) remove(tmp);
+    } else if (sum[0] || sum[2]) {
+        fprintf(stderr,
+                "taskfarm: TF_TRACE: '%s': %llu events dropped (at most %zu a thread kept)\n",
+                rs->path, (unsigned long long)sum[0], MAX_EV);
+    }
+    free(tmp);
+}
+
+void tf__trace_close(tf_pool *p)
+{
+    struct tf__runstats *rs = p->rs;
+    if (!rs) return;
+    if (!rs->synced) agree(p);
+    if (rs->trace) write_trace(p);
+    tf__trace_free(p);
+}
