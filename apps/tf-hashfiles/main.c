@@ -82,9 +82,11 @@ static int parse(int argc, char **argv)
         if (r < 0) return 2;
         if (r > 0) continue;
         if (strcmp(a, "--make") == 0) {
-            if (!(v = ak_value(argc, argv, &i)) || ak_u64(a, v, 1, 10000000, &cfg.make) < 0) return 2;
+            if (!(v = ak_value(argc, argv, &i)) || ak_u64(a, v, 1, 10000000, &cfg.make) < 0)
+                return 2;
         } else if (strcmp(a, "--size") == 0) {
-            if (!(v = ak_value(argc, argv, &i)) || ak_u64(a, v, 0, (uint64_t)1 << 31, &cfg.size) < 0)
+            if (!(v = ak_value(argc, argv, &i)) ||
+                ak_u64(a, v, 0, (uint64_t)1 << 31, &cfg.size) < 0)
                 return 2;
         } else if (strcmp(a, "--no-prefetch") == 0) {
             cfg.opts.no_file_prefetch = 1;
@@ -311,7 +313,8 @@ int main(int argc, char **argv)
             unsigned char d[32];
             char *b = NULL;
             if (fd >= 0 && fstat(fd, &st) == 0 && (b = malloc((size_t)st.st_size + 1)) &&
-                read(fd, b, (size_t)st.st_size) == st.st_size && sha256(b, (size_t)st.st_size, d) == 0)
+                read(fd, b, (size_t)st.st_size) == st.st_size &&
+                sha256(b, (size_t)st.st_size, d) == 0)
                 EVP_DigestUpdate(c, d, 32);
             else
                 ok = 0;

@@ -123,12 +123,7 @@ typedef enum tf_chunk_policy {
  * Memory follows the main thread (hwloc_set_membind to its NUMA node, first
  * touch where that is refused). tf_pool_destroy, called on the thread that
  * created the pool, gives that thread back the binding it had before. */
-typedef enum tf_bind {
-    TF_BIND_AUTO = 0,
-    TF_BIND_CORE,
-    TF_BIND_SOCKET,
-    TF_BIND_NONE
-} tf_bind;
+typedef enum tf_bind { TF_BIND_AUTO = 0, TF_BIND_CORE, TF_BIND_SOCKET, TF_BIND_NONE } tf_bind;
 
 typedef enum tf_wait_policy {
     TF_WAIT_AUTO = 0, /* spin spin_us, then block (the default) */
@@ -165,10 +160,10 @@ typedef struct tf_pool_opts {
                               (never a second task behind one measured at
                               20 ms or more) */
     tf_wait_policy wait;
-    unsigned spin_us; /* AUTO: spin this long before blocking; 50, and
-                         0 for a rank bound to one hardware thread */
-    int verbose;      /* 0 errors, 1 warnings, 2 info, 3 debug */
-    tf_bind bind;     /* placement; TF_BIND_AUTO by default */
+    unsigned spin_us;           /* AUTO: spin this long before blocking; 50, and
+                                   0 for a rank bound to one hardware thread */
+    int verbose;                /* 0 errors, 1 warnings, 2 info, 3 debug */
+    tf_bind bind;               /* placement; TF_BIND_AUTO by default */
     int no_file_prefetch;       /* 1: the main thread reads a task's input
                                    file when the task starts (see
                                    tf_map_files); 0: the service thread
@@ -486,12 +481,12 @@ typedef struct tf_placement {
     int nodes;      /* groups in the pool */
     int local_rank; /* within the group */
     int local_size;
-    int leader;           /* pool rank of the group's leader */
-    int bound;            /* 1 if this rank's threads are bound */
-    int launcher_bound;   /* 1 if the launcher had bound the process */
-    char main_cpus[64];   /* the main thread's cpuset */
-    char svc_cpus[64];    /* the service thread's cpuset */
-    int numa;             /* OS index of the main thread's NUMA node, -1 */
+    int leader;         /* pool rank of the group's leader */
+    int bound;          /* 1 if this rank's threads are bound */
+    int launcher_bound; /* 1 if the launcher had bound the process */
+    char main_cpus[64]; /* the main thread's cpuset */
+    char svc_cpus[64];  /* the service thread's cpuset */
+    int numa;           /* OS index of the main thread's NUMA node, -1 */
 } tf_placement;
 
 TF_API int tf_pool_placement(const tf_pool *pool, tf_placement *pl);

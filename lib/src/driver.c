@@ -167,7 +167,9 @@ static size_t *path_lens(tf_pool *p, const char *who, const char *const *paths, 
         size_t l = paths[i] ? strlen(paths[i]) : 0;
         if (l == 0 || l >= PATH_MAX) {
             *rc = tf__fail(p, TF_EINVAL, "%s: path %zu is %s", who, i,
-                           !paths[i] ? "NULL" : l ? "too long" : "empty");
+                           !paths[i] ? "NULL"
+                           : l       ? "too long"
+                                     : "empty");
             free(lens);
             return NULL;
         }
@@ -239,8 +241,8 @@ static int map_to_common(tf_pool *p, tf__job *j, const char *fn, tf_output *o, s
     return rc;
 }
 
-int tf_map_to(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
-              tf_output *o, size_t *failed)
+int tf_map_to(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n, tf_output *o,
+              size_t *failed)
 {
     if (failed) *failed = 0;
     if (!o || (n && elem_size && !in))

@@ -18,7 +18,7 @@
 #include "trace.h"
 
 #define SLICE ((size_t)512 * 1024)
-#define HINT_AHEAD 3 /* files past the one being read that the kernel is told of */
+#define HINT_AHEAD 3                /* files past the one being read that the kernel is told of */
 #define ZERO_MAX ((size_t)64 << 20) /* a file whose size says 0 (/proc) */
 
 enum { F_QUEUED = 0, F_READING, F_DONE };
@@ -39,12 +39,12 @@ typedef struct fent {
 struct tf__files {
     pthread_mutex_t lock;
     fent *v;
-    size_t cap;     /* a power of two */
-    uint64_t head;  /* seq of the oldest entry (the main thread's next) */
-    uint64_t tail;  /* seq one past the newest */
-    uint64_t rd;    /* seq of the next entry the service thread reads */
-    size_t loaded;  /* bytes read (or being read) and not yet taken */
-    bool waiting;   /* the main thread waits for the entry being read */
+    size_t cap;    /* a power of two */
+    uint64_t head; /* seq of the oldest entry (the main thread's next) */
+    uint64_t tail; /* seq one past the newest */
+    uint64_t rd;   /* seq of the next entry the service thread reads */
+    size_t loaded; /* bytes read (or being read) and not yet taken */
+    bool waiting;  /* the main thread waits for the entry being read */
     /* service thread only: the read in progress */
     fent *cur;
     uint64_t cur_t0;
@@ -282,7 +282,8 @@ int tf__files_step(tf_pool *p)
         f->cur = e;
     }
     pthread_mutex_unlock(&f->lock);
-    if (done && p->trace) tf__trace_span(p, TF__TR_SVC, TF__TR_READ, f->cur_t0, tf__now_ns(), local.len);
+    if (done && p->trace)
+        tf__trace_span(p, TF__TR_SVC, TF__TR_READ, f->cur_t0, tf__now_ns(), local.len);
     if (wake) tf__waiter_wake(&p->main_w);
     return 1;
 }

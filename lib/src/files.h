@@ -29,8 +29,8 @@ struct tf_pool;
 typedef struct tf__fin {
     char *data;
     size_t len;
-    char *path; /* NUL-terminated */
-    int err;    /* errno of a failed read (data NULL), else 0 */
+    char *path;       /* NUL-terminated */
+    int err;          /* errno of a failed read (data NULL), else 0 */
     const char *what; /* the call that failed */
 } tf__fin;
 
@@ -43,8 +43,8 @@ void tf__files_add(struct tf_pool *p, const tf__item *it);
 /* Service thread: reads some; 1 if it did anything. */
 int tf__files_step(struct tf_pool *p);
 /* Main thread: the input of task k of file item it (path: its bytes, plen). */
-void tf__files_get(struct tf_pool *p, const tf__item *it, uint32_t k, const char *path,
-                   size_t plen, tf__fin *out);
+void tf__files_get(struct tf_pool *p, const tf__item *it, uint32_t k, const char *path, size_t plen,
+                   tf__fin *out);
 void tf__files_release(tf__fin *in);
 
 #endif

@@ -352,7 +352,8 @@ int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf
 {
     if (!out) return p ? tf__fail(p, TF_EINVAL, "tf_output_open: NULL argument") : TF_EINVAL;
     *out = NULL;
-    if (!p || !path || !*path) return p ? tf__fail(p, TF_EINVAL, "tf_output_open: no path") : TF_EINVAL;
+    if (!p || !path || !*path)
+        return p ? tf__fail(p, TF_EINVAL, "tf_output_open: no path") : TF_EINVAL;
     if (!main_ok(p)) return tf__fail(p, TF_ESTATE, "tf_output_open: rank 0's main thread only");
     if (order != TF_OUTPUT_ORDERED && order != TF_OUTPUT_UNORDERED)
         return tf__fail(p, TF_EINVAL, "tf_output_open: bad order %d", (int)order);
@@ -433,8 +434,10 @@ static int out_err(tf_output *o)
 
 int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
 {
-    if (!o || (len && !data)) return o ? tf__fail(o->p, TF_EINVAL, "tf_output_write: NULL data") : TF_EINVAL;
-    if (!main_ok(o->p)) return tf__fail(o->p, TF_ESTATE, "tf_output_write: rank 0's main thread only");
+    if (!o || (len && !data))
+        return o ? tf__fail(o->p, TF_EINVAL, "tf_output_write: NULL data") : TF_EINVAL;
+    if (!main_ok(o->p))
+        return tf__fail(o->p, TF_ESTATE, "tf_output_write: rank 0's main thread only");
     pthread_mutex_lock(&o->lock);
     const char *bad = NULL;
     if (o->order == TF_OUTPUT_ORDERED) {
@@ -461,7 +464,8 @@ int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
 int tf_output_flush(tf_output *o)
 {
     if (!o) return TF_EINVAL;
-    if (!main_ok(o->p)) return tf__fail(o->p, TF_ESTATE, "tf_output_flush: rank 0's main thread only");
+    if (!main_ok(o->p))
+        return tf__fail(o->p, TF_ESTATE, "tf_output_flush: rank 0's main thread only");
     pthread_mutex_lock(&o->lock);
     seal(o);
     pthread_mutex_unlock(&o->lock);

@@ -190,9 +190,8 @@ static __attribute__((noinline)) int run_file_task(tf_pool *p, const tf__item *i
         fail_fmt(t, "unknown task function '%s'", it->fname);
     } else if (in.err) {
         rc = TF_ESYS;
-        fail_fmt(t, "input file '%s': %s%s%s", in.path ? in.path : "?",
-                 in.what ? in.what : "read", in.err == EINVAL ? "" : ": ",
-                 in.err == EINVAL ? "" : strerror(in.err));
+        fail_fmt(t, "input file '%s': %s%s%s", in.path ? in.path : "?", in.what ? in.what : "read",
+                 in.err == EINVAL ? "" : ": ", in.err == EINVAL ? "" : strerror(in.err));
     } else {
         t->path = in.path;
         rc = fn(t, in.data ? in.data : "", in.len, out);

@@ -27,7 +27,8 @@ static int fn_rec(tf_task *t, const void *in, size_t len, tf_buf *out)
 
 static int fn_recfail(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
-    if (len == 8 && th_get_u64(in) % 50 == 49) return tf_task_fail(t, "task %llu fails", (unsigned long long)th_get_u64(in));
+    if (len == 8 && th_get_u64(in) % 50 == 49)
+        return tf_task_fail(t, "task %llu fails", (unsigned long long)th_get_u64(in));
     return fn_rec(t, in, len, out);
 }
 
@@ -152,12 +153,16 @@ static void test_output_maps(void)
     for (uint64_t i = 0; i < N; i++) in[i] = i;
     struct cfg cfgs[] = {
         {"ordered", TF_OUTPUT_ORDERED, {0}},
-        {"ordered, 4 ahead, tiny blocks, per record", TF_OUTPUT_ORDERED,
+        {"ordered, 4 ahead, tiny blocks, per record",
+         TF_OUTPUT_ORDERED,
          {.max_ahead = 4, .block_size = 64, .durability = TF_DURABLE_RECORD}},
-        {"ordered, 100 bytes held, no sync", TF_OUTPUT_ORDERED,
+        {"ordered, 100 bytes held, no sync",
+         TF_OUTPUT_ORDERED,
          {.max_held = 100, .block_size = 4096, .durability = TF_DURABLE_NONE}},
         {"unordered", TF_OUTPUT_UNORDERED, {0}},
-        {"unordered, tiny blocks, flush 1 ms", TF_OUTPUT_UNORDERED, {.block_size = 100, .flush_s = 1e-3}},
+        {"unordered, tiny blocks, flush 1 ms",
+         TF_OUTPUT_UNORDERED,
+         {.block_size = 100, .flush_s = 1e-3}},
     };
     for (size_t k = 0; k < sizeof cfgs / sizeof cfgs[0]; k++) {
         tf_pool_opts po = {0};
@@ -201,7 +206,8 @@ static int drv_writes(tf_pool *pool, void *arg)
 
     /* bad use */
     TH_EQ(tf_output_open(pool, "/nonexistent-dir/x", TF_OUTPUT_ORDERED, NULL, &o), TF_ESYS);
-    TH_CHECK(strstr(tf_pool_errmsg(pool), "/nonexistent-dir/x") != NULL, "%s", tf_pool_errmsg(pool));
+    TH_CHECK(strstr(tf_pool_errmsg(pool), "/nonexistent-dir/x") != NULL, "%s",
+             tf_pool_errmsg(pool));
     TH_EQ(tf_output_open(pool, path, (tf_output_order)7, NULL, &o), TF_EINVAL);
     tf_output_opts bad = {.durability = (tf_durability)9};
     TH_EQ(tf_output_open(pool, path, TF_OUTPUT_ORDERED, &bad, &o), TF_EINVAL);
