@@ -193,9 +193,11 @@ static __attribute__((noinline)) int run_file_task(tf_pool *p, const tf__item *i
         fail_fmt(t, "input file '%s': %s%s%s", in.path ? in.path : "?", in.what ? in.what : "read",
                  in.err == EINVAL ? "" : ": ", in.err == EINVAL ? "" : strerror(in.err));
     } else {
+        uint64_t ts = p->trace ? tf__now_ns() : 0; /* the task starts after its I/O */
         t->path = in.path;
         rc = fn(t, in.data ? in.data : "", in.len, out);
         t->path = NULL;
+        if (p->trace) tf__trace_task(p, ts, t->id, it->fname);
         if (rc != 0 && !t->failed)
             fail_fmt(t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));
     }
