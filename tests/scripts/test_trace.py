@@ -107,6 +107,44 @@ class TraceAndStats(unittest.TestCase):
         self.assertIn("mean utilization", r.stdout)
 
 
+class FileTasks(unittest.TestCase):
+    """tf-hashfiles traced: every file task once, after its I/O; the
+    service thread's reads and the main thread's waits for I/O appear."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="tf-trace-files-")
+        cls.trace = os.path.join(cls.dir, "t.json")
+        cls.files = 30
+        cls.proc = mpirun(2, [os.path.join(BIN, "tf-hashfiles"), "--make", str(cls.files),
+                             "--size", "200000", os.path.join(cls.dir, "in")],
+                         {"TF_TRACE": cls.trace})
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_events(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        with open(self.trace) as f:
+            ev = json.load(f)["traceEvents"]
+        tasks = [e for e in ev if e["ph"] == "X" and e.get("cat") == "task"]
+        self.assertEqual(len(tasks), self.files)
+        self.assertTrue(all(e["name"] == "sha256" for e in tasks))
+        self.assertEqual(len({e["args"]["id"] for e in tasks}), self.files)
+        waits = [e for e in ev if e["ph"] == "X" and e["name"] == "wait for I/O"]
+        self.assertEqual(len(waits), self.files)  # one per file task, on its main thread
+        self.assertTrue(all(e["tid"] == 0 for e in waits))
+        reads = [e for e in ev if e["ph"] == "X" and e["name"] == "read"]
+        self.assertTrue(all(e["tid"] == 1 and e["args"]["bytes"] == 200000 for e in reads))
+        self.assertLessEqual(len(reads), self.files)
+        # a task starts where its wait for I/O ended, on the same rank
+        ends = {(e["pid"], round(e["ts"] + e["dur"], 1)) for e in waits}
+        starts = [(e["pid"], round(e["ts"], 1)) for e in tasks]
+        near = sum(any(p == q and abs(t - u) <= 50 for q, u in ends) for p, t in starts)
+        self.assertEqual(near, self.files)
+
+
 class PlotBadInput(unittest.TestCase):
     def plot(self, path):
         out = os.path.join(tempfile.gettempdir(), f"tf-plot-bad-{os.getpid()}.png")
