@@ -337,6 +337,7 @@ static void run_loop(tf_pool *p)
     uint64_t backoff = 0;
     const uint64_t min_ns = 20000, max_ns = 200000, pending_ns = 50000;
     for (;;) {
+        if (p->trace) tf__trace_tick(p);
         int did = progress_sends(p);
         did |= poll_incoming(p, &ws);
         did |= tf__files_step(p);

@@ -62,6 +62,7 @@ struct tf__trace {
     char **names; /* main thread: task-function names, by index */
     size_t nnames, capnames, last;
     uint64_t last_t1; /* main thread: the end of its last task */
+    uint64_t svc_now; /* service thread: the clock at its loop turn's start */
     uint64_t origin;
 };
 
@@ -163,9 +164,12 @@ void tf__trace_task(tf_pool *p, uint64_t t0, uint64_t id, const char *fname)
     *e = (tr_ev){t0, t1, id, fname ? name_index(tr, fname) : -1, TF__TR_TASK};
 }
 
+void tf__trace_tick(tf_pool *p) { p->trace->svc_now = tf__now_ns(); }
+
 void tf__trace_msg(tf_pool *p, int kind, int peer, uint64_t bytes)
 {
-    uint64_t t = tf__now_ns();
+    uint64_t t = p->trace->svc_now;
+    if (!t) t = tf__now_ns();
     tr_ev *e = ev_new(&p->trace->th[TF__TR_SVC]);
     if (!e) return;
     *e = (tr_ev){t, t, bytes, peer, (uint32_t)kind};

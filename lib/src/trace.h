@@ -55,8 +55,13 @@ void tf__trace_span(tf_pool *p, int thread, int kind, uint64_t t0, uint64_t t1, 
  * instructions between two tasks). fname is copied (once per distinct
  * name), so it need not outlive the call. */
 void tf__trace_task(tf_pool *p, uint64_t t0, uint64_t id, const char *fname);
-/* Service thread: a message sent to or received from peer. */
+/* Service thread: a message sent to or received from peer, stamped with
+ * the time of the loop turn that moved it (tf__trace_tick): one clock read
+ * a turn, not one a message, on the coordinator's busy path; a turn lasts
+ * microseconds. */
 void tf__trace_msg(tf_pool *p, int kind, int peer, uint64_t bytes);
+/* Service thread, at the start of each loop turn. */
+void tf__trace_tick(tf_pool *p);
 
 /* Main thread, at the start and the end of each tf_run (every rank; the end
  * is collective when TF_STATS is set: rank 0 prints the summary). */
