@@ -151,7 +151,9 @@ typedef enum tf_wait_policy {
  *                        coordinator's share of rank 0)
  *   TF_TRACE=FILE        Chrome trace-event JSON of every run of the pool,
  *                        written by rank 0 at tf_pool_destroy (opens in
- *                        Perfetto or chrome://tracing) */
+ *                        Perfetto or chrome://tracing)
+ * For TF_STATS and TF_TRACE rank 0's environment decides for every rank
+ * (broadcast at the first tf_run). */
 typedef struct tf_pool_opts {
     tf_chunk_policy chunk;
     size_t chunk_size;     /* FIXED: tasks a dispatch; GUIDED: minimum */
