@@ -15,15 +15,19 @@
  * threads only read it (hwloc allows concurrent reads of a loaded topology).
  *
  * The plan, on each node (ranks that share memory):
- *   domain  the process's cpuset where the launcher bound it to part of the
- *           machine (launcher_bound), else the whole allowed cpuset;
+ *   domain  the creating thread's cpuset where the launcher (or the
+ *           program) bound it to part of the machine (launcher_bound), else
+ *           the whole allowed cpuset;
  *   peers   the node's ranks with the same domain; this rank is the k-th of
  *           n of them;
- *   core    hwloc_distrib of n sets over the domain (to core depth), the
- *           k-th set's first core, cut to the domain.
- *   AUTO    that core; when n exceeds the domain's cores (oversubscribed)
- *           nothing is bound: the threads keep whatever the launcher gave
- *           (a warning at verbose >= 1 from the node's first peer).
+ *   core    the domain's m cores in topology order, peer k taking core
+ *           k*m/n (spread), cut to the domain.
+ *   AUTO    that core; when n exceeds the domain's cores (oversubscribed),
+ *           or the pool holds only some of the ranks the launcher started
+ *           on the node (a sub-communicator: its peers cannot see the
+ *           others), nothing is bound: the threads keep whatever the
+ *           launcher gave (a warning at verbose >= 1 from the node's first
+ *           peer).
  *   CORE    that core; oversubscribed, peers wrap round the domain's cores
  *           (peer k gets the core of peer k mod cores), so cores are shared.
  *   SOCKET  the package holding that core, cut to the domain; both threads
@@ -59,6 +63,18 @@ struct tf__place {
     pthread_t creator; /* the thread whose binding is restored */
     int restore_cpu, restore_mem;
 };
+
+/* The number of ranks the launcher started on this node, 0 if it does not
+ * say (Open MPI's mpirun, MPICH's Hydra). */
+static int launcher_local(void)
+{
+    static const char *const vars[] = {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return atoi(v);
+    }
+    return 0;
+}
 
 /* TF_REPORT_BINDING: 0 or 1; -1 for a bad value. */
 static int report_env(const char **val)
@@ -156,32 +172,20 @@ static hwloc_bitmap_t choose_core(tf_pool *p, hwloc_topology_t topo, hwloc_const
     *ncores = m;
     if (m == 0 || n == 0) return NULL;
     if (n > m && p->opts.bind == TF_BIND_AUTO) return NULL;
-    unsigned nsets = (unsigned)(n > m ? m : n), want = (unsigned)(k % (int)nsets);
-
-    int npu = hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
-    hwloc_obj_t *roots = malloc((size_t)(npu > 0 ? npu : 1) * sizeof *roots);
-    hwloc_bitmap_t *sets = calloc(nsets, sizeof *sets);
-    hwloc_bitmap_t core = NULL;
-    int nroots = roots ? hwloc_get_largest_objs_inside_cpuset(topo, domain, roots, npu) : -1;
-    if (sets && nroots > 0 &&
-        hwloc_distrib(topo, roots, (unsigned)nroots, sets, nsets,
-                      hwloc_get_type_depth(topo, ct) < 0 ? INT_MAX : hwloc_get_type_depth(topo, ct),
-                      0) == 0 &&
-        sets[want]) {
-        hwloc_bitmap_and(sets[want], sets[want], domain);
-        int first = hwloc_bitmap_first(sets[want]);
-        hwloc_obj_t pu = first >= 0 ? hwloc_get_pu_obj_by_os_index(topo, (unsigned)first) : NULL;
-        hwloc_obj_t c =
-            pu && ct == HWLOC_OBJ_CORE ? hwloc_get_ancestor_obj_by_type(topo, ct, pu) : pu;
-        if (c && (core = hwloc_bitmap_dup(c->cpuset))) {
-            hwloc_bitmap_and(core, core, domain);
-            *core_obj = c;
-        }
+    /* the domain's cores in topology order, spread evenly over the n peers
+     * (peer k gets core k*m/n: neighbours share caches least when there are
+     * cores to spare); with more peers than cores (CORE) they wrap round.
+     * Cores, not hardware threads, are counted: hwloc_distrib splits by
+     * hardware threads and can give two peers one core of a partial domain */
+    int want = n <= m ? (int)(((long long)k * m) / n) : k % m;
+    hwloc_obj_t c = NULL;
+    for (int i = 0; (c = hwloc_get_next_obj_by_type(topo, ct, c));)
+        if (hwloc_bitmap_intersects(c->cpuset, domain) && i++ == want) break;
+    hwloc_bitmap_t core = c ? hwloc_bitmap_dup(c->cpuset) : NULL;
+    if (core) {
+        hwloc_bitmap_and(core, core, domain);
+        *core_obj = c;
     }
-    if (sets)
-        for (unsigned i = 0; i < nsets; i++) hwloc_bitmap_free(sets[i]);
-    free(sets);
-    free(roots);
     return core;
 }
 
@@ -206,8 +210,11 @@ static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
     hwloc_bitmap_t now = hwloc_bitmap_alloc(), core = NULL, mainset = NULL, svcset = NULL;
     bool mem = proc && domain && now;
     if (topo && mem) {
-        /* every thread's affinity, ORed: the launcher's binding */
-        if (hwloc_get_cpubind(topo, proc, HWLOC_CPUBIND_PROCESS) < 0)
+        /* the calling thread's affinity: the launcher's binding, or the
+         * program's own (tfrun -c binds its main thread to a slot); not
+         * every thread's, ORed: MPI's helper threads keep the launcher's */
+        if (hwloc_get_cpubind(topo, proc, HWLOC_CPUBIND_THREAD) < 0 &&
+            hwloc_get_cpubind(topo, proc, HWLOC_CPUBIND_PROCESS) < 0)
             hwloc_bitmap_copy(proc, allowed);
         pl->launcher_bound = !hwloc_bitmap_isincluded(allowed, proc);
         hwloc_bitmap_and(domain, proc, allowed);
@@ -219,6 +226,17 @@ static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
     if (rc < 0 || !topo) goto out;
     if (p->opts.bind == TF_BIND_NONE) goto out;
 
+    if (p->opts.bind == TF_BIND_AUTO && !pl->launcher_bound && launcher_local() > pl->local_size) {
+        /* the pool holds some of the node's ranks (a sub-communicator):
+         * its peers cannot see the others, so spreading would stack pools
+         * on the same first cores */
+        if (pl->local_rank == 0)
+            TF_LOG(p, 1,
+                   "the pool has %d of host %s's %d ranks: threads left unbound "
+                   "(TF_BIND=core binds them anyway)",
+                   pl->local_size, pl->host, launcher_local());
+        goto out;
+    }
     hwloc_obj_t cobj = NULL;
     core = choose_core(p, topo, domain, k, n, &m, &cobj);
     if (!core || hwloc_bitmap_iszero(core)) {
@@ -368,6 +386,11 @@ int tf__place_init(tf_pool *p, MPI_Comm comm)
         rc = bind_main(p, node, pc);
     }
     if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
+    /* bind_main may fail on one rank alone (memory): every rank must know
+     * before the report's collectives, or the others would wait there */
+    int worst = rc;
+    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
+    if (rc == 0 && worst < 0) rc = worst;
     if (rc == 0 && rep0 == 1) rc = report(p, comm);
     return rc;
 }

@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -98,7 +99,15 @@ static bool tsc_usable(void)
         break;
     }
     fclose(f);
-    return c && n;
+    /* and the kernel trusts it: in many VMs it has switched to another
+     * clock source, a sign the TSC is not steady there */
+    char cs[32] = "";
+    FILE *g = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
+    if (g) {
+        if (!fgets(cs, sizeof cs, g)) cs[0] = '\0';
+        fclose(g);
+    }
+    return c && n && strncmp(cs, "tsc", 3) == 0 && (cs[3] == '\n' || cs[3] == '\0');
 #else
     return false;
 #endif
@@ -573,12 +582,6 @@ static void jb_put(jbuf *j, const char *p, size_t n)
     j->len += n;
 }
 
-/* Microseconds since the origin, as the format wants them. */
-static double us(const struct tf__trace *tr, uint64_t t)
-{
-    return (double)(int64_t)(t - tr->origin) * 1e-3;
-}
-
 static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, const tr_ev *e)
 {
     static const char *span[] = {
@@ -587,7 +590,11 @@ static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, cons
         [TF__TR_READ] = "read",
         [TF__TR_WRITE] = "write",
     };
-    double ts = us(tr, e->t0), dur = (double)(e->t1 >= e->t0 ? e->t1 - e->t0 : 0) * 1e-3;
+    /* microseconds, written without printf's %f: a program's locale may
+     * want a decimal comma, which JSON does not */
+    char ts[32], dur[32];
+    *put_us(ts, (int64_t)(e->t0 - tr->origin)) = '\0';
+    *put_us(dur, e->t1 >= e->t0 ? (int64_t)(e->t1 - e->t0) : 0) = '\0';
     switch (e->kind) {
     case TF__TR_TASK: { /* the bulk of a trace: no printf */
         char line[160];
@@ -609,23 +616,22 @@ static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, cons
     }
     case TF__TR_WAIT_WORK:
     case TF__TR_WAIT_IO:
-        jb_printf(
-            j,
-            ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"cat\":\"wait\","
-            "\"name\":\"%s\"}",
-            rank, tid, ts, dur, span[e->kind]);
+        jb_printf(j,
+                  ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%s,\"dur\":%s,\"cat\":\"wait\","
+                  "\"name\":\"%s\"}",
+                  rank, tid, ts, dur, span[e->kind]);
         break;
     case TF__TR_READ:
     case TF__TR_WRITE:
         jb_printf(j,
-                  ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"cat\":\"io\","
+                  ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%s,\"dur\":%s,\"cat\":\"io\","
                   "\"name\":\"%s\",\"args\":{\"bytes\":%llu}}",
                   rank, tid, ts, dur, span[e->kind], (unsigned long long)e->arg);
         break;
     case TF__TR_SEND:
     case TF__TR_RECV:
         jb_printf(j,
-                  ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"cat\":\"msg\","
+                  ",\n{\"ph\":\"i\",\"s\":\"t\",\"pid\":%d,\"tid\":%d,\"ts\":%s,\"cat\":\"msg\","
                   "\"name\":\"%s\",\"args\":{\"peer\":%d,\"bytes\":%llu}}",
                   rank, tid, ts, e->kind == TF__TR_SEND ? "send" : "recv", (int)e->peer,
                   (unsigned long long)e->arg);
@@ -754,12 +760,21 @@ static void write_trace(tf_pool *p)
     char *tmp = NULL;
     bool bad = false;
     if (p->rank == 0) {
-        size_t n = strlen(rs->path ? rs->path : "") + 5;
+        size_t n = strlen(rs->path ? rs->path : "") + 8;
         tmp = malloc(n);
         if (tmp && rs->path) {
-            snprintf(tmp, n, "%s.tmp", rs->path);
+            /* a name of its own: two pools writing one TF_TRACE at once
+             * (pools on split communicators) must not share a file */
+            snprintf(tmp, n, "%s.XXXXXX", rs->path);
             errno = 0;
-            s.f = fopen(tmp, "w");
+            int fd = mkstemp(tmp);
+            if (fd >= 0) {
+                mode_t um = umask(0);
+                umask(um);
+                (void)fchmod(fd, 0666 & ~um);
+                s.f = fdopen(fd, "w");
+                if (!s.f) close(fd);
+            }
             if (!s.f) s.err = errno ? errno : EIO;
         } else {
             s.err = ENOMEM;
