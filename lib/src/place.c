@@ -57,6 +57,7 @@
 struct tf__place {
     hwloc_topology_t topo;
     hwloc_bitmap_t svc;         /* the service thread's cpuset; NULL: leave it */
+    hwloc_bitmap_t domain;      /* the rank's domain, for its helper threads */
     hwloc_bitmap_t main_before; /* the main thread's cpuset before the pool's */
     hwloc_nodeset_t mem_before; /* and its memory binding, if ours took */
     hwloc_membind_policy_t mem_policy;
@@ -281,6 +282,7 @@ static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
     hwloc_bitmap_or(now, mainset, svcset);
     p->bound_pus = hwloc_bitmap_weight(now);
     pc->svc = svcset;
+    pc->domain = hwloc_bitmap_dup(domain); /* NULL: helper threads stay as they are */
     svcset = NULL;
 
     /* memory near the main thread; refused, first touch does as well */
@@ -407,6 +409,13 @@ void tf__place_service(tf_pool *p)
     (void)hwloc_set_membind(pc->topo, pc->svc, HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_THREAD);
 }
 
+void tf__place_helper(tf_pool *p)
+{
+    struct tf__place *pc = p->place;
+    if (!pc || !pc->domain || !pc->svc) return; /* nothing was bound */
+    (void)hwloc_set_cpubind(pc->topo, pc->domain, HWLOC_CPUBIND_THREAD);
+}
+
 void tf__place_free(tf_pool *p)
 {
     struct tf__place *pc = p->place;
@@ -419,6 +428,7 @@ void tf__place_free(tf_pool *p)
                                     HWLOC_MEMBIND_THREAD | HWLOC_MEMBIND_BYNODESET);
     }
     hwloc_bitmap_free(pc->svc);
+    hwloc_bitmap_free(pc->domain);
     hwloc_bitmap_free(pc->main_before);
     hwloc_bitmap_free(pc->mem_before);
     hwloc_topology_destroy(pc->topo);

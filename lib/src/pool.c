@@ -148,8 +148,8 @@ static int opts_check(tf_pool_opts *o, const tf_pool_opts *in)
 static void pool_free(tf_pool *p)
 {
     tf__service_stop(p);
+    tf__outs_destroy(p); /* its writer thread reads the placement */
     tf__place_free(p);
-    tf__outs_destroy(p);
     tf__trace_free(p);
     tf__coord_destroy(p);
     if (p->made >= 3) tf__work_free(p);

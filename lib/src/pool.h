@@ -297,7 +297,12 @@ _Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...) TF_PRINTF(2, 3);
 int tf__place_init(tf_pool *p, MPI_Comm comm);
 /* Service thread, first thing: binds itself next to the main thread. */
 void tf__place_service(tf_pool *p);
-/* Main thread, pool_free: frees what tf__place_init made. */
+/* A helper thread of the library other than the service thread (rank 0's
+ * output writer), first thing: spreads over the rank's whole domain rather
+ * than keep the one core it inherited from the main thread. */
+void tf__place_helper(tf_pool *p);
+/* Main thread, pool_free: frees what tf__place_init made (after every
+ * helper thread has ended). */
 void tf__place_free(tf_pool *p);
 
 #endif

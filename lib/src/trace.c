@@ -788,10 +788,12 @@ static void write_trace(tf_pool *p)
     if (p->rank == 0)
         for (int r = 1; r < p->size; r++) recv_rank(p, &s, r, &bad);
 
-    uint64_t mine[3] = {tr ? tr->th[0].dropped + tr->th[1].dropped : 0,
-                        tr ? tr->th[0].n + tr->th[1].n : 0, tr ? 0 : 1};
-    uint64_t sum[3] = {0, 0, 0};
-    MPI_Reduce(mine, sum, 3, MPI_UINT64_T, MPI_SUM, 0, p->comm);
+    /* a rank whose JSON was cut short (out of memory) spoils the file */
+    uint64_t mine[4] = {tr ? tr->th[0].dropped + tr->th[1].dropped : 0,
+                        tr ? tr->th[0].n + tr->th[1].n : 0, tr ? 0 : 1, bad ? 1 : 0};
+    uint64_t sum[4] = {0, 0, 0, 0};
+    MPI_Reduce(mine, sum, 4, MPI_UINT64_T, MPI_SUM, 0, p->comm);
+    if (sum[3]) bad = true;
     if (p->rank != 0) return;
 
     char tail[512];
