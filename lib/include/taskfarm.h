@@ -122,7 +122,12 @@ typedef enum tf_chunk_policy {
  * binding the system refuses is a warning (verbose >= 1), never an error.
  * Memory follows the main thread (hwloc_set_membind to its NUMA node, first
  * touch where that is refused). tf_pool_destroy, called on the thread that
- * created the pool, gives that thread back the binding it had before. */
+ * created the pool, gives that thread back the binding it had before.
+ * AUTO binds nothing when the ranks outnumber the cores, or when the pool
+ * holds only some of the ranks the launcher started on a node (a pool on a
+ * split communicator cannot see the others' cores). Threads the program
+ * starts from the main thread after tf_pool_create inherit its one core;
+ * the library's own helper threads spread over the rank's cpuset. */
 typedef enum tf_bind { TF_BIND_AUTO = 0, TF_BIND_CORE, TF_BIND_SOCKET, TF_BIND_NONE } tf_bind;
 
 typedef enum tf_wait_policy {
