@@ -119,19 +119,30 @@ static int map_common(tf_pool *p, tf__job *j, const char *fn, tf_results **res)
     return results_from_job(p, j, res);
 }
 
-int tf_map(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n, tf_results **res)
+/* A job of n inputs of elem_size bytes each at `in`; `ok`: the caller's
+ * own arguments are there. Errors as the map calls say, named after `who`. */
+static int fixed_job(tf_pool *p, const char *who, int kind, const char *fn, const void *in,
+                     size_t elem_size, size_t n, bool ok, tf__job **out)
 {
-    if (!res || (n && elem_size && !in))
-        return p ? tf__fail(p, TF_EINVAL, "tf_map: NULL argument") : TF_EINVAL;
-    *res = NULL;
+    if (!ok || (n && elem_size && !in))
+        return p ? tf__fail(p, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
     if (elem_size > TF__MAX_MSG)
-        return tf__fail(p, TF_ETOOBIG, "tf_map: inputs of %zu bytes (at most %zu)", elem_size,
+        return tf__fail(p, TF_ETOOBIG, "%s: inputs of %zu bytes (at most %zu)", who, elem_size,
                         TF__MAX_MSG);
     tf__job *j;
-    TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
+    TF_CHECK(tf__job_new(p, kind, fn, n, &j));
     j->layout = TF__FIXED;
     j->in = in ? in : "";
     j->elem = elem_size;
+    *out = j;
+    return 0;
+}
+
+int tf_map(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n, tf_results **res)
+{
+    if (res) *res = NULL;
+    tf__job *j = NULL;
+    TF_CHECK(fixed_job(p, "tf_map", TF__JOB_MAP, fn, in, elem_size, n, res != NULL, &j));
     return map_common(p, j, fn, res);
 }
 
@@ -245,17 +256,10 @@ int tf_map_to(tf_pool *p, const char *fn, const void *in, size_t elem_size, size
               size_t *failed)
 {
     if (failed) *failed = 0;
-    if (!o || (n && elem_size && !in))
-        return p ? tf__fail(p, TF_EINVAL, "tf_map_to: NULL argument") : TF_EINVAL;
-    if (tf__out_pool(o) != p) return tf__fail(p, TF_EINVAL, "tf_map_to: output of another pool");
-    if (elem_size > TF__MAX_MSG)
-        return tf__fail(p, TF_ETOOBIG, "tf_map_to: inputs of %zu bytes (at most %zu)", elem_size,
-                        TF__MAX_MSG);
-    tf__job *j;
-    TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
-    j->layout = TF__FIXED;
-    j->in = in ? in : "";
-    j->elem = elem_size;
+    if (o && tf__out_pool(o) != p)
+        return tf__fail(p, TF_EINVAL, "tf_map_to: output of another pool");
+    tf__job *j = NULL;
+    TF_CHECK(fixed_job(p, "tf_map_to", TF__JOB_MAP, fn, in, elem_size, n, o != NULL, &j));
     return map_to_common(p, j, fn, o, failed);
 }
 
@@ -303,16 +307,8 @@ static bool mapu_ready(tf_pool *p, void *arg)
 int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
                      tf_result_cb cb, void *arg)
 {
-    if (!cb || (n && elem_size && !in))
-        return p ? tf__fail(p, TF_EINVAL, "tf_map_unordered: NULL argument") : TF_EINVAL;
-    if (elem_size > TF__MAX_MSG)
-        return tf__fail(p, TF_ETOOBIG, "tf_map_unordered: inputs of %zu bytes (at most %zu)",
-                        elem_size, TF__MAX_MSG);
-    tf__job *j;
-    TF_CHECK(tf__job_new(p, TF__JOB_MAPU, fn, n, &j));
-    j->layout = TF__FIXED;
-    j->in = in ? in : "";
-    j->elem = elem_size;
+    tf__job *j = NULL;
+    TF_CHECK(fixed_job(p, "tf_map_unordered", TF__JOB_MAPU, fn, in, elem_size, n, cb != NULL, &j));
     int rc = tf__job_start(p, j, fn);
     if (rc < 0) {
         tf__job_free(j);

@@ -50,8 +50,8 @@ struct tf__files {
     uint64_t rd;   /* seq of the next entry the service thread reads */
     size_t loaded; /* bytes read (or being read) and not yet taken */
     bool waiting;  /* the main thread waits for the entry being read */
-    /* service thread only: the read in progress */
-    fent *cur;
+    /* service thread only: the read in progress (the entry at cur_seq) */
+    bool reading;
     uint64_t cur_t0;
     uint64_t cur_seq;
 };
@@ -88,7 +88,7 @@ void tf__files_reset(tf_pool *p)
     f->head = f->tail = f->rd = 0;
     f->loaded = 0;
     f->waiting = false;
-    f->cur = NULL;
+    f->reading = false;
     pthread_mutex_unlock(&f->lock);
 }
 
@@ -129,7 +129,6 @@ void tf__files_add(tf_pool *p, const tf__item *it)
         free(f->v);
         f->v = v;
         f->cap = cap;
-        if (f->cur) f->cur = at(f, f->cur_seq);
     }
     size_t off = 0;
     for (uint32_t k = 0; k < it->count; k++) {
@@ -249,8 +248,7 @@ int tf__files_step(tf_pool *p)
 {
     struct tf__files *f = p->files;
     if (!f || p->opts.no_file_prefetch) return 0;
-    fent *e = f->cur;
-    if (!e) {
+    if (!f->reading) {
         pthread_mutex_lock(&f->lock);
         if (f->rd < f->head) f->rd = f->head;
         while (f->rd < f->tail && at(f, f->rd)->state != F_QUEUED) f->rd++;
@@ -262,9 +260,8 @@ int tf__files_step(tf_pool *p)
                   (f->rd == f->head ||
                    (f->rd - f->head <= COPY_AHEAD && f->loaded < p->opts.file_prefetch_bytes));
         if (go) {
-            e = at(f, f->rd);
-            e->state = F_READING;
-            f->cur = e;
+            at(f, f->rd)->state = F_READING;
+            f->reading = true;
             f->cur_seq = f->rd++;
             f->cur_t0 = tf__now_ns();
             /* the kernel reads the next files while we read this one: a
@@ -273,24 +270,23 @@ int tf__files_step(tf_pool *p)
                 if (at(f, s)->state == F_QUEUED) open_ahead(at(f, s));
         }
         pthread_mutex_unlock(&f->lock);
-        if (!e) return 0;
+        if (!f->reading) return 0;
     }
-    /* e is ours (F_READING) until marked done; the array may move under
-     * the lock (tf__files_add), so e is looked up again after the read */
-    fent local = *e;
+    /* the entry is ours (F_READING) until marked done; only this thread
+     * moves the array (tf__files_add), so it is copied out, read into
+     * without the lock, and put back */
+    fent local = *at(f, f->cur_seq);
     int done = read_some(&local, SLICE);
     pthread_mutex_lock(&f->lock);
-    e = at(f, f->cur_seq);
+    fent *e = at(f, f->cur_seq);
     size_t before = e->len;
     *e = local;
     f->loaded += e->len - before;
     bool wake = false;
     if (done) {
         e->state = F_DONE;
-        f->cur = NULL;
+        f->reading = false;
         wake = f->waiting;
-    } else {
-        f->cur = e;
     }
     pthread_mutex_unlock(&f->lock);
     if (done && p->trace)

@@ -467,11 +467,7 @@ int tf_output_flush(tf_output *o)
     if (!o) return TF_EINVAL;
     if (!main_ok(o->p))
         return tf__fail(o->p, TF_ESTATE, "tf_output_flush: rank 0's main thread only");
-    pthread_mutex_lock(&o->lock);
-    seal(o);
-    pthread_mutex_unlock(&o->lock);
-    write_ready(o, TF__TR_MAIN);
-    return out_err(o);
+    return tf__out_finish(o);
 }
 
 int tf_output_close(tf_output **op)
@@ -537,23 +533,18 @@ static int close_output(tf_output *o)
     return rc;
 }
 
-uint64_t tf_output_records(const tf_output *o)
+/* A counter of o, read under its lock (the writer thread adds to it). */
+static uint64_t locked_read(const tf_output *o, const uint64_t *field)
 {
     if (!o) return 0;
-    pthread_mutex_lock(&((tf_output *)o)->lock);
-    uint64_t n = o->records;
-    pthread_mutex_unlock(&((tf_output *)o)->lock);
+    pthread_mutex_lock((pthread_mutex_t *)&o->lock);
+    uint64_t n = *field;
+    pthread_mutex_unlock((pthread_mutex_t *)&o->lock);
     return n;
 }
 
-uint64_t tf_output_bytes(const tf_output *o)
-{
-    if (!o) return 0;
-    pthread_mutex_lock(&((tf_output *)o)->lock);
-    uint64_t n = o->bytes;
-    pthread_mutex_unlock(&((tf_output *)o)->lock);
-    return n;
-}
+uint64_t tf_output_records(const tf_output *o) { return locked_read(o, o ? &o->records : NULL); }
+uint64_t tf_output_bytes(const tf_output *o) { return locked_read(o, o ? &o->bytes : NULL); }
 
 /* ---- maps (driver) ------------------------------------------------------------------ */
 
