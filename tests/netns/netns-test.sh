@@ -13,6 +13,8 @@
 #   tfrun     60 shell commands with a journal: every task once, exit 0,
 #             its output line names the host the journal names, and all
 #             three hosts ran some
+#   tf-pingpong  2 ranks on two hosts (--map-by node): MPI sees two nodes,
+#             every message arrives intact over TCP
 # Prints "ok [netns CASE]" at the end when every check passed; exits 1 on a
 # failed check, 2 on bad usage. Root only (network namespaces).
 set -euo pipefail
@@ -22,7 +24,7 @@ bindir="${2:-}"
 shift 2 || true
 mpirun=("$@")
 [[ -n "$case_" && -d "$bindir" && ${#mpirun[@]} -gt 0 ]] ||
-    { echo "usage: netns-test.sh tf-bench|tf-uts|tfrun BINDIR MPIRUN [FLAGS...]" >&2; exit 2; }
+    { echo "usage: netns-test.sh tf-bench|tf-uts|tfrun|tf-pingpong BINDIR MPIRUN [FLAGS...]" >&2; exit 2; }
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 fail() { echo "FAIL [netns $case_]: $*" >&2; exit 1; }
@@ -35,7 +37,8 @@ case "$case_" in
 tf-bench) prefix=tnb ;;
 tf-uts) prefix=tnu ;;
 tfrun) prefix=tnr ;;
-*) echo "netns-test.sh: unknown case '$case_' (tf-bench, tf-uts, tfrun)" >&2; exit 2 ;;
+tf-pingpong) prefix=tnp ;;
+*) echo "netns-test.sh: unknown case '$case_' (tf-bench, tf-uts, tfrun, tf-pingpong)" >&2; exit 2 ;;
 esac
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/tf-netns-test.XXXXXX")"
@@ -203,6 +206,17 @@ if 0 in per_host.values():
 print("netns-test: tasks per host (journal) " + ", ".join(f"{h}: {c}" for h, c in per_host.items()))
 EOF
     grep '^tfrun: ' "$log" | sed 's/^/netns-test: /'
+    ;;
+tf-pingpong)
+    rc=0
+    timeout -k 10 120 "${mpirun[@]}" "${args[@]}" -np 2 --map-by node "$bindir/tf-pingpong" \
+        --iters 2000 --sizes 1,64K,3M --repeat 1 >"$log" 2>&1 || rc=$?
+    ((rc == 0)) || { tail -20 "$log" >&2; fail "tf-pingpong exited $rc"; }
+    cat "$log"
+    [[ "$(grep -c '"same_node":false,.*"ok":true}' "$log")" == 3 ]] ||
+        fail "want 3 sizes measured between two nodes, all intact"
+    grep -q "\"host0\":\"${hosts[0]}\",\"host_peer\":\"${hosts[1]}\"" "$log" ||
+        fail "want rank 0 on ${hosts[0]} and rank 1 on ${hosts[1]}"
     ;;
 esac
 echo "ok [netns $case_]"
