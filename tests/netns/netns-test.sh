@@ -3,7 +3,9 @@
 #
 # Runs one program on a virtual cluster of 3 hosts x 2 ranks
 # (cluster/netns/up: network namespaces on a bridge, TCP between hosts, each
-# host under its own name) and checks that the work really ran on every host
+# host under its own name), launched by Open MPI's mpirun (the cluster's
+# mpirun.args) or MPICH's mpiexec (hydra: hosts.mpich, the rsh agent, the
+# bridge as its interface), and checks that the work really ran on every host
 # and that the results are exact. CASE:
 #   tf-bench  tf-bench map, --chunk 1: 6 binding lines, 3 groups with one
 #             leader each (the group's lowest rank, on the group's host),
@@ -30,8 +32,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 fail() { echo "FAIL [netns $case_]: $*" >&2; exit 1; }
 [[ $EUID -eq 0 ]] || fail "needs root (network namespaces); run the tests as root"
 version="$("${mpirun[@]}" --version 2>&1 || true)"
-[[ "$version" == *"Open MPI"* || "$version" == *OpenRTE* ]] ||
-    fail "the virtual cluster's flags are Open MPI's; ${mpirun[0]} is another MPI"
+if [[ "$version" == *"Open MPI"* || "$version" == *OpenRTE* ]]; then
+    flavor=openmpi
+elif [[ "$version" == *HYDRA* ]]; then
+    flavor=mpich
+else
+    fail "${mpirun[0]}: neither Open MPI's mpirun nor MPICH's hydra"
+fi
 
 case "$case_" in
 tf-bench) prefix=tnb ;;
@@ -56,9 +63,18 @@ if ip link show "$prefix-br" >/dev/null 2>&1; then
 fi
 "$root/cluster/netns/up" --hosts 3 --slots 2 --prefix "$prefix" --dir "$cluster" >/dev/null ||
     fail "cluster/netns/up failed"
-read -r -a args <"$cluster/mpirun.args"
+# The launcher's flags for the cluster, and how it passes a variable on.
+if [[ "$flavor" == openmpi ]]; then
+    read -r -a args <"$cluster/mpirun.args"
+    setenv() { local kv; for kv; do printf '%s\n' -x "$kv"; done; }
+    by_node=(--map-by node)
+else
+    args=(-f "$cluster/hosts.mpich" -launcher rsh -launcher-exec "$cluster/rsh" -iface "$prefix-br")
+    setenv() { local kv; for kv; do printf '%s\n' -genv "${kv%%=*}" "${kv#*=}"; done; }
+    by_node=(-ppn 1)
+fi
 hosts=("${prefix}1" "${prefix}2" "${prefix}3")
-echo "netns-test: 3 hosts (${hosts[*]}) x 2 slots, $(cat "$cluster/hostfile" | tr '\n' ' ')"
+echo "netns-test: $flavor, 3 hosts (${hosts[*]}) x 2 slots, $(cat "$cluster/hostfile" | tr '\n' ' ')"
 
 # launch LOG PROGRAM ARGS...: 6 ranks over the cluster, binding reported,
 # statistics on; fails the test if the launch fails or hangs.
@@ -66,8 +82,9 @@ launch() {
     local log="$1"
     shift
     local rc=0
-    timeout -k 10 150 "${mpirun[@]}" "${args[@]}" -np 6 -x TF_BIND=none -x TF_REPORT_BINDING=1 \
-        -x TF_STATS=1 "$@" >"$log" 2>&1 || rc=$?
+    local envs
+    mapfile -t envs < <(setenv TF_BIND=none TF_REPORT_BINDING=1 TF_STATS=1)
+    timeout -k 10 150 "${mpirun[@]}" "${args[@]}" -np 6 "${envs[@]}" "$@" >"$log" 2>&1 || rc=$?
     if ((rc != 0)); then
         tail -40 "$log" >&2
         fail "the launch exited $rc${rc:+ (124: timed out)}"
@@ -209,7 +226,7 @@ EOF
     ;;
 tf-pingpong)
     rc=0
-    timeout -k 10 120 "${mpirun[@]}" "${args[@]}" -np 2 --map-by node "$bindir/tf-pingpong" \
+    timeout -k 10 120 "${mpirun[@]}" "${args[@]}" -np 2 "${by_node[@]}" "$bindir/tf-pingpong" \
         --iters 2000 --sizes 1,64K,3M --repeat 1 >"$log" 2>&1 || rc=$?
     ((rc == 0)) || { tail -20 "$log" >&2; fail "tf-pingpong exited $rc"; }
     cat "$log"
