@@ -533,10 +533,13 @@ def write_outputs(rows, weak, out_dir, title, meta):
 
 class Launcher:
     """The mpirun command (words) and what it is: Open MPI takes
-    --allow-run-as-root and --oversubscribe, MPICH's Hydra neither."""
+    --allow-run-as-root and --oversubscribe, MPICH's Hydra neither. With
+    srun=True the words are an srun command: each run is a job step of the
+    allocation, bound by Slurm's --cpu-bind."""
 
-    def __init__(self, words):
+    def __init__(self, words, srun=False):
         self.words = list(words)
+        self.srun = srun
         try:
             r = subprocess.run(self.words + ["--version"], capture_output=True, text=True,
                                timeout=60, stdin=subprocess.DEVNULL)
@@ -547,6 +550,8 @@ class Launcher:
         self.openmpi = "Open MPI" in text or "OpenRTE" in text
 
     def command(self, p, bind, cores, argv):
+        if self.srun:
+            return self.srun_command(p, bind, cores, argv)
         cmd = list(self.words)
         if self.openmpi and hasattr(os, "geteuid") and os.geteuid() == 0:
             cmd.append("--allow-run-as-root")
@@ -562,6 +567,16 @@ class Launcher:
                 cmd += ["-x", "TF_BIND=none"]
         else:
             cmd += ["--bind-to", "core", "--map-by", "core"]
+        return cmd + list(argv)
+
+    def srun_command(self, p, bind, cores, argv):
+        cmd = list(self.words) + ["-n", str(p)]
+        if bind == "core" or (bind == "auto" and p <= cores):
+            cmd.append("--cpu-bind=cores")
+        else:
+            cmd.append("--cpu-bind=none")
+            if bind == "none":  # taskfarm's TF_BIND=auto would bind it itself
+                cmd.append("--export=ALL,TF_BIND=none")
         return cmd + list(argv)
 
 

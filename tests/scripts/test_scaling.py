@@ -293,6 +293,7 @@ class BadUsage(unittest.TestCase):
         self.check([app, "--ranks", "1", "--repeat", "0"], "--repeat: want a whole number")
         self.check([app, "--ranks", "1", "--repeat=two"], "--repeat: want a whole number")
         self.check([app, "--ranks", "1", "--bind", "socket"], "--bind: want auto, core or none")
+        self.check([app, "--ranks", "1", "--launcher", "qsub"], "--launcher: want mpirun or srun")
         self.check([app, "--ranks", "1", "--timeout", "-5"], "--timeout: want a positive")
         self.check([app, "map", "--repeat", "1", "--ranks", "1", "--repeat", "2"],
                    "--repeat given twice (an app option of that name goes after --)")
