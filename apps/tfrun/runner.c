@@ -184,6 +184,28 @@ static void nostart(tfr_run_res *rs, int err)
     rs->end = tfr_wall();
 }
 
+static bool is_drain_signal(int sig) { return sig == SIGTERM || sig == SIGUSR1 || sig == SIGINT; }
+
+/* Whether *rq->drain is set now or within TFR_DRAIN_WAIT seconds: the signal
+ * that killed a command may reach the rank a moment after the command died
+ * of it (runner.h). */
+static bool drain_follows(const tfr_run_req *rq)
+{
+    double until = tfr_mono() + TFR_DRAIN_WAIT;
+    for (;;) {
+        if (*rq->drain) return true;
+        double left = until - tfr_mono();
+        if (left <= 0) return false;
+        int ms = (int)ceil(left * 1e3);
+        if (rq->wake_fd >= 0) {
+            struct pollfd pf = {rq->wake_fd, POLLIN, 0};
+            (void)poll(&pf, 1, ms); /* the signal handler sets *drain first */
+        } else {
+            (void)poll(NULL, 0, ms < 10 ? ms : 10);
+        }
+    }
+}
+
 void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
 {
     memset(rs, 0, sizeof *rs);
@@ -375,5 +397,11 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
     } else {
         rs->kind = TFR_ST_EXIT;
         rs->code = WEXITSTATUS(status);
+    }
+    if (!term_sent && status != -1 && rq->drain) {
+        int sig = WIFSIGNALED(status)                              ? WTERMSIG(status)
+                  : WIFEXITED(status) && WEXITSTATUS(status) > 128 ? WEXITSTATUS(status) - 128
+                                                                   : 0;
+        if (is_drain_signal(sig) && drain_follows(rq)) rs->interrupted = true;
     }
 }

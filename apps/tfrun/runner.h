@@ -16,6 +16,15 @@
  * kept. Once the shell has exited, the pipes are read to their end, for at
  * most TFR_LINGER seconds (a background process may hold them open).
  *
+ * A drain's casualty: a launcher that signals every process of its job step
+ * (srun, scancel) hits the commands with the same SIGTERM, SIGUSR1 or SIGINT
+ * that tells the rank to drain, and they die of it before their grace time.
+ * A command that ends by one of those signals (or, from a shell, with exit
+ * status 128 + one of them) that the runner did not send is therefore
+ * counted as interrupted, not as failed, if the rank is told to drain by
+ * then or within TFR_DRAIN_WAIT seconds: it runs again on resume. Otherwise
+ * it is a failure like any other.
+ *
  * Main thread of a rank only; not reentrant (the capture buffers are
  * reused from call to call). */
 #ifndef TFR_RUNNER_H
@@ -29,6 +38,7 @@
 #define TFR_KILL_AFTER 2.0
 #define TFR_LINGER 1.0
 #define TFR_PIPE_LATER 0.005
+#define TFR_DRAIN_WAIT 1.0
 
 typedef struct tfr_run_req {
     const char *cmd;

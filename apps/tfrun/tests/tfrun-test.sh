@@ -252,6 +252,38 @@ drain-term)
     [[ $(grep -c '^t' all.txt) -eq 40 && $(sort -u all.txt | wc -l) -eq 40 ]] || fail "outputs"
     ;;
 
+drain-step)
+    # SIGTERM to every process of the job at once, commands included (what
+    # srun and scancel do to a job step), the commands first: a command that
+    # dies of the drain's signal is not a failure; it runs again on resume
+    { for i in 1 2 3 4; do echo "sleep 2.5; echo s$i"; done
+      for i in $(seq 5 30); do echo "sleep 0.05; echo s$i"; done; } >tasks.txt
+    "${launcher[@]}" -np "$np" "$tfrun" --grace 20 --journal j.txt -o all.txt tasks.txt \
+        >out.txt 2>err.txt &
+    pid=$!
+    sleep 1
+    ranks=$pid
+    ((direct)) || ranks=$(pgrep -P $pid -f tfrun || true)
+    [[ -n "$ranks" ]] || fail "no ranks to signal"
+    cmds=$(for r in $ranks; do pgrep -P "$r"; done)
+    [[ -n "$cmds" ]] || fail "no commands running"
+    # shellcheck disable=SC2086
+    kill -TERM $cmds
+    sleep 0.2
+    # shellcheck disable=SC2086
+    kill -TERM $ranks
+    timeout 30 tail --pid=$pid -f /dev/null
+    wait $pid
+    rc=$?
+    want_rc 3 "stopped by SIGTERM"
+    grep -q "stopped by SIGTERM" err.txt || fail "message: $(cat err.txt)"
+    records j.txt | awk -F'\t' '$2 != "exit:0" {exit 1}' ||
+        fail "a command killed by the drain's signal was recorded: $(records j.txt | grep -v exit:0)"
+    run 90 -- --journal j.txt -o all.txt --resume tasks.txt
+    want_rc 0 "resume"
+    [[ $(wc -l <all.txt) -eq 30 && $(sort -u all.txt | wc -l) -eq 30 ]] || fail "after resume"
+    ;;
+
 timeout)
     # --timeout SEC and N% of the median; signals and exit codes recorded
     printf '%s\n' "sleep 30" "echo fast" "exit 7" "kill -SEGV \$\$" >tasks.txt
