@@ -18,29 +18,8 @@ include_guard(GLOBAL)
 
 # ---- mpiexec ------------------------------------------------------------------
 
-if(TF_MPIEXEC)
-    set(TF_MPIEXEC_RESOLVED "${TF_MPIEXEC}")
-elseif(MPIEXEC_EXECUTABLE)
-    set(TF_MPIEXEC_RESOLVED "${MPIEXEC_EXECUTABLE}")
-else()
-    set(TF_MPIEXEC_RESOLVED "mpiexec")
-endif()
-if(NOT MPIEXEC_NUMPROC_FLAG)
-    set(MPIEXEC_NUMPROC_FLAG "-np")
-endif()
-
-# Open MPI refuses to run as root and to start more ranks than slots unless
-# told; other MPIs reject these flags, so add them only for Open MPI.
-set(TF_MPIEXEC_FLAGS "")
-execute_process(COMMAND "${TF_MPIEXEC_RESOLVED}" --version
-                OUTPUT_VARIABLE tf_mpiexec_version ERROR_VARIABLE tf_mpiexec_version
-                RESULT_VARIABLE tf_mpiexec_rc TIMEOUT 30)
-if(tf_mpiexec_version MATCHES "Open MPI|OpenRTE")
-    set(TF_MPIEXEC_IS_OPENMPI ON)
-    set(TF_MPIEXEC_FLAGS --allow-run-as-root --oversubscribe)
-else()
-    set(TF_MPIEXEC_IS_OPENMPI OFF)
-endif()
+# TF_MPIEXEC_RESOLVED, TF_MPIEXEC_FLAGS, TF_MPIEXEC_KIND: see TaskfarmMPI.cmake.
+include(TaskfarmMPI)
 
 # Sanitized binaries run several times slower: scale every timeout.
 if(TF_SANITIZE)
@@ -140,6 +119,7 @@ endfunction()
 # tests/mpi/harness.c, taskfarm_internal and CUnit into bin/mpi/test_<name>,
 # and registers one ctest per rank count: mpi.<name>.np<N>, run as
 #   mpiexec [--allow-run-as-root --oversubscribe] -np N test_<name> ARGS...
+# (the two flags for Open MPI only) with TF_TEST_NP=N in the environment.
 # VARIANT registers the same program again with other ARGS under
 # mpi.<name>-<v>.np<N> (the executable is built once).
 function(tf_add_mpi_test name)
@@ -182,7 +162,10 @@ function(tf_add_mpi_test name)
 
     tf__scaled_timeout(timeout ${arg_TIMEOUT})
     tf__test_environment(env)
-    list(APPEND env "OMPI_MCA_rmaps_base_oversubscribe=1" ${arg_ENVIRONMENT})
+    if(TF_MPIEXEC_IS_OPENMPI)
+        list(APPEND env "OMPI_MCA_rmaps_base_oversubscribe=1")
+    endif()
+    list(APPEND env ${arg_ENVIRONMENT})
     if(TF_TEST_TIMEOUT_MULTIPLIER GREATER 1)
         # The harness's own per-test watchdog (90 s by default) must not
         # fire before the scaled ctest timeout does.
@@ -199,11 +182,13 @@ function(tf_add_mpi_test name)
                          ${arg_ARGS})
         # PROCESSORS keeps "ctest -j" from stacking several wide runs on
         # the same cores; ctest clamps it to its own -j level.
+        # TF_TEST_NP: the harness fails unless the world has that many
+        # ranks (a launcher of another MPI starts N singletons instead).
         set_tests_properties("${test}" PROPERTIES
             TIMEOUT ${timeout}
             LABELS "${labels}"
             PROCESSORS ${np}
-            ENVIRONMENT "${env}")
+            ENVIRONMENT "${env};TF_TEST_NP=${np}")
     endforeach()
 endfunction()
 

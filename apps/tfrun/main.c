@@ -79,7 +79,7 @@ static void usage(void)
            "placement\n"
            "  -c, --cores-per-task K  give each task K cores of its host (hwloc binding,\n"
            "                        OMP_NUM_THREADS=K); ranks beyond cores/K on a host stay idle\n"
-           "  --keep-mpi-env        pass the launcher's OMPI_/PMIX_/PMI_ variables to tasks\n"
+           "  --keep-mpi-env        pass the launcher's variables (OMPI_*, PMI_*...) to tasks\n"
            "other\n"
            "  --progress SEC        a progress line every SEC seconds (30; a bar on a terminal;\n"
            "                        0: none)\n"
@@ -517,12 +517,20 @@ static int prepare(tfr_plan *pl)
 
 /* ---- every rank ------------------------------------------------------------- */
 
+/* What a launcher sets for its ranks: Open MPI's OMPI_* and PMIX_*, and
+ * Hydra's (MPICH's) PMI_*, HYDI_*, the local rank counts and the interface
+ * name. A command that starts an MPI program of its own must not see them:
+ * it would take itself for a rank of tfrun's job. */
 static bool launcher_var(const char *e)
 {
     static const char *const pre[] = {"OMPI_", "PMIX_", "PMI_", "HYDI_", "HYDRA_"};
+    static const char *const hydra[] = {
+        "MPI_LOCALNRANKS=", "MPI_LOCALRANKID=", "MPIR_CVAR_CH3_INTERFACE_HOSTNAME="};
     if (!strncmp(e, "OMPI_ALLOW_RUN_AS_ROOT", 22)) return false;
     for (size_t k = 0; k < sizeof pre / sizeof *pre; k++)
         if (!strncmp(e, pre[k], strlen(pre[k]))) return true;
+    for (size_t k = 0; k < sizeof hydra / sizeof *hydra; k++)
+        if (!strncmp(e, hydra[k], strlen(hydra[k]))) return true;
     return false;
 }
 
@@ -705,10 +713,12 @@ int main(int argc, char **argv)
      * first, costs about 0.2 s of start-up where there is no RDMA device
      * (measured: docs/BENCHMARKS.md); ob1 starts at once on shared memory
      * and TCP. A pml the user chose is kept. */
+#ifdef OPEN_MPI
     if (!getenv("OMPI_MCA_pml")) {
         setenv("OMPI_MCA_pml", "ob1", 1);
         pml_ours = true;
     }
+#endif
     signals_block();
     start_watchdog();
     ak_init(&argc, &argv, "tfrun");

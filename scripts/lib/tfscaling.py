@@ -548,6 +548,7 @@ class Launcher:
             text = f"{shlex.join(self.words)} --version: {e}"
         self.version = next((ln.strip() for ln in text.splitlines() if ln.strip()), "unknown")
         self.openmpi = "Open MPI" in text or "OpenRTE" in text
+        self.hydra = "HYDRA" in text
 
     def command(self, p, bind, cores, argv):
         if self.srun:
@@ -562,9 +563,11 @@ class Launcher:
                     "--map-by", "core"] + over
         elif bind == "none" or p > cores:
             cmd += over + ["--bind-to", "none"]
+            # taskfarm's TF_BIND=auto would bind an unbound rank itself
             if bind == "none" and self.openmpi:
-                # taskfarm's TF_BIND=auto would bind an unbound rank itself
                 cmd += ["-x", "TF_BIND=none"]
+            elif bind == "none" and self.hydra:
+                cmd += ["-genv", "TF_BIND", "none"]
         else:
             cmd += ["--bind-to", "core", "--map-by", "core"]
         return cmd + list(argv)

@@ -63,7 +63,8 @@ prefix="$tmp/prefix"
 
 step() { printf '\n== %s\n' "$*"; }
 fail() { echo "check.sh: FAIL: $*" >&2; exit 1; }
-run_np2() { timeout 120 "$mpiexec" "${mpiexec_flags[@]}" -np 2 "$@"; }
+# runs "$@" 2 at 2 ranks: the consumer checks that it got 2
+run_np2() { timeout 120 "$mpiexec" "${mpiexec_flags[@]}" -np 2 "$@" 2; }
 
 step "install $build_dir into $prefix"
 "$cmake" --install "$build_dir" --prefix "$prefix" >"$tmp/install.log" ||

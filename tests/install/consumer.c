@@ -1,7 +1,9 @@
 /* consumer.c - squares a few ints with tf_map, built against an installed
  * taskfarm (tests/install/check.sh). Exits 0 on every rank if every result
- * came back right and in order. */
+ * came back right and in order, and, with an argument N, the world has N
+ * ranks. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <taskfarm.h>
@@ -65,6 +67,13 @@ int main(int argc, char **argv)
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);
+    /* check.sh passes the rank count it asked for: the launcher of another
+     * MPI would start singletons, each content on its own. */
+    if (argc > 1 && atoi(argv[1]) != size) {
+        fprintf(stderr, "consumer: %d ranks in MPI_COMM_WORLD, want %s\n", size, argv[1]);
+        MPI_Finalize();
+        return 1;
+    }
 
     int rc = tf_pool_create(MPI_COMM_WORLD, NULL, &pool);
     if (rc != 0) {

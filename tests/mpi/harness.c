@@ -236,6 +236,17 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &world_size);
     setvbuf(stdout, NULL, _IOLBF, 0);
     wd_start();
+    /* A launcher of another MPI starts N singletons, each of which would
+     * pass on its own: ctest says how many ranks it asked for. */
+    const char *np_env = getenv("TF_TEST_NP");
+    if (np_env && *np_env && atoi(np_env) != world_size) {
+        fprintf(stderr,
+                "rank %d: %d ranks in MPI_COMM_WORLD, want TF_TEST_NP=%s (the launcher "
+                "and the MPI library differ?)\n",
+                world_rank, world_size, np_env);
+        MPI_Finalize();
+        return 1;
+    }
     if (provided < MPI_THREAD_MULTIPLE && world_rank == 0)
         fprintf(stderr, "note: MPI gives thread level %d, not MPI_THREAD_MULTIPLE\n", provided);
 

@@ -222,6 +222,7 @@ static void check_policy(const char *name, tf_bind b, int by_env)
     int want_bound = b == TF_BIND_NONE ? 0 : b == TF_BIND_AUTO ? n <= m : 1;
     TH_CHECK(pl.bound == want_bound, "%s: bound %d, want %d (%d peers, %d cores, start %s)", name,
              pl.bound, want_bound, n, m, start_list);
+    int mycore = -1; /* the logical index of main's core where bound */
     if (!pl.bound) {
         TH_CHECK(!pl.main_cpus[0] && !pl.svc_cpus[0], "%s unbound: main '%s' service '%s'", name,
                  pl.main_cpus, pl.svc_cpus);
@@ -266,29 +267,31 @@ static void check_policy(const char *name, tf_bind b, int by_env)
             else
                 TH_CHECK(svc_first != first, "service %s on main's %s though the core has %d",
                          pl.svc_cpus, pl.main_cpus, pus);
-            /* peers (ranks that started on the same cpus) get distinct
-             * cores while there are enough; beyond, CORE wraps round */
-            int *cores = malloc((size_t)th_size() * sizeof *cores);
-            char *lists = malloc((size_t)th_size() * sizeof start_list);
-            int mycore = core ? (int)core->logical_index : -1;
-            MPI_Allgather(&mycore, 1, MPI_INT, cores, 1, MPI_INT, MPI_COMM_WORLD);
-            MPI_Allgather(start_list, sizeof start_list, MPI_CHAR, lists, sizeof start_list,
-                          MPI_CHAR, MPI_COMM_WORLD);
-            for (int r = 0, j = 0; r < th_size(); r++) {
-                if (strcmp(lists + (size_t)r * sizeof start_list, start_list)) continue;
-                if (r != th_rank()) {
-                    int want_same = n > m && j % m == k % m;
-                    TH_CHECK((cores[r] == mycore) == want_same,
-                             "%s: rank %d (peer %d) on core %d, here (peer %d of %d, %d cores) "
-                             "core %d",
-                             name, r, j, cores[r], k, n, m, mycore);
-                }
-                j++;
-            }
-            free(lists);
-            free(cores);
+            mycore = core ? (int)core->logical_index : -1;
         }
     }
+    /* peers (ranks that started on the same cpus) get distinct cores while
+     * there are enough; beyond, CORE wraps round. Every rank gathers, bound
+     * or not: ranks that started on different cpus may differ in that (a
+     * launcher that binds rank by rank: at 3 ranks on 2 cores, two share
+     * one core and one has the other to itself). */
+    int *cores = malloc((size_t)th_size() * sizeof *cores);
+    char *lists = malloc((size_t)th_size() * sizeof start_list);
+    MPI_Allgather(&mycore, 1, MPI_INT, cores, 1, MPI_INT, MPI_COMM_WORLD);
+    MPI_Allgather(start_list, sizeof start_list, MPI_CHAR, lists, sizeof start_list, MPI_CHAR,
+                  MPI_COMM_WORLD);
+    for (int r = 0, j = 0; pl.bound && b != TF_BIND_SOCKET && r < th_size(); r++) {
+        if (strcmp(lists + (size_t)r * sizeof start_list, start_list)) continue;
+        if (r != th_rank()) {
+            int want_same = n > m && j % m == k % m;
+            TH_CHECK((cores[r] == mycore) == want_same,
+                     "%s: rank %d (peer %d) on core %d, here (peer %d of %d, %d cores) core %d",
+                     name, r, j, cores[r], k, n, m, mycore);
+        }
+        j++;
+    }
+    free(lists);
+    free(cores);
     if (b != TF_BIND_SOCKET) TH_CHECK(pl.numa >= 0 || !pl.bound, "numa %d", pl.numa);
 
     /* the thread tf_pool_create added is the service thread */

@@ -27,6 +27,8 @@ import tfscaling as ts  # noqa: E402
 SCALING = os.path.join(SRC, "scripts", "scaling")
 BIN = os.path.join(os.environ.get("TF_BINARY_DIR", os.path.join(SRC, "build")), "bin")
 PS = [1, 2, 4, 8, 16]
+# scripts/scaling's launcher: $TF_MPIRUN (ctest sets the build's), else mpirun.
+MPIRUN = os.environ.get("TF_MPIRUN") or "mpirun"
 
 
 def amdahl_rows(f, t1, ps, reps=1, noise=0.0, additive=False, seed=1):
@@ -393,18 +395,19 @@ class Sweep(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             r = scaling(self.bench, "map", "--tasks", "{np*5000}", "--weak", "--ranks", "1,2",
                         "--repeat", "1", "--out", d, "--name", "weak",
-                        "--mpirun", "env TF_SCALING_TEST=1 mpirun", "--", "--repeat", "1")
+                        "--mpirun", f"env TF_SCALING_TEST=1 {MPIRUN}", "--", "--repeat", "1")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             rows = read_rows(os.path.join(d, "weak", "scaling.csv"))
             self.assertEqual([json.loads(x["json"])["tasks"] for x in rows], [5000, 10000])
             self.assertIn("Gustafson fit", r.stdout)
             with open(os.path.join(d, "weak", "logs", "np2-rep1.log")) as fh:
-                self.assertTrue(fh.readline().startswith("$ env TF_SCALING_TEST=1 mpirun "))
+                self.assertTrue(fh.readline().startswith(f"$ env TF_SCALING_TEST=1 {MPIRUN} "))
 
     def test_failed_and_timed_out_runs(self):
         with tempfile.TemporaryDirectory() as d:
             # Fails at 2 ranks only; prints no JSON, so the time is mpirun's.
-            flaky = script(d, "flaky", '[ "$OMPI_COMM_WORLD_SIZE" = 2 ] && exit 3\n'
+            flaky = script(d, "flaky",
+                           '[ "${OMPI_COMM_WORLD_SIZE:-$PMI_SIZE}" = 2 ] && exit 3\n'
                            'echo "no json here"\n')
             r = scaling(flaky, "--ranks", "1,2", "--repeat", "2", "--out", d, "--name", "f")
             self.assertEqual(r.returncode, 1, r.stdout + r.stderr)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test_trace.py - TF_TRACE and TF_STATS end to end, and scripts/plot-trace.
 
-Runs tf-bench under mpirun -np 2 with TF_TRACE=FILE and TF_STATS=1, then
+Runs tf-bench under mpirun -np 2 ($TF_MPIRUN where set) with TF_TRACE=FILE and TF_STATS=1, then
 checks the file with Python's json (not only the line format the C test
 reads), the stats table on stderr, and plot-trace's PNG, summary line and
 bad-input handling.
@@ -22,11 +22,16 @@ PLOT = os.path.join(ROOT, "scripts", "plot-trace")
 BIN = os.path.join(ROOT, "build", "bin")
 
 
+# The launcher of the build's MPI (ctest sets TF_MPIRUN), as scripts/scaling.
+MPIRUN = os.environ.get("TF_MPIRUN") or "mpirun"
+
+
 def mpirun(np, args, env_extra, timeout=120):
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMPI_MCA_rmaps_base_oversubscribe="1", **env_extra)
-    cmd = ["mpirun", "-np", str(np)]
-    if os.geteuid() == 0:
+    cmd = [MPIRUN, "-np", str(np)]
+    version = subprocess.run([MPIRUN, "--version"], capture_output=True, text=True, timeout=60)
+    if os.geteuid() == 0 and "Open MPI" in version.stdout + version.stderr:
         cmd.append("--allow-run-as-root")
     return subprocess.run(cmd + args, env=env, capture_output=True, text=True, timeout=timeout)
 

@@ -48,6 +48,26 @@ want_rc() {
 records() { grep -v '^#' "$1"; }
 count() { records "$1" | wc -l; }
 
+# the tfrun ranks under the launcher process $1, at any depth: Open MPI's
+# mpirun starts them itself, MPICH's Hydra through a proxy per host
+ranks_under() {
+    local todo=("$1") found=() p k
+    while ((${#todo[@]})); do
+        p=${todo[0]}
+        todo=("${todo[@]:1}")
+        for k in $(pgrep -P "$p"); do
+            if [[ $(ps -o args= -p "$k" 2>/dev/null) == "$tfrun"* ]]; then
+                found+=("$k") # a rank: its commands are not ranks
+            else
+                todo+=("$k")
+            fi
+        done
+    done
+    echo "${found[@]}"
+}
+# whether the launcher is MPICH's Hydra
+hydra() { "${launcher[0]}" --version 2>&1 | grep -q HYDRA; }
+
 # waits until the given processes are gone (ranks after their launcher was
 # killed)
 wait_gone() {
@@ -183,7 +203,7 @@ kill-resume)
         [[ -f j.txt && $(count j.txt) -ge 60 ]] && break
         sleep 0.05
     done
-    ranks=$(pgrep -P $pid)
+    ranks=$(ranks_under $pid)
     kill -9 $pid
     wait $pid 2>/dev/null
     [[ -n $ranks ]] || fail "no ranks found under the launcher"
@@ -208,7 +228,16 @@ drain-usr1)
         >out.txt 2>err.txt &
     pid=$!
     sleep 1.5
-    kill -USR1 $pid
+    # Hydra (MPICH 4.0) forwards SIGUSR1 to the ranks but then may exit 0
+    # whatever they return (always at 1 rank): there the ranks get the
+    # signal, as a batch system's would.
+    if hydra; then
+        ranks=$(ranks_under $pid)
+        [[ -n $ranks ]] || fail "no ranks to signal"
+        kill -USR1 $ranks
+    else
+        kill -USR1 $pid
+    fi
     t0=$(date +%s.%N)
     timeout 30 tail --pid=$pid -f /dev/null
     wait $pid
@@ -236,7 +265,9 @@ drain-term)
     pid=$!
     sleep 1.2
     t0=$(date +%s.%N)
-    pkill -TERM -P $pid -f tfrun || fail "no ranks to signal"
+    ranks=$(ranks_under $pid)
+    [[ -n $ranks ]] || fail "no ranks to signal"
+    kill -TERM $ranks
     timeout 30 tail --pid=$pid -f /dev/null
     wait $pid
     rc=$?
@@ -366,7 +397,7 @@ progress)
     run -- -q tasks.txt
     [[ -s err.txt ]] && fail "-q printed: $(cat err.txt)"
     # the launcher's variables do not reach the tasks unless asked
-    echo 'env | grep -c "^OMPI_COMM_WORLD\|^PMIX_RANK" || true' >env.txt
+    echo 'env | grep -c "^OMPI_COMM_WORLD\|^PMIX_RANK\|^PMI_RANK\|^MPI_LOCALNRANKS" || true' >env.txt
     run -- -q env.txt
     [[ $(cat out.txt) == 0 ]] || fail "launcher variables passed: $(cat out.txt)"
     ;;
