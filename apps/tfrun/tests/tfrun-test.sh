@@ -293,8 +293,7 @@ drain-step)
         >out.txt 2>err.txt &
     pid=$!
     sleep 1
-    ranks=$pid
-    ((direct)) || ranks=$(pgrep -P $pid -f tfrun || true)
+    ranks=$(ranks_under $pid)
     [[ -n "$ranks" ]] || fail "no ranks to signal"
     cmds=$(for r in $ranks; do pgrep -P "$r"; done)
     [[ -n "$cmds" ]] || fail "no commands running"
