@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# slurm-test.sh CASE SRC BIN - submits the batch templates of cluster/slurm/
+# slurm-test.sh CASE SRC BIN [MPIEXEC] - submits the batch templates of cluster/slurm/
 # to a Slurm of its own (cluster/local-slurm/up: own directory, free ports)
 # and checks what they leave behind. SRC is the source tree, BIN the build's
-# bin/ directory. Cases:
+# bin/ directory, MPIEXEC the build's launcher (default mpirun): Open MPI's
+# (jobs use mpirun and srun --mpi=pmix) or MPICH's Hydra (mpiexec.mpich and
+# srun --mpi=pmi2). Cases:
 #   sweep     sweep.sbatch over tf-bench at 1 and 2 ranks, once with srun
 #             steps and once with mpirun: the job ends COMPLETED with exit
 #             code 0, scaling.csv, summary.csv and report.md have every rank
@@ -21,10 +23,17 @@
 # shellcheck disable=SC2016 # until_also='...' is expanded later, by eval in watch
 set -euo pipefail
 
-case="${1:-}" src="${2:-}" bin="${3:-}"
+case="${1:-}" src="${2:-}" bin="${3:-}" mpiexec="${4:-mpirun}"
 [[ "$case" =~ ^(sweep|requeue|no-requeue)$ && -d "$src" && -d "$bin" ]] ||
-    { echo "usage: slurm-test.sh sweep|requeue|no-requeue SRC BIN" >&2; exit 2; }
+    { echo "usage: slurm-test.sh sweep|requeue|no-requeue SRC BIN [MPIEXEC]" >&2; exit 2; }
 src="$(cd "$src" && pwd)" bin="$(cd "$bin" && pwd)"
+# The build's MPI decides the launchers inside the jobs: Open MPI's mpirun
+# and srun --mpi=pmix, or MPICH's mpiexec (Hydra) and srun --mpi=pmi2.
+if [[ "$(OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "$mpiexec" --version 2>&1 || true)" == *HYDRA* ]]; then
+    srun_mpi="srun --mpi=pmi2"
+else
+    srun_mpi="srun --mpi=pmix"
+fi
 t_start=$(date +%s.%N)
 
 # to fd 3, the test's stdout, also from inside $(...)
@@ -127,7 +136,7 @@ records() { grep -v '^#' "$1" || true; }
 sweep_case() {
     local launcher="$1" name="sweep-$1" job out
     last_seen=""
-    job="$(submit "$name" --ntasks-per-node=2 --export="ALL,TASKFARM_DIR=$src,SWEEP_OUT=$work/results,SWEEP_NAME=$name,SWEEP_REPEAT=2,SWEEP_LAUNCHER=$launcher" \
+    job="$(submit "$name" --ntasks-per-node=2 --export="ALL,TASKFARM_DIR=$src,SWEEP_OUT=$work/results,SWEEP_NAME=$name,SWEEP_REPEAT=2,SWEEP_LAUNCHER=$launcher,SWEEP_SRUN=$srun_mpi,TF_MPIRUN=$mpiexec" \
         "$src/cluster/slurm/sweep.sbatch" "$bin/tf-bench" map --tasks 20000)"
     watch "$job" 90 "COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY"
     show_log "$work/sweep-$job.log" 30
@@ -155,11 +164,11 @@ sweep_case() {
     first="$(head -n 1 "$out/logs/np2-rep1.log")"
     log "the 2-rank run's command: $first"
     if [[ "$launcher" == srun ]]; then
-        check "the runs are srun steps with the pmix plugin, bound to cores" \
-            grep -q '^\$ srun --mpi=pmix -n 2 --cpu-bind=cores ' "$out/logs/np2-rep1.log"
+        check "the runs are $srun_mpi steps, bound to cores" \
+            grep -q "^\\\$ $srun_mpi -n 2 --cpu-bind=cores " "$out/logs/np2-rep1.log"
     else
-        check "the runs are mpirun runs bound to cores" \
-            grep -qE '^\$ mpirun .*-np 2 --bind-to core' "$out/logs/np2-rep1.log"
+        check "the runs are $(basename "$mpiexec") runs bound to cores" \
+            grep -qE "^\\\$ $mpiexec .*-np 2 --bind-to core" "$out/logs/np2-rep1.log"
     fi
     check "tf-bench saw 2 ranks in the 2-rank runs" grep -q '"ranks":2' "$out/logs/np2-rep1.log"
 }
@@ -173,7 +182,7 @@ tasks40() {
 requeue_case() {
     tasks40
     local farm="$work/farm" job n
-    job="$(submit tfrun --ntasks-per-node=2 --export="ALL,TFRUN=$bin/tfrun,TFRUN_DIR=$farm,TFRUN_GRACE=5,TFRUN_MAX_RESTARTS=3" \
+    job="$(submit tfrun --ntasks-per-node=2 --export="ALL,TFRUN=$bin/tfrun,TFRUN_LAUNCHER=$mpiexec,TFRUN_DIR=$farm,TFRUN_GRACE=5,TFRUN_MAX_RESTARTS=3" \
         "$src/cluster/slurm/tfrun.sbatch" tasks.txt)"
     # the first run: running, and some tasks journaled
     until_also='(($(records "$farm/journal.txt" 2>/dev/null | wc -l) >= 8))'
@@ -226,7 +235,7 @@ no_requeue_case() {
     # a failed task: exit status 1, no requeue
     printf '%s\n' "true" "exit 1" "true" >"$work/fails.txt"
     local job logf
-    job="$(submit failing-task --ntasks-per-node=2 --export="ALL,TFRUN=$bin/tfrun,TFRUN_DIR=$work/fails" \
+    job="$(submit failing-task --ntasks-per-node=2 --export="ALL,TFRUN=$bin/tfrun,TFRUN_LAUNCHER=$mpiexec,TFRUN_DIR=$work/fails" \
         "$src/cluster/slurm/tfrun.sbatch" fails.txt)"
     watch "$job" 60 "COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL"
     show_log "$work/tfrun-$job.log" 12
@@ -239,7 +248,7 @@ no_requeue_case() {
     tasks40
     local farm="$work/capped"
     last_seen=""
-    job="$(submit capped --ntasks-per-node=2 --export="ALL,TFRUN=$bin/tfrun,TFRUN_DIR=$farm,TFRUN_GRACE=5,TFRUN_MAX_RESTARTS=0" \
+    job="$(submit capped --ntasks-per-node=2 --export="ALL,TFRUN=$bin/tfrun,TFRUN_LAUNCHER=$mpiexec,TFRUN_DIR=$farm,TFRUN_GRACE=5,TFRUN_MAX_RESTARTS=0" \
         "$src/cluster/slurm/tfrun.sbatch" tasks.txt)"
     until_also='(($(records "$farm/journal.txt" 2>/dev/null | wc -l) >= 4))'
     watch "$job" 60 RUNNING
