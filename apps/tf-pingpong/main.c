@@ -12,8 +12,8 @@
  * (default 3) timed rounds of N round trips (default 20000; fewer for large
  * messages, so that each round moves at most about 256 MiB), the median
  * round reported. One-way latency = round trip / 2; bandwidth = bytes / one
- * way. Every message is checked on arrival (its first and last bytes carry
- * the round trip's number).
+ * way. Every message is checked on arrival: its first and last bytes carry
+ * the round trip's number (a check of the delivery, not of every byte).
  *
  * Output (rank 0): a header naming both ranks' hosts and whether MPI puts
  * them on one node (MPI_Comm_split_type, shared memory), a table, and one
@@ -163,6 +163,10 @@ int main(int argc, char **argv)
     }
     uint64_t bad = 0, stamp = 0;
     double *times = calloc(repeat, sizeof *times);
+    if (!times) {
+        fprintf(stderr, "tf-pingpong: out of memory\n");
+        MPI_Abort(MPI_COMM_WORLD, 1);
+    }
     for (int s = 0; s < nsizes; s++) {
         uint64_t b = sizes[s], n = iters;
         /* At most about 256 MiB moved per round, at least 10 round trips. */

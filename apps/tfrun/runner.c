@@ -188,15 +188,21 @@ static bool is_drain_signal(int sig) { return sig == SIGTERM || sig == SIGUSR1 |
 
 /* Whether *rq->drain is set now or within TFR_DRAIN_WAIT seconds: the signal
  * that killed a command may reach the rank a moment after the command died
- * of it (runner.h). */
+ * of it (runner.h). Keeps calling rq->tick meanwhile (rank 0's farm). */
 static bool drain_follows(const tfr_run_req *rq)
 {
     double until = tfr_mono() + TFR_DRAIN_WAIT;
+    double t_tick = rq->tick ? tfr_mono() + rq->tick_s : INFINITY;
     for (;;) {
         if (*rq->drain) return true;
-        double left = until - tfr_mono();
-        if (left <= 0) return false;
-        int ms = (int)ceil(left * 1e3);
+        double now = tfr_mono();
+        if (now >= until) return false;
+        if (now >= t_tick) {
+            rq->tick(rq->tick_arg);
+            t_tick = tfr_mono() + rq->tick_s;
+        }
+        int ms = (int)ceil((fmin(until, t_tick) - now) * 1e3);
+        if (ms < 1) ms = 1;
         if (rq->wake_fd >= 0) {
             struct pollfd pf = {rq->wake_fd, POLLIN, 0};
             (void)poll(&pf, 1, ms); /* the signal handler sets *drain first */

@@ -16,7 +16,8 @@
 #             its output line names the host the journal names, and all
 #             three hosts ran some
 #   tf-pingpong  2 ranks on two hosts (--map-by node): MPI sees two nodes,
-#             every message arrives intact over TCP
+#             every message arrives over TCP with its marks (first and last
+#             byte) right
 # Prints "ok [netns CASE]" at the end when every check passed; exits 1 on a
 # failed check, 2 on bad usage. Root only (network namespaces).
 set -euo pipefail
@@ -55,10 +56,20 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
-# A cluster left by a killed earlier run of this case holds the bridge.
+# One run of a case at a time on this machine, whichever build tree runs it
+# (ctest's RESOURCE_LOCK holds within one ctest only); the lock also keeps
+# two clusters from taking the same free subnet.
+exec 9>"/tmp/tf-netns-test.lock"
+flock -w 300 9 || fail "another netns test held the lock for 300 s"
+# A cluster left by a killed earlier run of this case holds the bridge: its
+# processes first, then its namespaces and bridge.
 if ip link show "$prefix-br" >/dev/null 2>&1; then
     echo "netns-test: taking down a leftover cluster with prefix $prefix"
-    for i in 1 2 3; do ip netns del "$prefix$i" 2>/dev/null || true; done
+    for i in 1 2 3; do
+        for p in $(ip netns pids "$prefix$i" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+        ip link del "${prefix}v$i" 2>/dev/null || true
+        ip netns del "$prefix$i" 2>/dev/null || true
+    done
     ip link del "$prefix-br" 2>/dev/null || true
 fi
 "$root/cluster/netns/up" --hosts 3 --slots 2 --prefix "$prefix" --dir "$cluster" >/dev/null ||
@@ -87,7 +98,8 @@ launch() {
     timeout -k 10 150 "${mpirun[@]}" "${args[@]}" -np 6 "${envs[@]}" "$@" >"$log" 2>&1 || rc=$?
     if ((rc != 0)); then
         tail -40 "$log" >&2
-        fail "the launch exited $rc${rc:+ (124: timed out)}"
+        ((rc == 124 || rc == 137)) && fail "the launch timed out (exit status $rc)"
+        fail "the launch exited $rc"
     fi
 }
 

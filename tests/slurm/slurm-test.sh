@@ -65,18 +65,33 @@ finish() {
         log "the Slurm logs' tails:"
         tail -n 15 "$sdir/log/slurmctld.log" "$sdir/log/slurmd.log" 2>/dev/null | sed 's/^/    /' || true
     fi
-    if [[ -n "$sdir" ]]; then
+    if [[ -n "$watchdog" ]]; then
+        pkill -P "$watchdog" 2>/dev/null
+        kill "$watchdog" 2>/dev/null
+    fi
+    if [[ -f "$sdir/slurm.conf" ]]; then
         "$src/cluster/local-slurm/down" "$sdir" || log "down $sdir failed"
     fi
     rm -rf "$work"
-    # runs killed by a failed case leave Open MPI's session files behind
-    rm -rf /tmp/ompi."$(hostname)".0 2>/dev/null || true
     exit "$rc"
 }
+watchdog=""
 trap finish EXIT
-trap 'exit 130' INT TERM
+trap 'log "FAIL: stopped by a signal (or the deadline of $deadline s)"; exit 130' INT TERM
+# One deadline for the whole case, below ctest's timeout (tests/slurm/
+# CMakeLists.txt): ctest kills with SIGKILL, which would leave the daemons.
+# The watchdog holds none of the test's output pipes (ctest waits for them).
+deadline="${TF_SLURM_TEST_DEADLINE:-240}"
+(
+    exec >/dev/null 2>&1 3>&-
+    sleep "$deadline" && kill -TERM $$
+) &
+watchdog=$!
 
-sdir="$(timeout 60 "$src/cluster/local-slurm/up" --cpus 2 | tail -n 1)" || fail "cluster/local-slurm/up failed"
+# Its own directory, known before anything starts: what up started is
+# stopped even if up fails half-way.
+sdir="$work/slurm"
+timeout 60 "$src/cluster/local-slurm/up" --dir "$sdir" --cpus 2 >/dev/null || fail "cluster/local-slurm/up failed"
 [[ -f "$sdir/env.sh" ]] || fail "cluster/local-slurm/up printed '$sdir', not its directory"
 # shellcheck source=/dev/null
 . "$sdir/env.sh"

@@ -292,10 +292,14 @@ drain-step)
     "${launcher[@]}" -np "$np" "$tfrun" --grace 20 --journal j.txt -o all.txt tasks.txt \
         >out.txt 2>err.txt &
     pid=$!
-    sleep 1
-    ranks=$(ranks_under $pid)
+    # until every rank runs one of the long commands (start-up may be slow)
+    for _ in $(seq 150); do
+        sleep 0.1
+        ranks=$(ranks_under $pid)
+        cmds=$(for r in $ranks; do pgrep -P "$r"; done)
+        [[ -n "$ranks" && $(wc -w <<<"$cmds") -ge $(wc -w <<<"$ranks") ]] && break
+    done
     [[ -n "$ranks" ]] || fail "no ranks to signal"
-    cmds=$(for r in $ranks; do pgrep -P "$r"; done)
     [[ -n "$cmds" ]] || fail "no commands running"
     # shellcheck disable=SC2086
     kill -TERM $cmds
@@ -316,13 +320,14 @@ drain-step)
 
 timeout)
     # --timeout SEC and N% of the median; signals and exit codes recorded
-    printf '%s\n' "sleep 30" "echo fast" "exit 7" "kill -SEGV \$\$" >tasks.txt
+    # (a command that dies of SIGTERM with no drain is a failure too)
+    printf '%s\n' "sleep 30" "echo fast" "exit 7" "kill -SEGV \$\$" "kill -TERM \$\$" >tasks.txt
     t0=$(date +%s)
     run -- --timeout 0.5 --journal j.txt tasks.txt
     want_rc 1 "failures"
     (($(date +%s) - t0 < 15)) || fail "the timeout did not stop sleep 30"
     st=$(records j.txt | sort -n | cut -f2 | tr '\n' ' ')
-    [[ "$st" == "timeout exit:0 exit:7 signal:SEGV " ]] || fail "statuses: $st"
+    [[ "$st" == "timeout exit:0 exit:7 signal:SEGV signal:TERM " ]] || fail "statuses: $st"
     { for i in $(seq 12); do echo "sleep 0.05"; done; echo "sleep 30"; } >pct.txt
     t0=$(date +%s)
     run -- --timeout 400% --journal jp.txt --window 2 pct.txt
