@@ -19,6 +19,16 @@
 include_guard(GLOBAL)
 include(CheckSymbolExists)
 
+# tf__mpi_program(out name hint): the path of NAME.<TF_MPI> on PATH, or a
+# fatal error naming the Debian package (HINT) that brings it.
+function(tf__mpi_program out name hint)
+    find_program(found NAMES ${name}.${TF_MPI} NO_CACHE)
+    if(NOT found)
+        message(FATAL_ERROR "TF_MPI=${TF_MPI}: no ${name}.${TF_MPI} on PATH (Debian: ${hint})")
+    endif()
+    set(${out} "${found}" PARENT_SCOPE)
+endfunction()
+
 if(TF_MPI)
     if(NOT TF_MPI MATCHES "^(openmpi|mpich)$")
         message(FATAL_ERROR "TF_MPI=${TF_MPI}: not openmpi or mpich")
@@ -30,19 +40,11 @@ if(TF_MPI)
     endif()
     set(TF_MPI_CONFIGURED "${TF_MPI}" CACHE INTERNAL "TF_MPI of the first configure")
     if(NOT MPI_C_COMPILER)
-        find_program(tf_mpi_cc NAMES mpicc.${TF_MPI} NO_CACHE)
-        if(NOT tf_mpi_cc)
-            message(FATAL_ERROR "TF_MPI=${TF_MPI}: no mpicc.${TF_MPI} on PATH "
-                                "(Debian: libmpich-dev or libopenmpi-dev; scripts/setup --mpich)")
-        endif()
+        tf__mpi_program(tf_mpi_cc mpicc "libmpich-dev or libopenmpi-dev; scripts/setup --mpich")
         set(MPI_C_COMPILER "${tf_mpi_cc}" CACHE FILEPATH "MPI C compiler wrapper")
     endif()
     if(NOT TF_MPIEXEC)
-        find_program(tf_mpi_exec NAMES mpiexec.${TF_MPI} NO_CACHE)
-        if(NOT tf_mpi_exec)
-            message(FATAL_ERROR "TF_MPI=${TF_MPI}: no mpiexec.${TF_MPI} on PATH "
-                                "(Debian: mpich or openmpi-bin)")
-        endif()
+        tf__mpi_program(tf_mpi_exec mpiexec "mpich or openmpi-bin")
         set(TF_MPIEXEC "${tf_mpi_exec}" CACHE FILEPATH
             "mpiexec used by the MPI tests (default: the one FindMPI finds)" FORCE)
     endif()

@@ -137,16 +137,17 @@ int main(int argc, char **argv)
     if (ak_rank == 0)
         MPI_Recv(host_peer, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, peer, 1, MPI_COMM_WORLD,
                  MPI_STATUS_IGNORE);
+    /* The lowest world rank of each node: the peer shares rank 0's node
+     * exactly when its node's lowest rank is 0. */
     MPI_Comm node;
     MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-    int node_rank = 0, leader_world = ak_rank, peer_leader = -1, my_leader;
-    MPI_Comm_rank(node, &node_rank);
-    MPI_Allreduce(&leader_world, &my_leader, 1, MPI_INT, MPI_MIN, node);
+    int lowest = ak_rank, peer_lowest = -1;
+    MPI_Allreduce(MPI_IN_PLACE, &lowest, 1, MPI_INT, MPI_MIN, node);
     MPI_Comm_free(&node);
-    if (ak_rank == peer) MPI_Send(&my_leader, 1, MPI_INT, 0, 2, MPI_COMM_WORLD);
+    if (ak_rank == peer) MPI_Send(&lowest, 1, MPI_INT, 0, 2, MPI_COMM_WORLD);
     if (ak_rank == 0)
-        MPI_Recv(&peer_leader, 1, MPI_INT, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-    int same_node = ak_rank == 0 && peer_leader == my_leader;
+        MPI_Recv(&peer_lowest, 1, MPI_INT, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    int same_node = ak_rank == 0 && peer_lowest == 0;
 
     uint64_t max_bytes = 0;
     for (int s = 0; s < nsizes; s++)
