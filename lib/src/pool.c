@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "output.h"
+#include "system/output.h"
 #include "pool.h"
-#include "trace.h"
+#include "api/trace.h"
 
 int tf__fail(tf_pool *p, int err, const char *fmt, ...)
 {

@@ -25,13 +25,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "buf.h"
-#include "error.h"
-#include "msg.h"
-#include "queue.h"
-#include "recs.h"
-#include "registry.h"
-#include "schedule.h"
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/msg.h"
+#include "core/queue.h"
+#include "core/recs.h"
+#include "core/registry.h"
+#include "core/schedule.h"
 #include "taskfarm.h"
 
 /* ---- waiting ---------------------------------------------------------- */

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
+#include "core/buf.h"
 #include "unit.h"
 
 static unsigned char pattern(size_t i) { return (unsigned char)(i * 131u + (i >> 8) + 7u); }

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "error.h"
+#include "core/error.h"
 #include "unit.h"
 
 typedef struct known_err {

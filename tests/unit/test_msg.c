@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "msg.h"
+#include "core/msg.h"
 #include "taskfarm.h"
 #include "unit.h"
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "queue.h"
+#include "core/queue.h"
 #include "taskfarm.h"
 #include "unit.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "recs.h"
+#include "core/recs.h"
 #include "unit.h"
 
 /* A record's bytes, laid out as in a message: lengths, outputs, failures. */

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "registry.h"
+#include "core/registry.h"
 #include "taskfarm.h"
 #include "unit.h"
 

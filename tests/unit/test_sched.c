@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "schedule.h"
+#include "core/schedule.h"
 #include "taskfarm.h"
 #include "unit.h"
 

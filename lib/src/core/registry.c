@@ -1,5 +1,5 @@
 /* registry.c - task-function name tables. */
-#include "registry.h"
+#include "core/registry.h"
 
 #include <stdlib.h>
 #include <string.h>

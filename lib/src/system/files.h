@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "queue.h"
+#include "core/queue.h"
 
 struct tf_pool;
 

@@ -1,5 +1,5 @@
 /* buf.c - growable byte buffers and reference-counted blocks. */
-#include "buf.h"
+#include "core/buf.h"
 
 #include <stdlib.h>
 

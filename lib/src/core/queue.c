@@ -1,5 +1,5 @@
 /* queue.c - a ring-buffer deque of work items. */
-#include "queue.h"
+#include "core/queue.h"
 
 #include <stdlib.h>
 

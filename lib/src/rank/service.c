@@ -24,9 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "files.h"
+#include "system/files.h"
 #include "pool.h"
-#include "trace.h"
+#include "api/trace.h"
 
 _Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...)
 {

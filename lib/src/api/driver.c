@@ -10,9 +10,9 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "output.h"
+#include "system/output.h"
 #include "pool.h"
-#include "trace.h"
+#include "api/trace.h"
 
 struct tf_future {
     tf_pool *pool;

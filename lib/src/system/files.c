@@ -9,7 +9,7 @@
  * cache the copy is CPU work either thread would do, and a copy made long
  * before its task only pushes the current task's data out of the caches
  * (measured: no gain from 2 or more, cold or warm). */
-#include "files.h"
+#include "system/files.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "pool.h"
-#include "trace.h"
+#include "api/trace.h"
 
 #define SLICE ((size_t)512 * 1024)
 #define HINT_AHEAD 4                /* files past the one being read that the kernel is told of */

@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "files.h"
+#include "system/files.h"
 #include "pool.h"
-#include "trace.h"
+#include "api/trace.h"
 
 struct tf_task {
     tf_pool *pool;

@@ -22,8 +22,8 @@
 
 #include <stdint.h>
 
-#include "buf.h"
-#include "queue.h"
+#include "core/buf.h"
+#include "core/queue.h"
 
 #define TF__TAG_MSG 1
 #define TF__TAG_BULK 2

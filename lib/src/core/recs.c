@@ -1,5 +1,5 @@
 /* recs.c - a job's results as the records they arrived in. */
-#include "recs.h"
+#include "core/recs.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* error.c - the error list: tf_strerror, tf_err_name, message formatting. */
-#include "error.h"
+#include "core/error.h"
 
 #include <stdint.h>
 #include <stdio.h>

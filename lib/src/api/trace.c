@@ -24,7 +24,7 @@
  * tf__now_ns time with the TSC rate measured between the origin and the
  * close (two pairs of reads seconds apart: parts per million). */
 #define _GNU_SOURCE
-#include "trace.h"
+#include "api/trace.h"
 
 #include <errno.h>
 #include <stdarg.h>

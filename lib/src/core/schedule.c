@@ -1,5 +1,5 @@
 /* schedule.c - chunk-size policies and the prefetch window. */
-#include "schedule.h"
+#include "core/schedule.h"
 
 #include <math.h>
 

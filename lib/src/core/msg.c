@@ -1,5 +1,5 @@
 /* msg.c - encoding and decoding of the records in msg.h. */
-#include "msg.h"
+#include "core/msg.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
  * TF_DURABLE_BLOCK and RECORD). An ORDERED output keeps records that arrive
  * before their turn in a ring indexed by position (at most max_ahead past
  * the first missing one), and drains it as the gap closes. */
-#include "output.h"
+#include "system/output.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "pool.h"
-#include "trace.h"
+#include "api/trace.h"
 
 typedef struct oblk {
     struct oblk *next;

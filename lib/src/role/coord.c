@@ -15,8 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "files.h"
-#include "output.h"
+#include "system/files.h"
+#include "system/output.h"
 #include "pool.h"
 
 /* The driver's calls are valid on rank 0, inside the driver, and not inside
