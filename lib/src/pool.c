@@ -14,28 +14,11 @@
 #include "pool.h"
 #include "api/trace.h"
 
-int tf__fail(tf_pool *p, int err, const char *fmt, ...)
+/* The fatal hook: a run that cannot go on ends the whole job. */
+static void abort_job(void *arg)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    tf__errfmt(p->errmsg, sizeof p->errmsg, p->rank, UINT64_MAX, fmt, ap);
-    va_end(ap);
-    return err;
-}
-
-void tf__log(tf_pool *p, int level, const char *fmt, ...)
-{
-    static const char *names[] = {"error", "warning", "info", "debug"};
-    char msg[TF__ERRMSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "taskfarm[%d] %s: %s\n", p->rank,
-            names[level < 0   ? 0
-                  : level > 3 ? 3
-                              : level],
-            msg);
+    tf_pool *p = arg;
+    MPI_Abort(p->comm != MPI_COMM_NULL ? p->comm : MPI_COMM_WORLD, 70);
 }
 
 /* ---- options ------------------------------------------------------------------ */
@@ -180,8 +163,12 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         p->comm = MPI_COMM_NULL;
         MPI_Comm_rank(comm, &p->rank);
         MPI_Comm_size(comm, &p->size);
+        p->ctx.rank = p->rank;
+        p->ctx.abort_fn = abort_job;
+        p->ctx.abort_arg = p;
         if (!rc && opts_check(&p->opts, opts) < 0) rc = TF_EINVAL;
         if (!rc) rc = env_opts(&p->opts, p->rank); /* after the defaults: 0 stays 0 */
+        p->ctx.verbose = p->opts.verbose;
         if (!rc) rc = tf__waiter_init(&p->main_w);
         if (!rc) {
             p->made = 1;
@@ -216,7 +203,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         if (p) pool_free(p);
         return rc < 0 ? rc : worst;
     }
-    TF_LOG(p, 2, "pool of %d ranks, %zu cores here, chunk %s, wait %d", p->size, p->ncores,
+    TF_LOG(&p->ctx, 2, "pool of %d ranks, %zu cores here, chunk %s, wait %d", p->size, p->ncores,
            p->opts.chunk == TF_CHUNK_AUTO     ? "auto"
            : p->opts.chunk == TF_CHUNK_GUIDED ? "guided"
                                               : "fixed",
@@ -229,7 +216,7 @@ int tf_pool_destroy(tf_pool **pp)
 {
     if (!pp || !*pp) return 0;
     tf_pool *p = *pp;
-    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_pool_destroy inside tf_run");
+    if (p->in_run) return tf__fail(&p->ctx, TF_ESTATE, "tf_pool_destroy inside tf_run");
     int fin = 0;
     MPI_Finalized(&fin);
     if (fin) {
@@ -246,16 +233,16 @@ int tf_pool_destroy(tf_pool **pp)
 
 int tf_pool_rank(const tf_pool *p) { return p ? p->rank : -1; }
 int tf_pool_size(const tf_pool *p) { return p ? p->size : 0; }
-const char *tf_pool_errmsg(const tf_pool *p) { return p ? p->errmsg : ""; }
+const char *tf_pool_errmsg(const tf_pool *p) { return p ? p->ctx.errmsg : ""; }
 
 int tf_register(tf_pool *p, const char *name, tf_fn fn)
 {
     if (!p) return TF_EINVAL;
-    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_register inside tf_run");
+    if (p->in_run) return tf__fail(&p->ctx, TF_ESTATE, "tf_register inside tf_run");
     int rc = tf__reg_add(&p->reg, name, (void *)fn);
-    if (rc == TF_EEXIST) return tf__fail(p, rc, "task function '%s' is already registered", name);
+    if (rc == TF_EEXIST) return tf__fail(&p->ctx, rc, "task function '%s' is already registered", name);
     if (rc < 0)
-        return tf__fail(p, rc, "cannot register task function '%s': %s", name ? name : "(null)",
+        return tf__fail(&p->ctx, rc, "cannot register task function '%s': %s", name ? name : "(null)",
                         tf_strerror(rc));
     return 0;
 }
@@ -265,7 +252,7 @@ int tf_register(tf_pool *p, const char *name, tf_fn fn)
 int tf_run(tf_pool *p, tf_driver driver, void *arg)
 {
     if (!p) return TF_EINVAL;
-    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_run inside tf_run");
+    if (p->in_run) return tf__fail(&p->ctx, TF_ESTATE, "tf_run inside tf_run");
     p->in_run = true;
     p->run_rv = 0;
     tf__stats_run_begin(p);
@@ -285,7 +272,7 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
             p->in_driver = false;
         }
         tf__coord_finish(p, rv);
-        if (!driver) tf__fail(p, TF_EINVAL, "tf_run: no driver");
+        if (!driver) tf__fail(&p->ctx, TF_EINVAL, "tf_run: no driver");
     }
     while (!atomic_load(&p->run_done)) {
         if (p->rank != 0 && tf__exec_some(p)) continue;

@@ -179,11 +179,11 @@ typedef struct tf__lfn {
 /* ---- the pool ----------------------------------------------------------- */
 
 struct tf_pool {
+    tf__ctx ctx; /* rank, verbosity, the last error, the abort hook */
     MPI_Comm comm;
     int rank, size;
     tf_pool_opts opts;
     tf__reg reg; /* name -> tf_fn on this rank */
-    char errmsg[TF__ERRMSG_MAX];
 
     tf__work work;
     tf__waiter main_w, svc_w;
@@ -246,14 +246,6 @@ struct tf_pool {
 
 enum { TF__SVC_PARKED = 0, TF__SVC_RUNNING = 1, TF__SVC_QUIT = 2 };
 
-/* errors: sets pool->errmsg ("rank R: ...") and returns err */
-int tf__fail(tf_pool *p, int err, const char *fmt, ...) TF_PRINTF(3, 4);
-
-#define TF_LOG(p, level, ...)                                                 \
-    do {                                                                      \
-        if ((p)->opts.verbose >= (level)) tf__log((p), (level), __VA_ARGS__); \
-    } while (0)
-void tf__log(tf_pool *p, int level, const char *fmt, ...) TF_PRINTF(3, 4);
 
 /* task.c: main thread */
 int tf__exec_some(tf_pool *p); /* runs one item; 1 if it ran one */
@@ -288,7 +280,6 @@ void tf__service_stop(tf_pool *p);
 /* service thread: queue an Isend of n bytes at buf; own != NULL is freed when
  * the send completes, and job != NULL (rank 0) is told (tf__coord_sent) */
 void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *own, tf__job *job);
-_Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...) TF_PRINTF(2, 3);
 
 /* place.c */
 /* Main thread, tf_pool_create, collective on comm (before the service

@@ -93,7 +93,7 @@ static int results_from_job(tf_pool *p, tf__job *j, tf_results **res)
     tf_results *r = malloc(sizeof *r);
     if (!r) {
         tf__job_free(j);
-        return tf__fail(p, TF_ENOMEM, "out of memory for results");
+        return tf__fail(&p->ctx, TF_ENOMEM, "out of memory for results");
     }
     r->n = j->n;
     r->failed = j->failed;
@@ -125,9 +125,9 @@ static int fixed_job(tf_pool *p, const char *who, int kind, const char *fn, cons
                      size_t elem_size, size_t n, bool ok, tf__job **out)
 {
     if (!ok || (n && elem_size && !in))
-        return p ? tf__fail(p, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
+        return p ? tf__fail(&p->ctx, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
     if (elem_size > TF__MAX_MSG)
-        return tf__fail(p, TF_ETOOBIG, "%s: inputs of %zu bytes (at most %zu)", who, elem_size,
+        return tf__fail(&p->ctx, TF_ETOOBIG, "%s: inputs of %zu bytes (at most %zu)", who, elem_size,
                         TF__MAX_MSG);
     tf__job *j;
     TF_CHECK(tf__job_new(p, kind, fn, n, &j));
@@ -150,12 +150,12 @@ int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len
             tf_results **res)
 {
     if (!res || (n && (!in || !len)))
-        return p ? tf__fail(p, TF_EINVAL, "tf_mapv: NULL argument") : TF_EINVAL;
+        return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_mapv: NULL argument") : TF_EINVAL;
     *res = NULL;
     for (size_t i = 0; i < n; i++) {
-        if (len[i] && !in[i]) return tf__fail(p, TF_EINVAL, "tf_mapv: input %zu is NULL", i);
+        if (len[i] && !in[i]) return tf__fail(&p->ctx, TF_EINVAL, "tf_mapv: input %zu is NULL", i);
         if (len[i] > TF__MAX_MSG)
-            return tf__fail(p, TF_ETOOBIG, "tf_mapv: input %zu has %zu bytes (at most %zu)", i,
+            return tf__fail(&p->ctx, TF_ETOOBIG, "tf_mapv: input %zu has %zu bytes (at most %zu)", i,
                             len[i], TF__MAX_MSG);
     }
     tf__job *j;
@@ -171,13 +171,13 @@ static size_t *path_lens(tf_pool *p, const char *who, const char *const *paths, 
 {
     size_t *lens = malloc((n ? n : 1) * sizeof *lens);
     if (!lens) {
-        *rc = tf__fail(p, TF_ENOMEM, "%s: out of memory", who);
+        *rc = tf__fail(&p->ctx, TF_ENOMEM, "%s: out of memory", who);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
         size_t l = paths[i] ? strlen(paths[i]) : 0;
         if (l == 0 || l >= PATH_MAX) {
-            *rc = tf__fail(p, TF_EINVAL, "%s: path %zu is %s", who, i,
+            *rc = tf__fail(&p->ctx, TF_EINVAL, "%s: path %zu is %s", who, i,
                            !paths[i] ? "NULL"
                            : l       ? "too long"
                                      : "empty");
@@ -193,7 +193,7 @@ static size_t *path_lens(tf_pool *p, const char *who, const char *const *paths, 
 static int files_job(tf_pool *p, const char *who, int kind, const char *fn,
                      const char *const *paths, size_t n, tf__job **out)
 {
-    if (n && !paths) return p ? tf__fail(p, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
+    if (n && !paths) return p ? tf__fail(&p->ctx, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
     tf__job *j;
     TF_CHECK(tf__job_new(p, kind, fn, n, &j));
     int rc = 0;
@@ -213,7 +213,7 @@ static int files_job(tf_pool *p, const char *who, int kind, const char *fn,
 
 int tf_map_files(tf_pool *p, const char *fn, const char *const *paths, size_t n, tf_results **res)
 {
-    if (!res) return p ? tf__fail(p, TF_EINVAL, "tf_map_files: NULL argument") : TF_EINVAL;
+    if (!res) return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_map_files: NULL argument") : TF_EINVAL;
     *res = NULL;
     tf__job *j = NULL;
     TF_CHECK(files_job(p, "tf_map_files", TF__JOB_MAP, fn, paths, n, &j));
@@ -228,9 +228,9 @@ static int map_to_common(tf_pool *p, tf__job *j, const char *fn, tf_output *o, s
     if (rc < 0) {
         tf__job_free(j);
         if (rc == TF_EINVAL)
-            return tf__fail(p, rc, "map to an ordered output: position %llu is not written yet",
+            return tf__fail(&p->ctx, rc, "map to an ordered output: position %llu is not written yet",
                             (unsigned long long)base);
-        return tf__fail(p, rc, "out of memory");
+        return tf__fail(&p->ctx, rc, "out of memory");
     }
     j->out = o;
     j->out_base = base;
@@ -246,7 +246,7 @@ static int map_to_common(tf_pool *p, tf__job *j, const char *fn, tf_output *o, s
     if (failed) *failed = nf;
     rc = tf__out_finish(o);
     if (rc == 0 && nf)
-        rc = tf__fail(p, TF_ETASK, "%zu of %zu tasks failed; the first: %s", nf, n,
+        rc = tf__fail(&p->ctx, TF_ETASK, "%zu of %zu tasks failed; the first: %s", nf, n,
                       j->out_err ? j->out_err : "?");
     tf__job_free(j);
     return rc;
@@ -257,7 +257,7 @@ int tf_map_to(tf_pool *p, const char *fn, const void *in, size_t elem_size, size
 {
     if (failed) *failed = 0;
     if (o && tf__out_pool(o) != p)
-        return tf__fail(p, TF_EINVAL, "tf_map_to: output of another pool");
+        return tf__fail(&p->ctx, TF_EINVAL, "tf_map_to: output of another pool");
     tf__job *j = NULL;
     TF_CHECK(fixed_job(p, "tf_map_to", TF__JOB_MAP, fn, in, elem_size, n, o != NULL, &j));
     return map_to_common(p, j, fn, o, failed);
@@ -267,9 +267,9 @@ int tf_map_files_to(tf_pool *p, const char *fn, const char *const *paths, size_t
                     size_t *failed)
 {
     if (failed) *failed = 0;
-    if (!o) return p ? tf__fail(p, TF_EINVAL, "tf_map_files_to: NULL argument") : TF_EINVAL;
+    if (!o) return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_map_files_to: NULL argument") : TF_EINVAL;
     if (tf__out_pool(o) != p)
-        return tf__fail(p, TF_EINVAL, "tf_map_files_to: output of another pool");
+        return tf__fail(&p->ctx, TF_EINVAL, "tf_map_files_to: output of another pool");
     tf__job *j = NULL;
     TF_CHECK(files_job(p, "tf_map_files_to", TF__JOB_MAP, fn, paths, n, &j));
     return map_to_common(p, j, fn, o, failed);
@@ -342,8 +342,8 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
     free(s.take);
     size_t failed = j->failed;
     tf__job_free(j);
-    if (s.oom) return tf__fail(p, TF_ENOMEM, "out of memory delivering results");
-    if (failed) return tf__fail(p, TF_ETASK, "%zu of %zu tasks failed", failed, n);
+    if (s.oom) return tf__fail(&p->ctx, TF_ENOMEM, "out of memory delivering results");
+    if (failed) return tf__fail(&p->ctx, TF_ETASK, "%zu of %zu tasks failed", failed, n);
     return 0;
 }
 
@@ -363,12 +363,12 @@ int tf_submit_ex(tf_pool *p, const char *fn, const void *in, size_t len, const t
 
 int tf_submit_file(tf_pool *p, const char *fn, const char *path, tf_future **f)
 {
-    if (!f || !path) return p ? tf__fail(p, TF_EINVAL, "tf_submit_file: NULL argument") : TF_EINVAL;
+    if (!f || !path) return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_file: NULL argument") : TF_EINVAL;
     *f = NULL;
     if (!*path || strlen(path) >= PATH_MAX)
-        return p ? tf__fail(p, TF_EINVAL, "tf_submit_file: empty or too long path") : TF_EINVAL;
+        return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_file: empty or too long path") : TF_EINVAL;
     char *copy = strdup(path);
-    if (!copy) return p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
+    if (!copy) return p ? tf__fail(&p->ctx, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     return submit(p, fn, copy, strlen(copy), NULL, copy, f);
 }
 
@@ -379,17 +379,17 @@ static int submit(tf_pool *p, const char *fn, const void *in, size_t len, const 
 {
     int rc = 0;
     if (!f || (len && !in))
-        rc = p ? tf__fail(p, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
+        rc = p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit: NULL argument") : TF_EINVAL;
     else if (len > TF__MAX_MSG)
-        rc = p ? tf__fail(p, TF_ETOOBIG, "tf_submit: input of %zu bytes (at most %zu)", len,
+        rc = p ? tf__fail(&p->ctx, TF_ETOOBIG, "tf_submit: input of %zu bytes (at most %zu)", len,
                           TF__MAX_MSG)
                : TF_ETOOBIG;
     else if (o && ((o->flags & ~(unsigned)TF_SUBMIT_AVOID) ||
                    ((o->flags & TF_SUBMIT_AVOID) && (!p || o->rank < 0 || o->rank >= p->size))))
-        rc = p ? tf__fail(p, TF_EINVAL, "tf_submit_ex: bad flags or rank") : TF_EINVAL;
+        rc = p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_ex: bad flags or rank") : TF_EINVAL;
     if (f) *f = NULL;
     tf_future *fu = rc ? NULL : malloc(sizeof *fu);
-    if (!rc && !fu) rc = p ? tf__fail(p, TF_ENOMEM, "out of memory") : TF_ENOMEM;
+    if (!rc && !fu) rc = p ? tf__fail(&p->ctx, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     tf__job *j = NULL;
     if (!rc) rc = tf__job_new(p, TF__JOB_FUT_ASYNC, fn, 1, &j);
     if (rc < 0) {
@@ -433,7 +433,7 @@ int tf_wait(tf_future *f)
     pthread_mutex_unlock(&p->co->lock);
     if (!d) {
         if (!tf__driving(p))
-            return tf__fail(p, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
+            return tf__fail(&p->ctx, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
         drive_until(p, job_complete, f->job);
     }
     const char *o;
@@ -479,7 +479,7 @@ int tf_wait_any_timeout(tf_future *const *fs, size_t n, double timeout_s, size_t
     bool d = any_done(p, &s);
     pthread_mutex_unlock(&p->co->lock);
     if (!d) {
-        if (!tf__driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait_any outside the driver");
+        if (!tf__driving(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_wait_any outside the driver");
         drive_until(p, any_done, &s);
     }
     if (s.timed_out) return TF_EBUSY;
@@ -522,7 +522,7 @@ int tf_future_cancel(tf_future *f)
     if (!f) return TF_EINVAL;
     tf_pool *p = f->pool;
     if (!p->co || !p->in_driver)
-        return tf__fail(p, TF_ESTATE, "tf_future_cancel outside the driver");
+        return tf__fail(&p->ctx, TF_ESTATE, "tf_future_cancel outside the driver");
     return tf__coord_cancel(p, f->job);
 }
 
@@ -551,7 +551,7 @@ static bool all_done(tf_pool *p, void *arg)
 int tf_wait_all(tf_pool *p)
 {
     if (!p) return TF_ESTATE;
-    if (!tf__driving(p)) return tf__fail(p, TF_ESTATE, "tf_wait_all outside the driver");
+    if (!tf__driving(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_wait_all outside the driver");
     drive_until(p, all_done, NULL);
     deliver_spawned(p);
     tf__coord *co = p->co;
@@ -563,7 +563,7 @@ int tf_wait_all(tf_pool *p)
     co->spawn_err[0] = 0;
     pthread_mutex_unlock(&co->lock);
     if (failed)
-        return tf__fail(p, TF_ETASK, "%llu spawned task(s) failed, the first: %s",
+        return tf__fail(&p->ctx, TF_ETASK, "%llu spawned task(s) failed, the first: %s",
                         (unsigned long long)failed, msg);
     return 0;
 }
@@ -629,7 +629,7 @@ void tf_results_free(tf_results **rp)
 int tf_pool_on_spawn_result(tf_pool *p, tf_result_cb cb, void *arg)
 {
     if (!p) return TF_EINVAL;
-    if (p->in_run) return tf__fail(p, TF_ESTATE, "tf_pool_on_spawn_result inside tf_run");
+    if (p->in_run) return tf__fail(&p->ctx, TF_ESTATE, "tf_pool_on_spawn_result inside tf_run");
     p->spawn_cb = cb;
     p->spawn_arg = arg;
     return 0;

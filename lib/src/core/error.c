@@ -1,6 +1,7 @@
 /* error.c - the error list: tf_strerror, tf_err_name, message formatting. */
 #include "core/error.h"
 
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,4 +53,38 @@ void tf__panic(const char *file, int line, const char *what)
     fprintf(stderr, "taskfarm: internal error at %s:%d: %s\n", file, line, what);
     fflush(stderr);
     abort();
+}
+
+int tf__fail(tf__ctx *ctx, int err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    tf__errfmt(ctx->errmsg, sizeof ctx->errmsg, ctx->rank, UINT64_MAX, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+void tf__fatal(const tf__ctx *ctx, const char *fmt, ...)
+{
+    char msg[TF__ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    tf__errfmt(msg, sizeof msg, ctx->rank, UINT64_MAX, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "taskfarm: fatal: %s\n", msg);
+    fflush(stderr);
+    if (ctx->abort_fn) ctx->abort_fn(ctx->abort_arg);
+    abort();
+}
+
+void tf__log(const tf__ctx *ctx, int level, const char *fmt, ...)
+{
+    static const char *const names[] = {"error", "warning", "info", "debug"};
+    char msg[TF__ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "taskfarm[%d] %s: %s\n", ctx->rank, names[level < 0 ? 0 : level > 3 ? 3 : level],
+            msg);
 }

@@ -31,4 +31,40 @@ size_t tf__errfmt(char *buf, size_t size, int rank, unsigned long long task, con
 
 _Noreturn void tf__panic(const char *file, int line, const char *what);
 
+/* ---- a pool's error context --------------------------------------------------
+ *
+ * Every layer reports through the one tf__ctx of its pool: a failed call
+ * leaves its message in errmsg (tf__fail, read by tf_pool_errmsg); a broken
+ * run (out of memory where results could no longer be reported, a malformed
+ * message) is fatal: tf__fatal prints one line and calls the abort hook that
+ * the pool installs (MPI_Abort on its communicator), so that core code never
+ * names MPI. The fields are written once by tf_pool_create, then only read,
+ * except errmsg, which belongs to the thread that made the failing call (the
+ * main thread: every call that sets it runs there). */
+typedef struct tf__ctx {
+    int rank;    /* in the pool's communicator: the prefix of every message */
+    int verbose; /* TF_LOG's level (tf_pool_opts.verbose) */
+    /* Ends the whole job after a fatal message; NULL: abort(). Must not
+     * return. */
+    void (*abort_fn)(void *arg);
+    void *abort_arg;
+    char errmsg[TF__ERRMSG_MAX];
+} tf__ctx;
+
+/* Sets ctx->errmsg to "rank R: <message>" and returns err. */
+int tf__fail(tf__ctx *ctx, int err, const char *fmt, ...) TF_PRINTF(3, 4);
+
+/* Prints "taskfarm: fatal: rank R: <message>" and ends the job through the
+ * abort hook. For a run that cannot go on, never for bad input. */
+_Noreturn void tf__fatal(const tf__ctx *ctx, const char *fmt, ...) TF_PRINTF(2, 3);
+
+/* Logs "taskfarm[R] LEVEL: <message>" on stderr when ctx->verbose >= level
+ * (0 error, 1 warning, 2 info, 3 debug); the level is checked before the
+ * arguments are formatted. */
+#define TF_LOG(ctx, level, ...)                                                 \
+    do {                                                                        \
+        if ((ctx)->verbose >= (level)) tf__log((ctx), (level), __VA_ARGS__);    \
+    } while (0)
+void tf__log(const tf__ctx *ctx, int level, const char *fmt, ...) TF_PRINTF(3, 4);
+
 #endif

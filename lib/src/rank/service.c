@@ -28,26 +28,13 @@
 #include "pool.h"
 #include "api/trace.h"
 
-_Noreturn void tf__fatal(tf_pool *p, const char *fmt, ...)
-{
-    char msg[TF__ERRMSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    tf__errfmt(msg, sizeof msg, p->rank, UINT64_MAX, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "taskfarm: fatal: %s\n", msg);
-    fflush(stderr);
-    MPI_Abort(p->comm, 70);
-    abort();
-}
-
 static void check_mpi(tf_pool *p, int rc, const char *call)
 {
     if (rc == MPI_SUCCESS) return;
     char s[MPI_MAX_ERROR_STRING];
     int n = 0;
     MPI_Error_string(rc, s, &n);
-    tf__fatal(p, "%s failed: %s", call, s);
+    tf__fatal(&p->ctx, "%s failed: %s", call, s);
 }
 
 /* ---- sends ---------------------------------------------------------------- */
@@ -62,10 +49,10 @@ void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *ow
         if (b) p->req_buf = b;
         tf__job **jb = realloc(p->req_job, cap * sizeof *jb);
         if (jb) p->req_job = jb;
-        if (!r || !b || !jb) tf__fatal(p, "out of memory for requests");
+        if (!r || !b || !jb) tf__fatal(&p->ctx, "out of memory for requests");
         p->capreq = cap;
     }
-    if (n > TF__MAX_MSG) tf__fatal(p, "message of %zu bytes is too large", n);
+    if (n > TF__MAX_MSG) tf__fatal(&p->ctx, "message of %zu bytes is too large", n);
     check_mpi(p, MPI_Isend(buf, (int)n, MPI_BYTE, dest, tag, p->comm, &p->req[p->nreq]),
               "MPI_Isend");
     p->req_job[p->nreq] = job;
@@ -147,12 +134,12 @@ static void lfn_reset(tf_pool *p)
 
 static void lfn_define(tf_pool *p, uint32_t gid, const char *name, size_t nl)
 {
-    if (gid >= 1u << 24) tf__fatal(p, "function id %u out of range", gid);
+    if (gid >= 1u << 24) tf__fatal(&p->ctx, "function id %u out of range", gid);
     if (gid >= p->nlfn) {
         size_t n = p->nlfn ? p->nlfn : 8;
         while (n <= gid) n *= 2;
         tf__lfn **v = realloc(p->lfn, n * sizeof *v);
-        if (!v) tf__fatal(p, "out of memory");
+        if (!v) tf__fatal(&p->ctx, "out of memory");
         memset(v + p->nlfn, 0, (n - p->nlfn) * sizeof *v);
         p->lfn = v;
         p->nlfn = n;
@@ -160,12 +147,12 @@ static void lfn_define(tf_pool *p, uint32_t gid, const char *name, size_t nl)
     tf__lfn *e = p->lfn[gid];
     if (!e) {
         e = calloc(1, sizeof *e);
-        if (!e) tf__fatal(p, "out of memory");
+        if (!e) tf__fatal(&p->ctx, "out of memory");
         p->lfn[gid] = e;
     }
     free(e->name);
     e->name = strndup(name, nl);
-    if (!e->name) tf__fatal(p, "out of memory");
+    if (!e->name) tf__fatal(&p->ctx, "out of memory");
     long li = tf__reg_find(&p->reg, e->name);
     e->fn = li >= 0 ? p->reg.v[li].fn : NULL;
 }
@@ -175,7 +162,7 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
 {
     tf__rd r;
     tf__rd_init(&r, rb->data, rb->len);
-    if (tf__rd_u8(&r) != TF__MSG_TASKS) tf__fatal(p, "malformed message from rank %d", src);
+    if (tf__rd_u8(&r) != TF__MSG_TASKS) tf__fatal(&p->ctx, "malformed message from rank %d", src);
     tf__queue got = {0};
     size_t ntasks = 0;
     while (tf__rd_left(&r)) {
@@ -184,16 +171,16 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
             uint32_t gid = tf__rd_u32(&r);
             uint8_t nl = tf__rd_u8(&r);
             const char *name = tf__rd_take(&r, nl);
-            if (!name || nl == 0) tf__fatal(p, "malformed function name from rank %d", src);
+            if (!name || nl == 0) tf__fatal(&p->ctx, "malformed function name from rank %d", src);
             lfn_define(p, gid, name, nl);
         } else if (kind == TF__R_CHUNK) {
             tf__item it;
             size_t bulk;
             if (tf__msg_get_chunk(&r, &it, &bulk) < 0)
-                tf__fatal(p, "malformed task chunk from rank %d", src);
+                tf__fatal(&p->ctx, "malformed task chunk from rank %d", src);
             if (bulk) {
                 tf__rbuf *b = tf__rbuf_new(bulk);
-                if (!b) tf__fatal(p, "out of memory for a %zu-byte input", bulk);
+                if (!b) tf__fatal(&p->ctx, "out of memory for a %zu-byte input", bulk);
                 check_mpi(p,
                           MPI_Recv(b->data, (int)bulk, MPI_BYTE, src, TF__TAG_BULK, p->comm,
                                    MPI_STATUS_IGNORE),
@@ -210,21 +197,21 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
                 it.fn = li >= 0 ? p->reg.v[li].fn : NULL;
             } else {
                 if (it.gid >= p->nlfn || !p->lfn[it.gid])
-                    tf__fatal(p, "task of undefined function id %u from rank %d", it.gid, src);
+                    tf__fatal(&p->ctx, "task of undefined function id %u from rank %d", it.gid, src);
                 it.fn = p->lfn[it.gid]->fn;
                 it.fname = p->lfn[it.gid]->name;
                 ntasks += it.count;
             }
-            if (tf__queue_push_back(&got, &it) < 0) tf__fatal(p, "out of memory");
+            if (tf__queue_push_back(&got, &it) < 0) tf__fatal(&p->ctx, "out of memory");
         } else if (kind == TF__R_SHARE) {
             ws->share_rq = true;
         } else if (kind == TF__R_STOP) {
             p->run_rv = (int)tf__rd_u32(&r);
             ws->stop_rx = true;
         } else {
-            tf__fatal(p, "unknown record %u from rank %d", kind, src);
+            tf__fatal(&p->ctx, "unknown record %u from rank %d", kind, src);
         }
-        if (r.err) tf__fatal(p, "truncated message from rank %d", src);
+        if (r.err) tf__fatal(&p->ctx, "truncated message from rank %d", src);
     }
     if (tf__queue_len(&got)) {
         tf__work *w = &p->work;
@@ -234,7 +221,7 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
             if (it.file) tf__files_add(p, &it);
             int rc =
                 it.job ? tf__queue_push_back(&w->inq, &it) : tf__queue_push_back(&w->spawnq, &it);
-            if (rc < 0) tf__fatal(p, "out of memory");
+            if (rc < 0) tf__fatal(&p->ctx, "out of memory");
         }
         w->inq_tasks += ntasks;
         w->low = w->inq_tasks / 2;
@@ -262,11 +249,11 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
             tf__item it;
             tf__queue_pop_front(&w->spawnq, &it);
             if (tf__msg_put_chunk(&ship, &it, 0, &(const char *){0}, &(size_t){0}) < 0)
-                tf__fatal(p, "out of memory shipping tasks");
+                tf__fatal(&p->ctx, "out of memory shipping tasks");
             tf__rbuf_unref(it.owner);
             if (ship.len > ((size_t)1 << 20)) break;
         }
-        if (!ship.len) tf__fatal(p, "out of memory shipping tasks");
+        if (!ship.len) tf__fatal(&p->ctx, "out of memory shipping tasks");
     }
     uint64_t qlen = tf__queue_len(&w->spawnq);
     pthread_mutex_unlock(&w->lock);
@@ -285,7 +272,7 @@ static int worker_flush(tf_pool *p, wstate *ws, uint32_t flags)
     }
     if (ship.len || (flags && !sent)) {
         if (!ship.len) {
-            if (!tf__buf_room(&ship, TF__RHDR_LEN)) tf__fatal(p, "out of memory");
+            if (!tf__buf_room(&ship, TF__RHDR_LEN)) tf__fatal(&p->ctx, "out of memory");
             ship.len = TF__RHDR_LEN;
         }
         tf__rhdr rh = {spawned, 0, qlen, flags | (ws->share_rq ? TF__F_SHARE_REPLY : 0)};
@@ -315,12 +302,12 @@ static int recv_one(tf_pool *p, int src, wstate *ws)
     int n = 0;
     MPI_Get_count(&st, MPI_BYTE, &n);
     tf__rbuf *rb = tf__rbuf_new((size_t)n);
-    if (!rb) tf__fatal(p, "out of memory for a %d-byte message", n);
+    if (!rb) tf__fatal(&p->ctx, "out of memory for a %d-byte message", n);
     check_mpi(p, MPI_Mrecv(rb->data, n, MPI_BYTE, &m, MPI_STATUS_IGNORE), "MPI_Mrecv");
     atomic_fetch_add_explicit(&p->msgs_recv, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->bytes_recv, (uint64_t)n, memory_order_relaxed);
     if (p->trace) tf__trace_msg(p, TF__TR_RECV, st.MPI_SOURCE, (uint64_t)n);
-    if (n < 1) tf__fatal(p, "empty message from rank %d", st.MPI_SOURCE);
+    if (n < 1) tf__fatal(&p->ctx, "empty message from rank %d", st.MPI_SOURCE);
     if (p->rank == 0)
         tf__coord_results(p, st.MPI_SOURCE, rb);
     else

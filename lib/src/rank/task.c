@@ -128,7 +128,7 @@ void tf__handover_cur(tf_pool *p, uint32_t flags, bool wake)
     p->cur_t0 = tf__now_ns();
     if (ho_empty(h)) return;
     tf__handover *n = ho_new(h->b.len + h->b.len / 8);
-    if (!n) tf__fatal(p, "out of memory for a result buffer");
+    if (!n) tf__fatal(&p->ctx, "out of memory for a result buffer");
     pthread_mutex_lock(&p->work.lock);
     if (p->work.ho_tail)
         p->work.ho_tail->next = h;
@@ -152,7 +152,7 @@ static void fail_fmt(tf_task *t, const char *fmt, ...)
     t->failed = 1;
 }
 
-static void oom(tf_pool *p) { tf__fatal(p, "out of memory for results"); }
+static void oom(tf_pool *p) { tf__fatal(&p->ctx, "out of memory for results"); }
 
 /* Records task k's failure: its message replaces its output. Kept out of
  * the loop below, which runs once per task. */

@@ -108,10 +108,10 @@ int tf__job_new(tf_pool *p, int kind, const char *fn, size_t n, tf__job **out)
      * driver waits (taskfarm.h) */
     bool ok = kind == TF__JOB_FUT_ASYNC ? p->co && p->in_driver : tf__driving(p);
     if (kind == TF__JOB_FUT_ASYNC) kind = TF__JOB_FUT;
-    if (!ok) return tf__fail(p, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
-    if (!tf__name_ok(fn)) return tf__fail(p, TF_EINVAL, "bad task function name");
+    if (!ok) return tf__fail(&p->ctx, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
+    if (!tf__name_ok(fn)) return tf__fail(&p->ctx, TF_EINVAL, "bad task function name");
     tf__job *j = calloc(1, sizeof *j);
-    if (!j) return tf__fail(p, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
+    if (!j) return tf__fail(&p->ctx, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
     j->kind = kind;
     j->n = n;
     j->avoid = -1;
@@ -170,7 +170,7 @@ int tf__job_start(tf_pool *p, tf__job *j, const char *fn)
     return 0;
 oom:
     pthread_mutex_unlock(&co->lock);
-    return tf__fail(p, TF_ENOMEM, "out of memory starting a job");
+    return tf__fail(&p->ctx, TF_ENOMEM, "out of memory starting a job");
 }
 
 /* A job behind the head that has no task left to assign leaves the list at
@@ -202,7 +202,7 @@ int tf__coord_cancel(tf_pool *p, tf__job *j)
     if (tf__rec_make(&rec, 0, 1, 1, (const char *)&len, msg, sizeof msg, (const char *)fail) < 0 ||
         tf__recs_add(&j->recs, &rec) < 0) {
         pthread_mutex_unlock(&co->lock);
-        return tf__fail(p, TF_ENOMEM, "out of memory canceling a task");
+        return tf__fail(&p->ctx, TF_ENOMEM, "out of memory canceling a task");
     }
     /* out of the active list, wherever it is in it */
     tf__job *prev = NULL;
@@ -340,7 +340,7 @@ void tf__coord_sent(tf_pool *p, tf__job *j)
 
 static void protocol_error(tf_pool *p, int src, const char *what)
 {
-    tf__fatal(p, "malformed message from rank %d: %s", src, what);
+    tf__fatal(&p->ctx, "malformed message from rank %d: %s", src, what);
 }
 
 /* A record of a tf_map_to job: its outputs go to the output file (copied),
@@ -351,7 +351,7 @@ static void to_output(tf_pool *p, tf__job *j, tf__rec *rec)
         const char *dp;
         size_t dl;
         int st = tf__rec_get(rec, k, &dp, &dl);
-        if (!dp) tf__fatal(p, "out of memory for results");
+        if (!dp) tf__fatal(&p->ctx, "out of memory for results");
         if (st && !j->out_err) j->out_err = strdup(dp);
         tf__out_put(j->out, j->out_base + rec->first + k, dp, dl, st != 0);
     }
@@ -384,7 +384,7 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                     protocol_error(p, src, "result for an unknown task");
                 pe->inflight = pe->inflight >= rh.count ? pe->inflight - rh.count : 0;
                 tf__est_add(&co->g[j->gid].est, (double)rh.elapsed_ns * 1e-9, rh.count);
-                if (!j->out && job_keep(j, rb) < 0) tf__fatal(p, "out of memory keeping results");
+                if (!j->out && job_keep(j, rb) < 0) tf__fatal(&p->ctx, "out of memory keeping results");
             }
             const char *lens = tf__rd_take(&r, 4 * (size_t)rh.count);
             if (!lens) protocol_error(p, src, "short result");
@@ -400,7 +400,7 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                 if (j->out)
                     to_output(p, j, &rec);
                 else if (tf__recs_add(&j->recs, &rec) < 0)
-                    tf__fatal(p, "out of memory keeping results");
+                    tf__fatal(&p->ctx, "out of memory keeping results");
                 j->failed += rh.nfail;
             } else { /* spawned tasks */
                 tf__rec rec;
@@ -410,14 +410,14 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
                     const char *dp;
                     size_t dl;
                     int st = tf__rec_get(&rec, k, &dp, &dl);
-                    if (!dp) tf__fatal(p, "out of memory for spawned results");
+                    if (!dp) tf__fatal(&p->ctx, "out of memory for spawned results");
                     if (st && co->spawn_failed++ == 0)
                         snprintf(co->spawn_err, sizeof co->spawn_err, "%s", dp);
                     if (p->spawn_cb) {
                         if (co->ndl == co->capdl) {
                             size_t cap = co->capdl ? co->capdl * 2 : 64;
                             tf__delivery *d = realloc(co->dl, cap * sizeof *d);
-                            if (!d) tf__fatal(p, "out of memory for spawned results");
+                            if (!d) tf__fatal(&p->ctx, "out of memory for spawned results");
                             co->dl = d;
                             co->capdl = cap;
                         }
@@ -440,12 +440,12 @@ static void results_locked(tf_pool *p, int src, tf__rbuf *rb)
             if (tf__msg_get_chunk(&r, &it, &bulk) < 0 || bulk || it.job != 0)
                 protocol_error(p, src, "bad shipped task");
             long g = gfn_intern(p, it.fname);
-            if (g < 0) tf__fatal(p, "out of memory");
+            if (g < 0) tf__fatal(&p->ctx, "out of memory");
             it.gid = (uint32_t)g;
             it.fn = co->g[g].fn0;
             it.fname = co->g[g].name;
             it.owner = tf__rbuf_ref(rb);
-            if (tf__queue_push_back(&co->spare, &it) < 0) tf__fatal(p, "out of memory");
+            if (tf__queue_push_back(&co->spare, &it) < 0) tf__fatal(&p->ctx, "out of memory");
         } else {
             protocol_error(p, src, "unknown record");
         }
@@ -471,13 +471,13 @@ static void peer_define(tf_pool *p, tf__peer *pe, uint32_t gid)
     if (gid >= pe->ndefined) {
         size_t n = p->co->capg > gid ? p->co->capg : gid + 1;
         uint8_t *d = realloc(pe->defined, n);
-        if (!d) tf__fatal(p, "out of memory");
+        if (!d) tf__fatal(&p->ctx, "out of memory");
         memset(d + pe->ndefined, 0, n - pe->ndefined);
         pe->defined = d;
         pe->ndefined = n;
     }
     if (pe->defined[gid]) return;
-    if (tf__msg_put_def(&pe->out, gid, p->co->g[gid].name) < 0) tf__fatal(p, "out of memory");
+    if (tf__msg_put_def(&pe->out, gid, p->co->g[gid].name) < 0) tf__fatal(&p->ctx, "out of memory");
     pe->defined[gid] = 1;
 }
 
@@ -486,17 +486,17 @@ static void peer_define(tf_pool *p, tf__peer *pe, uint32_t gid)
 static void peer_put(tf_pool *p, int w, const tf__item *it, int allow_bulk, tf__job *j)
 {
     tf__peer *pe = &p->co->peer[w];
-    if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0) tf__fatal(p, "out of memory");
+    if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0) tf__fatal(&p->ctx, "out of memory");
     if (it->job) peer_define(p, pe, it->gid);
     const char *bp;
     size_t bn;
     if (tf__msg_put_chunk(&pe->out, it, allow_bulk && j, &bp, &bn) < 0)
-        tf__fatal(p, "a task's input does not fit in a message");
+        tf__fatal(&p->ctx, "a task's input does not fit in a message");
     if (bn) {
         if (pe->nbulk == pe->capbulk) {
             size_t cap = pe->capbulk ? pe->capbulk * 2 : 4;
             tf__bulk *b = realloc(pe->bulk, cap * sizeof *b);
-            if (!b) tf__fatal(p, "out of memory");
+            if (!b) tf__fatal(&p->ctx, "out of memory");
             pe->bulk = b;
             pe->capbulk = cap;
         }
@@ -510,7 +510,7 @@ static void peer_put(tf_pool *p, int w, const tf__item *it, int allow_bulk, tf__
  * gathered first and pushed under one lock (flush_local). */
 static void local_push(tf_pool *p, const tf__item *it)
 {
-    if (tf__queue_push_back(&p->co->local, it) < 0) tf__fatal(p, "out of memory");
+    if (tf__queue_push_back(&p->co->local, it) < 0) tf__fatal(&p->ctx, "out of memory");
 }
 
 static void flush_local(tf_pool *p)
@@ -533,7 +533,7 @@ static void flush_local(tf_pool *p)
     w->low = w->inq_tasks / 2;
     w->low_fresh = true;
     pthread_mutex_unlock(&w->lock);
-    if (rc < 0) tf__fatal(p, "out of memory");
+    if (rc < 0) tf__fatal(&p->ctx, "out of memory");
     tf__waiter_wake(&p->main_w);
 }
 
@@ -746,14 +746,14 @@ static int share(tf_pool *p)
         for (size_t k = 0; k < n; k++) {
             tf__item it;
             tf__queue_pop_front(&wk->spawnq, &it);
-            if (tf__queue_push_back(&co->spare, &it) < 0) tf__fatal(p, "out of memory");
+            if (tf__queue_push_back(&co->spare, &it) < 0) tf__fatal(&p->ctx, "out of memory");
         }
         pthread_mutex_unlock(&wk->lock);
         return n > 0;
     }
     tf__peer *pe = &co->peer[best];
-    if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0) tf__fatal(p, "out of memory");
-    if (tf__buf_u8(&pe->out, TF__R_SHARE) < 0) tf__fatal(p, "out of memory");
+    if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0) tf__fatal(&p->ctx, "out of memory");
+    if (tf__buf_u8(&pe->out, TF__R_SHARE) < 0) tf__fatal(&p->ctx, "out of memory");
     pe->share_pending = true;
     pe->qlen = 0;
     return 1;
@@ -795,7 +795,7 @@ int tf__coord_step(tf_pool *p)
         spawned = 0;
         tf__msg_put_rhdr(h->b.p, &rh);
         tf__rbuf *rb = tf__rbuf_wrap(h->b.p, h->b.len);
-        if (!rb) tf__fatal(p, "out of memory");
+        if (!rb) tf__fatal(&p->ctx, "out of memory");
         results_locked(p, 0, rb);
         tf__rbuf_unref(rb);
         free(h);
@@ -807,10 +807,10 @@ int tf__coord_step(tf_pool *p)
         for (int w = 1; w < p->size; w++) {
             tf__peer *pe = &co->peer[w];
             if (pe->out.len == 0 && tf__buf_u8(&pe->out, TF__MSG_TASKS) < 0)
-                tf__fatal(p, "out of memory");
+                tf__fatal(&p->ctx, "out of memory");
             if (tf__buf_u8(&pe->out, TF__R_STOP) < 0 ||
                 tf__buf_u32(&pe->out, (uint32_t)co->stop_rv) < 0)
-                tf__fatal(p, "out of memory");
+                tf__fatal(&p->ctx, "out of memory");
         }
         co->stop_sent = true;
         co->peer[0].stopped = true;

@@ -124,7 +124,7 @@ void tf__files_add(tf_pool *p, const tf__item *it)
         size_t cap = f->cap ? f->cap : 64;
         while (cap < need) cap *= 2;
         fent *v = malloc(cap * sizeof *v);
-        if (!v) tf__fatal(p, "out of memory for input files");
+        if (!v) tf__fatal(&p->ctx, "out of memory for input files");
         for (uint64_t s = f->head; s < f->tail; s++) v[s & (cap - 1)] = *at(f, s);
         free(f->v);
         f->v = v;
@@ -140,7 +140,7 @@ void tf__files_add(tf_pool *p, const tf__item *it)
         e->job = it->job;
         e->index = it->first_index + k;
         e->path = dup_path(s, n);
-        if (!e->path) tf__fatal(p, "out of memory for input files");
+        if (!e->path) tf__fatal(&p->ctx, "out of memory for input files");
     }
     pthread_mutex_unlock(&f->lock);
 }
@@ -371,7 +371,7 @@ void tf__files_get(tf_pool *p, const tf__item *it, uint32_t k, const char *path,
     if (!ahead) {
         if (!found) {
             mine.path = dup_path(path, plen);
-            if (!mine.path) tf__fatal(p, "out of memory");
+            if (!mine.path) tf__fatal(&p->ctx, "out of memory");
         }
         read_whole(&mine);
         hand_out(&mine, out);

@@ -116,7 +116,7 @@ void tf__outs_destroy(tf_pool *p)
         tf_output *o = os->head;
         os->head = o->next;
         fprintf(stderr, "taskfarm: warning: output '%s' was not closed; closing it\n", o->path);
-        if (close_output(o) < 0) fprintf(stderr, "taskfarm: %s\n", p->errmsg);
+        if (close_output(o) < 0) fprintf(stderr, "taskfarm: %s\n", p->ctx.errmsg);
     }
     pthread_cond_destroy(&os->wc);
     pthread_mutex_destroy(&os->wm);
@@ -163,7 +163,7 @@ static void append(tf_output *o, const void *data, size_t len)
     if (!b) {
         size_t cap = len > o->o.block_size ? len : o->o.block_size;
         b = malloc(sizeof *b + cap);
-        if (!b) tf__fatal(o->p, "out of memory for an output block of %zu bytes", cap);
+        if (!b) tf__fatal(&o->p->ctx, "out of memory for an output block of %zu bytes", cap);
         b->len = 0;
         b->cap = cap;
         b->records = 0;
@@ -239,7 +239,7 @@ void tf__out_put(tf_output *o, uint64_t pos, const void *data, size_t len, bool 
     pthread_mutex_lock(&o->lock);
     int rc = put_locked(o, pos, data, len, skip);
     pthread_mutex_unlock(&o->lock);
-    if (rc < 0) tf__fatal(o->p, "out of memory for a held-back output of %zu bytes", len);
+    if (rc < 0) tf__fatal(&o->p->ctx, "out of memory for a held-back output of %zu bytes", len);
 }
 
 uint64_t tf__out_limit(tf_output *o, uint64_t base)
@@ -351,17 +351,17 @@ static bool main_ok(tf_pool *p) { return p && p->co && !p->in_task; }
 int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf_output_opts *opts,
                    tf_output **out)
 {
-    if (!out) return p ? tf__fail(p, TF_EINVAL, "tf_output_open: NULL argument") : TF_EINVAL;
+    if (!out) return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: NULL argument") : TF_EINVAL;
     *out = NULL;
     if (!p || !path || !*path)
-        return p ? tf__fail(p, TF_EINVAL, "tf_output_open: no path") : TF_EINVAL;
-    if (!main_ok(p)) return tf__fail(p, TF_ESTATE, "tf_output_open: rank 0's main thread only");
+        return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: no path") : TF_EINVAL;
+    if (!main_ok(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_output_open: rank 0's main thread only");
     if (order != TF_OUTPUT_ORDERED && order != TF_OUTPUT_UNORDERED)
-        return tf__fail(p, TF_EINVAL, "tf_output_open: bad order %d", (int)order);
+        return tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: bad order %d", (int)order);
     tf_output_opts o = opts ? *opts : (tf_output_opts){0};
     if (o.durability < TF_DURABLE_BLOCK || o.durability > TF_DURABLE_RECORD || o.flush_s < 0 ||
         (o.append != 0 && o.append != 1))
-        return tf__fail(p, TF_EINVAL, "tf_output_open: bad options");
+        return tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: bad options");
     if (o.block_size == 0) o.block_size = (size_t)1 << 20;
     if (o.max_held == 0) o.max_held = (size_t)64 << 20;
     if (o.max_ahead == 0) o.max_ahead = 65536;
@@ -370,21 +370,21 @@ int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf
     tf_output *w = calloc(1, sizeof *w);
     if (!w || !(w->path = strdup(path))) {
         free(w);
-        return tf__fail(p, TF_ENOMEM, "tf_output_open: out of memory");
+        return tf__fail(&p->ctx, TF_ENOMEM, "tf_output_open: out of memory");
     }
     struct tf__outs *os = p->outs;
     if (!os->started) {
         if (pthread_create(&os->writer, NULL, writer_main, p)) {
             free(w->path);
             free(w);
-            return tf__fail(p, TF_ESYS, "tf_output_open: cannot start the writer thread");
+            return tf__fail(&p->ctx, TF_ESYS, "tf_output_open: cannot start the writer thread");
         }
         os->started = true;
     }
     if (pthread_mutex_init(&w->lock, NULL) || pthread_mutex_init(&w->io, NULL)) {
         free(w->path);
         free(w);
-        return tf__fail(p, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
+        return tf__fail(&p->ctx, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
     }
     int fd;
     while ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (o.append ? O_APPEND : O_TRUNC),
@@ -397,7 +397,7 @@ int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf
         pthread_mutex_destroy(&w->io);
         free(w->path);
         free(w);
-        return tf__fail(p, TF_ESYS, "output '%s': %s", path, strerror(e));
+        return tf__fail(&p->ctx, TF_ESYS, "output '%s': %s", path, strerror(e));
     }
     w->fd = fd;
     /* a new file's name survives a crash only once its directory is synced */
@@ -430,15 +430,15 @@ static int out_err(tf_output *o)
     char msg[TF__ERRMSG_MAX];
     snprintf(msg, sizeof msg, "%s", o->errmsg);
     pthread_mutex_unlock(&o->lock);
-    return err ? tf__fail(o->p, err, "%s", msg) : 0;
+    return err ? tf__fail(&o->p->ctx, err, "%s", msg) : 0;
 }
 
 int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
 {
     if (!o || (len && !data))
-        return o ? tf__fail(o->p, TF_EINVAL, "tf_output_write: NULL data") : TF_EINVAL;
+        return o ? tf__fail(&o->p->ctx, TF_EINVAL, "tf_output_write: NULL data") : TF_EINVAL;
     if (!main_ok(o->p))
-        return tf__fail(o->p, TF_ESTATE, "tf_output_write: rank 0's main thread only");
+        return tf__fail(&o->p->ctx, TF_ESTATE, "tf_output_write: rank 0's main thread only");
     pthread_mutex_lock(&o->lock);
     const char *bad = NULL;
     if (o->order == TF_OUTPUT_ORDERED) {
@@ -455,9 +455,9 @@ int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
     int err = o->err;
     pthread_mutex_unlock(&o->lock);
     if (bad)
-        return tf__fail(o->p, TF_EINVAL, "output '%s': position %llu %s", o->path,
+        return tf__fail(&o->p->ctx, TF_EINVAL, "output '%s': position %llu %s", o->path,
                         (unsigned long long)pos, bad);
-    if (rc) return tf__fail(o->p, rc, "output '%s': out of memory holding a record", o->path);
+    if (rc) return tf__fail(&o->p->ctx, rc, "output '%s': out of memory holding a record", o->path);
     if (err) return out_err(o);
     return 0;
 }
@@ -466,7 +466,7 @@ int tf_output_flush(tf_output *o)
 {
     if (!o) return TF_EINVAL;
     if (!main_ok(o->p))
-        return tf__fail(o->p, TF_ESTATE, "tf_output_flush: rank 0's main thread only");
+        return tf__fail(&o->p->ctx, TF_ESTATE, "tf_output_flush: rank 0's main thread only");
     return tf__out_finish(o);
 }
 
@@ -475,11 +475,11 @@ int tf_output_close(tf_output **op)
     if (!op || !*op) return 0;
     tf_output *o = *op;
     tf_pool *p = o->p;
-    if (!main_ok(p)) return tf__fail(p, TF_ESTATE, "tf_output_close: rank 0's main thread only");
+    if (!main_ok(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_output_close: rank 0's main thread only");
     pthread_mutex_lock(&o->lock);
     size_t maps = o->nmaps;
     pthread_mutex_unlock(&o->lock);
-    if (maps) return tf__fail(p, TF_EBUSY, "tf_output_close: a map is writing to '%s'", o->path);
+    if (maps) return tf__fail(&p->ctx, TF_EBUSY, "tf_output_close: a map is writing to '%s'", o->path);
     struct tf__outs *os = p->outs;
     pthread_mutex_lock(&os->lock); /* the writer is not writing it now, nor later */
     for (tf_output **pp = &os->head; *pp; pp = &(*pp)->next)
@@ -522,7 +522,7 @@ static int close_output(tf_output *o)
     if (close(o->fd) < 0 && !o->err) set_err(o, errno, "close");
     rc = out_err(o);
     if (!rc && missing != UINT64_MAX)
-        rc = tf__fail(p, TF_EINVAL, "output '%s': position %llu was never written", o->path,
+        rc = tf__fail(&p->ctx, TF_EINVAL, "output '%s': position %llu was never written", o->path,
                       (unsigned long long)missing);
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->io);

@@ -92,7 +92,7 @@ static int mpi_fail(tf_pool *p, const char *what, int err)
     char s[MPI_MAX_ERROR_STRING];
     int len = 0;
     if (MPI_Error_string(err, s, &len) != MPI_SUCCESS) snprintf(s, sizeof s, "error %d", err);
-    return tf__fail(p, TF_EMPI, "placement: %s: %s", what, s);
+    return tf__fail(&p->ctx, TF_EMPI, "placement: %s: %s", what, s);
 }
 
 /* The node group: local rank and size, leader, node index and count; and
@@ -223,7 +223,7 @@ static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
     }
     int k = 0, n = 0, m = 0;
     int rc = peers(p, node, topo && mem ? domain : NULL, &k, &n);
-    if (rc == 0 && !mem) rc = tf__fail(p, TF_ENOMEM, "placement: out of memory");
+    if (rc == 0 && !mem) rc = tf__fail(&p->ctx, TF_ENOMEM, "placement: out of memory");
     if (rc < 0 || !topo) goto out;
     if (p->opts.bind == TF_BIND_NONE) goto out;
 
@@ -232,7 +232,7 @@ static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
          * its peers cannot see the others, so spreading would stack pools
          * on the same first cores */
         if (pl->local_rank == 0)
-            TF_LOG(p, 1,
+            TF_LOG(&p->ctx, 1,
                    "the pool has %d of host %s's %d ranks: threads left unbound "
                    "(TF_BIND=core binds them anyway)",
                    pl->local_size, pl->host, launcher_local());
@@ -242,7 +242,7 @@ static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
     core = choose_core(p, topo, domain, k, n, &m, &cobj);
     if (!core || hwloc_bitmap_iszero(core)) {
         if (n > m && k == 0)
-            TF_LOG(p, 1, "%d ranks share %d cores of host %s: threads left unbound (TF_BIND=auto)",
+            TF_LOG(&p->ctx, 1, "%d ranks share %d cores of host %s: threads left unbound (TF_BIND=auto)",
                    n, m, pl->host);
         goto out;
     }
@@ -261,7 +261,7 @@ static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
         }
     }
     if (!mainset || !svcset || !(pc->main_before = hwloc_bitmap_alloc())) {
-        rc = tf__fail(p, TF_ENOMEM, "placement: out of memory");
+        rc = tf__fail(&p->ctx, TF_ENOMEM, "placement: out of memory");
         goto out;
     }
 
@@ -270,7 +270,7 @@ static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
     if (hwloc_set_cpubind(topo, mainset, HWLOC_CPUBIND_THREAD) < 0) {
         char s[64];
         hwloc_bitmap_list_snprintf(s, sizeof s, mainset);
-        TF_LOG(p, 1, "cannot bind the main thread to cpus %s: %s; running unplaced", s,
+        TF_LOG(&p->ctx, 1, "cannot bind the main thread to cpus %s: %s; running unplaced", s,
                strerror(errno));
         goto out;
     }
@@ -326,7 +326,7 @@ static int report(tf_pool *p, MPI_Comm comm)
         free(all);
         return mpi_fail(p, "MPI_Bcast", e);
     }
-    if (!ok) return tf__fail(p, TF_ENOMEM, "placement: out of memory for the report");
+    if (!ok) return tf__fail(&p->ctx, TF_ENOMEM, "placement: out of memory for the report");
     e = MPI_Gather(&p->pl, (int)sizeof p->pl, MPI_BYTE, all, (int)sizeof p->pl, MPI_BYTE, 0, comm);
     if (e != MPI_SUCCESS) {
         free(all);
@@ -367,7 +367,7 @@ int tf__place_init(tf_pool *p, MPI_Comm comm)
         /* every rank knows who has a bad value: all fail, one says why */
         if (p->rank == bad)
             fprintf(stderr, "taskfarm: TF_REPORT_BINDING: invalid value '%s'\n", repv);
-        rc = tf__fail(p, TF_EINVAL, "TF_REPORT_BINDING: invalid value on rank %d", bad);
+        rc = tf__fail(&p->ctx, TF_EINVAL, "TF_REPORT_BINDING: invalid value on rank %d", bad);
     }
     if (rc == 0) {
         /* without a topology the pool runs unplaced, not failed */
@@ -402,7 +402,7 @@ void tf__place_service(tf_pool *p)
     struct tf__place *pc = p->place;
     if (!pc || !pc->svc) return;
     if (hwloc_set_cpubind(pc->topo, pc->svc, HWLOC_CPUBIND_THREAD) < 0) {
-        TF_LOG(p, 1, "cannot bind the service thread to cpus %s: %s", p->pl.svc_cpus,
+        TF_LOG(&p->ctx, 1, "cannot bind the service thread to cpus %s: %s", p->pl.svc_cpus,
                strerror(errno));
         return;
     }
