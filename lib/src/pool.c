@@ -4,12 +4,11 @@
  * calls while the service thread is parked or not yet started, so the
  * library never has two threads in MPI at once (MPI_THREAD_SERIALIZED is
  * enough). */
-#include <ctype.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/opts.h"
 #include "system/output.h"
 #include "pool.h"
 #include "api/trace.h"
@@ -19,110 +18,6 @@ static void abort_job(void *arg)
 {
     tf_pool *p = arg;
     MPI_Abort(p->comm != MPI_COMM_NULL ? p->comm : MPI_COMM_WORLD, 70);
-}
-
-/* ---- options ------------------------------------------------------------------ */
-
-/* Reads an environment override; prints a one-line error naming the
- * variable and returns TF_EINVAL on a bad value. */
-static int env_opts(tf_pool_opts *o, int rank)
-{
-    const char *v;
-    char *end;
-#define BAD(name)                                                                      \
-    do {                                                                               \
-        if (rank == 0) fprintf(stderr, "taskfarm: %s: invalid value '%s'\n", name, v); \
-        return TF_EINVAL;                                                              \
-    } while (0)
-    if ((v = getenv("TF_CHUNK")) && *v) {
-        if (strcmp(v, "auto") == 0) {
-            o->chunk = TF_CHUNK_AUTO;
-        } else if (strcmp(v, "guided") == 0) {
-            o->chunk = TF_CHUNK_GUIDED;
-        } else {
-            errno = 0;
-            unsigned long long k = strtoull(v, &end, 10);
-            if (errno || *end || k == 0 || !isdigit((unsigned char)*v)) BAD("TF_CHUNK");
-            o->chunk = TF_CHUNK_FIXED;
-            o->chunk_size = (size_t)k;
-        }
-    }
-    if ((v = getenv("TF_CHUNK_TARGET_US")) && *v) {
-        double d = strtod(v, &end);
-        if (*end || !(d > 0)) BAD("TF_CHUNK_TARGET_US");
-        o->chunk_target_s = d * 1e-6;
-    }
-    if ((v = getenv("TF_PREFETCH_US")) && *v) {
-        double d = strtod(v, &end);
-        if (*end || !(d > 0)) BAD("TF_PREFETCH_US");
-        o->prefetch_s = d * 1e-6;
-    }
-    if ((v = getenv("TF_WAIT")) && *v) {
-        if (strcmp(v, "auto") == 0)
-            o->wait = TF_WAIT_AUTO;
-        else if (strcmp(v, "spin") == 0)
-            o->wait = TF_WAIT_SPIN;
-        else if (strcmp(v, "yield") == 0)
-            o->wait = TF_WAIT_YIELD;
-        else if (strcmp(v, "block") == 0)
-            o->wait = TF_WAIT_BLOCK;
-        else
-            BAD("TF_WAIT");
-    }
-    if ((v = getenv("TF_SPIN_US")) && *v) {
-        unsigned long k = strtoul(v, &end, 10);
-        if (*end || k > 10000000) BAD("TF_SPIN_US");
-        o->spin_us = (unsigned)k;
-    }
-    if ((v = getenv("TF_VERBOSE")) && *v) {
-        long k = strtol(v, &end, 10);
-        if (*end || k < 0 || k > 3) BAD("TF_VERBOSE");
-        o->verbose = (int)k;
-    }
-    if ((v = getenv("TF_BIND")) && *v) {
-        if (strcmp(v, "auto") == 0)
-            o->bind = TF_BIND_AUTO;
-        else if (strcmp(v, "core") == 0)
-            o->bind = TF_BIND_CORE;
-        else if (strcmp(v, "socket") == 0)
-            o->bind = TF_BIND_SOCKET;
-        else if (strcmp(v, "none") == 0)
-            o->bind = TF_BIND_NONE;
-        else
-            BAD("TF_BIND");
-    }
-    if ((v = getenv("TF_FILE_PREFETCH")) && *v) {
-        if (strcmp(v, "0") == 0)
-            o->no_file_prefetch = 1;
-        else if (strcmp(v, "1") == 0)
-            o->no_file_prefetch = 0;
-        else
-            BAD("TF_FILE_PREFETCH");
-    }
-    if ((v = getenv("TF_FILE_PREFETCH_MB")) && *v) {
-        double d = strtod(v, &end);
-        if (*end || !(d > 0) || d > 1e6) BAD("TF_FILE_PREFETCH_MB");
-        o->file_prefetch_bytes = (size_t)(d * 1048576.0);
-    }
-#undef BAD
-    return 0;
-}
-
-static int opts_check(tf_pool_opts *o, const tf_pool_opts *in)
-{
-    if (in) *o = *in;
-    if (o->chunk != TF_CHUNK_AUTO && o->chunk != TF_CHUNK_FIXED && o->chunk != TF_CHUNK_GUIDED)
-        return TF_EINVAL;
-    if (o->wait < TF_WAIT_AUTO || o->wait > TF_WAIT_BLOCK) return TF_EINVAL;
-    if (o->bind < TF_BIND_AUTO || o->bind > TF_BIND_NONE) return TF_EINVAL;
-    if (o->no_file_prefetch != 0 && o->no_file_prefetch != 1) return TF_EINVAL;
-    if (o->file_prefetch_bytes == 0) o->file_prefetch_bytes = (size_t)64 << 20;
-    if (o->chunk_target_s < 0 || o->prefetch_s < 0) return TF_EINVAL;
-    if (o->chunk == TF_CHUNK_FIXED && o->chunk_size == 0) o->chunk_size = 1;
-    if (o->chunk_target_s == 0) o->chunk_target_s = 1e-3;
-    if (o->prefetch_s == 0) o->prefetch_s = 2e-3;
-    if (o->spin_us == 0) o->spin_us = 50;
-    return 0;
 }
 
 /* ---- create / destroy -------------------------------------------------------- */
@@ -166,8 +61,8 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         p->ctx.rank = p->rank;
         p->ctx.abort_fn = abort_job;
         p->ctx.abort_arg = p;
-        if (!rc && opts_check(&p->opts, opts) < 0) rc = TF_EINVAL;
-        if (!rc) rc = env_opts(&p->opts, p->rank); /* after the defaults: 0 stays 0 */
+        if (!rc) rc = tf__opts_defaults(&p->opts, opts);
+        if (!rc) rc = tf__opts_env(&p->opts, getenv, p->rank, NULL);
         p->ctx.verbose = p->opts.verbose;
         if (!rc) rc = tf__waiter_init(&p->main_w);
         if (!rc) {

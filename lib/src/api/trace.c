@@ -35,6 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/opts.h"
 #include "pool.h"
 
 #if defined(__x86_64__)
@@ -262,14 +263,13 @@ int tf__trace_open(tf_pool *p)
     struct tf__runstats *rs = calloc(1, sizeof *rs);
     if (!rs) return TF_ENOMEM;
     const char *v = getenv("TF_STATS");
-    if (v && *v && strcmp(v, "0") != 0) {
-        if (strcmp(v, "1") != 0) {
-            if (p->rank == 0) fprintf(stderr, "taskfarm: TF_STATS: invalid value '%s'\n", v);
-            free(rs);
-            return TF_EINVAL;
-        }
-        rs->stats_env = true;
+    int on = tf__opts_flag(v);
+    if (on < 0) {
+        if (p->rank == 0) fprintf(stderr, "taskfarm: TF_STATS: invalid value '%s'\n", v);
+        free(rs);
+        return TF_EINVAL;
     }
+    rs->stats_env = on;
     v = getenv("TF_TRACE");
     if (v && *v) {
         /* absolute now: the program may change directory before destroy */

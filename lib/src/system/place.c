@@ -52,6 +52,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/opts.h"
 #include "pool.h"
 
 struct tf__place {
@@ -82,9 +83,8 @@ static int report_env(const char **val)
 {
     const char *v = getenv("TF_REPORT_BINDING");
     *val = v ? v : "";
-    if (!v || !*v || strcmp(v, "0") == 0) return 0;
-    if (strcmp(v, "1") == 0) return 1;
-    return -1;
+    int on = tf__opts_flag(v);
+    return on < 0 ? -1 : on;
 }
 
 static int mpi_fail(tf_pool *p, const char *what, int err)
