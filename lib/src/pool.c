@@ -27,7 +27,7 @@ static void pool_free(tf_pool *p)
 {
     tf__service_stop(p);
     tf__outs_destroy(p); /* its writer thread reads the placement */
-    tf__place_free(p);
+    tf__place_free(&p->place);
     tf__trace_free(p);
     tf__coord_destroy(p);
     if (p->made >= 3) tf__work_free(p);
@@ -83,12 +83,13 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
     if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
     if (worst == 0) {
         /* collective: every rank gets here */
-        rc = tf__place_init(p, comm);
+        rc = tf__place_init(&(tf__place_in){.ctx = &p->ctx, .comm = comm, .bind = p->opts.bind},
+                            &p->place);
         if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
     }
     /* both threads share one hardware thread: spinning only delays the
      * thread we wait for */
-    if (worst == 0 && p->bound_pus == 1 && p->opts.wait == TF_WAIT_AUTO) p->opts.spin_us = 0;
+    if (worst == 0 && p->place.bound_pus == 1 && p->opts.wait == TF_WAIT_AUTO) p->opts.spin_us = 0;
     if (worst == 0 && MPI_Comm_dup(comm, &p->comm) != MPI_SUCCESS) worst = TF_EMPI;
     if (worst == 0) {
         MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
@@ -98,7 +99,8 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         if (p) pool_free(p);
         return rc < 0 ? rc : worst;
     }
-    TF_LOG(&p->ctx, 2, "pool of %d ranks, %zu cores here, chunk %s, wait %d", p->size, p->ncores,
+    TF_LOG(&p->ctx, 2, "pool of %d ranks, %zu cores here, chunk %s, wait %d", p->size,
+           p->place.ncores,
            p->opts.chunk == TF_CHUNK_AUTO     ? "auto"
            : p->opts.chunk == TF_CHUNK_GUIDED ? "guided"
                                               : "fixed",
@@ -200,6 +202,6 @@ int tf_pool_stats(const tf_pool *p, tf_stats *st)
 int tf_pool_placement(const tf_pool *p, tf_placement *pl)
 {
     if (!p || !pl) return TF_EINVAL;
-    *pl = p->pl;
+    *pl = p->place.pl;
     return 0;
 }

@@ -32,6 +32,7 @@
 #include "core/recs.h"
 #include "core/registry.h"
 #include "core/schedule.h"
+#include "system/place.h"
 #include "taskfarm.h"
 
 /* ---- waiting ---------------------------------------------------------- */
@@ -226,14 +227,9 @@ struct tf_pool {
     atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv, wakeups;
 
     int made; /* how far tf_pool_create got: 1 main_w, 2 svc_w, 3 work */
-    size_t ncores;
-    int bound;     /* the launcher or place.c bound this rank */
-    int bound_pus; /* its two threads may use this many hardware threads
-                      together (0: unknown; 1: they share one) */
 
     /* placement (place.c): written by tf_pool_create, read-only after */
-    tf_placement pl;
-    struct tf__place *place; /* hwloc state kept for the service thread */
+    tf__place_out place;
 
     /* timeline and statistics (trace.c); NULL when TF_TRACE is unset */
     struct tf__trace *trace;
@@ -280,20 +276,5 @@ void tf__service_stop(tf_pool *p);
 /* service thread: queue an Isend of n bytes at buf; own != NULL is freed when
  * the send completes, and job != NULL (rank 0) is told (tf__coord_sent) */
 void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *own, tf__job *job);
-
-/* place.c */
-/* Main thread, tf_pool_create, collective on comm (before the service
- * thread starts): groups, binding of the main thread, the report. Never
- * fails the pool for a refused binding. 0 or TF_E* (out of memory, MPI). */
-int tf__place_init(tf_pool *p, MPI_Comm comm);
-/* Service thread, first thing: binds itself next to the main thread. */
-void tf__place_service(tf_pool *p);
-/* A helper thread of the library other than the service thread (rank 0's
- * output writer), first thing: spreads over the rank's whole domain rather
- * than keep the one core it inherited from the main thread. */
-void tf__place_helper(tf_pool *p);
-/* Main thread, pool_free: frees what tf__place_init made (after every
- * helper thread has ended). */
-void tf__place_free(tf_pool *p);
 
 #endif

@@ -396,7 +396,7 @@ static void short_slices(void)
 static void *svc_main(void *arg)
 {
     tf_pool *p = arg;
-    tf__place_service(p);
+    tf__place_service(&p->place, &p->ctx);
     short_slices();
     for (;;) {
         while (atomic_load(&p->svc_state) == TF__SVC_PARKED)

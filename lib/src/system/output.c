@@ -313,7 +313,7 @@ static void *writer_main(void *arg)
 {
     tf_pool *p = arg;
     struct tf__outs *os = p->outs;
-    tf__place_helper(p);
+    tf__place_helper(&p->place);
     pthread_mutex_lock(&os->wm);
     while (!os->quit) {
         if (atomic_load(&os->ready) == 0) {

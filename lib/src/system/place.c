@@ -1,5 +1,6 @@
 /* place.c - where a rank's threads run: node groups, binding (hwloc), the
- * binding report. The one file that includes hwloc.h.
+ * binding report. The library's one file that includes hwloc.h; the plan's
+ * arithmetic is core/plan.c's.
  *
  * Threads:
  *   main thread     tf__place_init (inside tf_pool_create, collective on the
@@ -9,10 +10,13 @@
  *                   thread was joined): gives the main thread back the
  *                   binding it had and frees the topology.
  *   service thread  tf__place_service, first thing it does: binds itself to
- *                   the cpuset the plan left in p->place.
- * No lock: the service thread is created after tf__place_init has written
- * p->place and joined before tf__place_free reads it, and in between both
- * threads only read it (hwloc allows concurrent reads of a loaded topology).
+ *                   the cpuset the plan left in the tf__place_out.
+ *   helper threads  tf__place_helper: rank 0's output writer spreads over the
+ *                   domain.
+ * No lock: the other threads are created after tf__place_init has written
+ * the tf__place_out and joined before tf__place_free reads it, and in
+ * between all threads only read it (hwloc allows concurrent reads of a
+ * loaded topology).
  *
  * The plan, on each node (ranks that share memory):
  *   domain  the creating thread's cpuset where the launcher (or the
@@ -43,9 +47,13 @@
  * Destroying the pool gives the main thread back the binding it had before
  * tf_pool_create (only when destroyed from that thread): the binding belongs
  * to the pool, not to the rest of the program. */
+#include "system/place.h"
+
 #include <errno.h>
 #include <hwloc.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +61,6 @@
 #include <unistd.h>
 
 #include "core/opts.h"
-#include "pool.h"
 
 struct tf__place {
     hwloc_topology_t topo;
@@ -87,26 +94,30 @@ static int report_env(const char **val)
     return on < 0 ? -1 : on;
 }
 
-static int mpi_fail(tf_pool *p, const char *what, int err)
+static int mpi_fail(tf__ctx *ctx, const char *what, int err)
 {
     char s[MPI_MAX_ERROR_STRING];
     int len = 0;
     if (MPI_Error_string(err, s, &len) != MPI_SUCCESS) snprintf(s, sizeof s, "error %d", err);
-    return tf__fail(&p->ctx, TF_EMPI, "placement: %s: %s", what, s);
+    return tf__fail(ctx, TF_EMPI, "placement: %s: %s", what, s);
 }
 
-/* The node group: local rank and size, leader, node index and count; and
- * what rank 0 wants reported and the lowest rank with a bad
+static int no_memory(tf__ctx *ctx) { return tf__fail(ctx, TF_ENOMEM, "placement: out of memory"); }
+
+/* ---- the node's ranks (MPI) ------------------------------------------------ */
+
+/* The node group into pl: local rank and size, leader, node index and
+ * count; and what rank 0 wants reported and the lowest rank with a bad
  * TF_REPORT_BINDING (-1 if none), so that all ranks agree on what to do.
  * *node is the node's communicator on success. Allocates nothing, so that
  * no rank can leave the others waiting in a collective. */
-static int groups(tf_pool *p, MPI_Comm comm, int rep, int *rep0, int *bad_rank, MPI_Comm *node)
+static int groups(tf__ctx *ctx, MPI_Comm comm, int rank, tf_placement *pl, int rep, int *rep0,
+                  int *bad_rank, MPI_Comm *node)
 {
-    tf_placement *pl = &p->pl;
-    int e = MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, p->rank, MPI_INFO_NULL, node);
+    int e = MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, node);
     if (e != MPI_SUCCESS) {
         *node = MPI_COMM_NULL;
-        return mpi_fail(p, "MPI_Comm_split_type", e);
+        return mpi_fail(ctx, "MPI_Comm_split_type", e);
     }
     MPI_Comm_rank(*node, &pl->local_rank);
     MPI_Comm_size(*node, &pl->local_size);
@@ -115,22 +126,22 @@ static int groups(tf_pool *p, MPI_Comm comm, int rep, int *rep0, int *bad_rank, 
      * of leaders below it */
     int lead = pl->local_rank == 0, below = 0;
     e = MPI_Exscan(&lead, &below, 1, MPI_INT, MPI_SUM, comm);
-    if (e != MPI_SUCCESS) return mpi_fail(p, "MPI_Exscan", e);
-    if (p->rank == 0) below = 0; /* undefined there */
-    int sums[2] = {lead, p->rank == 0 ? rep : 0}, got[2];
+    if (e != MPI_SUCCESS) return mpi_fail(ctx, "MPI_Exscan", e);
+    if (rank == 0) below = 0; /* undefined there */
+    int sums[2] = {lead, rank == 0 ? rep : 0}, got[2];
     e = MPI_Allreduce(sums, got, 2, MPI_INT, MPI_SUM, comm);
-    if (e != MPI_SUCCESS) return mpi_fail(p, "MPI_Allreduce", e);
+    if (e != MPI_SUCCESS) return mpi_fail(ctx, "MPI_Allreduce", e);
     pl->nodes = got[0];
     *rep0 = got[1];
-    int mine = rep < 0 ? p->rank : INT_MAX;
+    int mine = rep < 0 ? rank : INT_MAX;
     e = MPI_Allreduce(&mine, bad_rank, 1, MPI_INT, MPI_MIN, comm);
-    if (e != MPI_SUCCESS) return mpi_fail(p, "MPI_Allreduce", e);
+    if (e != MPI_SUCCESS) return mpi_fail(ctx, "MPI_Allreduce", e);
     if (*bad_rank == INT_MAX) *bad_rank = -1;
 
     /* local rank 0 has the lowest pool rank (key = rank): the leader */
-    int lv[2] = {p->rank, below};
+    int lv[2] = {rank, below};
     e = MPI_Bcast(lv, 2, MPI_INT, 0, *node);
-    if (e != MPI_SUCCESS) return mpi_fail(p, "MPI_Bcast", e);
+    if (e != MPI_SUCCESS) return mpi_fail(ctx, "MPI_Bcast", e);
     pl->leader = lv[0];
     pl->node = lv[1];
     return 0;
@@ -140,7 +151,8 @@ static int groups(tf_pool *p, MPI_Comm comm, int rep, int *rep0, int *bad_rank, 
  * topology), and their number. Ranks are told apart by a 31-bit hash of the
  * domain: two domains that collide are treated as one, and their ranks
  * share cores as if they were one domain. Collective on node. */
-static int peers(tf_pool *p, MPI_Comm node, hwloc_const_bitmap_t domain, int *k, int *n)
+static int peers(tf__ctx *ctx, MPI_Comm node, int local_rank, hwloc_const_bitmap_t domain, int *k,
+                 int *n)
 {
     uint32_t h = 2166136261u; /* FNV-1a over the indexes of the set's cpus */
     if (domain) {
@@ -152,42 +164,181 @@ static int peers(tf_pool *p, MPI_Comm node, hwloc_const_bitmap_t domain, int *k,
         hwloc_bitmap_foreach_end();
     }
     MPI_Comm same;
-    int e = MPI_Comm_split(node, (int)(h & 0x7fffffff), p->pl.local_rank, &same);
-    if (e != MPI_SUCCESS) return mpi_fail(p, "MPI_Comm_split", e);
+    int e = MPI_Comm_split(node, (int)(h & 0x7fffffff), local_rank, &same);
+    if (e != MPI_SUCCESS) return mpi_fail(ctx, "MPI_Comm_split", e);
     MPI_Comm_rank(same, k);
     MPI_Comm_size(same, n);
     MPI_Comm_free(&same);
     return 0;
 }
 
-/* The core (cut to the domain) that peer k of n gets, or NULL: oversubscribed
- * under AUTO, or hwloc could not say. *ncores: the domain's cores. */
-static hwloc_bitmap_t choose_core(tf_pool *p, hwloc_topology_t topo, hwloc_const_bitmap_t domain,
-                                  int k, int n, int *ncores, hwloc_obj_t *core_obj)
+/* ---- the plan's cpusets (hwloc, no MPI, no binding) ------------------------ */
+
+/* What the plan counts as cores: cores where the topology has them, else
+ * hardware threads. Cores, not hardware threads, so that two peers never
+ * share a core of a partial domain (hwloc_distrib, which splits by hardware
+ * threads, could give them one). */
+static hwloc_obj_type_t core_type(hwloc_topology_t topo)
 {
-    hwloc_obj_type_t ct =
-        hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+    return hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_CORE) > 0 ? HWLOC_OBJ_CORE : HWLOC_OBJ_PU;
+}
+
+/* The number of cores that meet domain. */
+static int domain_cores(hwloc_topology_t topo, hwloc_const_bitmap_t domain)
+{
+    hwloc_obj_type_t ct = core_type(topo);
     int m = 0;
     for (hwloc_obj_t c = NULL; (c = hwloc_get_next_obj_by_type(topo, ct, c));)
         if (hwloc_bitmap_intersects(c->cpuset, domain)) m++;
-    *ncores = m;
-    if (m == 0 || n == 0) return NULL;
-    if (n > m && p->opts.bind == TF_BIND_AUTO) return NULL;
-    /* the domain's cores in topology order, spread evenly over the n peers
-     * (peer k gets core k*m/n: neighbours share caches least when there are
-     * cores to spare); with more peers than cores (CORE) they wrap round.
-     * Cores, not hardware threads, are counted: hwloc_distrib splits by
-     * hardware threads and can give two peers one core of a partial domain */
-    int want = n <= m ? (int)(((long long)k * m) / n) : k % m;
-    hwloc_obj_t c = NULL;
-    for (int i = 0; (c = hwloc_get_next_obj_by_type(topo, ct, c));)
-        if (hwloc_bitmap_intersects(c->cpuset, domain) && i++ == want) break;
-    hwloc_bitmap_t core = c ? hwloc_bitmap_dup(c->cpuset) : NULL;
-    if (core) {
-        hwloc_bitmap_and(core, core, domain);
-        *core_obj = c;
+    return m;
+}
+
+/* The i-th core that meets domain, in topology order, or NULL. */
+static hwloc_obj_t domain_core(hwloc_topology_t topo, hwloc_const_bitmap_t domain, int i)
+{
+    hwloc_obj_type_t ct = core_type(topo);
+    for (hwloc_obj_t c = NULL; (c = hwloc_get_next_obj_by_type(topo, ct, c));)
+        if (hwloc_bitmap_intersects(c->cpuset, domain) && i-- == 0) return c;
+    return NULL;
+}
+
+/* The index of set's i-th cpu, or -1. */
+static int nth_cpu(hwloc_const_bitmap_t set, int i)
+{
+    int c = hwloc_bitmap_first(set);
+    while (c >= 0 && i-- > 0) c = hwloc_bitmap_next(set, c);
+    return c;
+}
+
+/* The package of core cut to domain (the domain if hwloc knows no package)
+ * into set. */
+static int package_set(hwloc_topology_t topo, hwloc_obj_t core, hwloc_const_bitmap_t domain,
+                       hwloc_bitmap_t set)
+{
+    hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, core);
+    hwloc_const_bitmap_t whole = pkg ? pkg->cpuset : hwloc_topology_get_allowed_cpuset(topo);
+    return hwloc_bitmap_and(set, whole, domain);
+}
+
+int tf__place_plan(struct hwloc_topology *topo, const struct hwloc_bitmap_s *domain,
+                   tf__plan_in *in, tf__plan *plan, struct hwloc_bitmap_s *mainset,
+                   struct hwloc_bitmap_s *svcset)
+{
+    hwloc_bitmap_zero(mainset);
+    hwloc_bitmap_zero(svcset);
+    in->ncores = domain_cores(topo, domain);
+    *plan = tf__plan_make(in);
+    if (plan->why != TF__PLAN_BIND) return 0;
+    hwloc_obj_t c = domain_core(topo, domain, plan->core);
+    if (!c) { /* the count above says there is one */
+        *plan = (tf__plan){.why = TF__PLAN_NO_CORES, .core = -1, .main_pu = -1, .svc_pu = -1};
+        return 0;
     }
-    return core;
+    if (plan->socket) {
+        if (package_set(topo, c, domain, mainset) < 0 || hwloc_bitmap_copy(svcset, mainset) < 0)
+            return TF_ENOMEM;
+        return 0;
+    }
+    hwloc_bitmap_t core = hwloc_bitmap_alloc();
+    if (!core || hwloc_bitmap_and(core, c->cpuset, domain) < 0) {
+        hwloc_bitmap_free(core);
+        return TF_ENOMEM;
+    }
+    tf__plan_threads(plan, hwloc_bitmap_weight(core));
+    int mc = nth_cpu(core, plan->main_pu), sc = nth_cpu(core, plan->svc_pu);
+    hwloc_bitmap_free(core);
+    if (hwloc_bitmap_only(mainset, (unsigned)mc) < 0 || hwloc_bitmap_only(svcset, (unsigned)sc) < 0)
+        return TF_ENOMEM;
+    return 0;
+}
+
+/* ---- binding the main thread ------------------------------------------------ */
+
+/* The calling thread's affinity into proc: the launcher's binding, or the
+ * program's own (tfrun -c binds its main thread to a slot); not every
+ * thread's, ORed: MPI's helper threads keep the launcher's. Its part of the
+ * allowed cpus into domain, all of them if none. Returns whether the
+ * affinity leaves out some of the allowed cpus (launcher_bound). */
+static int find_domain(hwloc_topology_t topo, hwloc_bitmap_t proc, hwloc_bitmap_t domain)
+{
+    hwloc_const_bitmap_t allowed = hwloc_topology_get_allowed_cpuset(topo);
+    if (hwloc_get_cpubind(topo, proc, HWLOC_CPUBIND_THREAD) < 0 &&
+        hwloc_get_cpubind(topo, proc, HWLOC_CPUBIND_PROCESS) < 0)
+        hwloc_bitmap_copy(proc, allowed);
+    hwloc_bitmap_and(domain, proc, allowed);
+    if (hwloc_bitmap_iszero(domain)) hwloc_bitmap_copy(domain, allowed);
+    return !hwloc_bitmap_isincluded(allowed, proc);
+}
+
+/* Tells why the threads stay unbound, from the one rank of the node that
+ * the plan chose to. */
+static void warn_unbound(const tf__ctx *ctx, const tf__plan *plan, const tf__plan_in *in,
+                         const tf_placement *pl)
+{
+    if (!plan->warn) return;
+    if (plan->why == TF__PLAN_SUBCOMM)
+        TF_LOG(ctx, 1,
+               "the pool has %d of host %s's %d ranks: threads left unbound "
+               "(TF_BIND=core binds them anyway)",
+               pl->local_size, pl->host, in->launcher_local);
+    else
+        TF_LOG(ctx, 1, "%d ranks share %d cores of host %s: threads left unbound (TF_BIND=auto)",
+               in->n, in->ncores, pl->host);
+}
+
+/* Binds the main thread to mainset, keeping its binding until now (proc if
+ * hwloc cannot say) for tf__place_free. A refusal is a warning and returns
+ * false. */
+static bool bind_main_cpus(const tf__ctx *ctx, struct tf__place *pc, hwloc_const_bitmap_t mainset,
+                           hwloc_const_bitmap_t proc)
+{
+    if (hwloc_get_cpubind(pc->topo, pc->main_before, HWLOC_CPUBIND_THREAD) < 0)
+        hwloc_bitmap_copy(pc->main_before, proc);
+    if (hwloc_set_cpubind(pc->topo, mainset, HWLOC_CPUBIND_THREAD) < 0) {
+        char s[64];
+        hwloc_bitmap_list_snprintf(s, sizeof s, mainset);
+        TF_LOG(ctx, 1, "cannot bind the main thread to cpus %s: %s; running unplaced", s,
+               strerror(errno));
+        return false;
+    }
+    pc->creator = pthread_self();
+    pc->restore_cpu = 1;
+    return true;
+}
+
+/* Memory near the main thread; refused, first touch does as well. */
+static void bind_main_memory(struct tf__place *pc, hwloc_const_bitmap_t mainset)
+{
+    pc->mem_before = hwloc_bitmap_alloc();
+    if (pc->mem_before &&
+        hwloc_get_membind(pc->topo, pc->mem_before, &pc->mem_policy,
+                          HWLOC_MEMBIND_THREAD | HWLOC_MEMBIND_BYNODESET) == 0 &&
+        hwloc_set_membind(pc->topo, mainset, HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_THREAD) == 0)
+        pc->restore_mem = 1;
+}
+
+/* Carries out a binding plan: the main thread now, the service thread's
+ * cpuset and the domain kept for later. 0 also when the binding was
+ * refused (out->pl.bound stays 0); TF_ENOMEM. */
+static int bind_threads(tf__ctx *ctx, tf__place_out *out, hwloc_const_bitmap_t domain,
+                        hwloc_const_bitmap_t proc, hwloc_const_bitmap_t mainset,
+                        hwloc_const_bitmap_t svcset)
+{
+    struct tf__place *pc = out->hw;
+    pc->main_before = hwloc_bitmap_alloc();
+    pc->svc = hwloc_bitmap_dup(svcset);
+    bool mem = pc->main_before && pc->svc;
+    if (!mem || !bind_main_cpus(ctx, pc, mainset, proc)) {
+        hwloc_bitmap_free(pc->svc); /* the service thread stays where it starts */
+        pc->svc = NULL;
+        return mem ? 0 : no_memory(ctx);
+    }
+    out->pl.bound = 1;
+    hwloc_bitmap_list_snprintf(out->pl.main_cpus, sizeof out->pl.main_cpus, mainset);
+    hwloc_bitmap_list_snprintf(out->pl.svc_cpus, sizeof out->pl.svc_cpus, svcset);
+    pc->domain = hwloc_bitmap_dup(domain); /* NULL: helper threads stay as they are */
+    bind_main_memory(pc, mainset);
+    return 0;
 }
 
 /* OS index of the NUMA node whose cpuset holds all of set, or -1. */
@@ -199,115 +350,68 @@ static int numa_of(hwloc_topology_t topo, hwloc_const_bitmap_t set)
     return -1;
 }
 
-/* Plans and binds the main thread; pc may be NULL (no topology), the rank
- * still takes part in the node's exchange of domains. Fails only for memory
- * or MPI; a refused binding leaves the rank unplaced. */
-static int bind_main(tf_pool *p, MPI_Comm node, struct tf__place *pc)
+/* Where the rank ended up: the main thread's NUMA node, the hardware
+ * threads its two threads may use, whether anyone bound it. scratch: any
+ * bitmap. */
+static void note_where(tf__place_out *out, hwloc_topology_t topo, hwloc_const_bitmap_t proc,
+                       hwloc_const_bitmap_t mainset, hwloc_const_bitmap_t svcset,
+                       hwloc_bitmap_t scratch)
 {
-    tf_placement *pl = &p->pl;
-    hwloc_topology_t topo = pc ? pc->topo : NULL;
-    hwloc_const_bitmap_t allowed = topo ? hwloc_topology_get_allowed_cpuset(topo) : NULL;
-    hwloc_bitmap_t proc = hwloc_bitmap_alloc(), domain = hwloc_bitmap_alloc();
-    hwloc_bitmap_t now = hwloc_bitmap_alloc(), core = NULL, mainset = NULL, svcset = NULL;
-    bool mem = proc && domain && now;
-    if (topo && mem) {
-        /* the calling thread's affinity: the launcher's binding, or the
-         * program's own (tfrun -c binds its main thread to a slot); not
-         * every thread's, ORed: MPI's helper threads keep the launcher's */
-        if (hwloc_get_cpubind(topo, proc, HWLOC_CPUBIND_THREAD) < 0 &&
-            hwloc_get_cpubind(topo, proc, HWLOC_CPUBIND_PROCESS) < 0)
-            hwloc_bitmap_copy(proc, allowed);
-        pl->launcher_bound = !hwloc_bitmap_isincluded(allowed, proc);
-        hwloc_bitmap_and(domain, proc, allowed);
-        if (hwloc_bitmap_iszero(domain)) hwloc_bitmap_copy(domain, allowed);
-    }
-    int k = 0, n = 0, m = 0;
-    int rc = peers(p, node, topo && mem ? domain : NULL, &k, &n);
-    if (rc == 0 && !mem) rc = tf__fail(&p->ctx, TF_ENOMEM, "placement: out of memory");
-    if (rc < 0 || !topo) goto out;
-    if (p->opts.bind == TF_BIND_NONE) goto out;
-
-    if (p->opts.bind == TF_BIND_AUTO && !pl->launcher_bound && launcher_local() > pl->local_size) {
-        /* the pool holds some of the node's ranks (a sub-communicator):
-         * its peers cannot see the others, so spreading would stack pools
-         * on the same first cores */
-        if (pl->local_rank == 0)
-            TF_LOG(&p->ctx, 1,
-                   "the pool has %d of host %s's %d ranks: threads left unbound "
-                   "(TF_BIND=core binds them anyway)",
-                   pl->local_size, pl->host, launcher_local());
-        goto out;
-    }
-    hwloc_obj_t cobj = NULL;
-    core = choose_core(p, topo, domain, k, n, &m, &cobj);
-    if (!core || hwloc_bitmap_iszero(core)) {
-        if (n > m && k == 0)
-            TF_LOG(&p->ctx, 1, "%d ranks share %d cores of host %s: threads left unbound (TF_BIND=auto)",
-                   n, m, pl->host);
-        goto out;
-    }
-    if (p->opts.bind == TF_BIND_SOCKET) {
-        hwloc_obj_t pkg = hwloc_get_ancestor_obj_by_type(topo, HWLOC_OBJ_PACKAGE, cobj);
-        if ((mainset = hwloc_bitmap_dup(pkg ? pkg->cpuset : allowed)))
-            hwloc_bitmap_and(mainset, mainset, domain);
-        svcset = mainset ? hwloc_bitmap_dup(mainset) : NULL;
+    tf_placement *pl = &out->pl;
+    if (pl->bound) {
+        hwloc_bitmap_or(scratch, mainset, svcset);
+        out->bound_pus = hwloc_bitmap_weight(scratch);
     } else {
-        int first = hwloc_bitmap_first(core), second = hwloc_bitmap_next(core, first);
-        mainset = hwloc_bitmap_alloc();
-        svcset = hwloc_bitmap_alloc();
-        if (mainset && svcset) {
-            hwloc_bitmap_only(mainset, (unsigned)first);
-            hwloc_bitmap_only(svcset, (unsigned)(second >= 0 ? second : first));
-        }
+        out->bound_pus = hwloc_bitmap_weight(proc);
     }
-    if (!mainset || !svcset || !(pc->main_before = hwloc_bitmap_alloc())) {
-        rc = tf__fail(&p->ctx, TF_ENOMEM, "placement: out of memory");
-        goto out;
-    }
+    /* where the main thread really is now */
+    if (hwloc_get_cpubind(topo, scratch, HWLOC_CPUBIND_THREAD) == 0)
+        pl->numa = numa_of(topo, scratch);
+    out->bound = pl->bound || pl->launcher_bound;
+}
 
-    if (hwloc_get_cpubind(topo, pc->main_before, HWLOC_CPUBIND_THREAD) < 0)
-        hwloc_bitmap_copy(pc->main_before, proc);
-    if (hwloc_set_cpubind(topo, mainset, HWLOC_CPUBIND_THREAD) < 0) {
-        char s[64];
-        hwloc_bitmap_list_snprintf(s, sizeof s, mainset);
-        TF_LOG(&p->ctx, 1, "cannot bind the main thread to cpus %s: %s; running unplaced", s,
-               strerror(errno));
-        goto out;
-    }
-    pc->creator = pthread_self();
-    pc->restore_cpu = 1;
-    pl->bound = 1;
-    hwloc_bitmap_list_snprintf(pl->main_cpus, sizeof pl->main_cpus, mainset);
-    hwloc_bitmap_list_snprintf(pl->svc_cpus, sizeof pl->svc_cpus, svcset);
-    hwloc_bitmap_or(now, mainset, svcset);
-    p->bound_pus = hwloc_bitmap_weight(now);
-    pc->svc = svcset;
-    pc->domain = hwloc_bitmap_dup(domain); /* NULL: helper threads stay as they are */
-    svcset = NULL;
-
-    /* memory near the main thread; refused, first touch does as well */
-    pc->mem_before = hwloc_bitmap_alloc();
-    if (pc->mem_before &&
-        hwloc_get_membind(topo, pc->mem_before, &pc->mem_policy,
-                          HWLOC_MEMBIND_THREAD | HWLOC_MEMBIND_BYNODESET) == 0 &&
-        hwloc_set_membind(topo, mainset, HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_THREAD) == 0)
-        pc->restore_mem = 1;
-
-out:
+/* Plans and binds the main thread; out->hw may be NULL (no topology): the
+ * rank still takes part in the node's exchange of domains. Fails only for
+ * memory or MPI; a refused binding leaves the rank unplaced. Collective on
+ * node. */
+static int bind_main(const tf__place_in *in, MPI_Comm node, tf__place_out *out)
+{
+    tf_placement *pl = &out->pl;
+    hwloc_topology_t topo = out->hw ? out->hw->topo : NULL;
+    hwloc_bitmap_t proc = hwloc_bitmap_alloc(), domain = hwloc_bitmap_alloc();
+    hwloc_bitmap_t mainset = hwloc_bitmap_alloc(), svcset = hwloc_bitmap_alloc();
+    hwloc_bitmap_t scratch = hwloc_bitmap_alloc();
+    bool mem = proc && domain && mainset && svcset && scratch;
+    if (topo && mem) pl->launcher_bound = find_domain(topo, proc, domain);
+    int k = 0, n = 0;
+    int rc = peers(in->ctx, node, pl->local_rank, topo && mem ? domain : NULL, &k, &n);
+    if (rc == 0 && !mem) rc = no_memory(in->ctx);
     if (rc == 0 && topo) {
-        /* where the main thread really is now */
-        if (hwloc_get_cpubind(topo, now, HWLOC_CPUBIND_THREAD) == 0) pl->numa = numa_of(topo, now);
-        if (!pl->bound) p->bound_pus = hwloc_bitmap_weight(proc);
-        p->bound = pl->bound || pl->launcher_bound;
+        tf__plan_in q = {.bind = in->bind,
+                         .k = k,
+                         .n = n,
+                         .local_rank = pl->local_rank,
+                         .local_size = pl->local_size,
+                         .launcher_local = launcher_local(),
+                         .launcher_bound = pl->launcher_bound};
+        tf__plan plan;
+        if (tf__place_plan(topo, domain, &q, &plan, mainset, svcset) < 0)
+            rc = no_memory(in->ctx);
+        else if (plan.why != TF__PLAN_BIND)
+            warn_unbound(in->ctx, &plan, &q, pl);
+        else
+            rc = bind_threads(in->ctx, out, domain, proc, mainset, svcset);
+        if (rc == 0) note_where(out, topo, proc, mainset, svcset, scratch);
     }
     hwloc_bitmap_free(proc);
     hwloc_bitmap_free(domain);
-    hwloc_bitmap_free(now);
-    hwloc_bitmap_free(core);
     hwloc_bitmap_free(mainset);
     hwloc_bitmap_free(svcset);
+    hwloc_bitmap_free(scratch);
     return rc;
 }
+
+/* ---- the report --------------------------------------------------------------- */
 
 /* TF_REPORT_BINDING=1: rank 0 prints every rank's placement, one line a
  * rank in rank order, on stderr:
@@ -317,23 +421,26 @@ out:
  * not bind; N is -1 where unknown; G is the node index, L its leader's pool
  * rank, I/J the local rank and size; B is 1 if the launcher had bound the
  * process. Collective. */
-static int report(tf_pool *p, MPI_Comm comm)
+static int report(tf__ctx *ctx, MPI_Comm comm, const tf_placement *pl)
 {
+    int rank, size;
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
     tf_placement *all = NULL;
-    int ok = p->rank != 0 || (all = malloc((size_t)p->size * sizeof *all)) != NULL;
+    int ok = rank != 0 || (all = malloc((size_t)size * sizeof *all)) != NULL;
     int e = MPI_Bcast(&ok, 1, MPI_INT, 0, comm); /* no rank gathers into nothing */
     if (e != MPI_SUCCESS) {
         free(all);
-        return mpi_fail(p, "MPI_Bcast", e);
+        return mpi_fail(ctx, "MPI_Bcast", e);
     }
-    if (!ok) return tf__fail(&p->ctx, TF_ENOMEM, "placement: out of memory for the report");
-    e = MPI_Gather(&p->pl, (int)sizeof p->pl, MPI_BYTE, all, (int)sizeof p->pl, MPI_BYTE, 0, comm);
+    if (!ok) return tf__fail(ctx, TF_ENOMEM, "placement: out of memory for the report");
+    e = MPI_Gather(pl, (int)sizeof *pl, MPI_BYTE, all, (int)sizeof *pl, MPI_BYTE, 0, comm);
     if (e != MPI_SUCCESS) {
         free(all);
-        return mpi_fail(p, "MPI_Gather", e);
+        return mpi_fail(ctx, "MPI_Gather", e);
     }
-    if (p->rank == 0) {
-        for (int r = 0; r < p->size; r++) {
+    if (rank == 0) {
+        for (int r = 0; r < size; r++) {
             const tf_placement *q = &all[r];
             fprintf(stderr,
                     "taskfarm: binding: host %s rank %d cores main=%s service=%s numa %d group %d "
@@ -348,77 +455,84 @@ static int report(tf_pool *p, MPI_Comm comm)
     return 0;
 }
 
-int tf__place_init(tf_pool *p, MPI_Comm comm)
+/* ---- entry points ------------------------------------------------------------- */
+
+/* The machine's topology, or NULL: without one the pool runs unplaced, not
+ * failed. */
+static struct tf__place *load_topology(void)
 {
-    tf_placement *pl = &p->pl;
-    memset(pl, 0, sizeof *pl);
+    struct tf__place *pc = calloc(1, sizeof *pc);
+    if (pc && hwloc_topology_init(&pc->topo) < 0) {
+        free(pc);
+        return NULL;
+    }
+    if (pc && hwloc_topology_load(pc->topo) < 0) {
+        hwloc_topology_destroy(pc->topo);
+        free(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+int tf__place_init(const tf__place_in *in, tf__place_out *out)
+{
+    memset(out, 0, sizeof *out);
+    tf_placement *pl = &out->pl;
     pl->numa = -1;
-    p->ncores = 0;
-    p->bound = 0;
-    p->bound_pus = 0;
     if (gethostname(pl->host, sizeof pl->host - 1) < 0) snprintf(pl->host, sizeof pl->host, "?");
     pl->host[sizeof pl->host - 1] = '\0';
 
+    int rank;
+    MPI_Comm_rank(in->comm, &rank);
     const char *repv;
     int rep = report_env(&repv), rep0 = 0, bad = -1;
     MPI_Comm node = MPI_COMM_NULL;
-    int rc = groups(p, comm, rep, &rep0, &bad, &node);
+    int rc = groups(in->ctx, in->comm, rank, pl, rep, &rep0, &bad, &node);
     if (rc == 0 && bad >= 0) {
         /* every rank knows who has a bad value: all fail, one says why */
-        if (p->rank == bad)
-            fprintf(stderr, "taskfarm: TF_REPORT_BINDING: invalid value '%s'\n", repv);
-        rc = tf__fail(&p->ctx, TF_EINVAL, "TF_REPORT_BINDING: invalid value on rank %d", bad);
+        if (rank == bad) fprintf(stderr, "taskfarm: TF_REPORT_BINDING: invalid value '%s'\n", repv);
+        rc = tf__fail(in->ctx, TF_EINVAL, "TF_REPORT_BINDING: invalid value on rank %d", bad);
     }
     if (rc == 0) {
-        /* without a topology the pool runs unplaced, not failed */
-        struct tf__place *pc = calloc(1, sizeof *pc);
-        if (pc && hwloc_topology_init(&pc->topo) < 0) {
-            free(pc);
-            pc = NULL;
-        } else if (pc && hwloc_topology_load(pc->topo) < 0) {
-            hwloc_topology_destroy(pc->topo);
-            free(pc);
-            pc = NULL;
+        out->hw = load_topology();
+        if (out->hw) {
+            int nc = hwloc_get_nbobjs_by_type(out->hw->topo, HWLOC_OBJ_CORE);
+            out->ncores = nc > 0 ? (size_t)nc : 0;
         }
-        p->place = pc;
-        if (pc) {
-            int nc = hwloc_get_nbobjs_by_type(pc->topo, HWLOC_OBJ_CORE);
-            p->ncores = nc > 0 ? (size_t)nc : 0;
-        }
-        rc = bind_main(p, node, pc);
+        rc = bind_main(in, node, out);
     }
     if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
     /* bind_main may fail on one rank alone (memory): every rank must know
      * before the report's collectives, or the others would wait there */
     int worst = rc;
-    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
+    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, in->comm) != MPI_SUCCESS) worst = TF_EMPI;
     if (rc == 0 && worst < 0) rc = worst;
-    if (rc == 0 && rep0 == 1) rc = report(p, comm);
+    if (rc == 0 && rep0 == 1) rc = report(in->ctx, in->comm, pl);
     return rc;
 }
 
-void tf__place_service(tf_pool *p)
+void tf__place_service(const tf__place_out *out, const tf__ctx *ctx)
 {
-    struct tf__place *pc = p->place;
+    struct tf__place *pc = out->hw;
     if (!pc || !pc->svc) return;
     if (hwloc_set_cpubind(pc->topo, pc->svc, HWLOC_CPUBIND_THREAD) < 0) {
-        TF_LOG(&p->ctx, 1, "cannot bind the service thread to cpus %s: %s", p->pl.svc_cpus,
+        TF_LOG(ctx, 1, "cannot bind the service thread to cpus %s: %s", out->pl.svc_cpus,
                strerror(errno));
         return;
     }
     (void)hwloc_set_membind(pc->topo, pc->svc, HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_THREAD);
 }
 
-void tf__place_helper(tf_pool *p)
+void tf__place_helper(const tf__place_out *out)
 {
-    struct tf__place *pc = p->place;
+    struct tf__place *pc = out->hw;
     if (!pc || !pc->domain || !pc->svc) return; /* nothing was bound */
     (void)hwloc_set_cpubind(pc->topo, pc->domain, HWLOC_CPUBIND_THREAD);
 }
 
-void tf__place_free(tf_pool *p)
+void tf__place_free(tf__place_out *out)
 {
-    struct tf__place *pc = p->place;
+    struct tf__place *pc = out->hw;
     if (!pc) return;
     if ((pc->restore_cpu || pc->restore_mem) && pthread_equal(pc->creator, pthread_self())) {
         if (pc->restore_cpu)
@@ -433,5 +547,5 @@ void tf__place_free(tf_pool *p)
     hwloc_bitmap_free(pc->mem_before);
     hwloc_topology_destroy(pc->topo);
     free(pc);
-    p->place = NULL;
+    out->hw = NULL;
 }
