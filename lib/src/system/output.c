@@ -292,7 +292,7 @@ static int write_ready(tf_output *o, int trace_thread)
             what = "fdatasync";
         }
         if (trace_thread >= 0 && o->p->trace)
-            tf__trace_span(o->p, trace_thread, TF__TR_WRITE, t0, tf__now_ns(), b->len);
+            tf__trace_span(o->p->trace, trace_thread, TF__TR_WRITE, t0, tf__now_ns(), b->len);
         pthread_mutex_lock(&o->lock);
         if (err) set_err(o, err, what);
         if (!broken && !err) {
