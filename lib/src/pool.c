@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "system/output.h"
+#include "api/output_api.h"
 #include "pool.h"
 #include "api/trace.h"
 
