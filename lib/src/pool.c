@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "core/opts.h"
-#include "system/output.h"
+#include "api/output_api.h"
 #include "pool.h"
 #include "api/trace.h"
 
@@ -180,7 +180,7 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
         uint64_t t0 = tf__now_ns();
         tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
         p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
-        if (p->trace) tf__trace_span(p, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, tf__now_ns(), 0);
+        if (p->trace) tf__trace_span(p->trace, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, tf__now_ns(), 0);
     }
     p->in_run = false;
     tf__stats_run_end(p);

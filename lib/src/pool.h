@@ -26,6 +26,7 @@
 #include <stdbool.h>
 
 #include "core/buf.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/msg.h"
 #include "core/queue.h"
@@ -33,26 +34,8 @@
 #include "core/registry.h"
 #include "core/schedule.h"
 #include "system/place.h"
+#include "system/wait.h"
 #include "taskfarm.h"
-
-/* ---- waiting ---------------------------------------------------------- */
-
-typedef struct tf__waiter {
-    pthread_mutex_t m;
-    pthread_cond_t c;
-    atomic_int flag;     /* a wake is pending */
-    atomic_int sleeping; /* the owner is (about to be) blocked */
-} tf__waiter;
-
-int tf__waiter_init(tf__waiter *w);
-void tf__waiter_destroy(tf__waiter *w);
-/* Any thread: makes the owner's next (or current) wait return. */
-void tf__waiter_wake(tf__waiter *w);
-/* Owner only: returns once woken (the wake is consumed) or after timeout_ns
- * (0: no limit). Spins first as the policy says. Returns 1 if it blocked. */
-int tf__waiter_wait(tf__waiter *w, int policy, uint64_t spin_ns, uint64_t timeout_ns);
-
-uint64_t tf__now_ns(void);
 
 /* ---- a rank's work ------------------------------------------------------ */
 

@@ -76,7 +76,7 @@ static void drive_until(tf_pool *p, cond_fn cond, void *arg)
         uint64_t t0 = tf__now_ns();
         tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
         p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
-        if (p->trace) tf__trace_span(p, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, tf__now_ns(), 0);
+        if (p->trace) tf__trace_span(p->trace, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, tf__now_ns(), 0);
         seen = v - 1; /* look again after any wait */
     }
 }

@@ -1,28 +1,18 @@
-/* trace.c - the timeline (TF_TRACE=FILE) and the run statistics (TF_STATS=1).
+/* trace.c - the timeline file (TF_TRACE=FILE) and the run statistics
+ * (TF_STATS=1); the events themselves are recorded by core/timeline.c.
  *
- * Threads (every rank):
- *   main thread     tf__trace_open/close/free, tf__stats_run_begin/end (all
- *                   the MPI calls of this file, made while the service
- *                   thread is parked or not started), and the main thread's
- *                   events (tasks, waits): it alone appends to th[TF__TR_MAIN]
- *                   and owns the function-name table.
- *   service thread  appends to th[TF__TR_SVC] only (messages, file reads).
- * No lock: each buffer has one writer, and the main thread reads the service
- * thread's buffer only at tf__trace_close, after the run's end
- * (svc_state/run_done, seq_cst atomics) has ordered the writes before it.
+ * Threads (every rank): the main thread alone runs this file, and makes
+ * all its MPI calls while the service thread is parked or not started:
+ * tf__trace_open/close/free, tf__stats_run_begin/end. The timeline's
+ * buffers are read only at tf__trace_close, after the run's end
+ * (svc_state/run_done, seq_cst atomics) has ordered the service thread's
+ * writes before it.
  *
  * Clocks: events carry tf__now_ns (CLOCK_MONOTONIC) times. The origin is
  * taken right after an MPI_Barrier at the first tf_run: ranks on one host
  * share the clock exactly; across hosts the origins agree to within the
  * barrier's latency (tens of microseconds on a cluster network), and
- * their clocks may drift apart by a few ppm over a long run.
- *
- * A task's end is the one clock read per task that tracing costs, so on
- * x86-64 with an invariant TSC (constant_tsc and nonstop_tsc) it reads the
- * TSC instead (about 8 ns against 20-40 for clock_gettime): task events
- * keep raw TSC values, flagged, and tf__trace_close converts them to
- * tf__now_ns time with the TSC rate measured between the origin and the
- * close (two pairs of reads seconds apart: parts per million). */
+ * their clocks may drift apart by a few ppm over a long run. */
 #define _GNU_SOURCE
 #include "api/trace.h"
 
@@ -36,109 +26,12 @@
 #include <unistd.h>
 
 #include "core/opts.h"
+#include "core/timeline.h"
 #include "pool.h"
 
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
-
-/* ---- event buffers --------------------------------------------------------- */
-
-typedef struct tr_ev {
-    uint64_t t0, t1;
-    uint64_t arg;  /* task id, bytes */
-    int32_t peer;  /* messages: the other rank; tasks: index into names */
-    uint32_t kind; /* TF__TR_*, and the TSC flags below */
-} tr_ev;
-
-enum { EV_T0_TSC = 1u << 16, EV_T1_TSC = 1u << 17, EV_KIND = 0xffffu };
-
-#define CHUNK_EV 32768u          /* 1 MiB a chunk */
-#define MAX_EV ((size_t)8 << 20) /* per thread: 256 MiB of events */
-#define MERGE_NS 50000u          /* waits this close are one wait */
-#define PIECE ((size_t)4 << 20)  /* bytes of JSON per message to rank 0 */
-#define TAG_TRACE 32001          /* unused by msg.h; run traffic is over */
-#define STATS_ROWS_MAX 64        /* per-rank lines up to this many ranks */
-
-typedef struct tr_chunk {
-    struct tr_chunk *next;
-    size_t n;
-    tr_ev e[CHUNK_EV];
-} tr_chunk;
-
-typedef struct tr_buf {
-    tr_chunk *head, *tail;
-    size_t n;         /* events kept */
-    uint64_t dropped; /* events lost to the cap or to out-of-memory */
-} tr_buf;
-
-struct tf__trace {
-    tr_buf th[2]; /* TF__TR_MAIN, TF__TR_SVC */
-    char **names; /* main thread: task-function names, by index */
-    size_t nnames, capnames, last;
-    uint64_t last_t1; /* main thread: the end of its last task */
-    bool last_tsc;    /* last_t1 is a TSC value */
-    uint64_t svc_now; /* service thread: the clock at its loop turn's start */
-    uint64_t origin;
-    bool tsc;      /* task ends are read from the TSC */
-    uint64_t tsc0; /* the TSC at the origin */
-};
-
-/* An invariant TSC, the same rate on every core and in every power state
- * (Linux's cpuinfo flags): the task clock. */
-static bool tsc_usable(void)
-{
-#if defined(__x86_64__)
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return false;
-    char line[4096];
-    bool c = false, n = false;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "flags", 5) != 0) continue;
-        c = strstr(line, " constant_tsc") != NULL;
-        n = strstr(line, " nonstop_tsc") != NULL;
-        break;
-    }
-    fclose(f);
-    /* and the kernel trusts it: in many VMs it has switched to another
-     * clock source, a sign the TSC is not steady there */
-    char cs[32] = "";
-    FILE *g = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
-    if (g) {
-        if (!fgets(cs, sizeof cs, g)) cs[0] = '\0';
-        fclose(g);
-    }
-    return c && n && strncmp(cs, "tsc", 3) == 0 && (cs[3] == '\n' || cs[3] == '\0');
-#else
-    return false;
-#endif
-}
-
-static inline uint64_t task_clock(const struct tf__trace *tr)
-{
-#if defined(__x86_64__)
-    if (tr->tsc) return __rdtsc();
-#endif
-    (void)tr;
-    return tf__now_ns();
-}
-
-/* Main thread, at the close: TSC values to tf__now_ns time. */
-static void tsc_convert(struct tf__trace *tr, tr_buf *b)
-{
-    if (!tr->tsc) return;
-    uint64_t n1 = tf__now_ns(), c1 = task_clock(tr);
-    double rate = c1 > tr->tsc0 ? (double)(n1 - tr->origin) / (double)(c1 - tr->tsc0) : 0;
-    for (tr_chunk *c = b->head; c; c = c->next)
-        for (size_t i = 0; i < c->n; i++) {
-            tr_ev *e = &c->e[i];
-            if (e->kind & EV_T0_TSC)
-                e->t0 = tr->origin + (uint64_t)((double)(int64_t)(e->t0 - tr->tsc0) * rate);
-            if (e->kind & EV_T1_TSC)
-                e->t1 = tr->origin + (uint64_t)((double)(int64_t)(e->t1 - tr->tsc0) * rate);
-            e->kind &= EV_KIND;
-        }
-}
+#define PIECE ((size_t)4 << 20) /* bytes of JSON per message to rank 0 */
+#define TAG_TRACE 32001         /* unused by msg.h; run traffic is over */
+#define STATS_ROWS_MAX 64       /* per-rank lines up to this many ranks */
 
 /* a rank's numbers of one run, as TF_STATS gathers them */
 enum { F_TASKS, F_FAILED, F_BUSY, F_IDLE, F_IO, F_MS, F_MR, F_BS, F_BR, F_RUN, F_CPU, NF };
@@ -154,105 +47,6 @@ struct tf__runstats {
     tf_stats before; /* TF_STATS: counters at this run's start */
     double *rows;    /* TF_STATS, rank 0: every rank's numbers of a run */
 };
-
-static tr_ev *ev_new(tr_buf *b)
-{
-    tr_chunk *c = b->tail;
-    if (c && c->n < CHUNK_EV) {
-        b->n++;
-        return &c->e[c->n++];
-    }
-    if (b->n >= MAX_EV || !(c = malloc(sizeof *c))) {
-        b->dropped++;
-        return NULL;
-    }
-    c->next = NULL;
-    c->n = 1;
-    if (b->tail)
-        b->tail->next = c;
-    else
-        b->head = c;
-    b->tail = c;
-    b->n++;
-    return &c->e[0];
-}
-
-static void buf_free(tr_buf *b)
-{
-    for (tr_chunk *c = b->head, *n; c; c = n) {
-        n = c->next;
-        free(c);
-    }
-    memset(b, 0, sizeof *b);
-}
-
-void tf__trace_span(tf_pool *p, int thread, int kind, uint64_t t0, uint64_t t1, uint64_t arg)
-{
-    tr_buf *b = &p->trace->th[thread];
-    if (kind == TF__TR_WAIT_WORK && b->tail) {
-        tr_ev *last = &b->tail->e[b->tail->n - 1];
-        if (last->kind == TF__TR_WAIT_WORK && t0 >= last->t1 && t0 - last->t1 < MERGE_NS) {
-            last->t1 = t1;
-            return;
-        }
-    }
-    tr_ev *e = ev_new(b);
-    if (!e) return;
-    *e = (tr_ev){t0, t1, arg, -1, (uint32_t)kind};
-}
-
-/* The index of a function name, interned on first sight; -1 without memory.
- * Names are compared, not their pointers: a spawned task's name lives in a
- * buffer that is freed and reused for other names. */
-static int32_t name_index(struct tf__trace *tr, const char *s)
-{
-    if (tr->nnames && strcmp(tr->names[tr->last], s) == 0) return (int32_t)tr->last;
-    for (size_t i = 0; i < tr->nnames; i++) {
-        if (strcmp(tr->names[i], s) == 0) {
-            tr->last = i;
-            return (int32_t)i;
-        }
-    }
-    if (tr->nnames == tr->capnames) {
-        size_t cap = tr->capnames ? 2 * tr->capnames : 16;
-        char **v = realloc(tr->names, cap * sizeof *v);
-        if (!v) return -1;
-        tr->names = v;
-        tr->capnames = cap;
-    }
-    char *c = strdup(s);
-    if (!c) return -1;
-    tr->names[tr->nnames] = c;
-    tr->last = tr->nnames;
-    return (int32_t)tr->nnames++;
-}
-
-void tf__trace_task(tf_pool *p, uint64_t t0, uint64_t id, const char *fname)
-{
-    struct tf__trace *tr = p->trace;
-    uint64_t t1 = task_clock(tr);
-    uint32_t kind = TF__TR_TASK | (tr->tsc ? EV_T1_TSC : 0);
-    if (t0 == 0) {
-        t0 = tr->last_t1;
-        if (tr->last_tsc) kind |= EV_T0_TSC;
-    }
-    tr->last_t1 = t1;
-    tr->last_tsc = tr->tsc;
-    tr_ev *e = ev_new(&tr->th[TF__TR_MAIN]);
-    if (!e) return;
-    *e = (tr_ev){t0, t1, id, fname ? name_index(tr, fname) : -1, kind};
-}
-
-void tf__trace_tick(tf_pool *p) { p->trace->svc_now = tf__now_ns(); }
-
-void tf__trace_msg(tf_pool *p, int kind, int peer, uint64_t bytes)
-{
-    uint64_t t = p->trace->svc_now;
-    if (!t) t = tf__now_ns();
-    tr_ev *e = ev_new(&p->trace->th[TF__TR_SVC]);
-    if (!e) return;
-    *e = (tr_ev){t, t, bytes, peer, (uint32_t)kind};
-}
 
 /* ---- open, free, agreement ------------------------------------------------------ */
 
@@ -291,19 +85,9 @@ int tf__trace_open(tf_pool *p)
     return 0;
 }
 
-static void trace_free(struct tf__trace *tr)
-{
-    if (!tr) return;
-    buf_free(&tr->th[0]);
-    buf_free(&tr->th[1]);
-    for (size_t i = 0; i < tr->nnames; i++) free(tr->names[i]);
-    free(tr->names);
-    free(tr);
-}
-
 void tf__trace_free(tf_pool *p)
 {
-    trace_free(p->trace);
+    tf__timeline_free(p->trace);
     p->trace = NULL;
     if (p->rs) free(p->rs->path), free(p->rs->rows);
     free(p->rs);
@@ -329,13 +113,9 @@ static void agree(tf_pool *p)
     rs->trace = v[1] != 0;
     if (!rs->trace) return;
     /* a rank without memory traces nothing but still takes part */
-    p->trace = calloc(1, sizeof *p->trace);
+    p->trace = tf__timeline_create();
     MPI_Barrier(p->comm);
-    if (p->trace) {
-        p->trace->tsc = tsc_usable();
-        p->trace->origin = tf__now_ns();
-        p->trace->tsc0 = task_clock(p->trace);
-    }
+    if (p->trace) tf__timeline_start(p->trace);
 }
 
 /* ---- run statistics ------------------------------------------------------------- */
@@ -582,7 +362,7 @@ static void jb_put(jbuf *j, const char *p, size_t n)
     j->len += n;
 }
 
-static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, const tr_ev *e)
+static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, const tf__trace_ev *e)
 {
     static const char *span[] = {
         [TF__TR_WAIT_WORK] = "wait for work",
@@ -592,8 +372,9 @@ static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, cons
     };
     /* microseconds, written without printf's %f: a program's locale may
      * want a decimal comma, which JSON does not */
+    uint64_t origin = tf__timeline_origin(tr);
     char ts[32], dur[32];
-    *put_us(ts, (int64_t)(e->t0 - tr->origin)) = '\0';
+    *put_us(ts, (int64_t)(e->t0 - origin)) = '\0';
     *put_us(dur, e->t1 >= e->t0 ? (int64_t)(e->t1 - e->t0) : 0) = '\0';
     switch (e->kind) {
     case TF__TR_TASK: { /* the bulk of a trace: no printf */
@@ -602,12 +383,12 @@ static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, cons
         o = put_lit(o, ",\n{\"ph\":\"X\",\"pid\":");
         o = put_u64(o, (uint64_t)rank);
         o = put_lit(o, ",\"tid\":0,\"ts\":");
-        o = put_us(o, (int64_t)(e->t0 - tr->origin));
+        o = put_us(o, (int64_t)(e->t0 - origin));
         o = put_lit(o, ",\"dur\":");
         o = put_us(o, e->t1 >= e->t0 ? (int64_t)(e->t1 - e->t0) : 0);
         o = put_lit(o, ",\"cat\":\"task\",\"name\":");
         jb_put(j, line, (size_t)(o - line));
-        jb_str(j, e->peer >= 0 && (size_t)e->peer < tr->nnames ? tr->names[e->peer] : "?");
+        jb_str(j, tf__timeline_name(tr, e->peer));
         o = put_lit(line, ",\"args\":{\"id\":");
         o = put_u64(o, e->arg);
         o = put_lit(o, "}}");
@@ -701,20 +482,32 @@ static void piece_out(tf_pool *p, sink *s, jbuf *j, bool *bad)
     j->bad = false;
 }
 
+/* One rank's events on their way to JSON, as tf__timeline_each hands them. */
+typedef struct json_walk {
+    tf_pool *p;
+    sink *s;
+    jbuf *j;
+    bool *bad;
+    int thread;
+} json_walk;
+
+static void ev_out(const tf__trace_ev *e, void *arg)
+{
+    json_walk *w = arg;
+    ev_json(w->j, w->p->trace, w->p->rank, w->thread, e);
+    if (w->j->len >= PIECE) piece_out(w->p, w->s, w->j, w->bad);
+}
+
 /* Every rank: its metadata and events as JSON, in pieces of about PIECE
  * bytes; a rank other than 0 ends with an empty message. */
 static void rank_json(tf_pool *p, sink *s, bool *bad)
 {
     jbuf j = {0};
-    struct tf__trace *tr = p->trace;
     meta_json(&j, p->rank);
-    for (int t = 0; tr && t < 2; t++) {
-        for (tr_chunk *c = tr->th[t].head; c; c = c->next) {
-            for (size_t k = 0; k < c->n; k++) {
-                ev_json(&j, tr, p->rank, t, &c->e[k]);
-                if (j.len >= PIECE) piece_out(p, s, &j, bad);
-            }
-        }
+    json_walk w = {p, s, &j, bad, 0};
+    for (int t = 0; p->trace && t < 2; t++) {
+        w.thread = t;
+        tf__timeline_each(p->trace, t, ev_out, &w);
     }
     piece_out(p, s, &j, bad);
     if (p->rank != 0) MPI_Send(NULL, 0, MPI_CHAR, 0, TAG_TRACE, p->comm);
@@ -755,7 +548,7 @@ static void write_trace(tf_pool *p)
 {
     struct tf__runstats *rs = p->rs;
     struct tf__trace *tr = p->trace;
-    if (tr) tsc_convert(tr, &tr->th[TF__TR_MAIN]);
+    if (tr) tf__timeline_settle(tr);
     sink s = {NULL, 0};
     char *tmp = NULL;
     bool bad = false;
@@ -789,8 +582,9 @@ static void write_trace(tf_pool *p)
         for (int r = 1; r < p->size; r++) recv_rank(p, &s, r, &bad);
 
     /* a rank whose JSON was cut short (out of memory) spoils the file */
-    uint64_t mine[4] = {tr ? tr->th[0].dropped + tr->th[1].dropped : 0,
-                        tr ? tr->th[0].n + tr->th[1].n : 0, tr ? 0 : 1, bad ? 1 : 0};
+    uint64_t kept = 0, dropped = 0;
+    if (tr) tf__timeline_counts(tr, &kept, &dropped);
+    uint64_t mine[4] = {dropped, kept, tr ? 0 : 1, bad ? 1 : 0};
     uint64_t sum[4] = {0, 0, 0, 0};
     MPI_Reduce(mine, sum, 4, MPI_UINT64_T, MPI_SUM, 0, p->comm);
     if (sum[3]) bad = true;
@@ -819,7 +613,7 @@ static void write_trace(tf_pool *p)
     } else if (sum[0] || sum[2]) {
         fprintf(stderr,
                 "taskfarm: TF_TRACE: '%s': %llu events dropped (at most %zu a thread kept)\n",
-                rs->path, (unsigned long long)sum[0], MAX_EV);
+                rs->path, (unsigned long long)sum[0], TF__TR_MAX_EV);
     }
     free(tmp);
 }

@@ -59,7 +59,7 @@ void tf__send(tf_pool *p, int dest, int tag, const void *buf, size_t n, void *ow
     p->req_buf[p->nreq++] = own;
     atomic_fetch_add_explicit(&p->msgs_sent, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->bytes_sent, n, memory_order_relaxed);
-    if (p->trace) tf__trace_msg(p, TF__TR_SEND, dest, n);
+    if (p->trace) tf__trace_msg(p->trace, TF__TR_SEND, dest, n);
 }
 
 /* MPICH defines MPI_STATUSES_IGNORE as (MPI_Status *)1 and declares the
@@ -186,7 +186,7 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
                                    MPI_STATUS_IGNORE),
                           "MPI_Recv");
                 atomic_fetch_add_explicit(&p->bytes_recv, bulk, memory_order_relaxed);
-                if (p->trace) tf__trace_msg(p, TF__TR_RECV, src, bulk);
+                if (p->trace) tf__trace_msg(p->trace, TF__TR_RECV, src, bulk);
                 it.data = b->data;
                 it.owner = b;
             } else {
@@ -218,7 +218,7 @@ static void handle_tasks(tf_pool *p, int src, tf__rbuf *rb, wstate *ws)
         tf__item it;
         pthread_mutex_lock(&w->lock);
         while (tf__queue_pop_front(&got, &it)) {
-            if (it.file) tf__files_add(p, &it);
+            if (it.file) tf__files_add(p->files, &it);
             int rc =
                 it.job ? tf__queue_push_back(&w->inq, &it) : tf__queue_push_back(&w->spawnq, &it);
             if (rc < 0) tf__fatal(&p->ctx, "out of memory");
@@ -306,7 +306,7 @@ static int recv_one(tf_pool *p, int src, wstate *ws)
     check_mpi(p, MPI_Mrecv(rb->data, n, MPI_BYTE, &m, MPI_STATUS_IGNORE), "MPI_Mrecv");
     atomic_fetch_add_explicit(&p->msgs_recv, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&p->bytes_recv, (uint64_t)n, memory_order_relaxed);
-    if (p->trace) tf__trace_msg(p, TF__TR_RECV, st.MPI_SOURCE, (uint64_t)n);
+    if (p->trace) tf__trace_msg(p->trace, TF__TR_RECV, st.MPI_SOURCE, (uint64_t)n);
     if (n < 1) tf__fatal(&p->ctx, "empty message from rank %d", st.MPI_SOURCE);
     if (p->rank == 0)
         tf__coord_results(p, st.MPI_SOURCE, rb);
@@ -337,10 +337,10 @@ static void run_loop(tf_pool *p)
     uint64_t backoff = 0;
     const uint64_t min_ns = 20000, max_ns = 200000, pending_ns = 50000;
     for (;;) {
-        if (p->trace) tf__trace_tick(p);
+        if (p->trace) tf__trace_tick(p->trace);
         int did = progress_sends(p);
         did |= poll_incoming(p, &ws);
-        did |= tf__files_step(p);
+        did |= tf__files_step(p->files);
         if (p->rank == 0) {
             int rc = tf__coord_step(p);
             if (rc < 0) break;

@@ -59,7 +59,8 @@ int tf__work_init(tf_pool *p)
     if (pthread_mutex_init(&p->work.lock, NULL)) return TF_ESYS;
     atomic_init(&p->work.spawned, 0);
     p->cur = ho_new(0);
-    int rc = p->cur ? tf__files_create(p) : TF_ENOMEM;
+    tf__files_cfg fc = {&p->ctx, &p->opts, &p->main_w, &p->trace, &p->st};
+    int rc = p->cur ? tf__files_create(&fc, &p->files) : TF_ENOMEM;
     if (rc == 0) return 0;
     free(p->cur);
     p->cur = NULL;
@@ -79,7 +80,7 @@ static void free_handovers(tf_pool *p)
 
 void tf__work_free(tf_pool *p)
 {
-    tf__files_destroy(p);
+    tf__files_destroy(p->files);
     free(p->failv);
     p->failv = NULL;
     for (size_t k = p->imine; k < p->nmine; k++) tf__rbuf_unref(p->mine[k].owner);
@@ -115,7 +116,7 @@ void tf__main_reset(tf_pool *p)
     p->cur->flags = 0;
     p->cur_t0 = tf__now_ns();
     p->idle_reported = false;
-    tf__files_reset(p);
+    tf__files_reset(p->files);
 }
 
 /* Hands `cur` to the service thread (if there is anything in it) and starts
@@ -183,7 +184,7 @@ static __attribute__((noinline)) int run_file_task(tf_pool *p, const tf__item *i
                                                    size_t plen, struct tf_buf *out)
 {
     tf__fin in;
-    tf__files_get(p, it, k, path, plen, &in);
+    tf__files_get(p->files, it, k, path, plen, &in);
     int rc;
     if (!fn) {
         rc = TF_ENOFUNC;
@@ -197,7 +198,7 @@ static __attribute__((noinline)) int run_file_task(tf_pool *p, const tf__item *i
         t->path = in.path;
         rc = fn(t, in.data ? in.data : "", in.len, out);
         t->path = NULL;
-        if (p->trace) tf__trace_task(p, ts, t->id, it->fname);
+        if (p->trace) tf__trace_task(p->trace, ts, t->id, it->fname);
         if (rc != 0 && !t->failed)
             fail_fmt(t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));
     }
@@ -235,7 +236,7 @@ static uint64_t run_item(tf_pool *p, const tf__item *it)
             rc = run_file_task(p, it, k, &t, fn, in, in_len, &out);
         } else if (fn) {
             rc = fn(&t, in, in_len, &out);
-            if (p->trace) tf__trace_task(p, k ? 0 : t0, t.id, it->fname);
+            if (p->trace) tf__trace_task(p->trace, k ? 0 : t0, t.id, it->fname);
             if (rc != 0 && !t.failed)
                 fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));
         } else {

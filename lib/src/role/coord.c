@@ -523,7 +523,7 @@ static void flush_local(tf_pool *p)
     pthread_mutex_lock(&w->lock);
     while (rc == 0 && tf__queue_pop_front(lq, &it)) {
         if (it.job) {
-            if (it.file) tf__files_add(p, &it);
+            if (it.file) tf__files_add(p->files, &it);
             rc = tf__queue_push_back(&w->inq, &it);
             if (rc == 0) w->inq_tasks += it.count;
         } else {

@@ -13,13 +13,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pool.h"
-#include "api/trace.h"
+#include "core/clock.h"
+#include "core/timeline.h"
 
 #define SLICE ((size_t)512 * 1024)
 #define HINT_AHEAD 4                /* files past the one being read that the kernel is told of */
@@ -42,6 +44,7 @@ typedef struct fent {
 } fent;
 
 struct tf__files {
+    tf__files_cfg cfg; /* read-only after create */
     pthread_mutex_t lock;
     fent *v;
     size_t cap;    /* a power of two */
@@ -58,15 +61,17 @@ struct tf__files {
 
 static inline fent *at(struct tf__files *f, uint64_t seq) { return &f->v[seq & (f->cap - 1)]; }
 
-int tf__files_create(tf_pool *p)
+int tf__files_create(const tf__files_cfg *cfg, struct tf__files **out)
 {
+    *out = NULL;
     struct tf__files *f = calloc(1, sizeof *f);
     if (!f) return TF_ENOMEM;
     if (pthread_mutex_init(&f->lock, NULL)) {
         free(f);
         return TF_ESYS;
     }
-    p->files = f;
+    f->cfg = *cfg;
+    *out = f;
     return 0;
 }
 
@@ -79,9 +84,8 @@ static void fent_clear(fent *e)
     e->fd = -1;
 }
 
-void tf__files_reset(tf_pool *p)
+void tf__files_reset(struct tf__files *f)
 {
-    struct tf__files *f = p->files;
     if (!f) return;
     pthread_mutex_lock(&f->lock);
     for (uint64_t s = f->head; s < f->tail; s++) fent_clear(at(f, s));
@@ -92,15 +96,13 @@ void tf__files_reset(tf_pool *p)
     pthread_mutex_unlock(&f->lock);
 }
 
-void tf__files_destroy(tf_pool *p)
+void tf__files_destroy(struct tf__files *f)
 {
-    struct tf__files *f = p->files;
     if (!f) return;
-    tf__files_reset(p);
+    tf__files_reset(f);
     pthread_mutex_destroy(&f->lock);
     free(f->v);
     free(f);
-    p->files = NULL;
 }
 
 /* ---- the service thread ----------------------------------------------------- */
@@ -114,17 +116,16 @@ static char *dup_path(const char *s, size_t n)
     return c;
 }
 
-void tf__files_add(tf_pool *p, const tf__item *it)
+void tf__files_add(struct tf__files *f, const tf__item *it)
 {
-    struct tf__files *f = p->files;
-    if (!f || p->opts.no_file_prefetch || !it->file) return;
+    if (!f || f->cfg.opts->no_file_prefetch || !it->file) return;
     pthread_mutex_lock(&f->lock);
     size_t need = (size_t)(f->tail - f->head) + it->count;
     if (need > f->cap) {
         size_t cap = f->cap ? f->cap : 64;
         while (cap < need) cap *= 2;
         fent *v = malloc(cap * sizeof *v);
-        if (!v) tf__fatal(&p->ctx, "out of memory for input files");
+        if (!v) tf__fatal(f->cfg.ctx, "out of memory for input files");
         for (uint64_t s = f->head; s < f->tail; s++) v[s & (cap - 1)] = *at(f, s);
         free(f->v);
         f->v = v;
@@ -140,7 +141,7 @@ void tf__files_add(tf_pool *p, const tf__item *it)
         e->job = it->job;
         e->index = it->first_index + k;
         e->path = dup_path(s, n);
-        if (!e->path) tf__fatal(&p->ctx, "out of memory for input files");
+        if (!e->path) tf__fatal(f->cfg.ctx, "out of memory for input files");
     }
     pthread_mutex_unlock(&f->lock);
 }
@@ -244,10 +245,9 @@ static int read_some(fent *e, size_t slice)
     return 0;
 }
 
-int tf__files_step(tf_pool *p)
+int tf__files_step(struct tf__files *f)
 {
-    struct tf__files *f = p->files;
-    if (!f || p->opts.no_file_prefetch) return 0;
+    if (!f || f->cfg.opts->no_file_prefetch) return 0;
     if (!f->reading) {
         pthread_mutex_lock(&f->lock);
         if (f->rd < f->head) f->rd = f->head;
@@ -258,7 +258,7 @@ int tf__files_step(tf_pool *p)
          * current task's data out of the caches) */
         bool go = f->rd < f->tail &&
                   (f->rd == f->head ||
-                   (f->rd - f->head <= COPY_AHEAD && f->loaded < p->opts.file_prefetch_bytes));
+                   (f->rd - f->head <= COPY_AHEAD && f->loaded < f->cfg.opts->file_prefetch_bytes));
         if (go) {
             at(f, f->rd)->state = F_READING;
             f->reading = true;
@@ -289,9 +289,9 @@ int tf__files_step(tf_pool *p)
         wake = f->waiting;
     }
     pthread_mutex_unlock(&f->lock);
-    if (done && p->trace)
-        tf__trace_span(p, TF__TR_SVC, TF__TR_READ, f->cur_t0, tf__now_ns(), local.len);
-    if (wake) tf__waiter_wake(&p->main_w);
+    struct tf__trace *tr = f->cfg.trace ? *f->cfg.trace : NULL;
+    if (done && tr) tf__trace_span(tr, TF__TR_SVC, TF__TR_READ, f->cur_t0, tf__now_ns(), local.len);
+    if (wake) tf__waiter_wake(f->cfg.main_w);
     return 1;
 }
 
@@ -321,17 +321,17 @@ static void hand_out(fent *e, tf__fin *out)
     }
 }
 
-void tf__files_get(tf_pool *p, const tf__item *it, uint32_t k, const char *path, size_t plen,
-                   tf__fin *out)
+void tf__files_get(struct tf__files *f, const tf__item *it, uint32_t k, const char *path,
+                   size_t plen, tf__fin *out)
 {
-    struct tf__files *f = p->files;
+    const tf_pool_opts *opts = f->cfg.opts;
     uint64_t t0 = tf__now_ns();
     memset(out, 0, sizeof *out);
     fent mine = {0};
     mine.fd = -1;
     bool ahead = false, found = false;
-    if (f && !p->opts.no_file_prefetch) {
-        uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
+    if (!opts->no_file_prefetch) {
+        uint64_t spin = (uint64_t)opts->spin_us * 1000u;
         pthread_mutex_lock(&f->lock);
         uint64_t want = it->first_index + k, s = f->head;
         while (s < f->tail && !(at(f, s)->job == it->job && at(f, s)->index == want)) s++;
@@ -349,7 +349,7 @@ void tf__files_get(tf_pool *p, const tf__item *it, uint32_t k, const char *path,
             while (e->state == F_READING) {
                 f->waiting = true;
                 pthread_mutex_unlock(&f->lock);
-                tf__waiter_wait(&p->main_w, p->opts.wait, spin, 1000000u);
+                tf__waiter_wait(f->cfg.main_w, opts->wait, spin, 1000000u);
                 pthread_mutex_lock(&f->lock);
                 e = at(f, f->head);
             }
@@ -371,17 +371,19 @@ void tf__files_get(tf_pool *p, const tf__item *it, uint32_t k, const char *path,
     if (!ahead) {
         if (!found) {
             mine.path = dup_path(path, plen);
-            if (!mine.path) tf__fatal(&p->ctx, "out of memory");
+            if (!mine.path) tf__fatal(f->cfg.ctx, "out of memory");
         }
         read_whole(&mine);
         hand_out(&mine, out);
     }
     uint64_t t1 = tf__now_ns();
-    p->st.io_wait_s += (double)(t1 - t0) * 1e-9;
-    p->st.files_read++;
-    p->st.files_ahead += ahead;
-    p->st.file_bytes += out->len;
-    if (p->trace) tf__trace_span(p, TF__TR_MAIN, TF__TR_WAIT_IO, t0, t1, out->len);
+    tf_stats *st = f->cfg.st;
+    st->io_wait_s += (double)(t1 - t0) * 1e-9;
+    st->files_read++;
+    st->files_ahead += ahead;
+    st->file_bytes += out->len;
+    struct tf__trace *tr = f->cfg.trace ? *f->cfg.trace : NULL;
+    if (tr) tf__trace_span(tr, TF__TR_MAIN, TF__TR_WAIT_IO, t0, t1, out->len);
 }
 
 void tf__files_release(tf__fin *in)

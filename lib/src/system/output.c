@@ -1,5 +1,6 @@
-/* output.c - tf_output: task outputs appended to one file in large blocks
- * (see output.h for which thread does what and the lock order).
+/* output.c - the writer behind tf_output: task outputs appended to one
+ * file in large blocks (see output.h for which thread does what and the
+ * lock order).
  *
  * A record is copied into the block being filled; a block is sealed when it
  * is full, when its first record is flush_s old, at a flush, or after each
@@ -12,14 +13,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "pool.h"
-#include "api/trace.h"
+#include "core/clock.h"
+#include "core/timeline.h"
 
 typedef struct oblk {
     struct oblk *next;
@@ -39,7 +42,7 @@ typedef struct mrange { /* positions a map took: not for tf_output_write */
 } mrange;
 
 struct tf_output {
-    tf_pool *p;
+    struct tf__outs *os;
     struct tf_output *next;
     char *path;
     int fd;
@@ -64,6 +67,7 @@ struct tf_output {
 };
 
 struct tf__outs {
+    tf__outs_cfg cfg;
     pthread_mutex_t lock;
     tf_output *head;
     atomic_uint ready; /* blocks sealed and not yet written, all outputs */
@@ -76,8 +80,9 @@ struct tf__outs {
 
 static int close_output(tf_output *o);
 
-int tf__outs_create(tf_pool *p)
+int tf__outs_new(const tf__outs_cfg *cfg, struct tf__outs **out)
 {
+    *out = NULL;
     struct tf__outs *os = calloc(1, sizeof *os);
     if (!os) return TF_ENOMEM;
     if (pthread_mutex_init(&os->lock, NULL)) {
@@ -95,13 +100,14 @@ int tf__outs_create(tf_pool *p)
         free(os);
         return TF_ESYS;
     }
-    p->outs = os;
+    os->cfg = *cfg;
+    atomic_init(&os->ready, 0);
+    *out = os;
     return 0;
 }
 
-void tf__outs_destroy(tf_pool *p)
+void tf__outs_free(struct tf__outs *os)
 {
-    struct tf__outs *os = p->outs;
     if (!os) return;
     if (os->started) {
         pthread_mutex_lock(&os->wm);
@@ -116,13 +122,12 @@ void tf__outs_destroy(tf_pool *p)
         tf_output *o = os->head;
         os->head = o->next;
         fprintf(stderr, "taskfarm: warning: output '%s' was not closed; closing it\n", o->path);
-        if (close_output(o) < 0) fprintf(stderr, "taskfarm: %s\n", p->ctx.errmsg);
+        if (close_output(o) < 0) fprintf(stderr, "taskfarm: %s\n", os->cfg.ctx->errmsg);
     }
     pthread_cond_destroy(&os->wc);
     pthread_mutex_destroy(&os->wm);
     pthread_mutex_destroy(&os->lock);
     free(os);
-    p->outs = NULL;
 }
 
 /* ---- blocks (o->lock held) ------------------------------------------------------ */
@@ -146,7 +151,7 @@ static void seal(tf_output *o)
         o->rhead = b;
     o->rtail = b;
     o->nready++;
-    struct tf__outs *os = o->p->outs;
+    struct tf__outs *os = o->os;
     atomic_fetch_add(&os->ready, 1);
     pthread_mutex_lock(&os->wm);
     pthread_cond_signal(&os->wc);
@@ -163,7 +168,7 @@ static void append(tf_output *o, const void *data, size_t len)
     if (!b) {
         size_t cap = len > o->o.block_size ? len : o->o.block_size;
         b = malloc(sizeof *b + cap);
-        if (!b) tf__fatal(&o->p->ctx, "out of memory for an output block of %zu bytes", cap);
+        if (!b) tf__fatal(o->os->cfg.ctx, "out of memory for an output block of %zu bytes", cap);
         b->len = 0;
         b->cap = cap;
         b->records = 0;
@@ -239,7 +244,7 @@ void tf__out_put(tf_output *o, uint64_t pos, const void *data, size_t len, bool 
     pthread_mutex_lock(&o->lock);
     int rc = put_locked(o, pos, data, len, skip);
     pthread_mutex_unlock(&o->lock);
-    if (rc < 0) tf__fatal(&o->p->ctx, "out of memory for a held-back output of %zu bytes", len);
+    if (rc < 0) tf__fatal(o->os->cfg.ctx, "out of memory for a held-back output of %zu bytes", len);
 }
 
 uint64_t tf__out_limit(tf_output *o, uint64_t base)
@@ -268,7 +273,7 @@ static int write_ready(tf_output *o, int trace_thread)
             o->rhead = b->next;
             if (!o->rhead) o->rtail = NULL;
             o->nready--;
-            atomic_fetch_sub(&o->p->outs->ready, 1);
+            atomic_fetch_sub(&o->os->ready, 1);
         }
         bool broken = o->err != 0;
         pthread_mutex_unlock(&o->lock);
@@ -291,8 +296,8 @@ static int write_ready(tf_output *o, int trace_thread)
             err = errno;
             what = "fdatasync";
         }
-        if (trace_thread >= 0 && o->p->trace)
-            tf__trace_span(o->p, trace_thread, TF__TR_WRITE, t0, tf__now_ns(), b->len);
+        struct tf__trace *tr = trace_thread >= 0 && o->os->cfg.trace ? *o->os->cfg.trace : NULL;
+        if (tr) tf__trace_span(tr, trace_thread, TF__TR_WRITE, t0, tf__now_ns(), b->len);
         pthread_mutex_lock(&o->lock);
         if (err) set_err(o, err, what);
         if (!broken && !err) {
@@ -311,9 +316,8 @@ static int write_ready(tf_output *o, int trace_thread)
  * 10 ms while outputs are open). */
 static void *writer_main(void *arg)
 {
-    tf_pool *p = arg;
-    struct tf__outs *os = p->outs;
-    tf__place_helper(&p->place);
+    struct tf__outs *os = arg;
+    if (os->cfg.thread_start) os->cfg.thread_start(os->cfg.thread_arg);
     pthread_mutex_lock(&os->wm);
     while (!os->quit) {
         if (atomic_load(&os->ready) == 0) {
@@ -344,50 +348,39 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* ---- the API (rank 0's main thread) ------------------------------------------------ */
+/* ---- open, write, close (rank 0's main thread) ------------------------------------- */
 
-static bool main_ok(tf_pool *p) { return p && p->co && !p->in_task; }
-
-int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf_output_opts *opts,
-                   tf_output **out)
+int tf__out_open(struct tf__outs *os, const char *path, tf_output_order order,
+                 const tf_output_opts *o, tf_output **out)
 {
-    if (!out) return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: NULL argument") : TF_EINVAL;
+    tf__ctx *ctx = os->cfg.ctx;
     *out = NULL;
-    if (!p || !path || !*path)
-        return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: no path") : TF_EINVAL;
-    if (!main_ok(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_output_open: rank 0's main thread only");
-    if (order != TF_OUTPUT_ORDERED && order != TF_OUTPUT_UNORDERED)
-        return tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: bad order %d", (int)order);
-    tf_output_opts o = opts ? *opts : (tf_output_opts){0};
-    if (o.durability < TF_DURABLE_BLOCK || o.durability > TF_DURABLE_RECORD || o.flush_s < 0 ||
-        (o.append != 0 && o.append != 1))
-        return tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: bad options");
-    if (o.block_size == 0) o.block_size = (size_t)1 << 20;
-    if (o.max_held == 0) o.max_held = (size_t)64 << 20;
-    if (o.max_ahead == 0) o.max_ahead = 65536;
-    if (o.flush_s == 0) o.flush_s = 1.0;
-    if (o.block_size > TF__MAX_MSG) o.block_size = TF__MAX_MSG;
     tf_output *w = calloc(1, sizeof *w);
     if (!w || !(w->path = strdup(path))) {
         free(w);
-        return tf__fail(&p->ctx, TF_ENOMEM, "tf_output_open: out of memory");
+        return tf__fail(ctx, TF_ENOMEM, "tf_output_open: out of memory");
     }
-    struct tf__outs *os = p->outs;
     if (!os->started) {
-        if (pthread_create(&os->writer, NULL, writer_main, p)) {
+        if (pthread_create(&os->writer, NULL, writer_main, os)) {
             free(w->path);
             free(w);
-            return tf__fail(&p->ctx, TF_ESYS, "tf_output_open: cannot start the writer thread");
+            return tf__fail(ctx, TF_ESYS, "tf_output_open: cannot start the writer thread");
         }
         os->started = true;
     }
-    if (pthread_mutex_init(&w->lock, NULL) || pthread_mutex_init(&w->io, NULL)) {
+    if (pthread_mutex_init(&w->lock, NULL)) {
         free(w->path);
         free(w);
-        return tf__fail(&p->ctx, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
+        return tf__fail(ctx, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
+    }
+    if (pthread_mutex_init(&w->io, NULL)) {
+        pthread_mutex_destroy(&w->lock);
+        free(w->path);
+        free(w);
+        return tf__fail(ctx, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
     }
     int fd;
-    while ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (o.append ? O_APPEND : O_TRUNC),
+    while ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (o->append ? O_APPEND : O_TRUNC),
                       0644)) < 0 &&
            errno == EINTR) {
     }
@@ -397,11 +390,11 @@ int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf
         pthread_mutex_destroy(&w->io);
         free(w->path);
         free(w);
-        return tf__fail(&p->ctx, TF_ESYS, "output '%s': %s", path, strerror(e));
+        return tf__fail(ctx, TF_ESYS, "output '%s': %s", path, strerror(e));
     }
     w->fd = fd;
     /* a new file's name survives a crash only once its directory is synced */
-    if (o.durability != TF_DURABLE_NONE) {
+    if (o->durability != TF_DURABLE_NONE) {
         char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
         const char *d = !dir ? NULL : !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
         int dfd = d ? open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
@@ -411,9 +404,9 @@ int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf
         }
         free(dir);
     }
-    w->p = p;
+    w->os = os;
     w->order = order;
-    w->o = o;
+    w->o = *o;
     pthread_mutex_lock(&os->lock);
     w->next = os->head;
     os->head = w;
@@ -422,7 +415,7 @@ int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf
     return 0;
 }
 
-/* The first error of o's life, copied to the pool's message. */
+/* The first error of o's life, copied to the ctx's message. */
 static int out_err(tf_output *o)
 {
     pthread_mutex_lock(&o->lock);
@@ -430,15 +423,11 @@ static int out_err(tf_output *o)
     char msg[TF__ERRMSG_MAX];
     snprintf(msg, sizeof msg, "%s", o->errmsg);
     pthread_mutex_unlock(&o->lock);
-    return err ? tf__fail(&o->p->ctx, err, "%s", msg) : 0;
+    return err ? tf__fail(o->os->cfg.ctx, err, "%s", msg) : 0;
 }
 
-int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
+int tf__out_write(tf_output *o, uint64_t pos, const void *data, size_t len)
 {
-    if (!o || (len && !data))
-        return o ? tf__fail(&o->p->ctx, TF_EINVAL, "tf_output_write: NULL data") : TF_EINVAL;
-    if (!main_ok(o->p))
-        return tf__fail(&o->p->ctx, TF_ESTATE, "tf_output_write: rank 0's main thread only");
     pthread_mutex_lock(&o->lock);
     const char *bad = NULL;
     if (o->order == TF_OUTPUT_ORDERED) {
@@ -454,33 +443,24 @@ int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)
         o->used_end = pos + 1;
     int err = o->err;
     pthread_mutex_unlock(&o->lock);
+    tf__ctx *ctx = o->os->cfg.ctx;
     if (bad)
-        return tf__fail(&o->p->ctx, TF_EINVAL, "output '%s': position %llu %s", o->path,
+        return tf__fail(ctx, TF_EINVAL, "output '%s': position %llu %s", o->path,
                         (unsigned long long)pos, bad);
-    if (rc) return tf__fail(&o->p->ctx, rc, "output '%s': out of memory holding a record", o->path);
+    if (rc) return tf__fail(ctx, rc, "output '%s': out of memory holding a record", o->path);
     if (err) return out_err(o);
     return 0;
 }
 
-int tf_output_flush(tf_output *o)
+int tf__out_close(tf_output *o)
 {
-    if (!o) return TF_EINVAL;
-    if (!main_ok(o->p))
-        return tf__fail(&o->p->ctx, TF_ESTATE, "tf_output_flush: rank 0's main thread only");
-    return tf__out_finish(o);
-}
-
-int tf_output_close(tf_output **op)
-{
-    if (!op || !*op) return 0;
-    tf_output *o = *op;
-    tf_pool *p = o->p;
-    if (!main_ok(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_output_close: rank 0's main thread only");
     pthread_mutex_lock(&o->lock);
     size_t maps = o->nmaps;
     pthread_mutex_unlock(&o->lock);
-    if (maps) return tf__fail(&p->ctx, TF_EBUSY, "tf_output_close: a map is writing to '%s'", o->path);
-    struct tf__outs *os = p->outs;
+    if (maps)
+        return tf__fail(o->os->cfg.ctx, TF_EBUSY, "tf_output_close: a map is writing to '%s'",
+                        o->path);
+    struct tf__outs *os = o->os;
     pthread_mutex_lock(&os->lock); /* the writer is not writing it now, nor later */
     for (tf_output **pp = &os->head; *pp; pp = &(*pp)->next)
         if (*pp == o) {
@@ -488,14 +468,13 @@ int tf_output_close(tf_output **op)
             break;
         }
     pthread_mutex_unlock(&os->lock);
-    *op = NULL;
     return close_output(o);
 }
 
 /* Writes what o holds, syncs, closes and frees it; o is off the list. */
 static int close_output(tf_output *o)
 {
-    tf_pool *p = o->p;
+    tf__ctx *ctx = o->os->cfg.ctx;
     int rc = 0;
     uint64_t missing = UINT64_MAX;
     pthread_mutex_lock(&o->lock);
@@ -522,7 +501,7 @@ static int close_output(tf_output *o)
     if (close(o->fd) < 0 && !o->err) set_err(o, errno, "close");
     rc = out_err(o);
     if (!rc && missing != UINT64_MAX)
-        rc = tf__fail(&p->ctx, TF_EINVAL, "output '%s': position %llu was never written", o->path,
+        rc = tf__fail(ctx, TF_EINVAL, "output '%s': position %llu was never written", o->path,
                       (unsigned long long)missing);
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->io);
@@ -536,19 +515,18 @@ static int close_output(tf_output *o)
 /* A counter of o, read under its lock (the writer thread adds to it). */
 static uint64_t locked_read(const tf_output *o, const uint64_t *field)
 {
-    if (!o) return 0;
     pthread_mutex_lock((pthread_mutex_t *)&o->lock);
     uint64_t n = *field;
     pthread_mutex_unlock((pthread_mutex_t *)&o->lock);
     return n;
 }
 
-uint64_t tf_output_records(const tf_output *o) { return locked_read(o, o ? &o->records : NULL); }
-uint64_t tf_output_bytes(const tf_output *o) { return locked_read(o, o ? &o->bytes : NULL); }
+uint64_t tf__out_records(const tf_output *o) { return locked_read(o, &o->records); }
+uint64_t tf__out_bytes(const tf_output *o) { return locked_read(o, &o->bytes); }
+
+tf_pool *tf__out_pool(const tf_output *o) { return o->os->cfg.pool; }
 
 /* ---- maps (driver) ------------------------------------------------------------------ */
-
-tf_pool *tf__out_pool(const tf_output *o) { return o->p; }
 
 /* The driver: the next n positions for a map; their base. */
 uint64_t tf__out_take(tf_output *o, uint64_t n, int *rc)

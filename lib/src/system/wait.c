@@ -1,21 +1,13 @@
-/* wait.c - how a thread waits for the other: spin, then block.
- *
- * Any thread may wake a waiter; only its owner waits on it. A wake sets
- * `flag`; the owner announces `sleeping` before it re-checks `flag` under the
- * mutex, and a waker that sees `sleeping` signals under the same mutex, so
- * no wake is lost and a waker pays a syscall only when the owner sleeps. */
+/* wait.c - how a thread waits for the other: spin, then block (see
+ * wait.h for who may call what). */
+#include "system/wait.h"
+
 #include <errno.h>
 #include <sched.h>
 #include <time.h>
 
-#include "pool.h"
-
-uint64_t tf__now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+#include "core/clock.h"
+#include "taskfarm.h"
 
 int tf__waiter_init(tf__waiter *w)
 {

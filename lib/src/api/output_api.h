@@ -1,0 +1,18 @@
+/* output_api.h - the pool's side of tf_output (api/output_api.c): the
+ * public tf_output_* calls, and the pool's set of outputs, wired to the
+ * writer (system/output.h). */
+#ifndef TF_OUTPUT_API_H
+#define TF_OUTPUT_API_H
+
+#include "system/output.h"
+#include "taskfarm.h"
+
+/* Main thread of rank 0, tf_pool_create: p->outs, its writer thread to be
+ * placed by tf__place_helper. 0, TF_ENOMEM or TF_ESYS. */
+int tf__outs_create(tf_pool *p);
+/* Main thread, tf_pool_destroy and pool_free (before tf__place_free: the
+ * writer thread uses the placement): stops the writer thread, closes what
+ * is left open, frees p->outs. Idempotent. */
+void tf__outs_destroy(tf_pool *p);
+
+#endif
