@@ -1,4 +1,6 @@
-/* pool.c - create, destroy, run: the one file that sees every module.
+/* pool.c - create, destroy, run: the one file that sees every layer. It
+ * makes each part, hands each what it needs (the wiring below), and tears
+ * them down in reverse.
  *
  * Runs on the main thread. tf_pool_create and tf_pool_destroy make their MPI
  * calls while the service thread is parked or not yet started, so the
@@ -8,10 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/opts.h"
 #include "api/output_api.h"
-#include "pool.h"
+#include "api/pool.h"
 #include "api/trace.h"
+#include "core/opts.h"
+#include "system/files.h"
 
 /* The fatal hook: a run that cannot go on ends the whole job. */
 static void abort_job(void *arg)
@@ -22,20 +25,116 @@ static void abort_job(void *arg)
 
 /* ---- create / destroy -------------------------------------------------------- */
 
+static void destroy_links(tf_pool *p)
+{
+    if (!p->links) return;
+    for (int r = 0; r < p->size; r++)
+        if (p->links[r]) p->links[r]->ops->destroy(p->links[r]);
+    free(p->links);
+    p->links = NULL;
+}
+
 /* Frees what tf_pool_create got as far as making. */
 static void pool_free(tf_pool *p)
 {
-    tf__service_stop(p);
+    tf__service_stop(&p->svc);
     tf__outs_destroy(p); /* its writer thread reads the placement */
     tf__place_free(&p->place);
     tf__trace_free(p);
-    tf__coord_destroy(p);
-    if (p->made >= 3) tf__work_free(p);
-    if (p->made >= 2) tf__waiter_destroy(&p->svc_w);
-    if (p->made >= 1) tf__waiter_destroy(&p->main_w);
+    tf__coord_destroy(&p->co);
+    destroy_links(p);
+    if (p->made >= TF__MADE_WORKER) tf__worker_free(&p->worker);
+    if (p->made >= TF__MADE_FILES) tf__files_destroy(p->files);
+    if (p->made >= TF__MADE_SVC_W) tf__waiter_destroy(&p->svc_w);
+    if (p->made >= TF__MADE_MAIN_W) tf__waiter_destroy(&p->main_w);
     tf__reg_free(&p->reg);
     if (p->comm != MPI_COMM_NULL) MPI_Comm_free(&p->comm);
     free(p);
+}
+
+/* The coordinator's wake-ups: the driver, and the service thread. */
+static void wake_main(void *arg) { tf__waiter_wake(&((tf_pool *)arg)->main_w); }
+static void wake_service(void *arg) { tf__waiter_wake(&((tf_pool *)arg)->svc_w); }
+
+/* Rank 0: a link to every rank (its own a loopback) and the coordinator
+ * behind them. */
+static int make_coordinator(tf_pool *p)
+{
+    p->links = calloc((size_t)p->size, sizeof *p->links);
+    if (!p->links) return TF_ENOMEM;
+    for (int r = 0; r < p->size; r++) {
+        p->links[r] = r == p->rank ? tf__link_loopback(&p->ctx, &p->worker, r)
+                                   : tf__link_remote(&p->ctx, &p->tp, r);
+        if (!p->links[r]) return TF_ENOMEM;
+    }
+    tf__coord_cfg cfg = {
+        .ctx = &p->ctx,
+        .size = p->size,
+        .links = p->links,
+        .reg = &p->reg,
+        .chunk_policy = p->opts.chunk,
+        .chunk_size = p->opts.chunk_size,
+        .chunk_target_s = p->opts.chunk_target_s,
+        .prefetch_s = p->opts.prefetch_s,
+        .file_prefetch = !p->opts.no_file_prefetch,
+        .notify = wake_main,
+        .notify_arg = p,
+        .wake = wake_service,
+        .wake_arg = p,
+    };
+    TF_CHECK(tf__coord_create(&cfg, &tf__coord_central, &p->co));
+    p->role = tf__coord_role(p->co);
+    return 0;
+}
+
+/* Each rank's own parts, before anything collective: 0 or TF_E*. */
+static int make_parts(tf_pool *p, const tf_pool_opts *opts)
+{
+    TF_CHECK(tf__opts_defaults(&p->opts, opts));
+    TF_CHECK(tf__opts_env(&p->opts, getenv, p->rank, NULL));
+    p->ctx.verbose = p->opts.verbose;
+    TF_CHECK(tf__waiter_init(&p->main_w));
+    p->made = TF__MADE_MAIN_W;
+    TF_CHECK(tf__waiter_init(&p->svc_w));
+    p->made = TF__MADE_SVC_W;
+    tf__files_cfg fc = {&p->ctx, &p->opts, &p->main_w, &p->trace, &p->worker.st};
+    TF_CHECK(tf__files_create(&fc, &p->files));
+    p->made = TF__MADE_FILES;
+    TF_CHECK(tf__worker_init(&p->worker, &p->ctx, p, &p->reg, p->files, &p->main_w, &p->svc_w));
+    p->made = TF__MADE_WORKER;
+    if (p->rank == 0) {
+        TF_CHECK(make_coordinator(p));
+        TF_CHECK(tf__outs_create(p));
+    }
+    return tf__trace_open(p);
+}
+
+/* The service thread's first act: bind itself next to the main thread. */
+static void service_placed(void *arg)
+{
+    tf_pool *p = arg;
+    tf__place_service(&p->place, &p->ctx);
+}
+
+/* After the collective part: the transport on the pool's communicator,
+ * and the service thread, wired to the worker and (rank 0) the
+ * coordinator. */
+static int start_service(tf_pool *p)
+{
+    tf__tp_init(&p->tp, p->comm, &p->ctx, NULL);
+    tf__service *s = &p->svc;
+    s->ctx = &p->ctx;
+    s->worker = &p->worker;
+    s->tp = &p->tp;
+    s->files = p->files;
+    s->svc_w = &p->svc_w;
+    s->main_w = &p->main_w;
+    s->wait_policy = p->opts.wait;
+    s->role = p->co ? &p->role : NULL;
+    s->up = p->co ? tf__coord_uplink(p->co) : tf__service_uplink_to(s, 0);
+    s->on_start = service_placed;
+    s->on_start_arg = p;
+    return tf__service_start(s);
 }
 
 int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
@@ -61,22 +160,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         p->ctx.rank = p->rank;
         p->ctx.abort_fn = abort_job;
         p->ctx.abort_arg = p;
-        if (!rc) rc = tf__opts_defaults(&p->opts, opts);
-        if (!rc) rc = tf__opts_env(&p->opts, getenv, p->rank, NULL);
-        p->ctx.verbose = p->opts.verbose;
-        if (!rc) rc = tf__waiter_init(&p->main_w);
-        if (!rc) {
-            p->made = 1;
-            rc = tf__waiter_init(&p->svc_w);
-        }
-        if (!rc) {
-            p->made = 2;
-            rc = tf__work_init(p);
-        }
-        if (!rc) p->made = 3;
-        if (!rc && p->rank == 0) rc = tf__coord_create(p);
-        if (!rc && p->rank == 0) rc = tf__outs_create(p);
-        if (!rc) rc = tf__trace_open(p);
+        if (!rc) rc = make_parts(p, opts);
     }
     /* every rank learns whether every rank could go on */
     int worst = rc;
@@ -93,7 +177,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
     if (worst == 0 && MPI_Comm_dup(comm, &p->comm) != MPI_SUCCESS) worst = TF_EMPI;
     if (worst == 0) {
         MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
-        worst = tf__service_start(p);
+        worst = start_service(p);
     }
     if (worst < 0) {
         if (p) pool_free(p);
@@ -151,15 +235,13 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
     if (!p) return TF_EINVAL;
     if (p->in_run) return tf__fail(&p->ctx, TF_ESTATE, "tf_run inside tf_run");
     p->in_run = true;
-    p->run_rv = 0;
-    tf__stats_run_begin(p);
-    tf__main_reset(p);
-    if (p->co) tf__coord_reset(p);
-    atomic_store(&p->run_done, 0);
-    atomic_store(&p->svc_state, TF__SVC_RUNNING);
-    tf__waiter_wake(&p->svc_w);
+    tf__stats_run_begin(p); /* the first run decides whether there is a trace */
+    p->tp.trace = p->trace;
+    bool spawn_records = p->spawn_cb != NULL;
+    tf__worker_reset(&p->worker, p->trace, spawn_records);
+    if (p->co) tf__coord_reset(p->co, spawn_records);
+    tf__service_run_begin(&p->svc, p->trace);
 
-    uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
     if (p->rank == 0) {
         /* without a driver the run still ends collectively, with the error */
         int rv = TF_EINVAL;
@@ -168,34 +250,25 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
             rv = driver(p, arg);
             p->in_driver = false;
         }
-        tf__coord_finish(p, rv);
+        tf__driver_finish(p, rv);
         if (!driver) tf__fail(&p->ctx, TF_EINVAL, "tf_run: no driver");
     }
-    while (!atomic_load(&p->run_done)) {
-        if (p->rank != 0 && tf__exec_some(p)) continue;
-        if (p->rank != 0 && !p->idle_reported) {
-            tf__handover_cur(p, TF__F_IDLE, true);
-            p->idle_reported = true;
-        }
-        uint64_t t0 = tf__now_ns();
-        tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
-        p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
-        if (p->trace) tf__trace_span(p->trace, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, tf__now_ns(), 0);
-    }
+    tf__work_until_done(p);
     p->in_run = false;
     tf__stats_run_end(p);
-    return p->run_rv;
+    return p->worker.stop_rv;
 }
 
 int tf_pool_stats(const tf_pool *p, tf_stats *st)
 {
     if (!p || !st) return TF_EINVAL;
-    *st = p->st;
-    st->msgs_sent = atomic_load_explicit(&((tf_pool *)p)->msgs_sent, memory_order_relaxed);
-    st->msgs_recv = atomic_load_explicit(&((tf_pool *)p)->msgs_recv, memory_order_relaxed);
-    st->bytes_sent = atomic_load_explicit(&((tf_pool *)p)->bytes_sent, memory_order_relaxed);
-    st->bytes_recv = atomic_load_explicit(&((tf_pool *)p)->bytes_recv, memory_order_relaxed);
-    st->service_wakeups = atomic_load_explicit(&((tf_pool *)p)->wakeups, memory_order_relaxed);
+    tf_pool *q = (tf_pool *)p; /* the counters are atomics */
+    *st = p->worker.st;
+    st->msgs_sent = atomic_load_explicit(&q->tp.msgs_sent, memory_order_relaxed);
+    st->msgs_recv = atomic_load_explicit(&q->tp.msgs_recv, memory_order_relaxed);
+    st->bytes_sent = atomic_load_explicit(&q->tp.bytes_sent, memory_order_relaxed);
+    st->bytes_recv = atomic_load_explicit(&q->tp.bytes_recv, memory_order_relaxed);
+    st->service_wakeups = atomic_load_explicit(&q->svc.wakeups, memory_order_relaxed);
     return 0;
 }
 

@@ -1,17 +1,19 @@
 /* driver.c - the driver's calls (tf_map, tf_submit, tf_wait, ...) and the
  * results they return.
  *
- * Runs on rank 0's main thread, inside the driver. Jobs are made and read
- * under coord.lock (coord.c); while a call waits, the thread runs tasks
- * (tf__exec_some), so rank 0 is a worker too. Callbacks run on this thread
- * without any lock held. */
+ * Runs on rank 0's main thread, inside the driver. Jobs are made here,
+ * started through the coordinator's job calls (role/coord.h) and read under
+ * its lock; while a call waits, the thread runs tasks (its worker), so rank
+ * 0 is a worker too. Callbacks run on this thread without any lock held. */
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
+#include "api/pool.h"
+#include "core/jobs.h"
+#include "core/msg.h"
 #include "system/output.h"
-#include "pool.h"
 #include "api/trace.h"
 
 struct tf_future {
@@ -29,15 +31,10 @@ struct tf_results {
 /* Runs spawned-result callbacks queued for the driver. */
 static void deliver_spawned(tf_pool *p)
 {
-    tf__coord *co = p->co;
     if (!p->spawn_cb) return;
     for (;;) { /* take the whole list, deliver it in arrival order */
-        pthread_mutex_lock(&co->lock);
-        tf__delivery *dl = co->dl;
-        size_t n = co->ndl;
-        co->dl = NULL;
-        co->ndl = co->capdl = 0;
-        pthread_mutex_unlock(&co->lock);
+        tf__delivery *dl;
+        size_t n = tf__coord_take_spawned(p->co, &dl);
         if (n == 0) {
             free(dl);
             return;
@@ -52,40 +49,86 @@ static void deliver_spawned(tf_pool *p)
     }
 }
 
-typedef bool (*cond_fn)(tf_pool *p, void *arg); /* called with coord.lock held */
+/* The longest a waiting main thread sleeps before it looks again by itself:
+ * every change it waits for wakes it, so this only bounds the cost of a
+ * wake that went astray. */
+#define TF__MAIN_WAIT_NS 100000000u
 
-/* Main thread, rank 0: runs tasks until cond holds. The condition is
- * looked at (under coord.lock) only when the coordinator has changed
- * something since the last look, so running tasks costs no lock traffic. */
-static void drive_until(tf_pool *p, cond_fn cond, void *arg)
+typedef bool (*cond_fn)(tf_pool *p, void *arg); /* called with the coordinator's lock held */
+
+/* The main thread's wait for work: blocks on main_w, counted as idle time
+ * and shown in the timeline. */
+static void wait_for_work(tf_pool *p)
 {
     uint64_t spin = (uint64_t)p->opts.spin_us * 1000u;
-    unsigned seen = atomic_load(&p->co->version) - 1;
+    uint64_t t0 = tf__now_ns();
+    tf__waiter_wait(&p->main_w, p->opts.wait, spin, TF__MAIN_WAIT_NS);
+    uint64_t t1 = tf__now_ns();
+    p->worker.st.idle_s += (double)(t1 - t0) * 1e-9;
+    if (p->trace) tf__trace_span(p->trace, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, t1, 0);
+}
+
+/* Main thread, rank 0: runs tasks until cond holds. The condition is
+ * looked at (under the coordinator's lock) only when the coordinator has
+ * changed something since the last look, so running tasks costs no lock
+ * traffic. */
+static void drive_until(tf_pool *p, cond_fn cond, void *arg)
+{
+    unsigned seen = tf__coord_version(p->co) - 1;
     for (;;) {
-        unsigned v = atomic_load(&p->co->version);
+        unsigned v = tf__coord_version(p->co);
         if (v != seen) {
             seen = v;
             deliver_spawned(p);
-            pthread_mutex_lock(&p->co->lock);
+            tf__coord_lock(p->co);
             bool ok = cond(p, arg);
-            pthread_mutex_unlock(&p->co->lock);
+            tf__coord_unlock(p->co);
             if (ok) return;
         }
-        if (tf__exec_some(p)) continue;
-        tf__handover_cur(p, 0, true);
-        uint64_t t0 = tf__now_ns();
-        tf__waiter_wait(&p->main_w, p->opts.wait, spin, 100000000u);
-        p->st.idle_s += (double)(tf__now_ns() - t0) * 1e-9;
-        if (p->trace) tf__trace_span(p->trace, TF__TR_MAIN, TF__TR_WAIT_WORK, t0, tf__now_ns(), 0);
+        if (tf__worker_exec(&p->worker)) continue;
+        tf__worker_idle(&p->worker);
+        wait_for_work(p);
         seen = v - 1; /* look again after any wait */
+    }
+}
+
+void tf__work_until_done(tf_pool *p)
+{
+    while (!tf__service_run_done(&p->svc)) {
+        if (tf__worker_exec(&p->worker)) continue;
+        tf__worker_idle(&p->worker);
+        wait_for_work(p);
     }
 }
 
 /* Every result is in and MPI is done with the job's inputs. */
 static bool job_complete(tf_pool *p, void *arg)
 {
-    tf__job *j = arg;
-    return j->done == j->n && j->bulk_pending == 0;
+    (void)p;
+    return tf__job_complete(arg);
+}
+
+/* A new job of n tasks of fn, checked: the caller must be the driver (a
+ * future may also be submitted by rank 0's tasks while the driver waits:
+ * it waits for nobody); the caller fills the input fields. */
+static int job_new(tf_pool *p, int kind, bool from_task_ok, const char *fn, size_t n,
+                   tf__job **out)
+{
+    if (!p) return TF_ESTATE;
+    bool ok = from_task_ok ? p->co && p->in_driver : tf__driving(p);
+    if (!ok) return tf__fail(&p->ctx, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
+    if (!tf__name_ok(fn)) return tf__fail(&p->ctx, TF_EINVAL, "bad task function name");
+    tf__job *j = tf__job_new(kind, n);
+    if (!j) return tf__fail(&p->ctx, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
+    *out = j;
+    return 0;
+}
+
+/* Makes job j visible to the service thread; frees nothing on error. */
+static int job_start(tf_pool *p, tf__job *j, const char *fn)
+{
+    int rc = tf__coord_start(p->co, j, fn);
+    return rc < 0 ? tf__fail(&p->ctx, rc, "out of memory starting a job") : 0;
 }
 
 static int results_from_job(tf_pool *p, tf__job *j, tf_results **res)
@@ -110,7 +153,7 @@ static int results_from_job(tf_pool *p, tf__job *j, tf_results **res)
 
 static int map_common(tf_pool *p, tf__job *j, const char *fn, tf_results **res)
 {
-    int rc = tf__job_start(p, j, fn);
+    int rc = job_start(p, j, fn);
     if (rc < 0) {
         tf__job_free(j);
         return rc;
@@ -130,7 +173,7 @@ static int fixed_job(tf_pool *p, const char *who, int kind, const char *fn, cons
         return tf__fail(&p->ctx, TF_ETOOBIG, "%s: inputs of %zu bytes (at most %zu)", who, elem_size,
                         TF__MAX_MSG);
     tf__job *j;
-    TF_CHECK(tf__job_new(p, kind, fn, n, &j));
+    TF_CHECK(job_new(p, kind, false, fn, n, &j));
     j->layout = TF__FIXED;
     j->in = in ? in : "";
     j->elem = elem_size;
@@ -159,7 +202,7 @@ int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len
                             len[i], TF__MAX_MSG);
     }
     tf__job *j;
-    TF_CHECK(tf__job_new(p, TF__JOB_MAP, fn, n, &j));
+    TF_CHECK(job_new(p, TF__JOB_MAP, false, fn, n, &j));
     j->layout = TF__VECTOR;
     j->vin = in;
     j->vlen = len;
@@ -195,7 +238,7 @@ static int files_job(tf_pool *p, const char *who, int kind, const char *fn,
 {
     if (n && !paths) return p ? tf__fail(&p->ctx, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
     tf__job *j;
-    TF_CHECK(tf__job_new(p, kind, fn, n, &j));
+    TF_CHECK(job_new(p, kind, false, fn, n, &j));
     int rc = 0;
     size_t *lens = path_lens(p, who, paths, n, &rc);
     if (!lens) {
@@ -220,6 +263,16 @@ int tf_map_files(tf_pool *p, const char *fn, const char *const *paths, size_t n,
     return map_common(p, j, fn, res);
 }
 
+/* The ordered output as a job's sink (core/jobs.h). */
+static void sink_put(void *arg, uint64_t pos, const void *data, size_t len, bool failed)
+{
+    tf__out_put(arg, pos, data, len, failed);
+}
+
+static uint64_t sink_limit(void *arg, uint64_t base) { return tf__out_limit(arg, base); }
+
+static const tf__sink out_sink = {sink_put, sink_limit};
+
 /* tf_map_to and tf_map_files_to: the job's results go to o. */
 static int map_to_common(tf_pool *p, tf__job *j, const char *fn, tf_output *o, size_t *failed)
 {
@@ -232,9 +285,10 @@ static int map_to_common(tf_pool *p, tf__job *j, const char *fn, tf_output *o, s
                             (unsigned long long)base);
         return tf__fail(&p->ctx, rc, "out of memory");
     }
-    j->out = o;
+    j->sink = &out_sink;
+    j->sink_arg = o;
     j->out_base = base;
-    rc = tf__job_start(p, j, fn);
+    rc = job_start(p, j, fn);
     if (rc < 0) {
         tf__out_untake(o, base, false);
         tf__job_free(j);
@@ -309,7 +363,7 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
 {
     tf__job *j = NULL;
     TF_CHECK(fixed_job(p, "tf_map_unordered", TF__JOB_MAPU, fn, in, elem_size, n, cb != NULL, &j));
-    int rc = tf__job_start(p, j, fn);
+    int rc = job_start(p, j, fn);
     if (rc < 0) {
         tf__job_free(j);
         return rc;
@@ -391,7 +445,7 @@ static int submit(tf_pool *p, const char *fn, const void *in, size_t len, const 
     tf_future *fu = rc ? NULL : malloc(sizeof *fu);
     if (!rc && !fu) rc = p ? tf__fail(&p->ctx, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     tf__job *j = NULL;
-    if (!rc) rc = tf__job_new(p, TF__JOB_FUT_ASYNC, fn, 1, &j);
+    if (!rc) rc = job_new(p, TF__JOB_FUT, true, fn, 1, &j);
     if (rc < 0) {
         free(fu);
         free(path);
@@ -403,7 +457,7 @@ static int submit(tf_pool *p, const char *fn, const void *in, size_t len, const 
     j->own = path;
     j->files = path != NULL;
     if (o && (o->flags & TF_SUBMIT_AVOID) && p->size > 1) j->avoid = o->rank;
-    rc = tf__job_start(p, j, fn);
+    rc = job_start(p, j, fn);
     if (rc < 0) {
         tf__job_free(j);
         free(fu);
@@ -428,9 +482,9 @@ int tf_wait(tf_future *f)
 {
     if (!f) return TF_EINVAL;
     tf_pool *p = f->pool;
-    pthread_mutex_lock(&p->co->lock);
+    tf__coord_lock(p->co);
     bool d = fut_done(f);
-    pthread_mutex_unlock(&p->co->lock);
+    tf__coord_unlock(p->co);
     if (!d) {
         if (!tf__driving(p))
             return tf__fail(&p->ctx, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
@@ -475,9 +529,9 @@ int tf_wait_any_timeout(tf_future *const *fs, size_t n, double timeout_s, size_t
     any_state s = {fs, n, 0, 0, false};
     if (timeout_s >= 0)
         s.deadline_ns = tf__now_ns() + (uint64_t)(timeout_s < 1e6 ? timeout_s * 1e9 : 1e15) + 1;
-    pthread_mutex_lock(&p->co->lock);
+    tf__coord_lock(p->co);
     bool d = any_done(p, &s);
-    pthread_mutex_unlock(&p->co->lock);
+    tf__coord_unlock(p->co);
     if (!d) {
         if (!tf__driving(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_wait_any outside the driver");
         drive_until(p, any_done, &s);
@@ -493,9 +547,9 @@ int tf_future_result(const tf_future *f, const void **out, size_t *len)
 {
     if (!f) return TF_EINVAL;
     tf_pool *p = f->pool;
-    pthread_mutex_lock(&p->co->lock);
+    tf__coord_lock(p->co);
     bool d = fut_done(f);
-    pthread_mutex_unlock(&p->co->lock);
+    tf__coord_unlock(p->co);
     if (!d) return TF_EBUSY;
     const char *o;
     size_t l;
@@ -508,9 +562,9 @@ int tf_future_result(const tf_future *f, const void **out, size_t *len)
 const char *tf_future_error(const tf_future *f)
 {
     if (!f) return NULL;
-    pthread_mutex_lock(&f->pool->co->lock);
+    tf__coord_lock(f->pool->co);
     bool d = fut_done(f);
-    pthread_mutex_unlock(&f->pool->co->lock);
+    tf__coord_unlock(f->pool->co);
     if (!d) return NULL;
     const char *o;
     size_t l;
@@ -523,7 +577,8 @@ int tf_future_cancel(tf_future *f)
     tf_pool *p = f->pool;
     if (!p->co || !p->in_driver)
         return tf__fail(&p->ctx, TF_ESTATE, "tf_future_cancel outside the driver");
-    return tf__coord_cancel(p, f->job);
+    int rc = tf__coord_cancel(p->co, f->job);
+    return rc == TF_ENOMEM ? tf__fail(&p->ctx, rc, "out of memory canceling a task") : rc;
 }
 
 uint64_t tf_future_id(const tf_future *f) { return f ? f->job->first_id : 0; }
@@ -532,20 +587,15 @@ void tf_future_release(tf_future **fp)
 {
     if (!fp || !*fp) return;
     tf_future *f = *fp;
-    tf__coord *co = f->pool->co;
-    pthread_mutex_lock(&co->lock);
-    if (fut_done(f))
-        tf__job_free(f->job);
-    else
-        f->job->released = true;
-    pthread_mutex_unlock(&co->lock);
+    tf__coord_release(f->pool->co, f->job);
     free(f);
     *fp = NULL;
 }
 
 static bool all_done(tf_pool *p, void *arg)
 {
-    return p->co->outstanding == 0 && p->co->bulk_pending == 0;
+    (void)arg;
+    return tf__coord_quiet_locked(p->co);
 }
 
 int tf_wait_all(tf_pool *p)
@@ -554,29 +604,19 @@ int tf_wait_all(tf_pool *p)
     if (!tf__driving(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_wait_all outside the driver");
     drive_until(p, all_done, NULL);
     deliver_spawned(p);
-    tf__coord *co = p->co;
-    pthread_mutex_lock(&co->lock);
-    uint64_t failed = co->spawn_failed;
     char msg[TF__ERRMSG_MAX];
-    memcpy(msg, co->spawn_err, sizeof msg);
-    co->spawn_failed = 0;
-    co->spawn_err[0] = 0;
-    pthread_mutex_unlock(&co->lock);
+    uint64_t failed = tf__coord_take_spawn_failures(p->co, msg);
     if (failed)
         return tf__fail(&p->ctx, TF_ETASK, "%llu spawned task(s) failed, the first: %s",
                         (unsigned long long)failed, msg);
     return 0;
 }
 
-void tf__coord_finish(tf_pool *p, int rv)
+void tf__driver_finish(tf_pool *p, int rv)
 {
     drive_until(p, all_done, NULL);
     deliver_spawned(p);
-    pthread_mutex_lock(&p->co->lock);
-    p->co->stopping = true;
-    p->co->stop_rv = rv;
-    pthread_mutex_unlock(&p->co->lock);
-    tf__waiter_wake(&p->svc_w);
+    tf__coord_finish(p->co, rv);
 }
 
 /* ---- results ------------------------------------------------------------ */

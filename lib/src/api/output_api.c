@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "core/buf.h"
-#include "pool.h"
+#include "api/pool.h"
 
 /* The writer thread's first act: spread over the rank's domain rather than
  * keep the main thread's core. */
@@ -30,7 +30,7 @@ void tf__outs_destroy(tf_pool *p)
     p->outs = NULL;
 }
 
-static bool main_ok(tf_pool *p) { return p && p->co && !p->in_task; }
+static bool main_ok(tf_pool *p) { return p && p->co && !p->worker.in_task; }
 
 int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf_output_opts *opts,
                    tf_output **out)

@@ -27,7 +27,7 @@
 
 #include "core/opts.h"
 #include "core/timeline.h"
-#include "pool.h"
+#include "api/pool.h"
 
 #define PIECE ((size_t)4 << 20) /* bytes of JSON per message to rank 0 */
 #define TAG_TRACE 32001         /* unused by msg.h; run traffic is over */
@@ -124,7 +124,7 @@ static double svc_cpu_s(tf_pool *p)
 {
     clockid_t clk;
     struct timespec ts;
-    if (!p->svc_started || pthread_getcpuclockid(p->svc, &clk) != 0 || clock_gettime(clk, &ts) != 0)
+    if (!p->svc.started || pthread_getcpuclockid(p->svc.thread, &clk) != 0 || clock_gettime(clk, &ts) != 0)
         return 0;
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
@@ -229,8 +229,8 @@ void tf__stats_run_end(tf_pool *p)
     double run = (double)(tf__now_ns() - rs->t0) * 1e-9;
     double cpu = svc_cpu_s(p) - rs->cpu0;
     if (cpu < 0) cpu = 0;
-    p->st.run_s += run;
-    p->st.service_cpu_s += cpu;
+    p->worker.st.run_s += run;
+    p->worker.st.service_cpu_s += cpu;
     if (!rs->stats) return;
 
     tf_stats a, *b = &rs->before;

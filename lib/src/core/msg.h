@@ -34,6 +34,18 @@
 enum { TF__MSG_TASKS = 1, TF__MSG_RESULTS = 2 };
 enum { TF__R_DEF = 1, TF__R_CHUNK = 2, TF__R_SHARE = 3, TF__R_STOP = 4, TF__R_RESULT = 5 };
 
+/* A spawned task's id: bit 63 set, which no job task has (job task ids
+ * count up from 0); the spawning rank in bits 40-62; the rank's spawn
+ * sequence number in bits 0-39 (a trillion spawns a rank, then it wraps).
+ * So ids are unique across ranks without asking anyone. */
+#define TF__SPAWNED_BIT (1ull << 63)
+#define TF__SPAWN_SEQ_BITS 40
+static inline uint64_t tf__spawned_id(int rank, uint64_t seq)
+{
+    return TF__SPAWNED_BIT | ((uint64_t)rank << TF__SPAWN_SEQ_BITS) |
+           (seq & ((1ull << TF__SPAWN_SEQ_BITS) - 1));
+}
+
 /* RESULTS header flags */
 enum { TF__F_IDLE = 1, TF__F_SHARE_REPLY = 2, TF__F_STOPPED = 4 };
 

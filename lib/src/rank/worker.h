@@ -1,0 +1,152 @@
+/* worker.h - a rank's worker: its queues of tasks, the output its main
+ * thread hands over, and the two paths through which work comes in and
+ * results go out. Every rank has one, rank 0 too.
+ *
+ * Threads and locks:
+ *   main thread     runs tasks (task.c): pops items, writes results into
+ *                   `cur`, hands `cur` over; spawns into spawnq.
+ *   service thread  the deliver path (tf__worker_deliver, from a TASKS
+ *                   message or from rank 0's loopback link) pushes items and
+ *                   wakes the main thread; the collect path
+ *                   (tf__worker_collect) takes the handed-over output and
+ *                   ships spawned tasks when asked, as RESULTS messages.
+ *   lock            guards inq, spawnq, the handover list and the low mark;
+ *                   held for a few instructions, never around a call out.
+ *                   Taken after the coordinator's lock where both are held.
+ * `spawned` is an atomic: the main thread counts a spawn before it queues
+ * it, the collect path reads it after it took the list it reports (msg.h's
+ * termination argument). */
+#ifndef TF_WORKER_H
+#define TF_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/buf.h"
+#include "core/error.h"
+#include "core/queue.h"
+#include "core/registry.h"
+#include "system/transport.h"
+#include "system/wait.h"
+#include "taskfarm.h"
+
+struct tf__files;
+struct tf__trace;
+
+/* Output handed from the main thread to the service thread: RESULT records
+ * after TF__RHDR_LEN reserved bytes (the header is written at send time). */
+typedef struct tf__handover {
+    struct tf__handover *next;
+    tf__buf b;
+    uint64_t spawn_ok; /* spawned tasks that finished without a record */
+    uint32_t flags;    /* TF__F_IDLE */
+} tf__handover;
+
+/* A new output buffer with room for `hint` bytes and its header reserved;
+ * NULL without memory. */
+tf__handover *tf__handover_new(size_t hint);
+
+/* A task function as this rank knows it, by the coordinator's number. */
+typedef struct tf__fn_def {
+    void *fn; /* NULL: not registered here */
+    char *name;
+} tf__fn_def;
+
+/* Assigned chunks the main thread takes from inq at once, so that small
+ * chunks cost one lock per batch, not one each. */
+#define TF__BATCH_MAX 32
+
+typedef struct tf__worker {
+    tf__ctx *ctx;
+    tf_pool *pool;            /* for tf_task_pool only */
+    const tf__reg *reg;       /* this rank's task functions */
+    struct tf__files *files;  /* input-file read-ahead */
+    struct tf__trace *trace;  /* NULL unless TF_TRACE */
+    tf__waiter *main_w, *svc_w;
+
+    /* ---- shared, under lock */
+    pthread_mutex_t lock;
+    tf__queue inq;    /* chunks assigned to this rank, run in order */
+    size_t inq_tasks; /* tasks in inq */
+    size_t low;       /* hand results over when inq_tasks drops to this */
+    bool low_fresh;   /* low was set by a delivery the main thread has not seen */
+    tf__queue spawnq; /* spawned here: main pops the back, sharing takes the front */
+    tf__handover *ho_head, *ho_tail;
+    atomic_uint_fast64_t spawned; /* spawn events not yet reported */
+
+    /* ---- main thread */
+    tf__handover *cur;  /* output being written */
+    uint64_t cur_t0;    /* when cur was started */
+    uint64_t spawn_seq; /* numbers this rank's spawned tasks */
+    int32_t *failv;     /* (task, status) pairs of the item being run */
+    size_t capfail;
+    tf__item batch[TF__BATCH_MAX]; /* taken from inq, run before inq again */
+    size_t batch_next, batch_len;
+    size_t batch_tasks;  /* tasks in the batch from batch_next on, and in inq */
+    size_t report_below; /* hand over when this few assigned tasks are left */
+    bool idle_reported;
+    bool in_task;         /* a task function is running */
+    bool spawn_records;   /* spawned tasks report their outputs (a callback wants them) */
+    tf_stats st;          /* main-thread fields of tf_stats */
+
+    /* ---- service thread */
+    tf__fn_def **fns; /* by the coordinator's number, from DEF records */
+    size_t nfns;
+    bool share_asked; /* SHARE received: ship half of spawnq */
+    bool stop_asked;  /* STOP received: report STOPPED as the last message */
+    bool stopped;     /* STOPPED sent: the worker's part of the run is over */
+    int stop_rv;      /* the run's return value, from STOP */
+} tf__worker;
+
+/* Main thread, tf_pool_create: 0 or TF_E*. The pointers are borrowed. */
+int tf__worker_init(tf__worker *w, tf__ctx *ctx, tf_pool *pool, const tf__reg *reg,
+                    struct tf__files *files, tf__waiter *main_w, tf__waiter *svc_w);
+void tf__worker_free(tf__worker *w);
+/* Main thread, start of a run (service thread parked): nothing queued,
+ * nothing owed. */
+void tf__worker_reset(tf__worker *w, struct tf__trace *trace, bool spawn_records);
+
+/* ---- the deliver path (service thread) */
+
+/* Queues the items of `got` (emptied) for the main thread: job chunks on inq
+ * (ntasks tasks), spawned tasks on spawnq, file inputs announced to the
+ * read-ahead; then wakes the main thread. Takes over the items' owners. */
+void tf__worker_deliver(tf__worker *w, tf__queue *got, size_t ntasks);
+/* SHARE: the next collect ships half of spawnq (oldest first). */
+void tf__worker_share(tf__worker *w);
+/* STOP: the next collect is the run's last message (STOPPED). */
+void tf__worker_stop(tf__worker *w, int rv);
+/* A TASKS message from rank src: decodes it (bulk payloads received
+ * through tp) and delivers what it holds. Fatal on a malformed message. */
+void tf__worker_on_tasks(tf__worker *w, tf__transport *tp, int src, tf__rbuf *rb);
+
+/* ---- the collect path (service thread) */
+
+/* Where the collect path's RESULTS messages go: to the coordinator, over
+ * MPI or straight into it (rank 0). emit takes over msg->p. */
+typedef struct tf__uplink {
+    void (*emit)(void *arg, tf__buf *msg);
+    void *arg;
+} tf__uplink;
+
+/* Sends what the main thread handed over, and shipped tasks if asked; after
+ * STOP, the last message carries STOPPED. 1 if it emitted anything. */
+int tf__worker_collect(tf__worker *w, const tf__uplink *up);
+/* STOP was received and answered: the worker's part of the run is over. */
+static inline bool tf__worker_done(const tf__worker *w) { return w->stopped; }
+/* Drops the function table (end of a run). */
+void tf__worker_forget_fns(tf__worker *w);
+
+/* ---- the main thread (task.c) */
+
+/* Runs one item; 1 if it ran one, 0 if nothing was queued. */
+int tf__worker_exec(tf__worker *w);
+/* Hands `cur` over (if it holds anything) with `flags`, and starts a new
+ * one; wake: wake the service thread. Fatal without memory. */
+void tf__worker_handover(tf__worker *w, uint32_t flags, bool wake);
+/* Nothing to run: tells the coordinator once per idle period, so that it
+ * knows this rank is hungry. */
+void tf__worker_idle(tf__worker *w);
+
+#endif

@@ -1,0 +1,239 @@
+/* link.c - links to ranks (link.h): over MPI, and the loopback to the
+ * coordinating rank's own worker. Service thread. */
+#include "role/link.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msg.h"
+
+/* The most bytes of inputs one TASKS message takes in, so that it stays far
+ * below the largest message; a rank that would go over waits for the next
+ * message, a moment later. */
+#define OUT_LIMIT (TF__MAX_MSG / 2)
+/* Room for the first bulk payloads of a message. */
+#define BULK_CAP0 4
+
+/* ---- over MPI ------------------------------------------------------------- */
+
+typedef struct bulk { /* a payload sent from a job's inputs */
+    const char *p;
+    size_t n;
+    tf__job *job;
+} bulk;
+
+typedef struct remote {
+    tf__link l;
+    tf__ctx *ctx;
+    tf__transport *tp;
+    tf__buf out;      /* the TASKS message being built */
+    uint8_t *defined; /* function numbers this rank was sent the name of */
+    size_t ndefined;
+    bulk *bulk; /* payloads to send after it */
+    size_t nbulk, capbulk;
+} remote;
+
+static void remote_begin(remote *r)
+{
+    if (r->out.len == 0 && tf__buf_u8(&r->out, TF__MSG_TASKS) < 0)
+        tf__fatal(r->ctx, "out of memory");
+}
+
+/* A DEF record the first time this rank is sent a task of function gid. */
+static void remote_define(remote *r, uint32_t gid, const char *name)
+{
+    if (gid >= r->ndefined) {
+        size_t n = r->ndefined ? r->ndefined : 8;
+        while (n <= gid) n *= 2;
+        uint8_t *d = realloc(r->defined, n);
+        if (!d) tf__fatal(r->ctx, "out of memory");
+        memset(d + r->ndefined, 0, n - r->ndefined);
+        r->defined = d;
+        r->ndefined = n;
+    }
+    if (r->defined[gid]) return;
+    if (tf__msg_put_def(&r->out, gid, name) < 0) tf__fatal(r->ctx, "out of memory");
+    r->defined[gid] = 1;
+}
+
+static int remote_put(tf__link *l, const tf__item *it, tf__job *j)
+{
+    remote *r = (remote *)l;
+    remote_begin(r);
+    if (it->job) remote_define(r, it->gid, it->fname);
+    const char *bp;
+    size_t bn;
+    if (tf__msg_put_chunk(&r->out, it, j != NULL, &bp, &bn) < 0)
+        tf__fatal(r->ctx, "a task's input does not fit in a message");
+    tf__rbuf_unref(it->owner); /* encoded: the message holds a copy */
+    if (!bn) return 0;
+    if (r->nbulk == r->capbulk) {
+        size_t cap = r->capbulk ? r->capbulk * 2 : BULK_CAP0;
+        bulk *b = realloc(r->bulk, cap * sizeof *b);
+        if (!b) tf__fatal(r->ctx, "out of memory");
+        r->bulk = b;
+        r->capbulk = cap;
+    }
+    r->bulk[r->nbulk++] = (bulk){bp, bn, j};
+    return 1;
+}
+
+static bool remote_full(const tf__link *l, size_t more)
+{
+    const remote *r = (const remote *)l;
+    return r->out.len > 1 && r->out.len + more > OUT_LIMIT;
+}
+
+static void remote_share(tf__link *l)
+{
+    remote *r = (remote *)l;
+    remote_begin(r);
+    if (tf__buf_u8(&r->out, TF__R_SHARE) < 0) tf__fatal(r->ctx, "out of memory");
+}
+
+static void remote_stop(tf__link *l, int rv)
+{
+    remote *r = (remote *)l;
+    remote_begin(r);
+    if (tf__buf_u8(&r->out, TF__R_STOP) < 0 || tf__buf_u32(&r->out, (uint32_t)rv) < 0)
+        tf__fatal(r->ctx, "out of memory");
+}
+
+/* A bulk send from a job's memory completed: the coordinator is told. */
+typedef struct sent_note {
+    tf__link *l;
+    tf__job *j;
+} sent_note;
+
+static void bulk_sent(void *arg)
+{
+    sent_note *n = arg;
+    n->l->sent(n->l->sent_arg, n->j);
+    free(n);
+}
+
+static int remote_flush(tf__link *l)
+{
+    remote *r = (remote *)l;
+    if (r->out.len == 0) return 0;
+    tf__tp_send(r->tp, l->rank, TF__TAG_MSG, r->out.p, r->out.len, r->out.p, NULL, NULL);
+    r->out = (tf__buf){0};
+    for (size_t k = 0; k < r->nbulk; k++) {
+        sent_note *n = malloc(sizeof *n);
+        if (!n) tf__fatal(r->ctx, "out of memory");
+        *n = (sent_note){l, r->bulk[k].job};
+        tf__tp_send(r->tp, l->rank, TF__TAG_BULK, r->bulk[k].p, r->bulk[k].n, NULL, bulk_sent, n);
+    }
+    r->nbulk = 0;
+    return 1;
+}
+
+static void remote_reset(tf__link *l)
+{
+    remote *r = (remote *)l;
+    tf__buf_free(&r->out);
+    free(r->defined);
+    r->defined = NULL;
+    r->ndefined = 0;
+    r->nbulk = 0;
+}
+
+static void remote_destroy(tf__link *l)
+{
+    remote *r = (remote *)l;
+    remote_reset(l);
+    free(r->bulk);
+    free(r);
+}
+
+static const tf__link_ops remote_ops = {remote_put,  remote_full,  remote_share,  remote_stop,
+                                        remote_flush, remote_reset, remote_destroy};
+
+tf__link *tf__link_remote(tf__ctx *ctx, tf__transport *tp, int rank)
+{
+    remote *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->l.ops = &remote_ops;
+    r->l.rank = rank;
+    r->ctx = ctx;
+    r->tp = tp;
+    return &r->l;
+}
+
+/* ---- loopback ---------------------------------------------------------------- */
+
+typedef struct loopback {
+    tf__link l;
+    tf__ctx *ctx;
+    tf__worker *w;
+    tf__queue q;   /* items put, not yet handed over */
+    size_t ntasks; /* job tasks among them */
+    bool share, stop;
+    int stop_rv;
+} loopback;
+
+static int loop_put(tf__link *l, const tf__item *it, tf__job *j)
+{
+    (void)j; /* inputs are borrowed: the job outlives its tasks */
+    loopback *b = (loopback *)l;
+    if (tf__queue_push_back(&b->q, it) < 0) tf__fatal(b->ctx, "out of memory");
+    if (it->job) b->ntasks += it->count;
+    return 0;
+}
+
+static bool loop_full(const tf__link *l, size_t more)
+{
+    (void)l;
+    (void)more;
+    return false; /* nothing is encoded */
+}
+
+static void loop_share(tf__link *l) { ((loopback *)l)->share = true; }
+
+static void loop_stop(tf__link *l, int rv)
+{
+    loopback *b = (loopback *)l;
+    b->stop = true;
+    b->stop_rv = rv;
+}
+
+static int loop_flush(tf__link *l)
+{
+    loopback *b = (loopback *)l;
+    if (!tf__queue_len(&b->q) && !b->share && !b->stop) return 0;
+    tf__worker_deliver(b->w, &b->q, b->ntasks);
+    b->ntasks = 0;
+    if (b->share) tf__worker_share(b->w);
+    if (b->stop) tf__worker_stop(b->w, b->stop_rv);
+    b->share = b->stop = false;
+    return 1;
+}
+
+static void loop_reset(tf__link *l)
+{
+    loopback *b = (loopback *)l;
+    tf__queue_clear(&b->q);
+    b->ntasks = 0;
+    b->share = b->stop = false;
+}
+
+static void loop_destroy(tf__link *l)
+{
+    loopback *b = (loopback *)l;
+    tf__queue_free(&b->q);
+    free(b);
+}
+
+static const tf__link_ops loop_ops = {loop_put,   loop_full,  loop_share,  loop_stop,
+                                      loop_flush, loop_reset, loop_destroy};
+
+tf__link *tf__link_loopback(tf__ctx *ctx, tf__worker *w, int rank)
+{
+    loopback *b = calloc(1, sizeof *b);
+    if (!b) return NULL;
+    b->l.ops = &loop_ops;
+    b->l.rank = rank;
+    b->ctx = ctx;
+    b->w = w;
+    return &b->l;
+}
