@@ -1,7 +1,7 @@
 /* coord.c - the coordinator's driver side and its wiring (coord.h): jobs
  * started, canceled and released by the driver, spawned outputs and
  * failures collected for it, and the hooks through which the service
- * thread reaches the policy. The policy itself is in central.c.
+ * thread reaches the policy. The policy itself is in coord_central.c.
  *
  * Threads: the driver's calls run on rank 0's main thread, the hooks on its
  * service thread; both under co->lock, never across a call out. */

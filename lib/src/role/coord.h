@@ -1,7 +1,7 @@
 /* coord.h - the coordinator: rank 0's jobs, and who runs which task.
  *
  * The coordinator is an interface (tf__coord_ops) with one implementation
- * today, the central policy (central.c: rank 0 assigns every chunk and
+ * today, the central policy (coord_central.c: rank 0 assigns every chunk and
  * brokers every share). It reaches ranks only through links (link.h), its
  * own rank's worker included, and it is driven from outside only through
  * the calls below, so a test, or a simulator, can drive it with fake links

@@ -1,5 +1,5 @@
 /* coord_private.h - the coordinator's state, for its own files only
- * (coord.c: the driver's side and the wiring; central.c: the central
+ * (coord.c: the driver's side and the wiring; coord_central.c: the central
  * policy). Everything else goes through coord.h. */
 #ifndef TF_COORD_INTERNAL
 #error "coord_private.h is the coordinator's own: include role/coord.h instead"

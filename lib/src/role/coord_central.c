@@ -1,4 +1,4 @@
-/* central.c - the central policy: rank 0 assigns every chunk of every job
+/* coord_central.c - the central policy: rank 0 assigns every chunk of every job
  * and brokers every share of spawned tasks.
  *
  * Runs on rank 0's service thread, under the coordinator's lock, except
