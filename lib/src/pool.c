@@ -221,10 +221,11 @@ int tf_register(tf_pool *p, const char *name, tf_fn fn)
     if (!p) return TF_EINVAL;
     if (p->in_run) return tf__fail(&p->ctx, TF_ESTATE, "tf_register inside tf_run");
     int rc = tf__reg_add(&p->reg, name, (void *)fn);
-    if (rc == TF_EEXIST) return tf__fail(&p->ctx, rc, "task function '%s' is already registered", name);
+    if (rc == TF_EEXIST)
+        return tf__fail(&p->ctx, rc, "task function '%s' is already registered", name);
     if (rc < 0)
-        return tf__fail(&p->ctx, rc, "cannot register task function '%s': %s", name ? name : "(null)",
-                        tf_strerror(rc));
+        return tf__fail(&p->ctx, rc, "cannot register task function '%s': %s",
+                        name ? name : "(null)", tf_strerror(rc));
     return 0;
 }
 

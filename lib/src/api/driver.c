@@ -111,12 +111,12 @@ static bool job_complete(tf_pool *p, void *arg)
 /* A new job of n tasks of fn, checked: the caller must be the driver (a
  * future may also be submitted by rank 0's tasks while the driver waits:
  * it waits for nobody); the caller fills the input fields. */
-static int job_new(tf_pool *p, int kind, bool from_task_ok, const char *fn, size_t n,
-                   tf__job **out)
+static int job_new(tf_pool *p, int kind, bool from_task_ok, const char *fn, size_t n, tf__job **out)
 {
     if (!p) return TF_ESTATE;
     bool ok = from_task_ok ? p->co && p->in_driver : tf__driving(p);
-    if (!ok) return tf__fail(&p->ctx, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
+    if (!ok)
+        return tf__fail(&p->ctx, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
     if (!tf__name_ok(fn)) return tf__fail(&p->ctx, TF_EINVAL, "bad task function name");
     tf__job *j = tf__job_new(kind, n);
     if (!j) return tf__fail(&p->ctx, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
@@ -170,8 +170,8 @@ static int fixed_job(tf_pool *p, const char *who, int kind, const char *fn, cons
     if (!ok || (n && elem_size && !in))
         return p ? tf__fail(&p->ctx, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
     if (elem_size > TF__MAX_MSG)
-        return tf__fail(&p->ctx, TF_ETOOBIG, "%s: inputs of %zu bytes (at most %zu)", who, elem_size,
-                        TF__MAX_MSG);
+        return tf__fail(&p->ctx, TF_ETOOBIG, "%s: inputs of %zu bytes (at most %zu)", who,
+                        elem_size, TF__MAX_MSG);
     tf__job *j;
     TF_CHECK(job_new(p, kind, false, fn, n, &j));
     j->layout = TF__FIXED;
@@ -198,8 +198,8 @@ int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len
     for (size_t i = 0; i < n; i++) {
         if (len[i] && !in[i]) return tf__fail(&p->ctx, TF_EINVAL, "tf_mapv: input %zu is NULL", i);
         if (len[i] > TF__MAX_MSG)
-            return tf__fail(&p->ctx, TF_ETOOBIG, "tf_mapv: input %zu has %zu bytes (at most %zu)", i,
-                            len[i], TF__MAX_MSG);
+            return tf__fail(&p->ctx, TF_ETOOBIG, "tf_mapv: input %zu has %zu bytes (at most %zu)",
+                            i, len[i], TF__MAX_MSG);
     }
     tf__job *j;
     TF_CHECK(job_new(p, TF__JOB_MAP, false, fn, n, &j));
@@ -281,7 +281,8 @@ static int map_to_common(tf_pool *p, tf__job *j, const char *fn, tf_output *o, s
     if (rc < 0) {
         tf__job_free(j);
         if (rc == TF_EINVAL)
-            return tf__fail(&p->ctx, rc, "map to an ordered output: position %llu is not written yet",
+            return tf__fail(&p->ctx, rc,
+                            "map to an ordered output: position %llu is not written yet",
                             (unsigned long long)base);
         return tf__fail(&p->ctx, rc, "out of memory");
     }
@@ -417,10 +418,12 @@ int tf_submit_ex(tf_pool *p, const char *fn, const void *in, size_t len, const t
 
 int tf_submit_file(tf_pool *p, const char *fn, const char *path, tf_future **f)
 {
-    if (!f || !path) return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_file: NULL argument") : TF_EINVAL;
+    if (!f || !path)
+        return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_file: NULL argument") : TF_EINVAL;
     *f = NULL;
     if (!*path || strlen(path) >= PATH_MAX)
-        return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_file: empty or too long path") : TF_EINVAL;
+        return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_file: empty or too long path")
+                 : TF_EINVAL;
     char *copy = strdup(path);
     if (!copy) return p ? tf__fail(&p->ctx, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     return submit(p, fn, copy, strlen(copy), NULL, copy, f);

@@ -124,7 +124,8 @@ static double svc_cpu_s(tf_pool *p)
 {
     clockid_t clk;
     struct timespec ts;
-    if (!p->svc.started || pthread_getcpuclockid(p->svc.thread, &clk) != 0 || clock_gettime(clk, &ts) != 0)
+    if (!p->svc.started || pthread_getcpuclockid(p->svc.thread, &clk) != 0 ||
+        clock_gettime(clk, &ts) != 0)
         return 0;
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }

@@ -85,6 +85,9 @@ void tf__log(const tf__ctx *ctx, int level, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "taskfarm[%d] %s: %s\n", ctx->rank, names[level < 0 ? 0 : level > 3 ? 3 : level],
+    fprintf(stderr, "taskfarm[%d] %s: %s\n", ctx->rank,
+            names[level < 0   ? 0
+                  : level > 3 ? 3
+                              : level],
             msg);
 }

@@ -61,9 +61,9 @@ _Noreturn void tf__fatal(const tf__ctx *ctx, const char *fmt, ...) TF_PRINTF(2, 
 /* Logs "taskfarm[R] LEVEL: <message>" on stderr when ctx->verbose >= level
  * (0 error, 1 warning, 2 info, 3 debug); the level is checked before the
  * arguments are formatted. */
-#define TF_LOG(ctx, level, ...)                                                 \
-    do {                                                                        \
-        if ((ctx)->verbose >= (level)) tf__log((ctx), (level), __VA_ARGS__);    \
+#define TF_LOG(ctx, level, ...)                                              \
+    do {                                                                     \
+        if ((ctx)->verbose >= (level)) tf__log((ctx), (level), __VA_ARGS__); \
     } while (0)
 void tf__log(const tf__ctx *ctx, int level, const char *fmt, ...) TF_PRINTF(3, 4);
 

@@ -48,15 +48,15 @@ typedef struct tf__job {
     size_t ndelivered; /* MAPU: records handed to the callback */
     tf__rbuf **bufs;   /* the message buffers the records point into */
     size_t nbufs, capbufs;
-    int avoid;      /* a rank that must not run its tasks, or -1 */
-    bool files;     /* inputs are paths of files (tf_map_files) */
-    void *own;      /* freed with the job (a copied input) */
-    size_t *own_lens; /* freed with the job (tf_map_files' lengths) */
+    int avoid;            /* a rank that must not run its tasks, or -1 */
+    bool files;           /* inputs are paths of files (tf_map_files) */
+    void *own;            /* freed with the job (a copied input) */
+    size_t *own_lens;     /* freed with the job (tf_map_files' lengths) */
     const tf__sink *sink; /* non-NULL: results go there, not into recs */
     void *sink_arg;
-    uint64_t out_base; /* the output position of task 0 */
-    char *out_err;     /* the first failure's message (sink jobs) */
-    bool released;     /* FUT: the driver dropped its future */
+    uint64_t out_base;     /* the output position of task 0 */
+    char *out_err;         /* the first failure's message (sink jobs) */
+    bool released;         /* FUT: the driver dropped its future */
     unsigned bulk_pending; /* sends straight from its inputs not yet complete */
     struct tf__job *next_act, *hnext;
 } tf__job;

@@ -44,7 +44,7 @@ typedef struct tf__service {
     struct tf__files *files;
     struct tf__trace *trace; /* per run; NULL unless TF_TRACE */
     tf__waiter *svc_w, *main_w;
-    int wait_policy; /* TF_WAIT_* */
+    int wait_policy;          /* TF_WAIT_* */
     const tf__svc_role *role; /* NULL: a worker only */
     tf__uplink up;            /* where the worker's RESULTS go */
     int up_dest;              /* tf__service_uplink_to's rank */

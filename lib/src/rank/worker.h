@@ -59,10 +59,10 @@ typedef struct tf__fn_def {
 
 typedef struct tf__worker {
     tf__ctx *ctx;
-    tf_pool *pool;            /* for tf_task_pool only */
-    const tf__reg *reg;       /* this rank's task functions */
-    struct tf__files *files;  /* input-file read-ahead */
-    struct tf__trace *trace;  /* NULL unless TF_TRACE */
+    tf_pool *pool;           /* for tf_task_pool only */
+    const tf__reg *reg;      /* this rank's task functions */
+    struct tf__files *files; /* input-file read-ahead */
+    struct tf__trace *trace; /* NULL unless TF_TRACE */
     tf__waiter *main_w, *svc_w;
 
     /* ---- shared, under lock */
@@ -86,9 +86,9 @@ typedef struct tf__worker {
     size_t batch_tasks;  /* tasks in the batch from batch_next on, and in inq */
     size_t report_below; /* hand over when this few assigned tasks are left */
     bool idle_reported;
-    bool in_task;         /* a task function is running */
-    bool spawn_records;   /* spawned tasks report their outputs (a callback wants them) */
-    tf_stats st;          /* main-thread fields of tf_stats */
+    bool in_task;       /* a task function is running */
+    bool spawn_records; /* spawned tasks report their outputs (a callback wants them) */
+    tf_stats st;        /* main-thread fields of tf_stats */
 
     /* ---- service thread */
     tf__fn_def **fns; /* by the coordinator's number, from DEF records */

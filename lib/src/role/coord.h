@@ -50,10 +50,10 @@ extern const tf__coord_ops tf__coord_central;
 
 typedef struct tf__coord_cfg {
     tf__ctx *ctx;
-    int size;          /* ranks */
-    tf__link **links;  /* links[r] reaches rank r; borrowed */
+    int size;           /* ranks */
+    tf__link **links;   /* links[r] reaches rank r; borrowed */
     const tf__reg *reg; /* the coordinating rank's task functions */
-    int chunk_policy;  /* TF_CHUNK_* */
+    int chunk_policy;   /* TF_CHUNK_* */
     size_t chunk_size;
     double chunk_target_s, prefetch_s;
     bool file_prefetch; /* keep file tasks queued ahead (TF__FILE_AHEAD) */

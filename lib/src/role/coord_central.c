@@ -65,8 +65,7 @@ static void spawned_outputs(tf__coord *co, const tf__result_hdr *rh, tf__rec *re
         size_t dl;
         int st = tf__rec_get(rec, k, &dp, &dl);
         if (!dp) oom(co, "for spawned results");
-        if (st && co->spawn_failed++ == 0)
-            snprintf(co->spawn_err, sizeof co->spawn_err, "%s", dp);
+        if (st && co->spawn_failed++ == 0) snprintf(co->spawn_err, sizeof co->spawn_err, "%s", dp);
         if (!co->spawn_results) continue;
         if (co->ndl == co->capdl) {
             size_t cap = co->capdl ? co->capdl * 2 : 64;
@@ -102,7 +101,8 @@ static void fold_result(tf__coord *co, int src, tf__rd *r, tf__rbuf *rb)
     const char *fails = tf__rd_take(r, (size_t)rh.nfail * TF__FAIL_LEN);
     if (!data || !fails || rh.nfail > rh.count) protocol_error(co, src, "short result");
     tf__rec rec;
-    if (tf__rec_make(&rec, j ? rh.first_index : 0, rh.count, rh.nfail, lens, data, total, fails) < 0)
+    if (tf__rec_make(&rec, j ? rh.first_index : 0, rh.count, rh.nfail, lens, data, total, fails) <
+        0)
         protocol_error(co, src, "bad result record");
     if (!j)
         spawned_outputs(co, &rh, &rec, rb);

@@ -38,16 +38,16 @@ struct tf__coord {
     tf__coord_cfg cfg;
     pthread_mutex_t lock;
     tf__sched sched;
-    tf__reg names;      /* task-function name -> its number */
-    tf__fn_entry *fns;  /* by number */
+    tf__reg names;     /* task-function name -> its number */
+    tf__fn_entry *fns; /* by number */
     size_t nfns, capfns;
     tf__jobs jobs;
     tf__term term;
     uint64_t spawn_failed;
     char spawn_err[TF__ERRMSG_MAX];
-    bool spawn_results; /* keep spawned outputs for the driver's callback */
-    tf__peer *peer;     /* by rank */
-    tf__queue spare;    /* spawned tasks shipped here, not yet given out */
+    bool spawn_results;  /* keep spawned outputs for the driver's callback */
+    tf__peer *peer;      /* by rank */
+    tf__queue spare;     /* spawned tasks shipped here, not yet given out */
     atomic_uint version; /* bumped after each change the driver may wait for */
     tf__delivery *dl;    /* spawned outputs for the driver */
     size_t ndl, capdl;

@@ -146,7 +146,7 @@ static void remote_destroy(tf__link *l)
     free(r);
 }
 
-static const tf__link_ops remote_ops = {remote_put,  remote_full,  remote_share,  remote_stop,
+static const tf__link_ops remote_ops = {remote_put,   remote_full,  remote_share,  remote_stop,
                                         remote_flush, remote_reset, remote_destroy};
 
 tf__link *tf__link_remote(tf__ctx *ctx, tf__transport *tp, int rank)
