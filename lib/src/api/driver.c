@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "api/pool.h"
+#include "api/results.h"
 #include "core/jobs.h"
 #include "core/msg.h"
 #include "system/output.h"
@@ -19,13 +20,6 @@
 struct tf_future {
     tf_pool *pool;
     tf__job *job;
-};
-
-struct tf_results {
-    size_t n, failed;
-    tf__recs recs; /* sorted on first lookup; lookups cache the last record */
-    tf__rbuf **bufs;
-    size_t nbufs;
 };
 
 /* Runs spawned-result callbacks queued for the driver. */
@@ -131,26 +125,6 @@ static int job_start(tf_pool *p, tf__job *j, const char *fn)
     return rc < 0 ? tf__fail(&p->ctx, rc, "out of memory starting a job") : 0;
 }
 
-static int results_from_job(tf_pool *p, tf__job *j, tf_results **res)
-{
-    tf_results *r = malloc(sizeof *r);
-    if (!r) {
-        tf__job_free(j);
-        return tf__fail(&p->ctx, TF_ENOMEM, "out of memory for results");
-    }
-    r->n = j->n;
-    r->failed = j->failed;
-    r->recs = j->recs;
-    r->bufs = j->bufs;
-    r->nbufs = j->nbufs;
-    j->recs = (tf__recs){0};
-    j->bufs = NULL;
-    j->nbufs = 0;
-    tf__job_free(j);
-    *res = r;
-    return 0;
-}
-
 static int map_common(tf_pool *p, tf__job *j, const char *fn, tf_results **res)
 {
     int rc = job_start(p, j, fn);
@@ -159,7 +133,7 @@ static int map_common(tf_pool *p, tf__job *j, const char *fn, tf_results **res)
         return rc;
     }
     drive_until(p, job_complete, j);
-    return results_from_job(p, j, res);
+    return tf__results_from_job(&p->ctx, j, res);
 }
 
 /* A job of n inputs of elem_size bytes each at `in`; `ok`: the caller's
@@ -620,53 +594,6 @@ void tf__driver_finish(tf_pool *p, int rv)
     drive_until(p, all_done, NULL);
     deliver_spawned(p);
     tf__coord_finish(p->co, rv);
-}
-
-/* ---- results ------------------------------------------------------------ */
-
-size_t tf_results_count(const tf_results *r) { return r ? r->n : 0; }
-
-/* Task i's status and output; the results object's lookup cache and the
- * offsets of a record with outputs of mixed lengths are filled on demand. */
-static int results_at(const tf_results *r, size_t i, const char **p, size_t *len)
-{
-    tf__rec *rec = tf__recs_find((tf__recs *)&r->recs, i);
-    if (!rec) return TF_EINVAL;
-    int st = tf__rec_get(rec, (uint32_t)(i - rec->first), p, len);
-    return *p ? st : TF_ENOMEM;
-}
-
-int tf_results_get(const tf_results *r, size_t i, const void **out, size_t *len)
-{
-    if (!r || i >= r->n) return TF_EINVAL;
-    const char *p = NULL;
-    size_t l = 0;
-    int st = results_at(r, i, &p, &l);
-    if (out) *out = st ? NULL : p;
-    if (len) *len = st ? 0 : l;
-    return st;
-}
-
-const char *tf_results_error(const tf_results *r, size_t i)
-{
-    if (!r || i >= r->n) return NULL;
-    const char *p = NULL;
-    size_t l;
-    int st = results_at(r, i, &p, &l);
-    return st && st != TF_ENOMEM && st != TF_EINVAL ? p : NULL;
-}
-
-size_t tf_results_failed(const tf_results *r) { return r ? r->failed : 0; }
-
-void tf_results_free(tf_results **rp)
-{
-    if (!rp || !*rp) return;
-    tf_results *r = *rp;
-    for (size_t i = 0; i < r->nbufs; i++) tf__rbuf_unref(r->bufs[i]);
-    free(r->bufs);
-    tf__recs_free(&r->recs);
-    free(r);
-    *rp = NULL;
 }
 
 int tf_pool_on_spawn_result(tf_pool *p, tf_result_cb cb, void *arg)

@@ -1,12 +1,11 @@
 /* schedule.h - who gets how many tasks: chunk-size policies and the prefetch
  * window. Pure: no MPI, no threads; the coordinator calls it under its lock.
  *
- * Model (DESIGN.md): a rank never waits if its queued work covers the time a
- * refill takes, so each rank is kept `window` tasks ahead, where the window
- * covers prefetch_s of measured work and at least two chunks (one for tasks
- * of TF__LONG_TASK_S and more, and one before anything is measured). A chunk is the
- * unit of assignment: adaptive chunks last about target_s, shrinking towards
- * the end so that the last chunks finish together. */
+ * Model (lib/src/README.md, "The performance model"): a rank never waits if its queued work covers
+ * the time a refill takes, so each rank is kept `window` tasks ahead, where the window covers
+ * prefetch_s of measured work and at least two chunks (one for tasks of TF__LONG_TASK_S and more,
+ * and one before anything is measured). A chunk is the unit of assignment: adaptive chunks last
+ * about target_s, shrinking towards the end so that the last chunks finish together. */
 #ifndef TF_SCHEDULE_H
 #define TF_SCHEDULE_H
 

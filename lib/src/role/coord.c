@@ -53,8 +53,8 @@ int tf__coord_create(const tf__coord_cfg *cfg, const tf__coord_ops *ops, tf__coo
 
 static void deliveries_clear(tf__coord *co)
 {
-    for (size_t i = 0; i < co->ndl; i++) tf__rbuf_unref(co->dl[i].owner);
-    co->ndl = 0;
+    for (size_t i = 0; i < co->ndeliv; i++) tf__rbuf_unref(co->deliv[i].owner);
+    co->ndeliv = 0;
 }
 
 void tf__coord_reset(tf__coord *co, bool spawn_results)
@@ -83,7 +83,7 @@ void tf__coord_destroy(tf__coord **cop)
     tf__jobs_free(&co->jobs);
     free(co->fns);
     free(co->peer);
-    free(co->dl);
+    free(co->deliv);
     tf__queue_free(&co->spare);
     tf__term_free(&co->term);
     pthread_mutex_destroy(&co->lock);
@@ -235,10 +235,10 @@ bool tf__coord_quiet_locked(const tf__coord *co) { return tf__term_quiet(&co->te
 size_t tf__coord_take_spawned(tf__coord *co, tf__delivery **out)
 {
     pthread_mutex_lock(&co->lock);
-    *out = co->dl;
-    size_t n = co->ndl;
-    co->dl = NULL;
-    co->ndl = co->capdl = 0;
+    *out = co->deliv;
+    size_t n = co->ndeliv;
+    co->deliv = NULL;
+    co->ndeliv = co->capdeliv = 0;
     pthread_mutex_unlock(&co->lock);
     return n;
 }

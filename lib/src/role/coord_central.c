@@ -27,6 +27,8 @@
  * for the estimate of whether it fits. */
 #define CHUNK_OVERHEAD 64
 #define INPUT_OVERHEAD 8
+/* The first room for spawned outputs kept for the driver's callback. */
+#define DELIV_CAP0 64
 
 static _Noreturn void protocol_error(tf__coord *co, int src, const char *what)
 {
@@ -67,14 +69,14 @@ static void spawned_outputs(tf__coord *co, const tf__result_hdr *rh, tf__rec *re
         if (!dp) oom(co, "for spawned results");
         if (st && co->spawn_failed++ == 0) snprintf(co->spawn_err, sizeof co->spawn_err, "%s", dp);
         if (!co->spawn_results) continue;
-        if (co->ndl == co->capdl) {
-            size_t cap = co->capdl ? co->capdl * 2 : 64;
-            tf__delivery *d = realloc(co->dl, cap * sizeof *d);
+        if (co->ndeliv == co->capdeliv) {
+            size_t cap = co->capdeliv ? co->capdeliv * 2 : DELIV_CAP0;
+            tf__delivery *d = realloc(co->deliv, cap * sizeof *d);
             if (!d) oom(co, "for spawned results");
-            co->dl = d;
-            co->capdl = cap;
+            co->deliv = d;
+            co->capdeliv = cap;
         }
-        co->dl[co->ndl++] = (tf__delivery){rh->first_id + k, st, dp, dl, tf__rbuf_ref(rb)};
+        co->deliv[co->ndeliv++] = (tf__delivery){rh->first_id + k, st, dp, dl, tf__rbuf_ref(rb)};
     }
     free(rec->offs);
 }

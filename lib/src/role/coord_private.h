@@ -49,8 +49,8 @@ struct tf__coord {
     tf__peer *peer;      /* by rank */
     tf__queue spare;     /* spawned tasks shipped here, not yet given out */
     atomic_uint version; /* bumped after each change the driver may wait for */
-    tf__delivery *dl;    /* spawned outputs for the driver */
-    size_t ndl, capdl;
+    tf__delivery *deliv; /* spawned outputs kept for the driver */
+    size_t ndeliv, capdeliv;
     size_t rr; /* the rank each dispatch pass starts at, round robin */
 };
 
