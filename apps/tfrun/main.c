@@ -200,107 +200,102 @@ static int parse_deadline(const char *s, double *out)
     return 0;
 }
 
-/* 0: go on; 1: done (help, version); -1: bad usage (message printed). */
-static int parse_options(int argc, char **argv)
+static bool is_opt(const char *a, const char *short_name, const char *long_name)
 {
-    tfr_opts *o = &tfr_opt;
-    o->grace_s = DEFAULT_GRACE_S;
-    o->progress_s = DEFAULT_PROGRESS_S;
-    o->max_output = DEFAULT_MAX_OUTPUT;
-    o->cores = 1;
-    bool dashdash = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (dashdash || a[0] != '-' || !strcmp(a, "-")) {
-            if (o->taskfile) {
-                ak_error("unexpected argument '%s' (one task file only)", a);
-                return -1;
-            }
-            o->taskfile = a;
-            continue;
-        }
-#define VAL() \
-    if (!(v = ak_value(argc, argv, &i))) return -1
-        if (!strcmp(a, "--"))
-            dashdash = true;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage();
-            return 1;
-        } else if (!strcmp(a, "--version")) {
-            if (ak_rank == 0)
-                printf("tfrun (taskfarm) %d.%d.%d\n", TF_VERSION_MAJOR, TF_VERSION_MINOR,
-                       TF_VERSION_PATCH);
-            return 1;
-        } else if (!strcmp(a, "--tag"))
-            o->tag = true;
-        else if (!strcmp(a, "-k") || !strcmp(a, "--keep-order"))
-            o->keep_order = true;
-        else if (!strcmp(a, "--halt-on-error"))
-            o->halt_on_error = true;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-            o->quiet = true;
-        else if (!strcmp(a, "--keep-mpi-env"))
-            o->keep_mpi_env = true;
-        else if (!strcmp(a, "--bar"))
-            o->bar = true;
-        else if (!strcmp(a, "--resume"))
-            o->resume = true;
-        else if (!strcmp(a, "--resume-failed"))
-            o->resume = o->resume_failed = true;
-        else if (!strcmp(a, "--journal")) {
-            VAL();
-            o->journal = v;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            VAL();
-            o->output_file = v;
-        } else if (!strcmp(a, "--output-dir")) {
-            VAL();
-            o->output_dir = v;
-        } else if (!strcmp(a, "--max-output")) {
-            VAL();
-            if (parse_bytes(a, v, &o->max_output)) return -1;
-        } else if (!strcmp(a, "--timeout")) {
-            VAL();
-            size_t n = strlen(v);
-            if (n > 1 && v[n - 1] == '%') {
-                char b[64];
-                snprintf(b, sizeof b, "%.*s", (int)(n - 1), v);
-                if (ak_double("--timeout", b, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_pct))
-                    return -1;
-            } else if (ak_double("--timeout", v, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_s)) {
-                return -1;
-            }
-        } else if (!strcmp(a, "--retries")) {
-            VAL();
-            int r;
-            if (ak_int(a, v, 0, RETRIES_MAX, &r)) return -1;
-            o->retries = (unsigned)r;
-        } else if (!strcmp(a, "--grace")) {
-            VAL();
-            if (ak_double(a, v, 0, SECONDS_MAX, &o->grace_s)) return -1;
-        } else if (!strcmp(a, "--deadline")) {
-            VAL();
-            if (parse_deadline(v, &o->deadline)) return -1;
-        } else if (!strcmp(a, "-c") || !strcmp(a, "--cores-per-task")) {
-            VAL();
-            int c;
-            if (ak_int(a, v, 1, CORES_MAX, &c)) return -1;
-            o->cores = (unsigned)c;
-            o->cores_set = true;
-        } else if (!strcmp(a, "--progress")) {
-            VAL();
-            if (ak_double(a, v, 0, SECONDS_MAX, &o->progress_s)) return -1;
-        } else if (!strcmp(a, "--window")) {
-            VAL();
-            int w;
-            if (ak_int(a, v, 1, WINDOW_MAX, &w)) return -1;
-            o->window = (unsigned)w;
-        } else {
-            ak_error("unknown option '%s' (see tfrun --help)", a);
-            return -1;
-        }
-#undef VAL
+    return (short_name && !strcmp(a, short_name)) || !strcmp(a, long_name);
+}
+
+/* An option without a value: true if `a` is one (then set in *o). */
+static bool set_switch(tfr_opts *o, const char *a)
+{
+    if (is_opt(a, NULL, "--tag"))
+        o->tag = true;
+    else if (is_opt(a, "-k", "--keep-order"))
+        o->keep_order = true;
+    else if (is_opt(a, NULL, "--halt-on-error"))
+        o->halt_on_error = true;
+    else if (is_opt(a, "-q", "--quiet"))
+        o->quiet = true;
+    else if (is_opt(a, NULL, "--keep-mpi-env"))
+        o->keep_mpi_env = true;
+    else if (is_opt(a, NULL, "--bar"))
+        o->bar = true;
+    else if (is_opt(a, NULL, "--resume"))
+        o->resume = true;
+    else if (is_opt(a, NULL, "--resume-failed"))
+        o->resume = o->resume_failed = true;
+    else
+        return false;
+    return true;
+}
+
+/* --timeout SEC or N%. */
+static int parse_timeout(tfr_opts *o, const char *v)
+{
+    size_t n = strlen(v);
+    if (n > 1 && v[n - 1] == '%') {
+        char pct[64];
+        snprintf(pct, sizeof pct, "%.*s", (int)(n - 1), v);
+        return ak_double("--timeout", pct, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_pct);
     }
+    return ak_double("--timeout", v, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_s);
+}
+
+/* An option with a value, at argv[*i]: 1 if it is one (then set in *o and
+ * *i advanced), 0 if not, -1 after a message. */
+static int set_valued(tfr_opts *o, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *v;
+    int n;
+#define VALUE() \
+    if (!(v = ak_value(argc, argv, i))) return -1
+    if (is_opt(a, NULL, "--journal")) {
+        VALUE();
+        o->journal = v;
+    } else if (is_opt(a, "-o", "--output")) {
+        VALUE();
+        o->output_file = v;
+    } else if (is_opt(a, NULL, "--output-dir")) {
+        VALUE();
+        o->output_dir = v;
+    } else if (is_opt(a, NULL, "--max-output")) {
+        VALUE();
+        if (parse_bytes(a, v, &o->max_output)) return -1;
+    } else if (is_opt(a, NULL, "--timeout")) {
+        VALUE();
+        if (parse_timeout(o, v)) return -1;
+    } else if (is_opt(a, NULL, "--retries")) {
+        VALUE();
+        if (ak_int(a, v, 0, RETRIES_MAX, &n)) return -1;
+        o->retries = (unsigned)n;
+    } else if (is_opt(a, NULL, "--grace")) {
+        VALUE();
+        if (ak_double(a, v, 0, SECONDS_MAX, &o->grace_s)) return -1;
+    } else if (is_opt(a, NULL, "--deadline")) {
+        VALUE();
+        if (parse_deadline(v, &o->deadline)) return -1;
+    } else if (is_opt(a, "-c", "--cores-per-task")) {
+        VALUE();
+        if (ak_int(a, v, 1, CORES_MAX, &n)) return -1;
+        o->cores = (unsigned)n;
+        o->cores_set = true;
+    } else if (is_opt(a, NULL, "--progress")) {
+        VALUE();
+        if (ak_double(a, v, 0, SECONDS_MAX, &o->progress_s)) return -1;
+    } else if (is_opt(a, NULL, "--window")) {
+        VALUE();
+        if (ak_int(a, v, 1, WINDOW_MAX, &n)) return -1;
+        o->window = (unsigned)n;
+    } else {
+        return 0;
+    }
+#undef VALUE
+    return 1;
+}
+
+/* What the options mean together: 0, or -1 after a message. */
+static int check_options(const tfr_opts *o)
+{
     if (!o->taskfile) {
         ak_error("no task file (usage: tfrun [options] TASKFILE|-; see --help)");
         return -1;
@@ -318,6 +313,50 @@ static int parse_options(int argc, char **argv)
         return -1;
     }
     return 0;
+}
+
+/* 0: go on; 1: done (help, version); -1: bad usage (message printed). */
+static int parse_options(int argc, char **argv)
+{
+    tfr_opts *o = &tfr_opt;
+    o->grace_s = DEFAULT_GRACE_S;
+    o->progress_s = DEFAULT_PROGRESS_S;
+    o->max_output = DEFAULT_MAX_OUTPUT;
+    o->cores = 1;
+    bool dashdash = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (dashdash || a[0] != '-' || !strcmp(a, "-")) {
+            if (o->taskfile) {
+                ak_error("unexpected argument '%s' (one task file only)", a);
+                return -1;
+            }
+            o->taskfile = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            dashdash = true;
+            continue;
+        }
+        if (is_opt(a, "-h", "--help")) {
+            usage();
+            return 1;
+        }
+        if (is_opt(a, NULL, "--version")) {
+            if (ak_rank == 0)
+                printf("tfrun (taskfarm) %d.%d.%d\n", TF_VERSION_MAJOR, TF_VERSION_MINOR,
+                       TF_VERSION_PATCH);
+            return 1;
+        }
+        if (set_switch(o, a)) continue;
+        int valued = set_valued(o, argc, argv, &i);
+        if (valued < 0) return -1;
+        if (valued == 0) {
+            ak_error("unknown option '%s' (see tfrun --help)", a);
+            return -1;
+        }
+    }
+    return check_options(o);
 }
 
 /* ---- rank 0: the task file, the journal and the outputs ----------------------- */
