@@ -10,6 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+/* --repeat: more repetitions than this are a typing error. */
+#define REPEAT_MAX 1000
+/* --chunk: a fixed chunk size up to 2^30 tasks, far beyond any useful one:
+ * a larger number is a typing error. */
+#define CHUNK_MAX (1u << 30)
+
 int ak_rank, ak_size = 1;
 const char *ak_prog = "app";
 
@@ -95,7 +101,7 @@ int ak_chunk(const char *opt, const char *s, tf_pool_opts *opts)
     char *end = NULL;
     errno = 0;
     unsigned long long x = *s != '-' ? strtoull(s, &end, 10) : 0;
-    if (*s == '-' || errno || end == s || *end || x < 1 || x > (1u << 30)) {
+    if (*s == '-' || errno || end == s || *end || x < 1 || x > CHUNK_MAX) {
         ak_error("%s: want auto, guided or a chunk size from 1, got '%s'", opt, s);
         return -1;
     }
@@ -109,7 +115,7 @@ int ak_run_option(int argc, char **argv, int *i, unsigned *repeat, tf_pool_opts 
     const char *opt = argv[*i], *v;
     uint64_t u;
     if (strcmp(opt, "--repeat") == 0) {
-        if (!(v = ak_value(argc, argv, i)) || ak_u64(opt, v, 1, 1000, &u)) return -1;
+        if (!(v = ak_value(argc, argv, i)) || ak_u64(opt, v, 1, REPEAT_MAX, &u)) return -1;
         *repeat = (unsigned)u;
         return 1;
     }

@@ -1,6 +1,7 @@
-/* appkit.h - what the experiment apps (tf-amdahl, tf-mandelbrot, tf-uts,
- * tf-pi) share: MPI start, options with one-line errors, a clock, a busy
- * wait and the JSON result line. Not part of the library.
+/* appkit.h - what tfrun and the experiment apps (tf-amdahl, tf-hashfiles,
+ * tf-mandelbrot, tf-pi, tf-pingpong, tf-uts) share: MPI start, options with
+ * one-line errors, a clock, a busy wait, the pool's set-up and a median. Not
+ * part of the library.
  *
  * Every rank parses the same command line; only rank 0 prints the messages,
  * so a bad option gives one line, not one per rank. All calls are made from
@@ -36,7 +37,7 @@ int ak_int(const char *opt, const char *s, int lo, int hi, int *v);
 int ak_double(const char *opt, const char *s, double lo, double hi, double *v);
 /* "auto", "guided" or a fixed chunk size, into opts. */
 int ak_chunk(const char *opt, const char *s, tf_pool_opts *opts);
-/* The options every app shares, at argv[*i]: --repeat R (1..1000) and
+/* The options the experiment apps share, at argv[*i]: --repeat R (1..1000) and
  * --chunk auto|guided|K. 1 if it was one of them (and *i advanced), 0 if
  * not, -1 after a message. */
 int ak_run_option(int argc, char **argv, int *i, unsigned *repeat, tf_pool_opts *opts);

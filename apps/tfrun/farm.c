@@ -31,33 +31,62 @@
 #include "runner.h"
 #include "tfrun.h"
 
-enum { S_FREE, S_RUN, S_AGAIN, S_HELD };
+/* A slot's state. */
+enum {
+    S_FREE,  /* no task */
+    S_RUN,   /* its task is submitted (or runs) */
+    S_AGAIN, /* its task failed and is to be submitted again */
+    S_HELD   /* --keep-order: finished, waits for the tasks before it */
+};
 
 /* Output and journal lines wait at most this long (seconds) to be written
  * together with those of the next tasks. */
 #define FLUSH_AFTER 0.02
+/* ... or until this many bytes wait: a write of that size costs little
+ * more than a small one. */
+#define FLUSH_AT 65536
+#define OBUF_CAP0 65536
+/* fdatasync of the journal (and --output) at most this long after a
+ * record was written (seconds; docs/tfrun.md). */
+#define SYNC_EVERY 1.0
+/* On a terminal the progress bar is redrawn this often (seconds). */
+#define BAR_EVERY 0.25
+/* --timeout N%: no timeout until this many run times make the median. */
+#define TIMEOUT_PCT_MIN_RUNS 3
+/* The default --window: tasks a rank, and more, so that a rank's next
+ * task waits for it while its last result travels. */
+#define WINDOW_PER_RANK 4
+#define WINDOW_EXTRA 16
+/* The summary lists each rank's busy share up to this many ranks, and the
+ * mean and maximum beyond. */
+#define SHARES_LISTED_MAX 16
+/* An ETA above this (seconds, some years) is no estimate: "?". */
+#define ETA_MAX 1e8
 
+/* One task in flight (or held, --keep-order). */
 typedef struct slot {
-    int st;
+    int state; /* S_* */
     tf_future *f;
-    bool handled; /* f is done and was handled; release it */
-    size_t ti, pos;
-    unsigned tries;
-    int avoid;
-    char *in;
+    bool handled;   /* f is done and was handled; release it */
+    size_t task;    /* index into pl->tf.v */
+    size_t order;   /* index into pl->todo: its place in --keep-order */
+    unsigned tries; /* attempts submitted */
+    int avoid_rank; /* a retry goes elsewhere; -1: any rank */
+    char *in;       /* the task's input (tfr_in and the command) */
     size_t in_cap;
     bool print; /* S_HELD: output to write (else: not done) */
-    tfr_out h;
+    tfr_out h;  /* S_HELD: the result, and its output in data */
     char *data;
 } slot;
 
 typedef struct farm {
     tf_pool *pool;
     tfr_plan *pl;
-    unsigned W;
-    slot *s;
-    tf_future **fs;
-    size_t next, head;
+    unsigned nslots; /* --window */
+    slot *slots;
+    tf_future **fs; /* each slot's future, for tf_wait_any */
+    size_t next;    /* the next task of pl->todo to submit */
+    size_t head;    /* --keep-order: the next task of pl->todo to write */
     bool stopping;
     int stop_sig;         /* the signal that stopped it, 0 if none */
     const char *stop_why; /* or why else */
@@ -65,10 +94,11 @@ typedef struct farm {
     bool order_cut;               /* --keep-order: a task was not done; write no more */
     uint64_t ok, failed, retried; /* "not run" is what is left of ntodo */
     double t0;
-    tfr_median med;
-    double *busy;
+    tfr_median med; /* of the run times */
+    double *busy;   /* per rank: seconds its tasks ran */
     int size;
-    bool tty, bar;
+    bool tty; /* progress as a bar */
+    bool bar; /* a bar is on the screen */
     double next_progress, last_sync;
     /* standard output (or --output) and journal lines wait here, output
      * first, until flush(): one write each for many tasks */
@@ -105,7 +135,7 @@ static void clear_bar(farm *F)
 static char *ob_room(struct obuf *o, size_t n)
 {
     if (o->cap - o->len < n) {
-        size_t nc = o->cap ? o->cap : 65536;
+        size_t nc = o->cap ? o->cap : OBUF_CAP0;
         while (nc - o->len < n) nc *= 2;
         char *nb = realloc(o->b, nc);
         if (!nb) return NULL;
@@ -156,9 +186,9 @@ static void stop(farm *F, int sig, const char *why)
     F->stopping = true;
     F->stop_sig = sig;
     F->stop_why = why;
-    for (unsigned i = 0; i < F->W; i++) {
-        slot *s = &F->s[i];
-        if (s->st == S_RUN && s->f && !s->handled) tf_future_cancel(s->f);
+    for (unsigned i = 0; i < F->nslots; i++) {
+        slot *s = &F->slots[i];
+        if (s->state == S_RUN && s->f && !s->handled) tf_future_cancel(s->f);
     }
 }
 
@@ -191,67 +221,82 @@ static void flush(farm *F)
     F->ob_t0 = 0;
 }
 
-/* Writes a finished task's output, then its journal record. */
-static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
+/* Appends a task's standard output to what waits (if memory is short,
+ * after writing what waits). False if even that fails: then nothing more
+ * is written. */
+static bool queue_output(farm *F, uint64_t id, const tfr_out *h, const char *data)
 {
     tfr_plan *pl = F->pl;
-    const tfr_task *tk = &pl->tf.v[s->ti];
-    if (F->write_failed) return; /* nothing more is written: it runs again on resume */
-    if (!F->ob.len && !F->jb.len) F->ob_t0 = tfr_mono();
     size_t before = F->ob.len;
-    if (put_block(&F->ob, tk->id, data, h->out_len)) {
+    if (put_block(&F->ob, id, data, h->out_len)) {
         flush(F); /* out of memory: write what waits, then this one alone */
-        if (put_block(&F->ob, tk->id, data, h->out_len)) {
-            fprintf(stderr, "tfrun: task %" PRIu64 ": out of memory for its output\n", tk->id);
+        if (put_block(&F->ob, id, data, h->out_len)) {
+            fprintf(stderr, "tfrun: task %" PRIu64 ": out of memory for its output\n", id);
             F->write_failed = true;
             stop(F, 0, "out of memory");
-            return;
+            return false;
         }
         before = 0;
     }
     if (pl->out_off >= 0) pl->out_off += (int64_t)(F->ob.len - before);
+    return true;
+}
+
+/* A task's standard error: at once, in one write. */
+static void write_err_block(farm *F, uint64_t id, const char *p, size_t n)
+{
+    clear_bar(F);
+    F->eb.len = 0;
+    if (put_block(&F->eb, id, p, n) == 0) (void)write_all(2, F->eb.b, F->eb.len);
+}
+
+/* Appends the task's journal record to what waits, after its output. */
+static void queue_record(farm *F, const slot *s, const tfr_out *h)
+{
+    tfr_plan *pl = F->pl;
+    tfr_jrec r = {
+        .id = pl->tf.v[s->task].id,
+        .kind = h->kind,
+        .code = h->code,
+        .rank = h->rank,
+        .start = h->start,
+        .end = h->end,
+        .seconds = h->end > h->start ? h->end - h->start : 0,
+        .out_bytes = h->out_total,
+        .err_bytes = h->err_total,
+        .tries = s->tries,
+        .out_end = pl->out_off,
+    };
+    memcpy(r.host, h->host, sizeof r.host);
+    r.host[sizeof r.host - 1] = 0;
+    char *d = ob_room(&F->jb, TFR_JOURNAL_LINE_MAX);
+    if (!d) {
+        flush(F);
+        d = ob_room(&F->jb, TFR_JOURNAL_LINE_MAX);
+    }
+    if (d) F->jb.len += tfr_journal_format(d, TFR_JOURNAL_LINE_MAX, &r);
+}
+
+/* Writes a finished task's output, then its journal record, and counts it. */
+static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
+{
+    tfr_plan *pl = F->pl;
+    const tfr_task *tk = &pl->tf.v[s->task];
+    if (F->write_failed) return; /* nothing more is written: it runs again on resume */
+    if (!F->ob.len && !F->jb.len) F->ob_t0 = tfr_mono();
+    if (!queue_output(F, tk->id, h, data)) return;
     if (h->out_total > h->out_len || h->err_total > h->err_len)
         fprintf(stderr,
                 "tfrun: task %" PRIu64 ": output past --max-output dropped (%" PRIu64
                 " and %" PRIu64 " bytes written, %" PRIu64 " and %" PRIu64 " kept)\n",
                 tk->id, h->out_total, h->err_total, h->out_len, h->err_len);
-    if (h->err_len) { /* standard error: at once, one write */
-        clear_bar(F);
-        F->eb.len = 0;
-        if (put_block(&F->eb, tk->id, data + h->out_len, h->err_len) == 0)
-            (void)write_all(2, F->eb.b, F->eb.len);
-    }
-    bool ok = h->kind == TFR_ST_EXIT && h->code == 0;
-    if (pl->journal_fd >= 0) {
-        tfr_jrec r = {
-            .id = tk->id,
-            .kind = h->kind,
-            .code = h->code,
-            .rank = h->rank,
-            .start = h->start,
-            .end = h->end,
-            .seconds = h->end > h->start ? h->end - h->start : 0,
-            .out_bytes = h->out_total,
-            .err_bytes = h->err_total,
-            .tries = s->tries,
-            .out_end = pl->out_off,
-        };
-        memcpy(r.host, h->host, sizeof r.host);
-        r.host[sizeof r.host - 1] = 0;
-        char *d = ob_room(&F->jb, 512);
-        if (!d) {
-            flush(F);
-            d = ob_room(&F->jb, 512);
-        }
-        if (d) F->jb.len += tfr_journal_format(d, 512, &r);
-    }
-    if (ok)
+    if (h->err_len) write_err_block(F, tk->id, data + h->out_len, h->err_len);
+    if (pl->journal_fd >= 0) queue_record(F, s, h);
+    if (h->kind == TFR_ST_EXIT && h->code == 0) {
         F->buf_ok++;
-    else
-        F->buf_fail++;
-    if (ok) {
         F->ok++;
     } else {
+        F->buf_fail++;
         F->failed++;
         if (h->kind == TFR_ST_NOSTART)
             fprintf(stderr, "tfrun: task %" PRIu64 " (line %" PRIu64 "): not started: %s\n", tk->id,
@@ -259,7 +304,7 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
         if (tfr_opt.halt_on_error) stop(F, 0, "--halt-on-error");
     }
     if (h->rank >= 0 && h->rank < F->size) F->busy[h->rank] += h->end - h->start;
-    if (F->ob.len >= 65536 || F->jb.len >= 65536) flush(F);
+    if (F->ob.len >= FLUSH_AT || F->jb.len >= FLUSH_AT) flush(F);
 }
 
 /* Writes held outputs in task order. After a task that was not done
@@ -269,14 +314,14 @@ static void flush_ordered(farm *F)
 {
     for (bool again = true; again;) {
         again = false;
-        for (unsigned i = 0; i < F->W; i++) {
-            slot *s = &F->s[i];
-            if (s->st != S_HELD || s->pos != F->head) continue;
+        for (unsigned i = 0; i < F->nslots; i++) {
+            slot *s = &F->slots[i];
+            if (s->state != S_HELD || s->order != F->head) continue;
             if (!s->print) F->order_cut = true;
             if (s->print && !F->order_cut) finish(F, s, &s->h, s->data);
             free(s->data);
             s->data = NULL;
-            s->st = S_FREE;
+            s->state = S_FREE;
             F->head++;
             again = true;
         }
@@ -286,41 +331,50 @@ static void flush_ordered(farm *F)
 static void not_done(farm *F, slot *s)
 {
     if (tfr_opt.keep_order) {
-        s->st = S_HELD;
+        s->state = S_HELD;
         s->print = false;
         flush_ordered(F);
     } else {
-        s->st = S_FREE;
+        s->state = S_FREE;
     }
 }
 
+/* An attempt's result (rc and the bytes the future gave) into *h; returns
+ * where its output starts. A lost or malformed result counts as a task
+ * that could not start (EIO), with no output. */
+static const char *read_result(const farm *F, const slot *s, int rc, const char *o, size_t len,
+                               tfr_out *h)
+{
+    if (rc != 0 || len < sizeof *h) {
+        const char *why = rc ? tf_future_error(s->f) : "short result";
+        fprintf(stderr, "tfrun: task %" PRIu64 ": %s\n", F->pl->tf.v[s->task].id,
+                why ? why : tf_strerror(rc));
+        memset(h, 0, sizeof *h);
+        h->what = TFR_RAN;
+        h->kind = TFR_ST_NOSTART;
+        h->code = EIO;
+        h->rank = -1;
+        return (const char *)(h + 1);
+    }
+    memcpy(h, o, sizeof *h);
+    if (h->out_len + h->err_len != len - sizeof *h) {
+        h->out_len = h->err_len = 0;
+        h->kind = TFR_ST_NOSTART;
+        h->code = EIO;
+    }
+    return o + sizeof *h;
+}
+
+/* A finished attempt: not done (the drain, --deadline), tried again, held
+ * for --keep-order, or finished. */
 static void handle(farm *F, slot *s, int rc, const char *o, size_t len)
 {
-    tfr_out h;
     if (rc == TF_ECANCELED) { /* taken back by stop() before it ran */
         not_done(F, s);
         return;
     }
-    if (rc != 0 || len < sizeof h) {
-        const char *why = rc ? tf_future_error(s->f) : "short result";
-        fprintf(stderr, "tfrun: task %" PRIu64 ": %s\n", F->pl->tf.v[s->ti].id,
-                why ? why : tf_strerror(rc));
-        memset(&h, 0, sizeof h);
-        h.what = TFR_RAN;
-        h.kind = TFR_ST_NOSTART;
-        h.code = EIO;
-        h.rank = -1;
-        o = (const char *)&h;
-        len = sizeof h;
-    } else {
-        memcpy(&h, o, sizeof h);
-        if (h.out_len + h.err_len != len - sizeof h) {
-            h.out_len = h.err_len = 0;
-            h.kind = TFR_ST_NOSTART;
-            h.code = EIO;
-        }
-    }
-    const char *data = o + sizeof h;
+    tfr_out h;
+    const char *data = read_result(F, s, rc, o, len, &h);
     switch (h.what) {
     case TFR_SKIPPED:
     case TFR_INTERRUPTED:
@@ -337,8 +391,8 @@ static void handle(farm *F, slot *s, int rc, const char *o, size_t len)
     if (h.kind != TFR_ST_NOSTART && h.end > h.start) tfr_median_add(&F->med, h.end - h.start);
     if (!ok && s->tries <= tfr_opt.retries && !F->stopping) {
         F->retried++;
-        s->avoid = h.rank;
-        s->st = S_AGAIN;
+        s->avoid_rank = h.rank;
+        s->state = S_AGAIN;
         return;
     }
     if (tfr_opt.keep_order) {
@@ -347,25 +401,25 @@ static void handle(farm *F, slot *s, int rc, const char *o, size_t len)
         if (!s->data) {
             s->h.out_len = s->h.err_len = 0;
             fprintf(stderr, "tfrun: task %" PRIu64 ": out of memory for its output\n",
-                    F->pl->tf.v[s->ti].id);
+                    F->pl->tf.v[s->task].id);
         } else {
             memcpy(s->data, data, h.out_len + h.err_len);
         }
-        s->st = S_HELD;
+        s->state = S_HELD;
         s->print = true;
         flush_ordered(F);
         return;
     }
     finish(F, s, &h, data);
-    s->st = S_FREE;
+    s->state = S_FREE;
 }
 
 /* Handles every finished attempt that is not handled yet. */
 static void harvest(farm *F)
 {
-    for (unsigned i = 0; i < F->W; i++) {
-        slot *s = &F->s[i];
-        if (s->st != S_RUN || !s->f || s->handled) continue;
+    for (unsigned i = 0; i < F->nslots; i++) {
+        slot *s = &F->slots[i];
+        if (s->state != S_RUN || !s->f || s->handled) continue;
         const void *o;
         size_t len;
         int rc = tf_future_result(s->f, &o, &len);
@@ -379,7 +433,7 @@ static void harvest(farm *F)
 
 static void fmt_dur(char *b, size_t cap, double s)
 {
-    if (!(s >= 0) || s > 1e8) {
+    if (!(s >= 0) || s > ETA_MAX) {
         snprintf(b, cap, "?");
         return;
     }
@@ -394,14 +448,14 @@ static void progress(farm *F, bool force)
 {
     double now = tfr_mono();
     if ((F->ob.len || F->jb.len) && now - F->ob_t0 >= FLUSH_AFTER) flush(F);
-    if (F->pl->journal_fd >= 0 && now - F->last_sync >= 1.0) {
+    if (F->pl->journal_fd >= 0 && now - F->last_sync >= SYNC_EVERY) {
         flush(F);
         if (F->pl->out_off >= 0) fdatasync(F->pl->out_fd);
         fdatasync(F->pl->journal_fd);
         F->last_sync = now;
     }
     if (tfr_opt.quiet || tfr_opt.progress_s <= 0) return;
-    double every = F->tty ? 0.25 : tfr_opt.progress_s;
+    double every = F->tty ? BAR_EVERY : tfr_opt.progress_s;
     if (!force && now < F->next_progress) return;
     F->next_progress = now + every;
     uint64_t done = F->ok + F->failed;
@@ -442,8 +496,8 @@ static bool past_deadline(farm *F)
 
 static int submit(farm *F, unsigned i)
 {
-    slot *s = &F->s[i];
-    const tfr_task *tk = &F->pl->tf.v[s->ti];
+    slot *s = &F->slots[i];
+    const tfr_task *tk = &F->pl->tf.v[s->task];
     size_t need = sizeof(tfr_in) + tk->len + 1;
     if (need > s->in_cap) {
         char *nb = realloc(s->in, need);
@@ -454,7 +508,7 @@ static int submit(farm *F, unsigned i)
     tfr_in q = {.id = tk->id};
     q.timeout_s = tfr_opt.timeout_s;
     if (tfr_opt.timeout_pct > 0)
-        q.timeout_s = tfr_median_count(&F->med) >= 3
+        q.timeout_s = tfr_median_count(&F->med) >= TIMEOUT_PCT_MIN_RUNS
                           ? tfr_median_get(&F->med) * tfr_opt.timeout_pct / 100
                           : 0;
     q.deadline = tfr_opt.deadline;
@@ -462,7 +516,7 @@ static int submit(farm *F, unsigned i)
     memcpy(s->in, &q, sizeof q);
     memcpy(s->in + sizeof q, F->pl->tf.text + tk->off, tk->len + 1);
     /* a retry goes to another rank than the one it failed on */
-    tf_submit_opts so = {s->avoid >= 0 ? TF_SUBMIT_AVOID : 0, s->avoid};
+    tf_submit_opts so = {s->avoid_rank >= 0 ? TF_SUBMIT_AVOID : 0, s->avoid_rank};
     tf_future *nf;
     int rc = tf_submit_ex(F->pool, "cmd", s->in, need, &so, &nf);
     if (rc < 0) return rc;
@@ -475,14 +529,14 @@ static int submit(farm *F, unsigned i)
     F->fs[i] = nf;
     s->tries++;
     s->handled = false;
-    s->st = S_RUN;
+    s->state = S_RUN;
     return 0;
 }
 
 static void release_handled(farm *F)
 {
-    for (unsigned i = 0; i < F->W; i++) {
-        slot *s = &F->s[i];
+    for (unsigned i = 0; i < F->nslots; i++) {
+        slot *s = &F->slots[i];
         if (s->f && s->handled) {
             tf_future_release(&s->f);
             F->fs[i] = NULL;
@@ -492,9 +546,9 @@ static void release_handled(farm *F)
 
 static int fill(farm *F)
 {
-    for (unsigned i = 0; i < F->W; i++) {
-        slot *s = &F->s[i];
-        if (s->st != S_AGAIN || (s->f && !s->handled)) continue;
+    for (unsigned i = 0; i < F->nslots; i++) {
+        slot *s = &F->slots[i];
+        if (s->state != S_AGAIN || (s->f && !s->handled)) continue;
         if (F->stopping || past_deadline(F)) {
             if (!F->stopping) stop(F, 0, "--deadline");
             not_done(F, s);
@@ -503,18 +557,18 @@ static int fill(farm *F)
         int rc = submit(F, i);
         if (rc < 0) return rc;
     }
-    for (unsigned i = 0; i < F->W && !F->stopping && F->next < F->pl->ntodo; i++) {
-        slot *s = &F->s[i];
-        if (s->st != S_FREE || (s->f && !s->handled)) continue;
-        if (tfr_opt.keep_order && F->next >= F->head + F->W) break;
+    for (unsigned i = 0; i < F->nslots && !F->stopping && F->next < F->pl->ntodo; i++) {
+        slot *s = &F->slots[i];
+        if (s->state != S_FREE || (s->f && !s->handled)) continue;
+        if (tfr_opt.keep_order && F->next >= F->head + F->nslots) break;
         if (past_deadline(F)) {
             stop(F, 0, "--deadline");
             break;
         }
-        s->ti = F->pl->todo[F->next];
-        s->pos = F->next++;
+        s->task = F->pl->todo[F->next];
+        s->order = F->next++;
         s->tries = 0;
-        s->avoid = -1;
+        s->avoid_rank = -1;
         int rc = submit(F, i);
         if (rc < 0) return rc;
     }
@@ -523,13 +577,15 @@ static int fill(farm *F)
 
 static bool any_running(const farm *F)
 {
-    for (unsigned i = 0; i < F->W; i++)
-        if (F->s[i].st == S_RUN) return true;
+    for (unsigned i = 0; i < F->nslots; i++)
+        if (F->slots[i].state == S_RUN) return true;
     return false;
 }
 
 /* ---- the end ------------------------------------------------------------------ */
 
+/* The command line to go on with: this one with --resume, without
+ * --deadline. */
 static void resume_hint(const farm *F)
 {
     const tfr_plan *pl = F->pl;
@@ -537,27 +593,28 @@ static void resume_hint(const farm *F)
         fprintf(stderr, "tfrun: without --journal a rerun starts from the first task again\n");
         return;
     }
+    enum { ROOM = 16 }; /* kept free for " --resume" */
     char line[4096];
-    size_t o = 0;
-    bool has = false;
+    size_t len = 0;
+    bool has_resume = false;
     for (int i = 0; i < pl->argc; i++)
-        has |= !strcmp(pl->argv[i], "--resume") || !strcmp(pl->argv[i], "--resume-failed");
-    for (int i = 0; i < pl->argc && o < sizeof line - 16; i++) {
+        has_resume |= !strcmp(pl->argv[i], "--resume") || !strcmp(pl->argv[i], "--resume-failed");
+    for (int i = 0; i < pl->argc && len < sizeof line - ROOM; i++) {
         const char *a = i == 0 ? "tfrun" : pl->argv[i];
         if (!a) break;
         if (!strcmp(a, "--deadline")) { /* passed; the next job sets its own */
             i++;
             continue;
         }
-        int n = snprintf(line + o, sizeof line - o, "%s%s", i ? " " : "", a);
-        if (n > 0) o += (size_t)n;
-        if (i == 0 && !has && o < sizeof line - 16) {
-            n = snprintf(line + o, sizeof line - o, " --resume");
-            if (n > 0) o += (size_t)n;
+        int n = snprintf(line + len, sizeof line - len, "%s%s", i ? " " : "", a);
+        if (n > 0) len += (size_t)n;
+        if (i == 0 && !has_resume && len < sizeof line - ROOM) {
+            n = snprintf(line + len, sizeof line - len, " --resume");
+            if (n > 0) len += (size_t)n;
         }
     }
-    if (o >= sizeof line) o = sizeof line - 1;
-    line[o] = 0;
+    if (len >= sizeof line) len = sizeof line - 1;
+    line[len] = 0;
     fprintf(stderr, "tfrun: to go on, run under the same launcher: %s\n", line);
 }
 
@@ -583,12 +640,12 @@ static int summary(farm *F)
             double sh = wall > 0 ? F->busy[r] / wall : 0;
             mx = sh > mx ? sh : mx;
             sum += sh;
-            if (F->size <= 16 && o < sizeof b) {
+            if (F->size <= SHARES_LISTED_MAX && o < sizeof b) {
                 int n = snprintf(b + o, sizeof b - o, "%s%d %.1f%%", r ? ", " : "", r, 100 * sh);
                 if (n > 0) o += (size_t)n;
             }
         }
-        if (F->size <= 16)
+        if (F->size <= SHARES_LISTED_MAX)
             fprintf(stderr, "tfrun: busy share per rank: %s\n", b);
         else
             fprintf(stderr, "tfrun: busy share: mean %.1f%%, max %.1f%% over %d ranks\n",
@@ -609,52 +666,80 @@ static int summary(farm *F)
     return TFR_EXIT_OK;
 }
 
+/* 0, or -1 after a message. */
+static int farm_init(farm *F, tf_pool *pool, tfr_plan *pl)
+{
+    memset(F, 0, sizeof *F);
+    F->pool = pool;
+    F->pl = pl;
+    F->size = tf_pool_size(pool);
+    F->nslots =
+        tfr_opt.window ? tfr_opt.window : (unsigned)(WINDOW_PER_RANK * F->size + WINDOW_EXTRA);
+    F->slots = calloc(F->nslots, sizeof *F->slots);
+    F->fs = calloc(F->nslots, sizeof *F->fs);
+    F->busy = calloc((size_t)F->size, sizeof *F->busy);
+    if (!F->slots || !F->fs || !F->busy) {
+        fprintf(stderr, "tfrun: out of memory\n");
+        free(F->slots), free(F->fs), free(F->busy);
+        return -1;
+    }
+    F->t0 = tfr_mono();
+    F->last_sync = F->t0;
+    /* a bar on a terminal (or when asked: under mpirun stderr is a pipe
+     * even from a terminal, and stdout a pty even into a file) */
+    F->tty = (isatty(2) || tfr_opt.bar) && tfr_opt.progress_s > 0;
+    F->next_progress = F->t0 + (F->tty ? BAR_EVERY : tfr_opt.progress_s);
+    return 0;
+}
+
+static void farm_free(farm *F)
+{
+    for (unsigned i = 0; i < F->nslots; i++) {
+        free(F->slots[i].in);
+        free(F->slots[i].data);
+    }
+    free(F->slots);
+    free(F->fs);
+    free(F->busy);
+    tfr_median_free(&F->med);
+    free(F->ob.b);
+    free(F->jb.b);
+    free(F->eb.b);
+}
+
+/* Until no task runs: submit, wait for a finished attempt (or until what
+ * waits is due to be written), handle it. */
+static void drive(farm *F)
+{
+    for (;;) {
+        if (tfr_drain) stop(F, tfr_drain, NULL);
+        release_handled(F);
+        if (fill(F) < 0) {
+            fprintf(stderr, "tfrun: cannot submit a task: %s\n", tf_pool_errmsg(F->pool));
+            stop(F, 0, "submit error");
+        }
+        if (!any_running(F)) break;
+        size_t idx;
+        if (F->ob.len || F->jb.len) {
+            /* what waits is written at the latest FLUSH_AFTER from now */
+            double left = FLUSH_AFTER - (tfr_mono() - F->ob_t0);
+            if (tf_wait_any_timeout(F->fs, F->nslots, left > 0 ? left : 0, &idx) == TF_EBUSY)
+                flush(F);
+        } else {
+            tf_wait_any(F->fs, F->nslots, &idx);
+        }
+        harvest(F);
+        progress(F, false);
+    }
+}
+
 int tfr_farm(tf_pool *pool, void *arg)
 {
     farm F;
-    memset(&F, 0, sizeof F);
-    F.pool = pool;
-    F.pl = arg;
-    F.size = tf_pool_size(pool);
-    F.W = tfr_opt.window ? tfr_opt.window : (unsigned)(4 * F.size + 16);
-    F.s = calloc(F.W, sizeof *F.s);
-    F.fs = calloc(F.W, sizeof *F.fs);
-    F.busy = calloc((size_t)F.size, sizeof *F.busy);
-    if (!F.s || !F.fs || !F.busy) {
-        fprintf(stderr, "tfrun: out of memory\n");
-        free(F.s), free(F.fs), free(F.busy);
-        return TFR_EXIT_FAILED;
-    }
-    F.t0 = tfr_mono();
-    F.last_sync = F.t0;
-    /* a bar on a terminal (or when asked: under mpirun stderr is a pipe
-     * even from a terminal, and stdout a pty even into a file) */
-    F.tty = (isatty(2) || tfr_opt.bar) && tfr_opt.progress_s > 0;
-    F.next_progress = F.t0 + (F.tty ? 0.25 : tfr_opt.progress_s);
+    if (farm_init(&F, pool, arg)) return TFR_EXIT_FAILED;
     tfr_tick = farm_tick;
     tfr_tick_arg = &F;
-
-    int rc = 0;
-    for (;;) {
-        if (tfr_drain) stop(&F, tfr_drain, NULL);
-        release_handled(&F);
-        rc = fill(&F);
-        if (rc < 0) {
-            fprintf(stderr, "tfrun: cannot submit a task: %s\n", tf_pool_errmsg(pool));
-            stop(&F, 0, "submit error");
-        }
-        if (!any_running(&F)) break;
-        size_t idx;
-        if (F.ob.len || F.jb.len) {
-            /* what waits is written at the latest FLUSH_AFTER from now */
-            double left = FLUSH_AFTER - (tfr_mono() - F.ob_t0);
-            if (tf_wait_any_timeout(F.fs, F.W, left > 0 ? left : 0, &idx) == TF_EBUSY) flush(&F);
-        } else {
-            tf_wait_any(F.fs, F.W, &idx);
-        }
-        harvest(&F);
-        progress(&F, false);
-    }
+    drive(&F);
     release_handled(&F);
     flush(&F);
     if (F.pl->journal_fd >= 0) {
@@ -663,16 +748,6 @@ int tfr_farm(tf_pool *pool, void *arg)
     }
     tfr_tick = NULL;
     int code = summary(&F);
-    for (unsigned i = 0; i < F.W; i++) {
-        free(F.s[i].in);
-        free(F.s[i].data);
-    }
-    free(F.s);
-    free(F.fs);
-    free(F.busy);
-    tfr_median_free(&F.med);
-    free(F.ob.b);
-    free(F.jb.b);
-    free(F.eb.b);
+    farm_free(&F);
     return code;
 }

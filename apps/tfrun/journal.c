@@ -12,6 +12,17 @@
 
 #define HEAD "# tfrun-journal 1 "
 #define COLS "# id\tstatus\trank\thost\tstart\tend\tseconds\tout_bytes\terr_bytes\ttries\tout_end\n"
+#define NCOLS 11 /* in COLS */
+#define TASKS " tasks="
+#define SHA256_HEX_LEN (2 * TFR_SHA256_LEN)
+
+/* Above every errno Linux has (the kernel's MAX_ERRNO is 4095). */
+#define ERRNO_LIMIT 4096
+/* Far above what --retries allows: a larger count is garbage. */
+#define TRIES_MAX 1000000
+/* First sizes of the parser's buffers: a record line's, and records. */
+#define LINE_CAP0 512
+#define RECORDS_CAP0 256
 
 void tfr_journal_free(tfr_journal *j)
 {
@@ -22,15 +33,16 @@ void tfr_journal_free(tfr_journal *j)
 
 static const char hexd[] = "0123456789abcdef";
 
-size_t tfr_journal_header(char *buf, size_t cap, const unsigned char sha256[32], uint64_t ntasks)
+size_t tfr_journal_header(char *buf, size_t cap, const unsigned char sha256[TFR_SHA256_LEN],
+                          uint64_t ntasks)
 {
-    char hex[65];
-    for (int i = 0; i < 32; i++) {
+    char hex[SHA256_HEX_LEN + 1];
+    for (int i = 0; i < TFR_SHA256_LEN; i++) {
         hex[2 * i] = hexd[sha256[i] >> 4];
         hex[2 * i + 1] = hexd[sha256[i] & 15];
     }
-    hex[64] = 0;
-    int n = snprintf(buf, cap, HEAD "sha256=%s tasks=%" PRIu64 "\n" COLS, hex, ntasks);
+    hex[SHA256_HEX_LEN] = 0;
+    int n = snprintf(buf, cap, HEAD "sha256=%s" TASKS "%" PRIu64 "\n" COLS, hex, ntasks);
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
@@ -111,11 +123,19 @@ static int parse_dbl(const char *s, double *v)
     return 0;
 }
 
+/* s past `prefix`, or NULL if s does not start with it. */
+static const char *after(const char *s, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return strncmp(s, prefix, n) == 0 ? s + n : NULL;
+}
+
 static int parse_status(const char *s, int *kind, int *code)
 {
     int64_t c;
-    if (strncmp(s, "exit:", 5) == 0) {
-        if (parse_i64(s + 5, &c) || c < 0 || c > 255) return -1;
+    const char *v;
+    if ((v = after(s, "exit:"))) {
+        if (parse_i64(v, &c) || c < 0 || c > 255) return -1; /* an exit status is a byte */
         *kind = TFR_ST_EXIT;
         *code = (int)c;
         return 0;
@@ -125,30 +145,30 @@ static int parse_status(const char *s, int *kind, int *code)
         *code = 0;
         return 0;
     }
-    if (strncmp(s, "signal:", 7) == 0) {
+    if ((v = after(s, "signal:"))) {
         *kind = TFR_ST_SIGNAL;
-        if (parse_i64(s + 7, &c) == 0 && c > 0 && c < NSIG) {
+        if (parse_i64(v, &c) == 0 && c > 0 && c < NSIG) {
             *code = (int)c;
             return 0;
         }
         for (int sig = 1; sig < NSIG; sig++) {
             const char *a = sigabbrev_np(sig);
-            if (a && strcmp(a, s + 7) == 0) {
+            if (a && strcmp(a, v) == 0) {
                 *code = sig;
                 return 0;
             }
         }
         return -1;
     }
-    if (strncmp(s, "nostart:", 8) == 0) {
+    if ((v = after(s, "nostart:"))) {
         *kind = TFR_ST_NOSTART;
-        if (parse_i64(s + 8, &c) == 0 && c >= 0 && c < 4096) {
+        if (parse_i64(v, &c) == 0 && c >= 0 && c < ERRNO_LIMIT) {
             *code = (int)c;
             return 0;
         }
-        for (int e = 1; e < 4096; e++) {
+        for (int e = 1; e < ERRNO_LIMIT; e++) {
             const char *a = strerrorname_np(e);
-            if (a && strcmp(a, s + 8) == 0) {
+            if (a && strcmp(a, v) == 0) {
                 *code = e;
                 return 0;
             }
@@ -161,16 +181,16 @@ static int parse_status(const char *s, int *kind, int *code)
 /* One record line (no newline, NUL-terminated, writable). */
 static int parse_record(char *s, tfr_jrec *r)
 {
-    char *f[12];
+    char *f[NCOLS + 1]; /* one more: a line with too many fields is refused */
     int n = 0;
     for (char *p = s;; p++) {
-        if (n == 12) return -1;
+        if (n == NCOLS + 1) return -1;
         f[n++] = p;
         p = strchr(p, '\t');
         if (!p) break;
         *p = 0;
     }
-    if (n != 11) return -1;
+    if (n != NCOLS) return -1;
     memset(r, 0, sizeof *r);
     uint64_t u;
     int64_t i;
@@ -184,7 +204,7 @@ static int parse_record(char *s, tfr_jrec *r)
     if (parse_dbl(f[4], &r->start) || parse_dbl(f[5], &r->end) || parse_dbl(f[6], &r->seconds))
         return -1;
     if (parse_u64(f[7], &r->out_bytes) || parse_u64(f[8], &r->err_bytes)) return -1;
-    if (parse_u64(f[9], &u) || u == 0 || u > 1000000) return -1;
+    if (parse_u64(f[9], &u) || u == 0 || u > TRIES_MAX) return -1;
     r->tries = (unsigned)u;
     if (parse_i64(f[10], &r->out_end) || r->out_end < -1) return -1;
     return 0;
@@ -193,20 +213,21 @@ static int parse_record(char *s, tfr_jrec *r)
 static int parse_header(const char *s, size_t n, tfr_journal *j)
 {
     static const char pre[] = HEAD "sha256=";
-    size_t pl = sizeof pre - 1;
-    if (n < pl + 64 + 7 || memcmp(s, pre, pl) != 0) return -1;
-    for (int k = 0; k < 32; k++) {
-        const char *a = strchr(hexd, s[pl + 2 * k]), *b = strchr(hexd, s[pl + 2 * k + 1]);
-        if (!a || !b || !*a || !*b) return -1;
-        j->sha256[k] = (unsigned char)(((a - hexd) << 4) | (b - hexd));
+    const size_t pre_len = sizeof pre - 1, tasks_len = sizeof TASKS - 1;
+    if (n < pre_len + SHA256_HEX_LEN + tasks_len || memcmp(s, pre, pre_len) != 0) return -1;
+    const char *hex = s + pre_len;
+    for (int k = 0; k < TFR_SHA256_LEN; k++) {
+        const char *hi = strchr(hexd, hex[2 * k]), *lo = strchr(hexd, hex[2 * k + 1]);
+        if (!hi || !lo || !*hi || !*lo) return -1;
+        j->sha256[k] = (unsigned char)(((hi - hexd) << 4) | (lo - hexd));
     }
-    const char *t = s + pl + 64;
-    if (strncmp(t, " tasks=", 7) != 0) return -1;
-    char num[32];
-    size_t tl = n - (size_t)(t + 7 - s);
-    if (tl == 0 || tl >= sizeof num) return -1;
-    memcpy(num, t + 7, tl);
-    num[tl] = 0;
+    const char *t = hex + SHA256_HEX_LEN;
+    if (strncmp(t, TASKS, tasks_len) != 0) return -1;
+    char num[32]; /* a uint64_t's digits fit */
+    size_t num_len = n - (size_t)(t + tasks_len - s);
+    if (num_len == 0 || num_len >= sizeof num) return -1;
+    memcpy(num, t + tasks_len, num_len);
+    num[num_len] = 0;
     return parse_u64(num, &j->ntasks);
 }
 
@@ -214,10 +235,10 @@ int tfr_journal_parse(const char *data, size_t len, const char *name, tfr_journa
                       size_t errlen)
 {
     memset(j, 0, sizeof *j);
-    size_t pos = 0, cap = 0;
+    size_t pos = 0, rec_cap = 0; /* rec_cap: records j->v has room for */
     uint64_t line = 0;
-    char *tmp = NULL;
-    size_t tmpcap = 0;
+    char *rec_line = NULL;
+    size_t rec_line_cap = 0;
     while (pos < len) {
         line++;
         const char *s = data + pos;
@@ -242,34 +263,34 @@ int tfr_journal_parse(const char *data, size_t len, const char *name, tfr_journa
             continue;
         }
         if (memchr(s, '\0', n)) goto garbage;
-        if (n + 1 > tmpcap) {
-            tmpcap = n + 1 > 512 ? n + 1 : 512;
-            char *nt = realloc(tmp, tmpcap);
-            if (!nt) goto oom;
-            tmp = nt;
+        if (n + 1 > rec_line_cap) {
+            rec_line_cap = n + 1 > LINE_CAP0 ? n + 1 : LINE_CAP0;
+            char *grown = realloc(rec_line, rec_line_cap);
+            if (!grown) goto oom;
+            rec_line = grown;
         }
-        memcpy(tmp, s, n);
-        tmp[n] = 0;
-        if (j->n == cap) {
-            cap = cap ? cap * 2 : 256;
-            tfr_jrec *nv = realloc(j->v, cap * sizeof *nv);
+        memcpy(rec_line, s, n);
+        rec_line[n] = 0;
+        if (j->n == rec_cap) {
+            rec_cap = rec_cap ? rec_cap * 2 : RECORDS_CAP0;
+            tfr_jrec *nv = realloc(j->v, rec_cap * sizeof *nv);
             if (!nv) goto oom;
             j->v = nv;
         }
-        if (parse_record(tmp, &j->v[j->n])) goto garbage;
+        if (parse_record(rec_line, &j->v[j->n])) goto garbage;
         j->v[j->n].line_off = (size_t)(s - data);
         j->n++;
         j->valid_len = pos;
     }
-    free(tmp);
+    free(rec_line);
     return 0;
 garbage:
-    free(tmp);
+    free(rec_line);
     tfr_journal_free(j);
     if (line == 1) return tfr_errf(err, errlen, "%s:1: not a tfrun journal", name);
     return tfr_errf(err, errlen, "%s:%llu: not a journal record", name, (unsigned long long)line);
 oom:
-    free(tmp);
+    free(rec_line);
     tfr_journal_free(j);
     return tfr_errf(err, errlen, "%s: out of memory", name);
 }

@@ -26,12 +26,18 @@
 
 enum { TFR_ST_EXIT = 0, TFR_ST_SIGNAL, TFR_ST_TIMEOUT, TFR_ST_NOSTART };
 
+#define TFR_SHA256_LEN 32 /* bytes of a SHA-256 digest */
+#define TFR_HOST_MAX 64   /* a host name with its NUL, as journaled and reported */
+/* Room for the header lines or one record line: a record is at most about
+ * 300 bytes (a host of TFR_HOST_MAX, a status, eight numbers). */
+#define TFR_JOURNAL_LINE_MAX 512
+
 typedef struct tfr_jrec {
     uint64_t id;
     int kind; /* TFR_ST_* */
     int code; /* exit status, signal number, or errno */
     int rank; /* -1: not known (the task's result was lost) */
-    char host[64];
+    char host[TFR_HOST_MAX];
     double start, end, seconds;
     uint64_t out_bytes, err_bytes;
     unsigned tries;
@@ -41,7 +47,7 @@ typedef struct tfr_jrec {
 
 typedef struct tfr_journal {
     bool has_header;
-    unsigned char sha256[32];
+    unsigned char sha256[TFR_SHA256_LEN];
     uint64_t ntasks;
     tfr_jrec *v;
     size_t n;
@@ -58,7 +64,8 @@ int tfr_journal_parse(const char *data, size_t len, const char *name, tfr_journa
 void tfr_journal_free(tfr_journal *j);
 
 /* The header lines; returns their length (< cap). */
-size_t tfr_journal_header(char *buf, size_t cap, const unsigned char sha256[32], uint64_t ntasks);
+size_t tfr_journal_header(char *buf, size_t cap, const unsigned char sha256[TFR_SHA256_LEN],
+                          uint64_t ntasks);
 /* One record line with its newline; returns its length (< cap, which must be
  * at least 256). Tabs and newlines in host become '?'. */
 size_t tfr_journal_format(char *buf, size_t cap, const tfr_jrec *r);

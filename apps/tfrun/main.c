@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <hwloc.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <pthread.h>
@@ -32,11 +33,13 @@
 #include "runner.h"
 #include "tfrun.h"
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof *(a))
+
 tfr_opts tfr_opt;
 volatile sig_atomic_t tfr_drain;
 int tfr_wake_rd = -1;
 static int wake_wr = -1;
-char tfr_host[64];
+char tfr_host[TFR_HOST_MAX];
 uint64_t tfr_ntasks;
 char **tfr_envbase;
 size_t tfr_nenv;
@@ -45,6 +48,33 @@ void *tfr_tick_arg;
 
 extern char **environ;
 static bool pml_ours; /* OMPI_MCA_pml is tfrun's choice: not the tasks' */
+
+/* Defaults, as usage() states them. */
+#define DEFAULT_GRACE_S 30    /* time enough for a command to save its state */
+#define DEFAULT_PROGRESS_S 30 /* a line now and then in a batch job's log */
+#define DEFAULT_MAX_OUTPUT ((size_t)64 << 20)
+/* The largest --max-output: a task's captured output travels to rank 0 in
+ * one message and --keep-order holds it there, so it must stay small. */
+#define MAX_OUTPUT_LIMIT (256.0 * 1024 * 1024)
+/* Bounds that only catch a typing error. */
+#define TIMEOUT_MIN_S 1e-3
+#define TIMEOUT_MAX_S 1e9
+#define RETRIES_MAX 1000
+#define SECONDS_MAX 1e7 /* --grace, --progress */
+#define CORES_MAX 65536
+#define WINDOW_MAX 1000000
+
+/* Room for a one-line message that names a path. */
+#define MSG_CAP (PATH_MAX + 304)
+
+/* The launcher watchdog: how often it looks (ns), the exit status of a
+ * rank it ends (128 + SIGKILL, as if the job had been killed), and its
+ * stack, of which it uses little. */
+#define WATCHDOG_PERIOD_NS 200000000
+#define EXIT_ORPHAN (128 + SIGKILL)
+#define WATCHDOG_STACK (64 * 1024)
+/* How often a rank that waits for rank 0's word looks (ns). */
+#define SHARE_POLL_NS 5000000
 
 static void usage(void)
 {
@@ -109,7 +139,7 @@ static int parse_bytes(const char *opt, const char *s, size_t *v)
         else if (*end == 'G')
             mul = 1024.0 * 1024 * 1024, end++;
     }
-    if (x < 0 || errno || *end || x * mul > 256.0 * 1024 * 1024) {
+    if (x < 0 || errno || *end || x * mul > MAX_OUTPUT_LIMIT) {
         ak_error("%s: want a size in bytes up to 256M (suffix K, M or G), got '%s'", opt, s);
         return -1;
     }
@@ -138,7 +168,7 @@ static int parse_deadline(const char *s, double *out)
         static const char *const fmts[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
                                            "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
                                            "%H:%M:%S",          "%H:%M"};
-        for (size_t k = 0; k < sizeof fmts / sizeof *fmts && t < 0; k++) {
+        for (size_t k = 0; k < ARRAY_LEN(fmts) && t < 0; k++) {
             time_t nt = time(NULL);
             struct tm tm;
             localtime_r(&nt, &tm);
@@ -170,106 +200,102 @@ static int parse_deadline(const char *s, double *out)
     return 0;
 }
 
-/* 0: go on; 1: done (help, version); -1: bad usage (message printed). */
-static int parse_options(int argc, char **argv)
+static bool is_opt(const char *a, const char *short_name, const char *long_name)
 {
-    tfr_opts *o = &tfr_opt;
-    o->grace_s = 30;
-    o->progress_s = 30;
-    o->max_output = 64u << 20;
-    o->cores = 1;
-    bool dashdash = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        if (dashdash || a[0] != '-' || !strcmp(a, "-")) {
-            if (o->taskfile) {
-                ak_error("unexpected argument '%s' (one task file only)", a);
-                return -1;
-            }
-            o->taskfile = a;
-            continue;
-        }
-#define VAL() \
-    if (!(v = ak_value(argc, argv, &i))) return -1
-        if (!strcmp(a, "--"))
-            dashdash = true;
-        else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            usage();
-            return 1;
-        } else if (!strcmp(a, "--version")) {
-            if (ak_rank == 0)
-                printf("tfrun (taskfarm) %d.%d.%d\n", TF_VERSION_MAJOR, TF_VERSION_MINOR,
-                       TF_VERSION_PATCH);
-            return 1;
-        } else if (!strcmp(a, "--tag"))
-            o->tag = true;
-        else if (!strcmp(a, "-k") || !strcmp(a, "--keep-order"))
-            o->keep_order = true;
-        else if (!strcmp(a, "--halt-on-error"))
-            o->halt_on_error = true;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
-            o->quiet = true;
-        else if (!strcmp(a, "--keep-mpi-env"))
-            o->keep_mpi_env = true;
-        else if (!strcmp(a, "--bar"))
-            o->bar = true;
-        else if (!strcmp(a, "--resume"))
-            o->resume = true;
-        else if (!strcmp(a, "--resume-failed"))
-            o->resume = o->resume_failed = true;
-        else if (!strcmp(a, "--journal")) {
-            VAL();
-            o->journal = v;
-        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            VAL();
-            o->output_file = v;
-        } else if (!strcmp(a, "--output-dir")) {
-            VAL();
-            o->output_dir = v;
-        } else if (!strcmp(a, "--max-output")) {
-            VAL();
-            if (parse_bytes(a, v, &o->max_output)) return -1;
-        } else if (!strcmp(a, "--timeout")) {
-            VAL();
-            size_t n = strlen(v);
-            if (n > 1 && v[n - 1] == '%') {
-                char b[64];
-                snprintf(b, sizeof b, "%.*s", (int)(n - 1), v);
-                if (ak_double("--timeout", b, 1e-3, 1e9, &o->timeout_pct)) return -1;
-            } else if (ak_double("--timeout", v, 1e-3, 1e9, &o->timeout_s)) {
-                return -1;
-            }
-        } else if (!strcmp(a, "--retries")) {
-            VAL();
-            int r;
-            if (ak_int(a, v, 0, 1000, &r)) return -1;
-            o->retries = (unsigned)r;
-        } else if (!strcmp(a, "--grace")) {
-            VAL();
-            if (ak_double(a, v, 0, 1e7, &o->grace_s)) return -1;
-        } else if (!strcmp(a, "--deadline")) {
-            VAL();
-            if (parse_deadline(v, &o->deadline)) return -1;
-        } else if (!strcmp(a, "-c") || !strcmp(a, "--cores-per-task")) {
-            VAL();
-            int c;
-            if (ak_int(a, v, 1, 65536, &c)) return -1;
-            o->cores = (unsigned)c;
-            o->cores_set = true;
-        } else if (!strcmp(a, "--progress")) {
-            VAL();
-            if (ak_double(a, v, 0, 1e7, &o->progress_s)) return -1;
-        } else if (!strcmp(a, "--window")) {
-            VAL();
-            int w;
-            if (ak_int(a, v, 1, 1000000, &w)) return -1;
-            o->window = (unsigned)w;
-        } else {
-            ak_error("unknown option '%s' (see tfrun --help)", a);
-            return -1;
-        }
-#undef VAL
+    return (short_name && !strcmp(a, short_name)) || !strcmp(a, long_name);
+}
+
+/* An option without a value: true if `a` is one (then set in *o). */
+static bool set_switch(tfr_opts *o, const char *a)
+{
+    if (is_opt(a, NULL, "--tag"))
+        o->tag = true;
+    else if (is_opt(a, "-k", "--keep-order"))
+        o->keep_order = true;
+    else if (is_opt(a, NULL, "--halt-on-error"))
+        o->halt_on_error = true;
+    else if (is_opt(a, "-q", "--quiet"))
+        o->quiet = true;
+    else if (is_opt(a, NULL, "--keep-mpi-env"))
+        o->keep_mpi_env = true;
+    else if (is_opt(a, NULL, "--bar"))
+        o->bar = true;
+    else if (is_opt(a, NULL, "--resume"))
+        o->resume = true;
+    else if (is_opt(a, NULL, "--resume-failed"))
+        o->resume = o->resume_failed = true;
+    else
+        return false;
+    return true;
+}
+
+/* --timeout SEC or N%. */
+static int parse_timeout(tfr_opts *o, const char *v)
+{
+    size_t n = strlen(v);
+    if (n > 1 && v[n - 1] == '%') {
+        char pct[64];
+        snprintf(pct, sizeof pct, "%.*s", (int)(n - 1), v);
+        return ak_double("--timeout", pct, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_pct);
     }
+    return ak_double("--timeout", v, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_s);
+}
+
+/* An option with a value, at argv[*i]: 1 if it is one (then set in *o and
+ * *i advanced), 0 if not, -1 after a message. */
+static int set_valued(tfr_opts *o, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i], *v;
+    int n;
+#define VALUE() \
+    if (!(v = ak_value(argc, argv, i))) return -1
+    if (is_opt(a, NULL, "--journal")) {
+        VALUE();
+        o->journal = v;
+    } else if (is_opt(a, "-o", "--output")) {
+        VALUE();
+        o->output_file = v;
+    } else if (is_opt(a, NULL, "--output-dir")) {
+        VALUE();
+        o->output_dir = v;
+    } else if (is_opt(a, NULL, "--max-output")) {
+        VALUE();
+        if (parse_bytes(a, v, &o->max_output)) return -1;
+    } else if (is_opt(a, NULL, "--timeout")) {
+        VALUE();
+        if (parse_timeout(o, v)) return -1;
+    } else if (is_opt(a, NULL, "--retries")) {
+        VALUE();
+        if (ak_int(a, v, 0, RETRIES_MAX, &n)) return -1;
+        o->retries = (unsigned)n;
+    } else if (is_opt(a, NULL, "--grace")) {
+        VALUE();
+        if (ak_double(a, v, 0, SECONDS_MAX, &o->grace_s)) return -1;
+    } else if (is_opt(a, NULL, "--deadline")) {
+        VALUE();
+        if (parse_deadline(v, &o->deadline)) return -1;
+    } else if (is_opt(a, "-c", "--cores-per-task")) {
+        VALUE();
+        if (ak_int(a, v, 1, CORES_MAX, &n)) return -1;
+        o->cores = (unsigned)n;
+        o->cores_set = true;
+    } else if (is_opt(a, NULL, "--progress")) {
+        VALUE();
+        if (ak_double(a, v, 0, SECONDS_MAX, &o->progress_s)) return -1;
+    } else if (is_opt(a, NULL, "--window")) {
+        VALUE();
+        if (ak_int(a, v, 1, WINDOW_MAX, &n)) return -1;
+        o->window = (unsigned)n;
+    } else {
+        return 0;
+    }
+#undef VALUE
+    return 1;
+}
+
+/* What the options mean together: 0, or -1 after a message. */
+static int check_options(const tfr_opts *o)
+{
     if (!o->taskfile) {
         ak_error("no task file (usage: tfrun [options] TASKFILE|-; see --help)");
         return -1;
@@ -289,11 +315,55 @@ static int parse_options(int argc, char **argv)
     return 0;
 }
 
+/* 0: go on; 1: done (help, version); -1: bad usage (message printed). */
+static int parse_options(int argc, char **argv)
+{
+    tfr_opts *o = &tfr_opt;
+    o->grace_s = DEFAULT_GRACE_S;
+    o->progress_s = DEFAULT_PROGRESS_S;
+    o->max_output = DEFAULT_MAX_OUTPUT;
+    o->cores = 1;
+    bool dashdash = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (dashdash || a[0] != '-' || !strcmp(a, "-")) {
+            if (o->taskfile) {
+                ak_error("unexpected argument '%s' (one task file only)", a);
+                return -1;
+            }
+            o->taskfile = a;
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            dashdash = true;
+            continue;
+        }
+        if (is_opt(a, "-h", "--help")) {
+            usage();
+            return 1;
+        }
+        if (is_opt(a, NULL, "--version")) {
+            if (ak_rank == 0)
+                printf("tfrun (taskfarm) %d.%d.%d\n", TF_VERSION_MAJOR, TF_VERSION_MINOR,
+                       TF_VERSION_PATCH);
+            return 1;
+        }
+        if (set_switch(o, a)) continue;
+        int valued = set_valued(o, argc, argv, &i);
+        if (valued < 0) return -1;
+        if (valued == 0) {
+            ak_error("unknown option '%s' (see tfrun --help)", a);
+            return -1;
+        }
+    }
+    return check_options(o);
+}
+
 /* ---- rank 0: the task file, the journal and the outputs ----------------------- */
 
-static int sha256(const char *data, size_t len, unsigned char out[32])
+static int sha256(const char *data, size_t len, unsigned char out[TFR_SHA256_LEN])
 {
-    unsigned int n = 32;
+    unsigned int n = TFR_SHA256_LEN;
     return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }
 
@@ -313,7 +383,7 @@ static long task_index(const tfr_taskfile *tf, uint64_t id)
 
 static int mkdirs(const char *path)
 {
-    char b[4096];
+    char b[PATH_MAX];
     if (snprintf(b, sizeof b, "%s", path) >= (int)sizeof b) return ENAMETOOLONG;
     for (char *p = b + 1; *p; p++) {
         if (*p != '/') continue;
@@ -328,8 +398,10 @@ static int mkdirs(const char *path)
     return 0;
 }
 
-static int fail2(const char *fmt, ...) TF_PRINTF(1, 2);
-static int fail2(const char *fmt, ...)
+/* "tfrun: message" on stderr; returns TFR_EXIT_USAGE (bad input: nothing is
+ * run). */
+static int fail_usage(const char *fmt, ...) TF_PRINTF(1, 2);
+static int fail_usage(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -340,182 +412,228 @@ static int fail2(const char *fmt, ...)
     return TFR_EXIT_USAGE;
 }
 
-static int prepare(tfr_plan *pl)
+/* Reads and parses the task file into pl->tf, with its SHA-256 (which ties
+ * a journal to it). 0, or the exit status after a message. */
+static int load_taskfile(tfr_plan *pl, const char *tname, unsigned char sha[TFR_SHA256_LEN])
 {
-    char err[4400];
+    char err[MSG_CAP];
     char *data;
     size_t len;
-    const char *tname = strcmp(tfr_opt.taskfile, "-") ? tfr_opt.taskfile : "<stdin>";
-    if (tfr_read_all(tfr_opt.taskfile, &data, &len, err, sizeof err)) return fail2("%s", err);
-    unsigned char sha[32];
+    if (tfr_read_all(tfr_opt.taskfile, &data, &len, err, sizeof err)) return fail_usage("%s", err);
     int rc = tfr_taskfile_parse(data, len, tname, &pl->tf, err, sizeof err);
     if (!rc && sha256(data, len, sha)) rc = -1, snprintf(err, sizeof err, "SHA-256 failed");
     free(data);
-    if (rc) return fail2("%s", err);
+    return rc ? fail_usage("%s", err) : 0;
+}
 
-    if (tfr_opt.output_dir) {
-        int e = mkdirs(tfr_opt.output_dir);
-        char probe[4200];
-        snprintf(probe, sizeof probe, "%s/.tfrun-probe-%ld", tfr_opt.output_dir, (long)getpid());
-        int fd = e ? -1 : open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-        if (!e && fd < 0) e = errno;
-        if (fd >= 0) close(fd), unlink(probe);
-        if (e) return fail2("--output-dir %s: %s", tfr_opt.output_dir, strerror(e));
+/* --output-dir: made if missing, and a file created and removed in it, so
+ * that a directory no rank can write to is refused before anything runs. */
+static int check_output_dir(void)
+{
+    int e = mkdirs(tfr_opt.output_dir);
+    char probe[TFR_PATH_CAP];
+    snprintf(probe, sizeof probe, "%s/.tfrun-probe-%ld", tfr_opt.output_dir, (long)getpid());
+    int fd = e ? -1 : open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (!e && fd < 0) e = errno;
+    if (fd >= 0) close(fd), unlink(probe);
+    return e ? fail_usage("--output-dir %s: %s", tfr_opt.output_dir, strerror(e)) : 0;
+}
+
+/* What the journal says of a task. */
+enum { TASK_TODO = 0, TASK_DONE_OK, TASK_DONE_FAILED };
+
+/* Reads and parses the journal, if there is one, and checks it belongs to
+ * this task file. 0 (*j filled; an empty one if there is no journal yet),
+ * or the exit status after a message (*j empty). */
+static int read_journal(const tfr_plan *pl, const char *tname,
+                        const unsigned char sha[TFR_SHA256_LEN], tfr_journal *j)
+{
+    char err[MSG_CAP];
+    char *jd = NULL;
+    size_t jl = 0;
+    struct stat st;
+    if (stat(tfr_opt.journal, &st) == 0) {
+        if (!S_ISREG(st.st_mode))
+            return fail_usage("--journal %s: not a regular file", tfr_opt.journal);
+        if (tfr_read_all(tfr_opt.journal, &jd, &jl, err, sizeof err)) return fail_usage("%s", err);
     }
+    if (jl && !tfr_opt.resume) {
+        free(jd);
+        return fail_usage("%s: the journal exists: go on with --resume or --resume-failed, or "
+                          "remove it",
+                          tfr_opt.journal);
+    }
+    int rc = tfr_journal_parse(jd ? jd : "", jl, tfr_opt.journal, j, err, sizeof err);
+    free(jd);
+    if (rc) return fail_usage("%s", err);
+    if (j->has_header && (memcmp(j->sha256, sha, TFR_SHA256_LEN) || j->ntasks != pl->tf.n)) {
+        tfr_journal_free(j);
+        return fail_usage("%s: made for another task file than %s (its SHA-256 or task count "
+                          "differs)",
+                          tfr_opt.journal, tname);
+    }
+    return 0;
+}
 
-    /* state per task: 0 to run, 1 done, 2 failed */
-    unsigned char *state = calloc(pl->tf.n, 1);
-    if (!state) return fail2("out of memory");
+/* Marks in state[] the tasks the journal's records say are done. With
+ * --output, the file must hold the output of every record kept: the records
+ * from the first whose output is not there on are dropped (*cut: the first
+ * dropped, SIZE_MAX if none) and *keep_end is where the kept output ends.
+ * 0, or the exit status after a message. */
+static int replay_journal(const tfr_plan *pl, const char *tname, const tfr_journal *j,
+                          unsigned char *state, size_t *cut, int64_t *keep_end)
+{
+    int64_t osize = -1; /* the --output file's size; -1: no --output */
+    if (tfr_opt.output_file) {
+        struct stat os;
+        osize = stat(tfr_opt.output_file, &os) == 0 ? (int64_t)os.st_size : 0;
+    }
+    size_t dropped = 0;
+    *cut = SIZE_MAX;
+    if (osize >= 0) *keep_end = 0; /* --output belongs to the run */
+    for (size_t k = 0; k < j->n; k++) {
+        const tfr_jrec *r = &j->v[k];
+        long ix = task_index(&pl->tf, r->id);
+        if (ix < 0)
+            return fail_usage("%s: task %" PRIu64 " is not in %s", tfr_opt.journal, r->id, tname);
+        /* this record's output is not in the file: neither it nor any
+         * later record is kept (a later one could fit again once the
+         * file grows, and claim output that is not there) */
+        if (*cut == SIZE_MAX && osize >= 0 && r->out_end > osize) *cut = k;
+        if (k >= *cut) {
+            dropped++;
+            continue;
+        }
+        if (r->out_end > *keep_end) *keep_end = r->out_end;
+        state[ix] = tfr_jrec_ok(r) ? TASK_DONE_OK : TASK_DONE_FAILED;
+    }
+    if (dropped && !tfr_opt.quiet)
+        fprintf(stderr,
+                "tfrun: %s: %zu journal records from the first one whose output is not in "
+                "%s on: their tasks run again\n",
+                tfr_opt.journal, dropped, tfr_opt.output_file);
+    return 0;
+}
+
+/* Opens the journal for appending, locked against a second tfrun, cut back
+ * to its last whole record before `cut`, with a header if it has none yet.
+ * 0 (pl->journal_fd set), or the exit status after a message. */
+static int open_journal(tfr_plan *pl, const tfr_journal *j, size_t cut,
+                        const unsigned char sha[TFR_SHA256_LEN])
+{
+    int fd = open(tfr_opt.journal, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return fail_usage("--journal %s: %s", tfr_opt.journal, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno != ENOLCK && errno != ENOSYS &&
+        errno != EOPNOTSUPP) { /* no locks on this file system: go on */
+        int e = errno;
+        close(fd);
+        return fail_usage("--journal %s: %s", tfr_opt.journal,
+                          e == EWOULDBLOCK ? "in use by another tfrun" : strerror(e));
+    }
+    size_t valid = j->has_header ? j->valid_len : 0;
+    if (cut < j->n) valid = j->v[cut].line_off;
+    if (ftruncate(fd, (off_t)valid) < 0 || lseek(fd, 0, SEEK_END) < 0) {
+        int e = errno;
+        close(fd);
+        return fail_usage("--journal %s: %s", tfr_opt.journal, strerror(e));
+    }
+    if (!j->has_header) {
+        char h[TFR_JOURNAL_LINE_MAX];
+        size_t n = tfr_journal_header(h, sizeof h, sha, pl->tf.n);
+        if (write(fd, h, n) != (ssize_t)n) {
+            int e = errno;
+            close(fd);
+            return fail_usage("--journal %s: %s", tfr_opt.journal, strerror(e));
+        }
+    }
+    pl->journal_fd = fd;
+    return 0;
+}
+
+/* --journal: what is done already into state[], the journal open for
+ * appending; *keep_end: where the --output file's kept output ends (-1: keep
+ * it all). 0, or the exit status after a message. */
+static int prepare_journal(tfr_plan *pl, const char *tname, const unsigned char sha[TFR_SHA256_LEN],
+                           unsigned char *state, int64_t *keep_end)
+{
     tfr_journal j;
     memset(&j, 0, sizeof j);
-    pl->journal_fd = -1;
-    pl->out_fd = 1;
-    pl->out_off = -1;
-    int64_t keep_end = -1;
-    if (tfr_opt.journal) {
-        char *jd = NULL;
-        size_t jl = 0;
-        struct stat st;
-        if (stat(tfr_opt.journal, &st) == 0) {
-            if (!S_ISREG(st.st_mode)) {
-                free(state);
-                return fail2("--journal %s: not a regular file", tfr_opt.journal);
-            }
-            if (tfr_read_all(tfr_opt.journal, &jd, &jl, err, sizeof err)) {
-                free(state);
-                return fail2("%s", err);
-            }
-        }
-        if (jl && !tfr_opt.resume) {
-            free(jd);
-            free(state);
-            return fail2("%s: the journal exists: go on with --resume or --resume-failed, or "
-                         "remove it",
-                         tfr_opt.journal);
-        }
-        if (tfr_journal_parse(jd ? jd : "", jl, tfr_opt.journal, &j, err, sizeof err)) {
-            free(jd);
-            free(state);
-            return fail2("%s", err);
-        }
-        free(jd);
-        if (j.has_header && (memcmp(j.sha256, sha, 32) || j.ntasks != pl->tf.n)) {
-            tfr_journal_free(&j);
-            free(state);
-            return fail2("%s: made for another task file than %s (its SHA-256 or task count "
-                         "differs)",
-                         tfr_opt.journal, tname);
-        }
-        /* the --output file must hold the output of every record kept */
-        int64_t osize = -1;
-        if (tfr_opt.output_file) {
-            struct stat os;
-            osize = stat(tfr_opt.output_file, &os) == 0 ? (int64_t)os.st_size : 0;
-        }
-        size_t dropped = 0, cut = SIZE_MAX; /* the journal ends before record `cut` */
-        if (osize >= 0) keep_end = 0;       /* --output belongs to the run */
-        for (size_t k = 0; k < j.n; k++) {
-            long ix = task_index(&pl->tf, j.v[k].id);
-            if (ix < 0) {
-                tfr_journal_free(&j);
-                free(state);
-                return fail2("%s: task %" PRIu64 " is not in %s", tfr_opt.journal, j.v[k].id,
-                             tname);
-            }
-            /* this record's output is not in the file: neither it nor any
-             * later record is kept (a later one could fit again once the
-             * file grows, and claim output that is not there) */
-            if (cut == SIZE_MAX && osize >= 0 && j.v[k].out_end > osize) cut = k;
-            if (k >= cut) {
-                dropped++;
-                continue;
-            }
-            if (j.v[k].out_end > keep_end) keep_end = j.v[k].out_end;
-            state[ix] = tfr_jrec_ok(&j.v[k]) ? 1 : 2;
-        }
-        if (dropped && !tfr_opt.quiet)
-            fprintf(stderr,
-                    "tfrun: %s: %zu journal records from the first one whose output is not in "
-                    "%s on: their tasks run again\n",
-                    tfr_opt.journal, dropped, tfr_opt.output_file);
-        int fd = open(tfr_opt.journal, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) {
-            tfr_journal_free(&j);
-            free(state);
-            return fail2("--journal %s: %s", tfr_opt.journal, strerror(errno));
-        }
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno != ENOLCK && errno != ENOSYS &&
-            errno != EOPNOTSUPP) { /* no locks on this file system: go on */
-            int e = errno;
-            close(fd);
-            tfr_journal_free(&j);
-            free(state);
-            return fail2("--journal %s: %s", tfr_opt.journal,
-                         e == EWOULDBLOCK ? "in use by another tfrun" : strerror(e));
-        }
-        size_t valid = j.has_header ? j.valid_len : 0;
-        if (cut < j.n) valid = j.v[cut].line_off;
-        if (ftruncate(fd, (off_t)valid) < 0 || lseek(fd, 0, SEEK_END) < 0) {
-            int e = errno;
-            close(fd);
-            tfr_journal_free(&j);
-            free(state);
-            return fail2("--journal %s: %s", tfr_opt.journal, strerror(e));
-        }
-        if (!j.has_header) {
-            char h[512];
-            size_t n = tfr_journal_header(h, sizeof h, sha, pl->tf.n);
-            if (write(fd, h, n) != (ssize_t)n) {
-                int e = errno;
-                close(fd);
-                tfr_journal_free(&j);
-                free(state);
-                return fail2("--journal %s: %s", tfr_opt.journal, strerror(e));
-            }
-        }
-        pl->journal_fd = fd;
-    }
-    if (tfr_opt.output_file) {
-        int fl = O_WRONLY | O_CREAT | O_CLOEXEC | (tfr_opt.resume ? 0 : O_TRUNC);
-        int fd = open(tfr_opt.output_file, fl, 0644);
-        struct stat os;
-        if (fd < 0 || fstat(fd, &os) < 0) {
-            int e = errno;
-            tfr_journal_free(&j);
-            free(state);
-            return fail2("--output %s: %s", tfr_opt.output_file, strerror(e));
-        }
-        /* cut what tasks that never reached the journal wrote */
-        if (keep_end >= 0 && os.st_size > keep_end && ftruncate(fd, keep_end) < 0) {
-            int e = errno;
-            close(fd);
-            tfr_journal_free(&j);
-            free(state);
-            return fail2("--output %s: %s", tfr_opt.output_file, strerror(e));
-        }
-        pl->out_off = lseek(fd, 0, SEEK_END);
-        pl->out_fd = fd;
-    }
+    int rc = read_journal(pl, tname, sha, &j);
+    if (rc) return rc;
+    size_t cut;
+    rc = replay_journal(pl, tname, &j, state, &cut, keep_end);
+    if (!rc) rc = open_journal(pl, &j, cut, sha);
     tfr_journal_free(&j);
+    return rc;
+}
 
-    pl->todo = malloc(pl->tf.n * sizeof *pl->todo);
-    if (!pl->todo) {
-        free(state);
-        return fail2("out of memory");
+/* --output FILE: opened (emptied unless resuming), cut back to keep_end if
+ * that is set. 0 (pl->out_fd and pl->out_off set), or the exit status after
+ * a message. */
+static int open_output_file(tfr_plan *pl, int64_t keep_end)
+{
+    int fl = O_WRONLY | O_CREAT | O_CLOEXEC | (tfr_opt.resume ? 0 : O_TRUNC);
+    int fd = open(tfr_opt.output_file, fl, 0644);
+    struct stat os;
+    if (fd < 0 || fstat(fd, &os) < 0)
+        return fail_usage("--output %s: %s", tfr_opt.output_file, strerror(errno));
+    /* cut what tasks that never reached the journal wrote */
+    if (keep_end >= 0 && os.st_size > keep_end && ftruncate(fd, keep_end) < 0) {
+        int e = errno;
+        close(fd);
+        return fail_usage("--output %s: %s", tfr_opt.output_file, strerror(e));
     }
+    pl->out_off = lseek(fd, 0, SEEK_END);
+    pl->out_fd = fd;
+    return 0;
+}
+
+/* pl->todo: the tasks to run, in file order; the others counted as done. */
+static int plan_todo(tfr_plan *pl, const unsigned char *state)
+{
+    pl->todo = malloc(pl->tf.n * sizeof *pl->todo);
+    if (!pl->todo) return fail_usage("out of memory");
     for (size_t i = 0; i < pl->tf.n; i++) {
-        if (state[i] == 1)
+        if (state[i] == TASK_DONE_OK)
             pl->done_ok++;
-        else if (state[i] == 2 && !tfr_opt.resume_failed)
+        else if (state[i] == TASK_DONE_FAILED && !tfr_opt.resume_failed)
             pl->done_failed++;
         else
             pl->todo[pl->ntodo++] = i;
     }
-    free(state);
     return 0;
 }
 
+/* Rank 0, before the run: the task file, --output-dir, the journal, the
+ * --output file and the list of tasks to run, in that order. 0, or the
+ * exit status after a message. */
+static int prepare(tfr_plan *pl)
+{
+    const char *tname = strcmp(tfr_opt.taskfile, "-") ? tfr_opt.taskfile : "<stdin>";
+    unsigned char sha[TFR_SHA256_LEN];
+    int rc = load_taskfile(pl, tname, sha);
+    if (rc) return rc;
+    if (tfr_opt.output_dir && (rc = check_output_dir())) return rc;
+
+    unsigned char *state = calloc(pl->tf.n, 1); /* TASK_* per task */
+    if (!state) return fail_usage("out of memory");
+    pl->journal_fd = -1;
+    pl->out_fd = 1;
+    pl->out_off = -1;
+    int64_t keep_end = -1;
+    if (tfr_opt.journal) rc = prepare_journal(pl, tname, sha, state, &keep_end);
+    if (!rc && tfr_opt.output_file) rc = open_output_file(pl, keep_end);
+    if (!rc) rc = plan_todo(pl, state);
+    free(state);
+    return rc;
+}
+
 /* ---- every rank ------------------------------------------------------------- */
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return !strncmp(s, prefix, strlen(prefix));
+}
 
 /* What a launcher sets for its ranks: Open MPI's OMPI_* and PMIX_*, and
  * Hydra's (MPICH's) PMI_*, HYDI_*, the local rank counts and the interface
@@ -526,11 +644,11 @@ static bool launcher_var(const char *e)
     static const char *const pre[] = {"OMPI_", "PMIX_", "PMI_", "HYDI_", "HYDRA_"};
     static const char *const hydra[] = {
         "MPI_LOCALNRANKS=", "MPI_LOCALRANKID=", "MPIR_CVAR_CH3_INTERFACE_HOSTNAME="};
-    if (!strncmp(e, "OMPI_ALLOW_RUN_AS_ROOT", 22)) return false;
-    for (size_t k = 0; k < sizeof pre / sizeof *pre; k++)
-        if (!strncmp(e, pre[k], strlen(pre[k]))) return true;
-    for (size_t k = 0; k < sizeof hydra / sizeof *hydra; k++)
-        if (!strncmp(e, hydra[k], strlen(hydra[k]))) return true;
+    if (starts_with(e, "OMPI_ALLOW_RUN_AS_ROOT")) return false;
+    for (size_t k = 0; k < ARRAY_LEN(pre); k++)
+        if (starts_with(e, pre[k])) return true;
+    for (size_t k = 0; k < ARRAY_LEN(hydra); k++)
+        if (starts_with(e, hydra[k])) return true;
     return false;
 }
 
@@ -545,9 +663,9 @@ static int make_envbase(void)
     for (size_t i = 0; i < n; i++) {
         const char *e = environ[i];
         bool drop = !tfr_opt.keep_mpi_env && launcher_var(e);
-        for (size_t k = 0; k < 5 && !drop; k++) drop = !strncmp(e, ours[k], strlen(ours[k]));
-        if (tfr_opt.cores_set && !strncmp(e, "OMP_NUM_THREADS=", 16)) drop = true;
-        if (pml_ours && !strncmp(e, "OMPI_MCA_pml=", 13)) drop = true;
+        for (size_t k = 0; k < ARRAY_LEN(ours) && !drop; k++) drop = starts_with(e, ours[k]);
+        if (tfr_opt.cores_set && starts_with(e, "OMP_NUM_THREADS=")) drop = true;
+        if (pml_ours && starts_with(e, "OMPI_MCA_pml=")) drop = true;
         if (!drop) tfr_envbase[tfr_nenv++] = environ[i];
     }
     return 0;
@@ -567,7 +685,7 @@ static void signals_block(void)
 {
     sigset_t s;
     sigemptyset(&s);
-    for (size_t k = 0; k < 3; k++) sigaddset(&s, drain_sigs[k]);
+    for (size_t k = 0; k < ARRAY_LEN(drain_sigs); k++) sigaddset(&s, drain_sigs[k]);
     pthread_sigmask(SIG_BLOCK, &s, NULL);
     signal(SIGPIPE, SIG_IGN); /* a closed stdout is an error to report */
     signal(SIGCHLD, SIG_DFL); /* an inherited SIG_IGN would hide exit statuses */
@@ -587,7 +705,7 @@ static void signals_handle(void)
     sigemptyset(&sa.sa_mask);
     sigset_t s;
     sigemptyset(&s);
-    for (size_t k = 0; k < 3; k++) {
+    for (size_t k = 0; k < ARRAY_LEN(drain_sigs); k++) {
         sigaction(drain_sigs[k], &sa, NULL);
         sigaddset(&s, drain_sigs[k]);
     }
@@ -601,10 +719,10 @@ static int place(MPI_Comm world)
 {
     if (!tfr_opt.cores_set) return 1;
     MPI_Comm node;
-    int lrank, lsize;
+    int local_rank, local_size;
     MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
-    MPI_Comm_rank(node, &lrank);
-    MPI_Comm_size(node, &lsize);
+    MPI_Comm_rank(node, &local_rank);
+    MPI_Comm_size(node, &local_size);
     MPI_Comm_free(&node);
     hwloc_topology_t topo;
     if (hwloc_topology_init(&topo) < 0 || hwloc_topology_load(topo) < 0) {
@@ -614,19 +732,19 @@ static int place(MPI_Comm world)
     hwloc_const_cpuset_t allowed = hwloc_topology_get_allowed_cpuset(topo);
     int ncores = hwloc_get_nbobjs_inside_cpuset_by_type(topo, allowed, HWLOC_OBJ_CORE);
     int nslots = ncores / (int)tfr_opt.cores;
-    int rv = 1;
+    int runs = 1;
     if (nslots < 1) {
-        if (lrank == 0)
+        if (local_rank == 0)
             fprintf(stderr, "tfrun: -c %u: host %s has %d cores\n", tfr_opt.cores, tfr_host,
                     ncores);
-        rv = -1;
-    } else if (lrank >= nslots) {
-        rv = 0;
+        runs = -1;
+    } else if (local_rank >= nslots) {
+        runs = 0;
     } else {
         hwloc_bitmap_t set = hwloc_bitmap_alloc();
         for (int k = 0; k < (int)tfr_opt.cores; k++) {
             hwloc_obj_t c = hwloc_get_obj_inside_cpuset_by_type(
-                topo, allowed, HWLOC_OBJ_CORE, (unsigned)(lrank * (int)tfr_opt.cores + k));
+                topo, allowed, HWLOC_OBJ_CORE, (unsigned)(local_rank * (int)tfr_opt.cores + k));
             if (c) hwloc_bitmap_or(set, set, c->cpuset);
         }
         if (hwloc_set_cpubind(topo, set, HWLOC_CPUBIND_THREAD) < 0)
@@ -634,13 +752,13 @@ static int place(MPI_Comm world)
                     (int)tfr_opt.cores, strerror(errno));
         hwloc_bitmap_free(set);
     }
-    if (rv >= 0 && lrank == 0 && lsize > nslots && !tfr_opt.quiet)
+    if (runs >= 0 && local_rank == 0 && local_size > nslots && !tfr_opt.quiet)
         fprintf(stderr,
                 "tfrun: -c %u: host %s has %d cores for %d ranks: %d run tasks, %d stay "
                 "idle\n",
-                tfr_opt.cores, tfr_host, ncores, lsize, nslots, lsize - nslots);
+                tfr_opt.cores, tfr_host, ncores, local_size, nslots, local_size - nslots);
     hwloc_topology_destroy(topo);
-    return rv;
+    return runs;
 }
 
 /* A rank whose launcher (mpirun, orted, slurmstepd) died is an orphan: it
@@ -651,18 +769,18 @@ static void *watchdog(void *arg)
 {
     pid_t parent = (pid_t)(intptr_t)arg;
     for (;;) {
-        struct timespec ts = {0, 200000000};
+        struct timespec ts = {0, WATCHDOG_PERIOD_NS};
         nanosleep(&ts, NULL);
         if (getppid() == parent) continue;
         int g = tfr_child_pgid;
         if (g > 0) kill(-g, SIGKILL);
-        _exit(137);
+        _exit(EXIT_ORPHAN);
     }
     return NULL;
 }
 
 /* True if an MPI launcher started this process. */
-static bool tfr_launched(void)
+static bool launched_by_mpi(void)
 {
     return getenv("OMPI_COMM_WORLD_RANK") || getenv("PMIX_RANK") || getenv("PMI_RANK") ||
            getenv("SLURM_STEP_ID");
@@ -670,12 +788,12 @@ static bool tfr_launched(void)
 
 static void start_watchdog(void)
 {
-    if (!tfr_launched()) return; /* a singleton: its parent is a shell */
+    if (!launched_by_mpi()) return; /* a singleton: its parent is a shell */
     pthread_t th;
     pthread_attr_t at;
     pthread_attr_init(&at);
     pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    pthread_attr_setstacksize(&at, 64 * 1024);
+    pthread_attr_setstacksize(&at, WATCHDOG_STACK);
     int e = pthread_create(&th, &at, watchdog, (void *)(intptr_t)getppid());
     if (e) fprintf(stderr, "tfrun: warning: no launcher watchdog: %s\n", strerror(e));
     pthread_attr_destroy(&at);
@@ -689,7 +807,7 @@ static int share_int(int v)
     for (int done = 0;;) {
         MPI_Test(&rq, &done, MPI_STATUS_IGNORE);
         if (done) break;
-        struct timespec ts = {0, 5000000};
+        struct timespec ts = {0, SHARE_POLL_NS};
         nanosleep(&ts, NULL);
     }
     return v;
@@ -705,6 +823,34 @@ static void plan_free(tfr_plan *pl)
     tfr_taskfile_free(&pl->tf);
     free(pl->todo);
     pl->todo = NULL;
+}
+
+/* The run itself, on the ranks that run tasks (runs_tasks: this one does;
+ * collective over MPI_COMM_WORLD). Returns tf_run's status, 0 on a rank
+ * that runs none. */
+static int run_tasks(tfr_plan *plan, bool runs_tasks)
+{
+    MPI_Comm task_comm;
+    MPI_Comm_split(MPI_COMM_WORLD, runs_tasks ? 0 : MPI_UNDEFINED, ak_rank, &task_comm);
+    if (task_comm == MPI_COMM_NULL) return 0;
+    /* Commands inherit the main thread's binding: the pool's own (one
+     * core, TF_BIND=auto) would squeeze every command and its threads
+     * onto one core, and -c has placed the rank already. So the pool
+     * binds nothing unless TF_BIND (read by tf_pool_create) says so. */
+    tf_pool_opts popts = {.bind = TF_BIND_NONE};
+    tf_pool *pool = NULL;
+    int rc = tf_pool_create(task_comm, &popts, &pool);
+    if (!rc) rc = tf_register(pool, "cmd", tfr_task_fn);
+    if (rc) {
+        fprintf(stderr, "tfrun: rank %d: %s\n", ak_rank,
+                pool ? tf_pool_errmsg(pool) : tf_strerror(rc));
+        MPI_Abort(MPI_COMM_WORLD, TFR_EXIT_FAILED);
+    }
+    signals_handle();
+    int code = tf_run(pool, ak_rank == 0 ? tfr_farm : NULL, plan);
+    tf_pool_destroy(&pool);
+    MPI_Comm_free(&task_comm);
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -723,10 +869,10 @@ int main(int argc, char **argv)
     start_watchdog();
     ak_init(&argc, &argv, "tfrun");
     gethostname(tfr_host, sizeof tfr_host - 1);
-    int pr = parse_options(argc, argv);
-    if (pr != 0) {
+    int parsed = parse_options(argc, argv);
+    if (parsed != 0) {
         MPI_Finalize();
-        return pr > 0 || ak_rank != 0 ? 0 : TFR_EXIT_USAGE;
+        return parsed > 0 || ak_rank != 0 ? 0 : TFR_EXIT_USAGE;
     }
 
     tfr_plan plan;
@@ -737,13 +883,13 @@ int main(int argc, char **argv)
     int code = 0;
     if (ak_rank == 0) code = prepare(&plan);
     code = share_int(code);
-    int slot = code ? 1 : place(MPI_COMM_WORLD); /* collective: every rank or none */
-    int bad = slot < 0, anybad = 0;
-    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-    if (!code && anybad) code = TFR_EXIT_USAGE;
-    uint64_t nt = plan.tf.n;
-    MPI_Bcast(&nt, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
-    tfr_ntasks = nt;
+    int placed = code ? 1 : place(MPI_COMM_WORLD); /* collective: every rank or none */
+    int too_few_cores = placed < 0, anywhere = 0;
+    MPI_Allreduce(&too_few_cores, &anywhere, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (!code && anywhere) code = TFR_EXIT_USAGE;
+    uint64_t ntasks = plan.tf.n;
+    MPI_Bcast(&ntasks, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+    tfr_ntasks = ntasks;
     if (code || make_envbase() < 0) {
         plan_free(&plan);
         MPI_Finalize();
@@ -751,27 +897,7 @@ int main(int argc, char **argv)
         return ak_rank == 0 ? code : 0;
     }
 
-    MPI_Comm pcomm;
-    MPI_Comm_split(MPI_COMM_WORLD, slot > 0 ? 0 : MPI_UNDEFINED, ak_rank, &pcomm);
-    if (pcomm != MPI_COMM_NULL) {
-        /* Commands inherit the main thread's binding: the pool's own (one
-         * core, TF_BIND=auto) would squeeze every command and its threads
-         * onto one core, and -c has placed the rank already. So the pool
-         * binds nothing unless TF_BIND (read by tf_pool_create) says so. */
-        tf_pool_opts popts = {.bind = TF_BIND_NONE};
-        tf_pool *pool = NULL;
-        int rc = tf_pool_create(pcomm, &popts, &pool);
-        if (!rc) rc = tf_register(pool, "cmd", tfr_task_fn);
-        if (rc) {
-            fprintf(stderr, "tfrun: rank %d: %s\n", ak_rank,
-                    pool ? tf_pool_errmsg(pool) : tf_strerror(rc));
-            MPI_Abort(MPI_COMM_WORLD, TFR_EXIT_FAILED);
-        }
-        signals_handle();
-        code = tf_run(pool, ak_rank == 0 ? tfr_farm : NULL, &plan);
-        tf_pool_destroy(&pool);
-        MPI_Comm_free(&pcomm);
-    }
+    code = run_tasks(&plan, placed > 0);
     code = share_int(code);
     plan_free(&plan);
     free(tfr_envbase);

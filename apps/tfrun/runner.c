@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -17,6 +18,20 @@
 #include <unistd.h>
 
 #include "journal.h"
+
+/* A Linux pipe's default capacity: a capture buffer grows by this much, so
+ * that one read can empty a full pipe. */
+#define CAPTURE_STEP 65536
+/* Without a pidfd (an old kernel) waitpid is looked at this often (s). */
+#define WAITPID_POLL_S 0.005
+/* Without a wake-up descriptor, a drain is looked for this often (ms). */
+#define DRAIN_POLL_MS 10
+/* poll()'s longest wait (ms), which keeps the conversion to int in range. */
+#define POLL_MAX_MS 1000000
+/* sh's exit status for a command killed by signal N is this + N. */
+#define SH_SIGNAL_BASE 128
+/* PATH when the environment has none: execvp's own default. */
+#define DEFAULT_PATH "/usr/bin:/bin"
 
 _Atomic int tfr_child_pgid;
 
@@ -43,16 +58,16 @@ typedef struct capbuf {
 static capbuf cap_out, cap_err;
 
 /* Reads what the pipe has now. 1 at end of file, 0 otherwise. */
-static int drain_pipe(int fd, capbuf *c, size_t max)
+static int read_available(int fd, capbuf *c, size_t max)
 {
-    char scratch[65536];
+    char scratch[CAPTURE_STEP]; /* what passes max: counted, not kept */
     for (;;) {
         char *dst = scratch;
         size_t room = sizeof scratch;
         if (c->len < max) {
-            if (c->cap - c->len < 65536 && c->cap < max) {
-                size_t nc = c->cap ? c->cap * 2 : 65536;
-                while (nc - c->len < 65536) nc *= 2;
+            if (c->cap - c->len < CAPTURE_STEP && c->cap < max) {
+                size_t nc = c->cap ? c->cap * 2 : CAPTURE_STEP;
+                while (nc - c->len < CAPTURE_STEP) nc *= 2;
                 char *nb = realloc(c->b, nc);
                 if (nb) {
                     c->b = nb;
@@ -157,17 +172,18 @@ static const char *which(const char *name)
         if (!strcmp(memo[k].name, name)) return memo[k].path;
     const char *path = getenv("PATH");
     char *found = NULL;
-    for (const char *p = path ? path : "/usr/bin:/bin"; !found;) {
-        const char *c = strchr(p, ':');
-        size_t n = c ? (size_t)(c - p) : strlen(p);
-        char full[4096];
-        if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? p : ".", name) < (int)sizeof full &&
+    for (const char *dir = path ? path : DEFAULT_PATH; !found;) {
+        const char *colon = strchr(dir, ':');
+        size_t n = colon ? (size_t)(colon - dir) : strlen(dir);
+        char full[PATH_MAX];
+        if (snprintf(full, sizeof full, "%.*s/%s", (int)n, n ? dir : ".", name) <
+                (int)sizeof full &&
             access(full, X_OK) == 0) {
             struct stat st;
             if (stat(full, &st) == 0 && S_ISREG(st.st_mode)) found = strdup(full);
         }
-        if (!c) break;
-        p = c + 1;
+        if (!colon) break;
+        dir = colon + 1;
     }
     if (!found || used == SLOTS) return found; /* not remembered: looked up again */
     memo[used].name = strdup(name);
@@ -207,191 +223,272 @@ static bool drain_follows(const tfr_run_req *rq)
             struct pollfd pf = {rq->wake_fd, POLLIN, 0};
             (void)poll(&pf, 1, ms); /* the signal handler sets *drain first */
         } else {
-            (void)poll(NULL, 0, ms < 10 ? ms : 10);
+            (void)poll(NULL, 0, ms < DRAIN_POLL_MS ? ms : DRAIN_POLL_MS);
         }
     }
 }
 
-void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
+/* ---- starting the command ----------------------------------------------------- */
+
+/* A pipe for each stream the caller gives no descriptor for; *out_wr and
+ * *err_wr: where the child writes. 0, or the errno with nothing left open. */
+static int open_capture_pipes(const tfr_run_req *rq, int out_pipe[2], int err_pipe[2], int *out_wr,
+                              int *err_wr)
 {
-    memset(rs, 0, sizeof *rs);
-    cap_out.len = cap_err.len = 0;
-    cap_out.total = cap_err.total = 0;
-    rs->out = cap_out.b;
-    rs->err = cap_err.b;
-    rs->start = tfr_wall();
-
-    int po[2] = {-1, -1}, pe[2] = {-1, -1};
-    int ofd = rq->out_fd, efd = rq->err_fd;
-    if (ofd < 0) {
-        if (pipe2(po, O_CLOEXEC) < 0) return nostart(rs, errno);
-        fcntl(po[0], F_SETFL, O_NONBLOCK);
-        ofd = po[1];
+    *out_wr = rq->out_fd;
+    *err_wr = rq->err_fd;
+    if (*out_wr < 0) {
+        if (pipe2(out_pipe, O_CLOEXEC) < 0) return errno;
+        fcntl(out_pipe[0], F_SETFL, O_NONBLOCK);
+        *out_wr = out_pipe[1];
     }
-    if (efd < 0) {
-        if (pipe2(pe, O_CLOEXEC) < 0) {
+    if (*err_wr < 0) {
+        if (pipe2(err_pipe, O_CLOEXEC) < 0) {
             int e = errno;
-            if (po[0] >= 0) close(po[0]), close(po[1]);
-            return nostart(rs, e);
+            if (out_pipe[0] >= 0) close(out_pipe[0]), close(out_pipe[1]);
+            return e;
         }
-        fcntl(pe[0], F_SETFL, O_NONBLOCK);
-        efd = pe[1];
+        fcntl(err_pipe[0], F_SETFL, O_NONBLOCK);
+        *err_wr = err_pipe[1];
     }
+    return 0;
+}
 
-    posix_spawn_file_actions_t fa;
-    posix_spawnattr_t at;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, ofd, 1);
-    posix_spawn_file_actions_adddup2(&fa, efd, 2);
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawnattr_init(&at);
+/* The child's start (runner.h): stdin from /dev/null, stdout and stderr to
+ * out_wr and err_wr, no other descriptor, the default dispositions, an empty
+ * signal mask and a process group of its own. */
+static void spawn_setup(posix_spawn_file_actions_t *fa, posix_spawnattr_t *at, int out_wr,
+                        int err_wr)
+{
+    posix_spawn_file_actions_init(fa);
+    posix_spawn_file_actions_addopen(fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(fa, out_wr, 1);
+    posix_spawn_file_actions_adddup2(fa, err_wr, 2);
+    posix_spawn_file_actions_addclosefrom_np(fa, 3);
+    posix_spawnattr_init(at);
     sigset_t none, all;
     sigemptyset(&none);
     sigfillset(&all);
     sigdelset(&all, SIGKILL);
     sigdelset(&all, SIGSTOP);
-    posix_spawnattr_setsigmask(&at, &none);
-    posix_spawnattr_setsigdefault(&at, &all);
-    posix_spawnattr_setpgroup(&at, 0);
-    posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
-                                      POSIX_SPAWN_SETSIGDEF);
-    char *argv[] = {"sh", "-c", (char *)rq->cmd, NULL};
-    pid_t pid;
-    int rc = -1;
-    static char wbuf[TFR_PLAIN_MAX];
-    char *wargv[TFR_PLAIN_WORDS];
-    if (strlen(rq->cmd) < sizeof wbuf &&
-        tfr_split_plain(rq->cmd, wbuf, sizeof wbuf, wargv, TFR_PLAIN_WORDS) > 0) {
-        const char *prog = which(wargv[0]);
-        rc = prog ? posix_spawn(&pid, prog, &fa, &at, wargv, rq->envp) : ENOENT;
+    posix_spawnattr_setsigmask(at, &none);
+    posix_spawnattr_setsigdefault(at, &all);
+    posix_spawnattr_setpgroup(at, 0);
+    posix_spawnattr_setflags(at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+                                     POSIX_SPAWN_SETSIGDEF);
+}
+
+/* Starts rq->cmd: the program itself if the command is a plain one whose
+ * program is found, else sh -c. 0, or the errno. */
+static int spawn_command(const tfr_run_req *rq, int out_wr, int err_wr, pid_t *pid)
+{
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t at;
+    spawn_setup(&fa, &at, out_wr, err_wr);
+    enum { VIA_SH = -1 }; /* not started directly: sh -c is to start it */
+    int rc = VIA_SH;
+    static char words[TFR_PLAIN_MAX];
+    char *word_argv[TFR_PLAIN_WORDS];
+    if (strlen(rq->cmd) < sizeof words &&
+        tfr_split_plain(rq->cmd, words, sizeof words, word_argv, TFR_PLAIN_WORDS) > 0) {
+        const char *prog = which(word_argv[0]);
+        rc = prog ? posix_spawn(pid, prog, &fa, &at, word_argv, rq->envp) : ENOENT;
         /* not found, not runnable, not a binary: sh says so, or runs it as
          * a script, as sh -c would have */
-        if (rc == ENOENT || rc == EACCES || rc == ENOEXEC || rc == ENOTDIR) rc = -1;
+        if (rc == ENOENT || rc == EACCES || rc == ENOEXEC || rc == ENOTDIR) rc = VIA_SH;
     }
-    if (rc == -1) rc = posix_spawn(&pid, "/bin/sh", &fa, &at, argv, rq->envp);
+    if (rc == VIA_SH) {
+        char *sh_argv[] = {"sh", "-c", (char *)rq->cmd, NULL};
+        rc = posix_spawn(pid, "/bin/sh", &fa, &at, sh_argv, rq->envp);
+    }
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
-    if (po[1] >= 0) close(po[1]);
-    if (pe[1] >= 0) close(pe[1]);
-    if (rc != 0) {
-        if (po[0] >= 0) close(po[0]);
-        if (pe[0] >= 0) close(pe[0]);
-        return nostart(rs, rc);
-    }
+    return rc;
+}
 
+/* ---- waiting for it ------------------------------------------------------------- */
+
+/* A started command, from its start to its end. Times are tfr_mono()
+ * seconds; INFINITY: not due. */
+typedef struct child {
+    const tfr_run_req *rq;
+    pid_t pid;
+    int pidfd;          /* -1: none (an old kernel): waitpid is polled */
+    int out_rd, err_rd; /* the capture pipes' read ends; -1: not captured */
+    bool out_eof, err_eof, exited;
+    bool term_sent, timed_out, interrupted;
+    int status;       /* waitpid's; -1: lost */
+    double t_timeout; /* --timeout */
+    double t_grace;   /* the drain's grace ends */
+    double t_kill;    /* SIGKILL after the SIGTERM */
+    double t_linger;  /* exited: stop reading the pipes */
+    double t_tick;    /* the next rq->tick */
+    double t_pipes;   /* the pipes are watched from then on */
+} child;
+
+static void child_start(child *c, const tfr_run_req *rq, pid_t pid, int out_rd, int err_rd)
+{
+    memset(c, 0, sizeof *c);
+    c->rq = rq;
+    c->pid = pid;
     tfr_child_pgid = pid;
-    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     double t0 = tfr_mono();
-    double t_timeout = rq->timeout_s > 0 ? t0 + rq->timeout_s : INFINITY;
-    double t_grace = INFINITY, t_kill = INFINITY, t_linger = INFINITY;
-    double t_tick = rq->tick ? t0 + rq->tick_s : INFINITY;
-    double t_pipes = t0 + TFR_PIPE_LATER;
-    bool timed_out = false, term_sent = false, exited = false;
-    bool oeof = po[0] < 0, eeof = pe[0] < 0;
-    int status = 0;
+    c->t_timeout = rq->timeout_s > 0 ? t0 + rq->timeout_s : INFINITY;
+    c->t_grace = c->t_kill = c->t_linger = INFINITY;
+    c->t_tick = rq->tick ? t0 + rq->tick_s : INFINITY;
+    c->t_pipes = t0 + TFR_PIPE_LATER;
+    c->out_rd = out_rd;
+    c->err_rd = err_rd;
+    c->out_eof = out_rd < 0;
+    c->err_eof = err_rd < 0;
+}
 
-    while (!exited || !oeof || !eeof) {
+/* While the command runs: SIGTERM to its group at the timeout or at the end
+ * of the drain's grace, SIGKILL TFR_KILL_AFTER seconds later. */
+static void enforce_limits(child *c, double now)
+{
+    if (*c->rq->drain && c->t_grace == INFINITY) c->t_grace = now + c->rq->grace_s;
+    if (!c->term_sent && (now >= c->t_timeout || now >= c->t_grace)) {
+        if (now >= c->t_timeout)
+            c->timed_out = true;
+        else
+            c->interrupted = true;
+        kill(-c->pid, SIGTERM);
+        c->term_sent = true;
+        c->t_kill = now + TFR_KILL_AFTER;
+    }
+    if (now >= c->t_kill) {
+        kill(-c->pid, SIGKILL);
+        c->t_kill = INFINITY;
+    }
+}
+
+static void tick_if_due(child *c, double now)
+{
+    if (now < c->t_tick) return;
+    c->rq->tick(c->rq->tick_arg);
+    c->t_tick = tfr_mono() + c->rq->tick_s;
+}
+
+/* poll()'s timeout: until the next thing due, -1 if none is. */
+static int poll_timeout_ms(const child *c, double now, bool watch_pipes)
+{
+    double until = c->t_tick;
+    if (!c->exited) {
+        if (!c->term_sent) until = fmin(until, fmin(c->t_timeout, c->t_grace));
+        until = fmin(until, c->t_kill);
+        if (c->pidfd < 0) until = fmin(until, now + WAITPID_POLL_S);
+    } else {
+        until = fmin(until, c->t_linger);
+    }
+    if (!watch_pipes) until = fmin(until, c->t_pipes);
+    if (!(until < INFINITY)) return -1;
+    double ms = (until - now) * 1e3;
+    return ms <= 0 ? 0 : ms > POLL_MAX_MS ? POLL_MAX_MS : (int)ceil(ms);
+}
+
+/* What poll() watches, and where each descriptor sits in it (-1: not
+ * watched). */
+typedef struct watch {
+    struct pollfd pf[4];
+    int n, out, err, pid, wake;
+} watch;
+
+static void watch_set(const child *c, bool watch_pipes, watch *w)
+{
+    w->n = 0;
+    w->out = w->err = w->pid = w->wake = -1;
+    if (!c->out_eof && watch_pipes) w->pf[w->out = w->n++] = (struct pollfd){c->out_rd, POLLIN, 0};
+    if (!c->err_eof && watch_pipes) w->pf[w->err = w->n++] = (struct pollfd){c->err_rd, POLLIN, 0};
+    if (!c->exited && c->pidfd >= 0) w->pf[w->pid = w->n++] = (struct pollfd){c->pidfd, POLLIN, 0};
+    if (!c->exited && c->rq->wake_fd >= 0 && c->t_grace == INFINITY)
+        w->pf[w->wake = w->n++] = (struct pollfd){c->rq->wake_fd, POLLIN, 0};
+}
+
+static bool ready(const watch *w, int at) { return at >= 0 && w->pf[at].revents; }
+
+/* Takes the child's status if it has exited (without a pidfd: looks). */
+static void reap(child *c)
+{
+    pid_t w = waitpid(c->pid, &c->status, c->pidfd < 0 ? WNOHANG : 0);
+    if (w < 0 && errno != EINTR) c->status = -1; /* its status is lost */
+    if (w != c->pid && !(w < 0 && errno != EINTR)) return;
+    c->exited = true;
+    c->t_linger = tfr_mono() + TFR_LINGER;
+    if (c->term_sent) kill(-c->pid, SIGKILL); /* what is left of the group */
+    /* the writers are gone, as a rule: read to the end now */
+    if (!c->out_eof) c->out_eof = read_available(c->out_rd, &cap_out, c->rq->max_capture);
+    if (!c->err_eof) c->err_eof = read_available(c->err_rd, &cap_err, c->rq->max_capture);
+}
+
+/* Until the command has exited and its pipes are read to their end (or
+ * TFR_LINGER has passed since it exited); the caller's thread sleeps in
+ * poll() meanwhile. */
+static void wait_child(child *c)
+{
+    const tfr_run_req *rq = c->rq;
+    while (!c->exited || !c->out_eof || !c->err_eof) {
         double now = tfr_mono();
-        if (!exited) {
-            if (*rq->drain && t_grace == INFINITY) t_grace = now + rq->grace_s;
-            if (!term_sent && (now >= t_timeout || now >= t_grace)) {
-                if (now >= t_timeout)
-                    timed_out = true;
-                else
-                    rs->interrupted = true;
-                kill(-pid, SIGTERM);
-                term_sent = true;
-                t_kill = now + TFR_KILL_AFTER;
-            }
-            if (now >= t_kill) {
-                kill(-pid, SIGKILL);
-                t_kill = INFINITY;
-            }
-        } else if (now >= t_linger) {
+        if (!c->exited)
+            enforce_limits(c, now);
+        else if (now >= c->t_linger)
             break;
-        }
-        if (now >= t_tick) {
-            rq->tick(rq->tick_arg);
-            t_tick = tfr_mono() + rq->tick_s;
-        }
-        double until = t_tick;
-        if (!exited) {
-            if (!term_sent) until = fmin(until, fmin(t_timeout, t_grace));
-            until = fmin(until, t_kill);
-            if (pidfd < 0) until = fmin(until, now + 0.005);
-        } else {
-            until = fmin(until, t_linger);
-        }
-        int ms = -1;
-        if (until < INFINITY) {
-            double d = (until - now) * 1e3;
-            ms = d <= 0 ? 0 : d > 1e6 ? 1000000 : (int)ceil(d);
-        }
-        struct pollfd pf[4];
-        int n = 0, io = -1, ie = -1, ip = -1, iw = -1;
+        tick_if_due(c, now);
         /* A short command's output waits in its pipes (64 KiB each) until
          * it has exited: the pipes are watched only after TFR_PIPE_LATER
          * seconds, which saves a wake-up per write of a short command. */
-        bool pipes = exited || pidfd < 0 || now >= t_pipes;
-        if (!pipes) until = fmin(until, t_pipes);
-        if (until < INFINITY) {
-            double d = (until - now) * 1e3;
-            ms = d <= 0 ? 0 : d > 1e6 ? 1000000 : (int)ceil(d);
-        }
-        if (!oeof && pipes) pf[io = n++] = (struct pollfd){po[0], POLLIN, 0};
-        if (!eeof && pipes) pf[ie = n++] = (struct pollfd){pe[0], POLLIN, 0};
-        if (!exited && pidfd >= 0) pf[ip = n++] = (struct pollfd){pidfd, POLLIN, 0};
-        if (!exited && rq->wake_fd >= 0 && t_grace == INFINITY)
-            pf[iw = n++] = (struct pollfd){rq->wake_fd, POLLIN, 0};
-        int pr = poll(pf, (nfds_t)n, ms);
-        if (pr < 0 && errno != EINTR) { /* cannot wait: stop the command */
-            if (!exited) {
-                kill(-pid, SIGKILL);
-                if (waitpid(pid, &status, 0) != pid) status = -1;
-                exited = true;
+        bool watch_pipes = c->exited || c->pidfd < 0 || now >= c->t_pipes;
+        int ms = poll_timeout_ms(c, now, watch_pipes);
+        watch w;
+        watch_set(c, watch_pipes, &w);
+        if (poll(w.pf, (nfds_t)w.n, ms) < 0 && errno != EINTR) { /* cannot wait: stop it */
+            if (!c->exited) {
+                kill(-c->pid, SIGKILL);
+                if (waitpid(c->pid, &c->status, 0) != c->pid) c->status = -1;
+                c->exited = true;
             }
             break;
         }
-        if (pr <= 0) pr = 0;
-        if (io >= 0 && pf[io].revents) oeof = drain_pipe(po[0], &cap_out, rq->max_capture);
-        if (ie >= 0 && pf[ie].revents) eeof = drain_pipe(pe[0], &cap_err, rq->max_capture);
-        if (iw >= 0 && pf[iw].revents) {
+        if (ready(&w, w.out)) c->out_eof = read_available(c->out_rd, &cap_out, rq->max_capture);
+        if (ready(&w, w.err)) c->err_eof = read_available(c->err_rd, &cap_err, rq->max_capture);
+        if (ready(&w, w.wake)) {
             char b[64];
             while (read(rq->wake_fd, b, sizeof b) > 0) {
             }
         }
-        if (!exited && (pidfd < 0 || (ip >= 0 && pf[ip].revents))) {
-            pid_t w = waitpid(pid, &status, pidfd < 0 ? WNOHANG : 0);
-            if (w < 0 && errno != EINTR) status = -1; /* its status is lost */
-            if (w == pid || (w < 0 && errno != EINTR)) {
-                exited = true;
-                t_linger = tfr_mono() + TFR_LINGER;
-                if (term_sent) kill(-pid, SIGKILL); /* what is left of the group */
-                /* the writers are gone, as a rule: read to the end now */
-                if (!oeof) oeof = drain_pipe(po[0], &cap_out, rq->max_capture);
-                if (!eeof) eeof = drain_pipe(pe[0], &cap_err, rq->max_capture);
-            }
-        }
+        if (!c->exited && (c->pidfd < 0 || ready(&w, w.pid))) reap(c);
     }
-    tfr_child_pgid = 0;
-    if (po[0] >= 0) {
-        if (!oeof) drain_pipe(po[0], &cap_out, rq->max_capture);
-        close(po[0]);
+}
+
+/* What the pipes still hold, then every descriptor of the child closed. */
+static void child_close(child *c)
+{
+    if (c->out_rd >= 0) {
+        if (!c->out_eof) read_available(c->out_rd, &cap_out, c->rq->max_capture);
+        close(c->out_rd);
     }
-    if (pe[0] >= 0) {
-        if (!eeof) drain_pipe(pe[0], &cap_err, rq->max_capture);
-        close(pe[0]);
+    if (c->err_rd >= 0) {
+        if (!c->err_eof) read_available(c->err_rd, &cap_err, c->rq->max_capture);
+        close(c->err_rd);
     }
-    if (pidfd >= 0) close(pidfd);
+    if (c->pidfd >= 0) close(c->pidfd);
+}
+
+/* ---- the result ----------------------------------------------------------------- */
+
+static void set_result(const child *c, tfr_run_res *rs)
+{
     rs->end = tfr_wall();
+    rs->interrupted = c->interrupted;
     rs->out = cap_out.b;
     rs->err = cap_err.b;
     rs->out_len = cap_out.len;
     rs->err_len = cap_err.len;
     rs->out_total = cap_out.total;
     rs->err_total = cap_err.total;
-    if (timed_out) {
+    int status = c->status;
+    if (c->timed_out) {
         rs->kind = TFR_ST_TIMEOUT;
         rs->code = 0;
     } else if (status == -1) { /* never a success we did not see */
@@ -404,10 +501,54 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
         rs->kind = TFR_ST_EXIT;
         rs->code = WEXITSTATUS(status);
     }
-    if (!term_sent && status != -1 && rq->drain) {
-        int sig = WIFSIGNALED(status)                              ? WTERMSIG(status)
-                  : WIFEXITED(status) && WEXITSTATUS(status) > 128 ? WEXITSTATUS(status) - 128
-                                                                   : 0;
-        if (is_drain_signal(sig) && drain_follows(rq)) rs->interrupted = true;
+}
+
+/* A drain's casualty (runner.h): a command that died of a drain signal the
+ * runner did not send counts as interrupted if the rank drains too. */
+static bool drain_casualty(const child *c)
+{
+    int status = c->status;
+    if (c->term_sent || status == -1 || !c->rq->drain) return false;
+    int sig = 0;
+    if (WIFSIGNALED(status))
+        sig = WTERMSIG(status);
+    else if (WIFEXITED(status) && WEXITSTATUS(status) > SH_SIGNAL_BASE)
+        sig = WEXITSTATUS(status) - SH_SIGNAL_BASE;
+    return is_drain_signal(sig) && drain_follows(c->rq);
+}
+
+void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
+{
+    memset(rs, 0, sizeof *rs);
+    cap_out.len = cap_err.len = 0;
+    cap_out.total = cap_err.total = 0;
+    rs->out = cap_out.b;
+    rs->err = cap_err.b;
+    rs->start = tfr_wall();
+
+    int out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
+    int out_wr, err_wr;
+    int e = open_capture_pipes(rq, out_pipe, err_pipe, &out_wr, &err_wr);
+    if (e) {
+        nostart(rs, e);
+        return;
     }
+    pid_t pid;
+    int rc = spawn_command(rq, out_wr, err_wr, &pid);
+    if (out_pipe[1] >= 0) close(out_pipe[1]); /* the child's own, from now on */
+    if (err_pipe[1] >= 0) close(err_pipe[1]);
+    if (rc != 0) {
+        if (out_pipe[0] >= 0) close(out_pipe[0]);
+        if (err_pipe[0] >= 0) close(err_pipe[0]);
+        nostart(rs, rc);
+        return;
+    }
+
+    child c;
+    child_start(&c, rq, pid, out_pipe[0], err_pipe[0]);
+    wait_child(&c);
+    tfr_child_pgid = 0;
+    child_close(&c);
+    set_result(&c, rs);
+    if (drain_casualty(&c)) rs->interrupted = true;
 }

@@ -1,11 +1,11 @@
 /* runner.h - runs one command in a child process and waits for it.
  *
  * The child is `/bin/sh -c CMD` (or, for a command that is a plain list of
- * words, the program itself: see tfr_split_plain), started with posix_spawn (glibc's clone with
- * CLONE_VM|CLONE_VFORK: the cost does not grow with the size of the MPI
- * process, see docs/BENCHMARKS.md), in a process group of its own, with
- * stdin from /dev/null, every descriptor above 2 closed, the default signal
- * dispositions and an empty signal mask. The caller's thread then sleeps in
+ * words, the program itself: see tfr_split_plain), started with posix_spawn
+ * (glibc's clone with CLONE_VM|CLONE_VFORK: the cost does not grow with the
+ * size of the MPI process, see docs/BENCHMARKS.md), in a process group of
+ * its own, with stdin from /dev/null, every descriptor above 2 closed, the
+ * default signal dispositions and an empty signal mask. The caller's thread then sleeps in
  * poll() on the child's pidfd, its output pipes (after TFR_PIPE_LATER
  * seconds: a short command's output waits in the pipe until it exits) and a
  * wake-up descriptor: no CPU is burnt while the command runs.
@@ -35,6 +35,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Seconds (see above): a command's time to end after SIGTERM; how long
+ * its pipes are read after it exited; how long a short command's output
+ * may wait in its pipes; how late a drain signal may reach the rank after
+ * it killed the command. */
 #define TFR_KILL_AFTER 2.0
 #define TFR_LINGER 1.0
 #define TFR_PIPE_LATER 0.005
@@ -65,7 +69,9 @@ typedef struct tfr_run_res {
 
 /* If cmd is a plain list of words that sh would run as a program (no shell
  * syntax, no builtin or keyword first), splits it into argv (at most max-1
- * words, the strings in buf) and returns the word count; else -1. */
+ * words, the strings in buf) and returns the word count; else -1.
+ * tfr_run starts a command directly only up to these sizes (bytes, words
+ * with the NULL): a longer one goes to sh, which costs one exec more. */
 #define TFR_PLAIN_MAX 8192
 #define TFR_PLAIN_WORDS 256
 int tfr_split_plain(const char *cmd, char *buf, size_t cap, char **argv, int max);

@@ -23,6 +23,10 @@ enum {
     TFR_EXIT_STOPPED = 3 /* stopped early (signal, --deadline): resume */
 };
 
+/* Room for a path under --output-dir: the directory (PATH_MAX at most) and
+ * a file name of tfrun's. */
+#define TFR_PATH_CAP 4200
+
 typedef struct tfr_opts {
     const char *taskfile;
     const char *journal, *output_dir, *output_file;
@@ -63,13 +67,13 @@ typedef struct tfr_out {
     double start, end;
     uint64_t out_len, err_len;
     uint64_t out_total, err_total;
-    char host[64];
+    char host[TFR_HOST_MAX];
 } tfr_out;
 
 extern tfr_opts tfr_opt;
 extern volatile sig_atomic_t tfr_drain; /* the signal that asked to drain */
 extern int tfr_wake_rd;                 /* readable once tfr_drain is set */
-extern char tfr_host[64];
+extern char tfr_host[TFR_HOST_MAX];
 extern uint64_t tfr_ntasks; /* tasks in the task file */
 extern char **tfr_envbase;  /* the environment every task starts from */
 extern size_t tfr_nenv;

@@ -17,6 +17,16 @@
 #include "runner.h"
 #include "tfrun.h"
 
+/* Rank 0 handles the other ranks' results this often (seconds) while a
+ * command of its own runs (farm.c). */
+#define FARM_TICK_S 0.01
+/* The variables task_env adds (TF_* and OMP_NUM_THREADS), with room to
+ * spare. */
+#define TASK_VARS_ROOM 7
+
+/* This rank's own run times. */
+static tfr_median rank_median;
+
 /* The task's environment: the base, then ours (a later duplicate is never
  * looked at: the base has none of these names). */
 static char **task_env(uint64_t id, int rank)
@@ -24,7 +34,7 @@ static char **task_env(uint64_t id, int rank)
     static char **env;
     static char v_id[48], v_rank[32], v_host[80], v_n[48], v_cores[32], v_omp[40];
     if (!env) {
-        env = calloc(tfr_nenv + 8, sizeof *env);
+        env = calloc(tfr_nenv + TASK_VARS_ROOM + 1, sizeof *env); /* + the NULL */
         if (!env) return NULL;
         memcpy(env, tfr_envbase, tfr_nenv * sizeof *env);
     }
@@ -47,18 +57,27 @@ static char **task_env(uint64_t id, int rank)
     return env;
 }
 
-static int put(tf_buf *out, const tfr_out *h, const char *o, size_t ol, const char *e, size_t el)
+/* The task's result: the header, then its stdout and stderr bytes. */
+static int put(tf_buf *out, const tfr_out *h, const char *o, size_t o_len, const char *e,
+               size_t e_len)
 {
-    char *p = tf_buf_reserve(out, sizeof *h + ol + el);
+    char *p = tf_buf_reserve(out, sizeof *h + o_len + e_len);
     if (!p) return TF_ENOMEM;
     memcpy(p, h, sizeof *h);
-    if (ol) memcpy(p + sizeof *h, o, ol);
-    if (el) memcpy(p + sizeof *h + ol, e, el);
+    if (o_len) memcpy(p + sizeof *h, o, o_len);
+    if (e_len) memcpy(p + sizeof *h + o_len, e, e_len);
     return 0;
 }
 
+static int put_header(tf_buf *out, const tfr_out *h) { return put(out, h, NULL, 0, NULL, 0); }
+
 /* --output-dir: the command writes DIR/ID.out and DIR/ID.err through
  * temporary names, renamed once it has finished. */
+typedef struct parts {
+    char out_path[TFR_PATH_CAP], err_path[TFR_PATH_CAP];
+    int out_fd, err_fd; /* -1: no --output-dir */
+} parts;
+
 static int open_part(char *path, size_t cap, uint64_t id, const char *ext, int rank)
 {
     snprintf(path, cap, "%s/%" PRIu64 ".%s.part-%d-%ld", tfr_opt.output_dir, id, ext, rank,
@@ -74,9 +93,70 @@ static int finish_part(const char *part, uint64_t id, const char *ext, bool keep
     }
     struct stat st;
     if (stat(part, &st) == 0) *size = (uint64_t)st.st_size;
-    char path[4200];
+    char path[TFR_PATH_CAP];
     snprintf(path, sizeof path, "%s/%" PRIu64 ".%s", tfr_opt.output_dir, id, ext);
     return rename(part, path) == 0 ? 0 : errno;
+}
+
+/* Both part files open, or neither: 0, or the errno. */
+static int open_parts(parts *pt, uint64_t id, int rank)
+{
+    pt->out_fd = open_part(pt->out_path, sizeof pt->out_path, id, "out", rank);
+    pt->err_fd =
+        pt->out_fd < 0 ? -1 : open_part(pt->err_path, sizeof pt->err_path, id, "err", rank);
+    if (pt->out_fd >= 0 && pt->err_fd >= 0) return 0;
+    int e = errno;
+    if (pt->out_fd >= 0) close(pt->out_fd), unlink(pt->out_path);
+    return e;
+}
+
+/* Closes the part files; a task that ran keeps them under their names
+ * (their sizes into *h), any other loses them. A task whose output cannot
+ * be kept counts as not started. */
+static void close_parts(parts *pt, tfr_out *h)
+{
+    close(pt->out_fd);
+    close(pt->err_fd);
+    bool keep = h->what == TFR_RAN;
+    int e = finish_part(pt->out_path, h->id, "out", keep, &h->out_total);
+    if (!e) e = finish_part(pt->err_path, h->id, "err", keep, &h->err_total);
+    if (e && keep) {
+        h->kind = TFR_ST_NOSTART; /* its output could not be kept */
+        h->code = e;
+    }
+}
+
+/* Whether the task, started now, would not end by its deadline. The run
+ * time to expect: the farm's median when it sent the task, or this rank's
+ * own median since, if longer (a task sent early in the run carries no
+ * estimate). */
+static bool past_deadline(const tfr_in *q, double now)
+{
+    double est = tfr_median_get(&rank_median);
+    if (q->est_s > est) est = q->est_s;
+    return q->deadline > 0 && now + est > q->deadline;
+}
+
+static void run_command(const char *cmd, const tfr_in *q, int rank, char **env, const parts *pt,
+                        tfr_run_res *rs)
+{
+    tfr_run_req rq = {
+        .cmd = cmd,
+        .envp = env,
+        .out_fd = pt->out_fd,
+        .err_fd = pt->err_fd,
+        .timeout_s = q->timeout_s,
+        .grace_s = tfr_opt.grace_s,
+        .drain = &tfr_drain,
+        .wake_fd = tfr_wake_rd,
+        .max_capture = tfr_opt.max_output,
+        .tick = rank == 0 ? tfr_tick : NULL,
+        .tick_arg = tfr_tick_arg,
+        .tick_s = FARM_TICK_S,
+    };
+    tfr_run(&rq, rs);
+    if (rs->kind != TFR_ST_NOSTART && rs->end > rs->start)
+        tfr_median_add(&rank_median, rs->end - rs->start);
 }
 
 int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
@@ -86,81 +166,47 @@ int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
         return tf_task_fail(t, "malformed command task (%zu bytes)", len);
     memcpy(&q, in, sizeof q);
     const char *cmd = (const char *)in + sizeof q;
-    tf_pool *pool = tf_task_pool(t);
-    int rank = tf_pool_rank(pool);
+    int rank = tf_pool_rank(tf_task_pool(t));
 
     tfr_out h;
     memset(&h, 0, sizeof h);
     h.id = q.id;
     h.rank = rank;
     memcpy(h.host, tfr_host, sizeof h.host);
-    /* the run time to expect: the farm's median when it sent the task, or
-     * this rank's own median since, if longer (a task sent early in the run
-     * carries no estimate) */
-    static tfr_median mine;
-    double est = tfr_median_get(&mine);
-    if (q.est_s > est) est = q.est_s;
     double now = tfr_wall();
     h.start = h.end = now;
-    if (tfr_drain || (q.deadline > 0 && now + est > q.deadline)) {
+    if (tfr_drain || past_deadline(&q, now)) {
         h.what = TFR_SKIPPED;
         h.code = tfr_drain ? tfr_drain : -1; /* the signal, or the deadline */
-        return put(out, &h, NULL, 0, NULL, 0);
+        return put_header(out, &h);
     }
     char **env = task_env(q.id, rank);
     if (!env) return TF_ENOMEM;
-    char opart[4200], epart[4200];
-    int ofd = -1, efd = -1;
+    parts pt = {.out_fd = -1, .err_fd = -1};
     if (tfr_opt.output_dir) {
-        ofd = open_part(opart, sizeof opart, q.id, "out", rank);
-        efd = ofd < 0 ? -1 : open_part(epart, sizeof epart, q.id, "err", rank);
-        if (ofd < 0 || efd < 0) {
-            int e = errno;
-            if (ofd >= 0) close(ofd), unlink(opart);
+        int e = open_parts(&pt, q.id, rank);
+        if (e) {
             h.what = TFR_RAN;
             h.kind = TFR_ST_NOSTART;
             h.code = e;
             h.end = tfr_wall();
-            return put(out, &h, NULL, 0, NULL, 0);
+            return put_header(out, &h);
         }
     }
-    tfr_run_req rq = {
-        .cmd = cmd,
-        .envp = env,
-        .out_fd = ofd,
-        .err_fd = efd,
-        .timeout_s = q.timeout_s,
-        .grace_s = tfr_opt.grace_s,
-        .drain = &tfr_drain,
-        .wake_fd = tfr_wake_rd,
-        .max_capture = tfr_opt.max_output,
-        .tick = rank == 0 ? tfr_tick : NULL,
-        .tick_arg = tfr_tick_arg,
-        .tick_s = 0.01,
-    };
     tfr_run_res rs;
-    tfr_run(&rq, &rs);
+    run_command(cmd, &q, rank, env, &pt, &rs);
     h.what = rs.interrupted ? TFR_INTERRUPTED : TFR_RAN;
-    if (rs.kind != TFR_ST_NOSTART && rs.end > rs.start) tfr_median_add(&mine, rs.end - rs.start);
     h.kind = rs.kind;
     h.code = rs.interrupted ? tfr_drain : rs.code;
     h.start = rs.start;
     h.end = rs.end;
     h.out_total = rs.out_total;
     h.err_total = rs.err_total;
-    if (ofd >= 0) {
-        close(ofd);
-        close(efd);
-        bool keep = h.what == TFR_RAN;
-        int e = finish_part(opart, q.id, "out", keep, &h.out_total);
-        if (!e) e = finish_part(epart, q.id, "err", keep, &h.err_total);
-        if (e && keep) {
-            h.kind = TFR_ST_NOSTART; /* its output could not be kept */
-            h.code = e;
-        }
-        return put(out, &h, NULL, 0, NULL, 0);
+    if (pt.out_fd >= 0) {
+        close_parts(&pt, &h);
+        return put_header(out, &h);
     }
-    if (h.what != TFR_RAN) return put(out, &h, NULL, 0, NULL, 0);
+    if (h.what != TFR_RAN) return put_header(out, &h);
     h.out_len = rs.out_len;
     h.err_len = rs.err_len;
     return put(out, &h, rs.out, rs.out_len, rs.err, rs.err_len);
