@@ -103,9 +103,9 @@ static int fl_put(tf__link *l, const tf__item *it, tf__job *j)
     return j && f->bulk ? 1 : 0;
 }
 
-static bool fl_full(const tf__link *l, size_t more)
+static bool fl_full(const tf__link *l, const tf__item *it)
 {
-    (void)more;
+    (void)it;
     const fake_link *f = (const fake_link *)l;
     return f->since_flush >= f->full_after;
 }
@@ -148,8 +148,23 @@ static void fl_reset(tf__link *l)
 
 static void fl_destroy(tf__link *l) { (void)l; }
 
-static const tf__link_ops fake_ops = {fl_put,   fl_full,  fl_share,  fl_stop,
-                                      fl_flush, fl_reset, fl_destroy};
+/* What the rank last reported is all a link over the network knows. */
+static uint64_t fl_queued(const tf__link *l, uint64_t reported)
+{
+    (void)l;
+    return reported;
+}
+
+static const tf__link_ops fake_ops = {
+    .put = fl_put,
+    .full = fl_full,
+    .queued = fl_queued,
+    .share = fl_share,
+    .stop = fl_stop,
+    .flush = fl_flush,
+    .reset = fl_reset,
+    .destroy = fl_destroy,
+};
 
 /* Link r's log since the last call, then cleared. */
 static const char *seen(int r)

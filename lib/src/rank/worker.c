@@ -130,6 +130,14 @@ void tf__worker_deliver(tf__worker *w, tf__queue *got, size_t ntasks)
     tf__waiter_wake(w->main_w);
 }
 
+size_t tf__worker_spawn_queued(tf__worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    size_t n = tf__queue_len(&w->spawnq);
+    pthread_mutex_unlock(&w->lock);
+    return n;
+}
+
 void tf__worker_share(tf__worker *w) { w->share_asked = true; }
 
 void tf__worker_stop(tf__worker *w, int rv)
@@ -298,7 +306,7 @@ int tf__worker_collect(tf__worker *w, const tf__uplink *up)
         /* not reported yet: keep it for the next message */
         atomic_fetch_add(&w->spawned, spawned);
     }
-    w->share_asked = false;
+    if (share) w->share_asked = false;
     if (last_flags) w->stopped = true;
     return sent;
 }

@@ -53,6 +53,10 @@ typedef struct tf__fn_def {
     char *name;
 } tf__fn_def;
 
+/* The cache line size of the machines taskfarm runs on (x86-64, most
+ * AArch64): fields two threads write apart are kept this far apart. */
+#define TF__CACHE_LINE 64
+
 /* Assigned chunks the main thread takes from inq at once, so that small
  * chunks cost one lock per batch, not one each. */
 #define TF__BATCH_MAX 32
@@ -75,7 +79,10 @@ typedef struct tf__worker {
     tf__handover *ho_head, *ho_tail;
     atomic_uint_fast64_t spawned; /* spawn events not yet reported */
 
-    /* ---- main thread */
+    /* ---- main thread: written every task; apart from the fields the
+     * service thread writes every loop turn (the padding keeps them off a
+     * shared cache line, which costs both threads) */
+    char pad_main[TF__CACHE_LINE];
     tf__handover *cur;  /* output being written */
     uint64_t cur_t0;    /* when cur was started */
     uint64_t spawn_seq; /* numbers this rank's spawned tasks */
@@ -91,6 +98,7 @@ typedef struct tf__worker {
     tf_stats st;        /* main-thread fields of tf_stats */
 
     /* ---- service thread */
+    char pad_svc[TF__CACHE_LINE];
     tf__fn_def **fns; /* by the coordinator's number, from DEF records */
     size_t nfns;
     bool share_asked; /* SHARE received: ship half of spawnq */
@@ -113,6 +121,8 @@ void tf__worker_reset(tf__worker *w, struct tf__trace *trace, bool spawn_records
  * (ntasks tasks), spawned tasks on spawnq, file inputs announced to the
  * read-ahead; then wakes the main thread. Takes over the items' owners. */
 void tf__worker_deliver(tf__worker *w, tf__queue *got, size_t ntasks);
+/* Any thread: the spawned tasks queued now (takes the lock). */
+size_t tf__worker_spawn_queued(tf__worker *w);
 /* SHARE: the next collect ships half of spawnq (oldest first). */
 void tf__worker_share(tf__worker *w);
 /* STOP: the next collect is the run's last message (STOPPED). */

@@ -22,10 +22,8 @@
 /* The most bytes of inputs one chunk takes in, so that it fits in one
  * message with room to spare (the link's own limit). */
 #define CHUNK_BYTES_MAX (TF__MAX_MSG / 2)
-/* The bytes a chunk record adds to a message besides its inputs (its
- * header, rounded up), and a packed input besides its bytes (its length),
- * for the estimate of whether it fits. */
-#define CHUNK_OVERHEAD 64
+/* The bytes a packed input adds to a message besides its own (its
+ * length). */
 #define INPUT_OVERHEAD 8
 /* The first room for spawned outputs kept for the driver's callback. */
 #define DELIV_CAP0 64
@@ -211,22 +209,6 @@ static size_t fit_chunk(const tf__job *j, size_t c)
     return c ? c : 1; /* one input alone is at most TF__MAX_MSG (checked at submit) */
 }
 
-/* The bytes an item adds to a message inline (bulk payloads aside). */
-static size_t inline_bytes(const tf__item *it)
-{
-    if (it->layout == TF__FIXED) {
-        size_t total = it->elem * it->count;
-        return CHUNK_OVERHEAD + (it->job != 0 && total >= TF__BULK_MIN ? 0 : total);
-    }
-    size_t bytes = CHUNK_OVERHEAD + INPUT_OVERHEAD * (size_t)it->count, off = 0;
-    for (uint32_t k = 0; k < it->count; k++) {
-        size_t l;
-        (void)tf__item_input(it, k, &off, &l);
-        bytes += l;
-    }
-    return bytes;
-}
-
 /* Tasks of job j to keep assigned to a rank, for chunks of c tasks. */
 static size_t window_for(const tf__coord *co, const tf__job *j, const tf__fn_entry *f, size_t c)
 {
@@ -288,7 +270,7 @@ static int assign_chunk(tf__coord *co, int rank)
     tf__item it;
     chunk_item(co, j, c, &it);
     tf__link *l = co->cfg.links[rank];
-    if (l->ops->full(l, inline_bytes(&it))) return 0;
+    if (l->ops->full(l, &it)) return 0;
     j->next += c;
     if (prev && j->next >= j->n) tf__jobs_deactivate_after(&co->jobs, prev, j);
     pe->inflight += c;
@@ -333,7 +315,7 @@ static int give_spare(tf__coord *co)
         nhungry--;
         tf__link *l = co->cfg.links[r];
         for (size_t k = 0; k < give; k++) {
-            if (k > 0 && l->ops->full(l, inline_bytes(tf__queue_front(&co->spare)))) break;
+            if (k > 0 && l->ops->full(l, tf__queue_front(&co->spare))) break;
             tf__item it;
             tf__queue_pop_front(&co->spare, &it);
             pe->hungry = false;
@@ -353,8 +335,10 @@ static int share_victim(const tf__coord *co)
     for (int r = 0; r < co->cfg.size; r++) {
         const tf__peer *pe = &co->peer[r];
         if (pe->share_pending || pe->hungry) continue;
-        if (pe->qlen > longest) {
-            longest = pe->qlen;
+        const tf__link *l = co->cfg.links[r];
+        uint64_t q = l->ops->queued(l, pe->qlen);
+        if (q > longest) {
+            longest = q;
             best = r;
         }
     }

@@ -11,6 +11,11 @@
  * below the largest message; a rank that would go over waits for the next
  * message, a moment later. */
 #define OUT_LIMIT (TF__MAX_MSG / 2)
+/* The bytes a chunk record adds to a message besides its inputs (its
+ * header, rounded up), and a packed input besides its bytes (its length),
+ * for the estimate of whether an item fits. */
+#define CHUNK_OVERHEAD 64
+#define INPUT_OVERHEAD 8
 /* Room for the first bulk payloads of a message. */
 #define BULK_CAP0 4
 
@@ -78,10 +83,32 @@ static int remote_put(tf__link *l, const tf__item *it, tf__job *j)
     return 1;
 }
 
-static bool remote_full(const tf__link *l, size_t more)
+/* The bytes an item adds to a message inline (bulk payloads aside). */
+static size_t inline_bytes(const tf__item *it)
+{
+    if (it->layout == TF__FIXED) {
+        size_t total = it->elem * it->count;
+        return CHUNK_OVERHEAD + (it->job != 0 && total >= TF__BULK_MIN ? 0 : total);
+    }
+    size_t bytes = CHUNK_OVERHEAD + INPUT_OVERHEAD * (size_t)it->count, off = 0;
+    for (uint32_t k = 0; k < it->count; k++) {
+        size_t l;
+        (void)tf__item_input(it, k, &off, &l);
+        bytes += l;
+    }
+    return bytes;
+}
+
+static bool remote_full(const tf__link *l, const tf__item *it)
 {
     const remote *r = (const remote *)l;
-    return r->out.len > 1 && r->out.len + more > OUT_LIMIT;
+    return r->out.len > 1 && r->out.len + inline_bytes(it) > OUT_LIMIT;
+}
+
+static uint64_t remote_queued(const tf__link *l, uint64_t reported)
+{
+    (void)l;
+    return reported;
 }
 
 static void remote_share(tf__link *l)
@@ -146,8 +173,16 @@ static void remote_destroy(tf__link *l)
     free(r);
 }
 
-static const tf__link_ops remote_ops = {remote_put,   remote_full,  remote_share,  remote_stop,
-                                        remote_flush, remote_reset, remote_destroy};
+static const tf__link_ops remote_ops = {
+    .put = remote_put,
+    .full = remote_full,
+    .queued = remote_queued,
+    .share = remote_share,
+    .stop = remote_stop,
+    .flush = remote_flush,
+    .reset = remote_reset,
+    .destroy = remote_destroy,
+};
 
 tf__link *tf__link_remote(tf__ctx *ctx, tf__transport *tp, int rank)
 {
@@ -181,11 +216,17 @@ static int loop_put(tf__link *l, const tf__item *it, tf__job *j)
     return 0;
 }
 
-static bool loop_full(const tf__link *l, size_t more)
+static bool loop_full(const tf__link *l, const tf__item *it)
 {
     (void)l;
-    (void)more;
+    (void)it;
     return false; /* nothing is encoded */
+}
+
+static uint64_t loop_queued(const tf__link *l, uint64_t reported)
+{
+    (void)reported;
+    return tf__worker_spawn_queued(((const loopback *)l)->w);
 }
 
 static void loop_share(tf__link *l) { ((loopback *)l)->share = true; }
@@ -224,8 +265,16 @@ static void loop_destroy(tf__link *l)
     free(b);
 }
 
-static const tf__link_ops loop_ops = {loop_put,   loop_full,  loop_share,  loop_stop,
-                                      loop_flush, loop_reset, loop_destroy};
+static const tf__link_ops loop_ops = {
+    .put = loop_put,
+    .full = loop_full,
+    .queued = loop_queued,
+    .share = loop_share,
+    .stop = loop_stop,
+    .flush = loop_flush,
+    .reset = loop_reset,
+    .destroy = loop_destroy,
+};
 
 tf__link *tf__link_loopback(tf__ctx *ctx, tf__worker *w, int rank)
 {

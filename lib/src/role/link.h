@@ -26,9 +26,13 @@ typedef struct tf__link_ops {
      * and the link calls sent(j) once MPI is done with that memory; else 0.
      * Takes over it->owner. Fatal without memory. */
     int (*put)(tf__link *l, const tf__item *it, tf__job *j);
-    /* The next message has no room for `more` bytes of inline inputs
-     * (never for an empty message: one item always goes). */
-    bool (*full)(const tf__link *l, size_t more);
+    /* The next message has no room for item `it` (never for an empty
+     * message: one item always goes). */
+    bool (*full)(const tf__link *l, const tf__item *it);
+    /* The spawned tasks queued at the rank, as well as the link knows:
+     * `reported` is what the rank last said; the loopback link reads its
+     * worker's queue as it is now. */
+    uint64_t (*queued)(const tf__link *l, uint64_t reported);
     /* Asks the rank to ship half of its spawned tasks. */
     void (*share)(tf__link *l);
     /* The run is over: the rank answers STOPPED as its last message. */
