@@ -3,6 +3,7 @@
  * without an explicit wait, and failures of spawned tasks. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 
@@ -345,8 +346,106 @@ static void test_spawned_work_spreads(void)
     tf_pool_destroy(&pool);
 }
 
+/* ---- a busy spawner's children are shared while it still runs ---------- */
+
+
+enum { BUSY_CHILDREN = 8, BUSY_CHILD_US = 50000, BUSY_ROOT_US = 400000 };
+
+/* Every rank of a test runs on this host: CLOCK_MONOTONIC is one clock. */
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* A child: its rank and when it started. */
+static int fn_busy_child(tf_task *t, const void *in, size_t len, tf_buf *out)
+{
+    (void)in, (void)len;
+    uint64_t r[2] = {mono_ns(), (uint64_t)tf_pool_rank(tf_task_pool(t))};
+    th_spin_us(BUSY_CHILD_US);
+    return tf_buf_append(out, r, sizeof r);
+}
+
+/* The root spawns its children, then computes for longer than they all
+ * take together: its rank's queue is full the whole time, so idle ranks
+ * must be given some of it before the root ends. Its output: its rank and
+ * when it ended. */
+static int fn_busy_root(tf_task *t, const void *in, size_t len, tf_buf *out)
+{
+    (void)in, (void)len;
+    for (int k = 0; k < BUSY_CHILDREN; k++)
+        if (tf_spawn(t, "busy_child", NULL, 0) != 0) return tf_task_fail(t, "spawn failed");
+    th_spin_us(BUSY_ROOT_US);
+    uint64_t r[2] = {mono_ns(), (uint64_t)tf_pool_rank(tf_task_pool(t))};
+    return tf_buf_append(out, r, sizeof r);
+}
+
+struct busy {
+    uint64_t start[BUSY_CHILDREN], rank[BUSY_CHILDREN];
+    size_t n;
+};
+
+static void busy_cb(void *arg, size_t id, int status, const void *out, size_t len, const char *err)
+{
+    (void)id, (void)err;
+    struct busy *b = arg;
+    if (status != 0 || len != 16 || b->n == BUSY_CHILDREN) return;
+    b->start[b->n] = th_get_u64(out);
+    b->rank[b->n++] = th_get_u64((const char *)out + 8);
+}
+
+struct busy_run {
+    struct busy *b;
+    uint64_t root_end, root_rank;
+};
+
+static int drv_busy(tf_pool *pool, void *arg)
+{
+    struct busy_run *br = arg;
+    tf_future *f = NULL;
+    /* at 2 ranks the root runs on rank 0: its own worker's queue is the
+     * one to be shared */
+    tf_submit_opts o = {.flags = TF_SUBMIT_AVOID, .rank = 1};
+    TH_EQ(tf_submit_ex(pool, "busy_root", NULL, 0, tf_pool_size(pool) > 1 ? &o : NULL, &f), 0);
+    TH_EQ(tf_wait(f), 0);
+    const void *out = NULL;
+    size_t len = 0;
+    TH_EQ(tf_future_result(f, &out, &len), 0);
+    if (len == 16) {
+        br->root_end = th_get_u64(out);
+        br->root_rank = th_get_u64((const char *)out + 8);
+    }
+    tf_future_release(&f);
+    return tf_wait_all(pool);
+}
+
+static void test_busy_spawner_shared(void)
+{
+    tf_pool *pool = th_pool(NULL);
+    if (!pool) return;
+    struct busy b = {0};
+    struct busy_run br = {&b, 0, 0};
+    TH_EQ(tf_pool_on_spawn_result(pool, busy_cb, &b), 0);
+    TH_EQ(th_run(pool, drv_busy, &br), 0);
+    if (th_rank() == 0) {
+        TH_EQ(b.n, BUSY_CHILDREN);
+        size_t elsewhere_early = 0;
+        for (size_t k = 0; k < b.n; k++)
+            elsewhere_early += b.rank[k] != br.root_rank && b.start[k] < br.root_end;
+        if (th_size() > 1)
+            TH_CHECK(elsewhere_early >= 1,
+                     "no child of the busy root (rank %llu) ran elsewhere while it ran",
+                     (unsigned long long)br.root_rank);
+    }
+    tf_pool_destroy(&pool);
+}
+
 TH_FUNCS(TH_FUNC("tree", fn_tree), TH_FUNC("fam", fn_fam), TH_FUNC("leaf", fn_leaf),
-         TH_FUNC("pile", fn_pile), TH_FUNC("pile_root", fn_pile_root));
+         TH_FUNC("pile", fn_pile), TH_FUNC("pile_root", fn_pile_root),
+         TH_FUNC("busy_root", fn_busy_root), TH_FUNC("busy_child", fn_busy_child));
 TH_TESTS(TH_TEST(test_spawned_work_spreads), TH_TEST(test_tree_3x7_harvested),
          TH_TEST(test_tree_2x13_counted), TH_TEST(test_tree_no_wait), TH_TEST(test_chain_2000),
-         TH_TEST(test_map_tasks_spawn), TH_TEST(test_spawned_failure));
+         TH_TEST(test_map_tasks_spawn), TH_TEST(test_spawned_failure),
+         TH_TEST(test_busy_spawner_shared));
