@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 #include "api/output_api.h"
-#include "api/pool.h"
+#include "api/pool_parts.h"
 #include "api/trace.h"
 #include "core/opts.h"
 #include "system/files.h"

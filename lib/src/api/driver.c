@@ -10,7 +10,7 @@
 #include <string.h>
 #include <stdlib.h>
 
-#include "api/pool.h"
+#include "api/pool_parts.h"
 #include "api/results.h"
 #include "core/jobs.h"
 #include "core/msg.h"

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 #include "core/buf.h"
-#include "api/pool.h"
+#include "api/pool_parts.h"
 
 /* The writer thread's first act: spread over the rank's domain rather than
  * keep the main thread's core. */

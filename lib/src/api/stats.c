@@ -1,7 +1,7 @@
 /* stats.c - what a pool reports of itself: tf_pool_stats and
  * tf_pool_placement. Main thread; the service thread's counters are
  * atomics, read relaxed (a snapshot, not a consistent cut). */
-#include "api/pool.h"
+#include "api/pool_parts.h"
 
 int tf_pool_stats(const tf_pool *p, tf_stats *st)
 {

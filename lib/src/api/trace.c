@@ -27,7 +27,7 @@
 
 #include "core/opts.h"
 #include "core/timeline.h"
-#include "api/pool.h"
+#include "api/pool_parts.h"
 
 #define PIECE ((size_t)4 << 20) /* bytes of JSON per message to rank 0 */
 #define TAG_TRACE 32001         /* unused by msg.h; run traffic is over */

@@ -1,4 +1,4 @@
-/* pool.h - a pool: one of each layer's parts, wired together by pool.c.
+/* pool_parts.h - a pool: one of each layer's parts, wired together by pool.c.
  * The api layer's files (driver, output, trace and stats calls) and
  * pool.c see it; nothing below does: each lower part gets what it needs
  * when it is made.
@@ -21,8 +21,8 @@
  * Waking: a thread that runs out of things to do spins briefly, then blocks
  * on its own tf__waiter; the other thread wakes it only when it is asleep, so
  * the common path costs an atomic load. */
-#ifndef TF_POOL_H
-#define TF_POOL_H
+#ifndef TF_POOL_PARTS_H
+#define TF_POOL_PARTS_H
 
 #include <stdbool.h>
 
