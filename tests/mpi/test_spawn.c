@@ -348,7 +348,6 @@ static void test_spawned_work_spreads(void)
 
 /* ---- a busy spawner's children are shared while it still runs ---------- */
 
-
 enum { BUSY_CHILDREN = 8, BUSY_CHILD_US = 50000, BUSY_ROOT_US = 400000 };
 
 /* Every rank of a test runs on this host: CLOCK_MONOTONIC is one clock. */
