@@ -138,6 +138,14 @@ size_t tf__worker_spawn_queued(tf__worker *w)
     return n;
 }
 
+bool tf__worker_starved(tf__worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool dry = tf__queue_len(&w->inq) == 0 && tf__queue_len(&w->spawnq) == 0;
+    pthread_mutex_unlock(&w->lock);
+    return dry;
+}
+
 void tf__worker_share(tf__worker *w) { w->share_asked = true; }
 
 void tf__worker_stop(tf__worker *w, int rv)

@@ -123,6 +123,8 @@ void tf__worker_reset(tf__worker *w, struct tf__trace *trace, bool spawn_records
 void tf__worker_deliver(tf__worker *w, tf__queue *got, size_t ntasks);
 /* Any thread: the spawned tasks queued now (takes the lock). */
 size_t tf__worker_spawn_queued(tf__worker *w);
+/* Any thread: both queues are empty now (takes the lock). */
+bool tf__worker_starved(tf__worker *w);
 /* SHARE: the next collect ships half of spawnq (oldest first). */
 void tf__worker_share(tf__worker *w);
 /* STOP: the next collect is the run's last message (STOPPED). */

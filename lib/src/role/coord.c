@@ -46,7 +46,16 @@ int tf__coord_create(const tf__coord_cfg *cfg, const tf__coord_ops *ops, tf__coo
     for (int r = 0; r < cfg->size; r++) {
         cfg->links[r]->sent = link_sent;
         cfg->links[r]->sent_arg = co;
+        if (cfg->links[r]->ops->starved) co->nseen++;
     }
+    co->seen = malloc((co->nseen ? co->nseen : 1) * sizeof *co->seen);
+    if (!co->seen) {
+        tf__coord_destroy(&co);
+        return TF_ENOMEM;
+    }
+    co->nseen = 0;
+    for (int r = 0; r < cfg->size; r++)
+        if (cfg->links[r]->ops->starved) co->seen[co->nseen++] = r;
     *out = co;
     return 0;
 }
@@ -83,6 +92,7 @@ void tf__coord_destroy(tf__coord **cop)
     tf__jobs_free(&co->jobs);
     free(co->fns);
     free(co->peer);
+    free(co->seen);
     free(co->deliv);
     tf__queue_free(&co->spare);
     tf__term_free(&co->term);

@@ -301,11 +301,25 @@ static int assign_jobs(tf__coord *co)
 
 /* ---- sharing spawned tasks ------------------------------------------------------- */
 
+/* A rank whose queues its link can see (the coordinator's own) is hungry
+ * when they are empty and nothing assigned to it is unreported, whatever it
+ * last said: read afresh before each use, so that it gets work before its
+ * main thread runs dry, not after it reported so. */
+static void look_at_seen_ranks(tf__coord *co)
+{
+    for (size_t i = 0; i < co->nseen; i++) {
+        int r = co->seen[i];
+        const tf__link *l = co->cfg.links[r];
+        co->peer[r].hungry = l->ops->starved(l) && co->peer[r].inflight == 0;
+    }
+}
+
 /* Spawned tasks shipped here go to the ranks that ran dry, in equal parts;
  * 1 if it gave any. */
 static int give_spare(tf__coord *co)
 {
     if (!tf__queue_len(&co->spare)) return 0;
+    look_at_seen_ranks(co);
     int size = co->cfg.size, nhungry = 0, did = 0;
     for (int r = 0; r < size; r++) nhungry += co->peer[r].hungry;
     for (int r = 0; r < size && nhungry && tf__queue_len(&co->spare); r++) {
@@ -350,6 +364,7 @@ static int share_victim(const tf__coord *co)
 static int ask_share(tf__coord *co)
 {
     if (tf__jobs_head(&co->jobs) || tf__queue_len(&co->spare)) return 0;
+    look_at_seen_ranks(co);
     bool any = false;
     for (int r = 0; r < co->cfg.size && !any; r++) any = co->peer[r].hungry;
     if (!any) return 0;

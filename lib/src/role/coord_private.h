@@ -52,6 +52,8 @@ struct tf__coord {
     tf__delivery *deliv; /* spawned outputs kept for the driver */
     size_t ndeliv, capdeliv;
     size_t rr; /* the rank each dispatch pass starts at, round robin */
+    int *seen; /* ranks whose link sees their queues (links[r]->ops->starved) */
+    size_t nseen;
 };
 
 /* coord.c, lock held: the number of task function `fn`, made on first use;

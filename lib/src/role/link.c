@@ -229,6 +229,8 @@ static uint64_t loop_queued(const tf__link *l, uint64_t reported)
     return tf__worker_spawn_queued(((const loopback *)l)->w);
 }
 
+static int loop_starved(const tf__link *l) { return tf__worker_starved(((const loopback *)l)->w); }
+
 static void loop_share(tf__link *l) { ((loopback *)l)->share = true; }
 
 static void loop_stop(tf__link *l, int rv)
@@ -269,6 +271,7 @@ static const tf__link_ops loop_ops = {
     .put = loop_put,
     .full = loop_full,
     .queued = loop_queued,
+    .starved = loop_starved,
     .share = loop_share,
     .stop = loop_stop,
     .flush = loop_flush,

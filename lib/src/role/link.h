@@ -33,6 +33,10 @@ typedef struct tf__link_ops {
      * `reported` is what the rank last said; the loopback link reads its
      * worker's queue as it is now. */
     uint64_t (*queued)(const tf__link *l, uint64_t reported);
+    /* Whether the rank has run dry, where the link can see it: 1 when its
+     * queues are empty now (the loopback link reads its worker's). NULL
+     * for a link that only knows what the rank reports (IDLE). */
+    int (*starved)(const tf__link *l);
     /* Asks the rank to ship half of its spawned tasks. */
     void (*share)(tf__link *l);
     /* The run is over: the rank answers STOPPED as its last message. */
