@@ -32,6 +32,8 @@ static void usage(void)
           "  --csv FILE           appends one line of figures (a header if new)\n"
           "  --sweep N            N small random runs from the seed: P in 2..64, every workload,\n"
           "                       jitter up to 50 us; stops at the first failure\n"
+          "  --fault lose|dup     the network loses a RESULTS message, or delivers a TASKS\n"
+          "                       message twice: the run must then fail its checks\n"
           "  --quiet              prints only failures\n",
           stderr);
 }
@@ -51,6 +53,7 @@ typedef struct opts {
     const char *csv;
     int sweep;
     bool quiet;
+    int fault;
 } opts;
 
 static int build(const opts *o, sim_workload *wl)
@@ -80,6 +83,7 @@ static void config(const opts *o, sim_cfg *c)
     c->chunk_size = o->chunk_size;
     c->coord_measured = o->measured;
     c->coord_scale = o->scale;
+    c->fault = o->fault;
 }
 
 static double maxrss_mb(void)
@@ -216,6 +220,7 @@ int main(int argc, char **argv)
                                        {"chunk", 1, 0, O_CHUNK}, {"coord-cost", 1, 0, O_COST},
                                        {"csv", 1, 0, 'c'},       {"sweep", 1, 0, 'S'},
                                        {"quiet", 0, 0, 'Q'},     {"help", 0, 0, 'h'},
+                                       {"fault", 1, 0, 'F'},
                                        {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -264,6 +269,10 @@ int main(int argc, char **argv)
         case 'c': o.csv = optarg; break;
         case 'S': o.sweep = atoi(optarg); break;
         case 'Q': o.quiet = true; break;
+        case 'F':
+            if (strcmp(optarg, "lose") && strcmp(optarg, "dup")) return usage(), 2;
+            o.fault = !strcmp(optarg, "lose") ? SIM_FAULT_LOSE : SIM_FAULT_DUP;
+            break;
         default: usage(); return ch == 'h' ? 0 : 2;
         }
     }

@@ -262,7 +262,7 @@ typedef struct sim {
     /* checks */
     idset ran;
     uint64_t tasks_done, last_task_t, last_progress;
-    bool failed;
+    bool failed, faulted;
     char why[400];
     int emit_src;
 } sim;
@@ -344,6 +344,21 @@ static void net_send(sim *s, msg *m, uint64_t t)
     }
     if (c->jitter_ns > 0) arr += c->jitter_ns * (double)(rnd(s) >> 11) * 0x1.0p-53;
     uint64_t ta = (uint64_t)ceil(arr);
+    if (s->c->fault && !s->faulted && m->len > TF__RHDR_LEN + 1 &&
+        (m->dst == 0) == (s->c->fault == SIM_FAULT_LOSE) && (m->dst == 0 || m->chunks)) {
+        s->faulted = true;
+        if (s->c->fault == SIM_FAULT_LOSE) {
+            free(m->data);
+            free(m);
+            return;
+        }
+        msg *d = xrealloc(NULL, sizeof *d);
+        *d = *m;
+        d->data = xrealloc(NULL, m->len);
+        memcpy(d->data, m->data, m->len);
+        s->chunks_inflight += d->chunks;
+        net_send(s, d, t);
+    }
     uint64_t *last = fifo_slot(s, ((uint64_t)m->src << 32 | (uint64_t)m->dst) + 1);
     if (ta < *last) ta = *last;
     *last = ta;
@@ -905,8 +920,11 @@ static void setup(sim *s)
 
 static void teardown(sim *s)
 {
+    /* a job whose results are not all in is still the coordinator's: it
+     * frees it (a failed run) */
+    bool ours = s->job->done == s->job->n;
     tf__coord_destroy(&s->co);
-    tf__job_free(s->job);
+    if (ours) tf__job_free(s->job);
     free(s->job_in);
     for (int r = 0; r < s->P; r++) {
         s->links[r]->ops->destroy(s->links[r]);

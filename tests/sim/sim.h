@@ -108,8 +108,14 @@ typedef struct sim_cfg {
     double chunk_target_s, prefetch_s;
     /* a run with no progress for this long (virtual) is stuck: failure */
     uint64_t stall_ns;
-    bool verbose;
+    /* a fault, to show that the checks catch one: SIM_FAULT_* */
+    int fault;
 } sim_cfg;
+
+/* SIM_FAULT_LOSE: the network loses the first RESULTS message that carries
+ * a result; SIM_FAULT_DUP: it delivers the first TASKS message that
+ * carries a chunk twice. */
+enum { SIM_FAULT_NONE = 0, SIM_FAULT_LOSE, SIM_FAULT_DUP };
 
 /* The defaults: 16 ranks a node, InfiniBand-like (tcp: false) or TCP. */
 void sim_cfg_default(sim_cfg *c, int ranks, bool tcp);
