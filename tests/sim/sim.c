@@ -48,8 +48,8 @@ void sim_cfg_default(sim_cfg *c, int ranks, bool tcp)
     c->per_node = 16;
     c->lat_intra_ns = 500;
     c->lat_inter_ns = tcp ? 20000 : 2000;
-    c->bw_intra = 10.0;                /* 10 GB/s through shared memory */
-    c->bw_inter = tcp ? 1.25 : 12.5;   /* 10 Gb/s Ethernet, 100 Gb/s InfiniBand */
+    c->bw_intra = 10.0;              /* 10 GB/s through shared memory */
+    c->bw_inter = tcp ? 1.25 : 12.5; /* 10 Gb/s Ethernet, 100 Gb/s InfiniBand */
     c->seed = 1;
     c->svc_spin_ns = 2000;
     c->idle_min_ns = 20000;
@@ -255,8 +255,8 @@ typedef struct sim {
     tf__job *job;
     char *job_in;
     bool finished, role_over, stop_seen;
-    uint64_t cursor;        /* the service thread's clock inside a turn */
-    uint64_t svc0_busy_ns;  /* rank 0's service thread's busy time */
+    uint64_t cursor;          /* the service thread's clock inside a turn */
+    uint64_t svc0_busy_ns;    /* rank 0's service thread's busy time */
     msg *out_head, *out_tail; /* sent during a call, leaving when it ends */
     uint64_t chunks_inflight;
     /* checks */
@@ -405,8 +405,7 @@ static int sl_put(tf__link *ln, const tf__item *it, tf__job *j)
             memset(l->defined + l->ndefined, 0, n - l->ndefined);
             l->ndefined = n;
         }
-        if (!l->defined[it->gid] && tf__msg_put_def(&l->out, it->gid, it->fname) < 0)
-            oom();
+        if (!l->defined[it->gid] && tf__msg_put_def(&l->out, it->gid, it->fname) < 0) oom();
         l->defined[it->gid] = 1;
     }
     const char *bp;
@@ -445,8 +444,7 @@ static void sl_stop(tf__link *ln, int rv)
 {
     simlink *l = (simlink *)ln;
     sl_begin(l);
-    if (tf__buf_u8(&l->out, TF__R_STOP) < 0 || tf__buf_u32(&l->out, (uint32_t)rv) < 0)
-        oom();
+    if (tf__buf_u8(&l->out, TF__R_STOP) < 0 || tf__buf_u32(&l->out, (uint32_t)rv) < 0) oom();
     check_at_stop(l->s);
 }
 
@@ -757,8 +755,7 @@ static void item_done(sim *s, int r, uint64_t t)
             char out[64] = {0};
             memcpy(out, &st->id, 8);
             memcpy(ob->p + lpos + 4 * (size_t)k, &len, 4);
-            if (tf__buf_put(ob, out, len < sizeof out ? len : sizeof out) < 0)
-                oom();
+            if (tf__buf_put(ob, out, len < sizeof out ? len : sizeof out) < 0) oom();
             if (len > sizeof out) ob->len += len - sizeof out; /* room made above */
         }
     }
@@ -1021,9 +1018,11 @@ void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res)
         }
         if (s->role_over) break;
         if (e.t - s->last_progress > stall) {
-            fail(s, "no progress for %.3fs of virtual time: %" PRIu64 " of %" PRIu64
-                    " tasks run, STOP %s",
-                 (double)stall * 1e-9, s->tasks_done, wl->total, s->stop_seen ? "sent" : "not sent");
+            fail(s,
+                 "no progress for %.3fs of virtual time: %" PRIu64 " of %" PRIu64
+                 " tasks run, STOP %s",
+                 (double)stall * 1e-9, s->tasks_done, wl->total,
+                 s->stop_seen ? "sent" : "not sent");
         }
     }
     if (!s->failed && !s->role_over) fail(s, "the events ran out before the run ended");

@@ -67,14 +67,14 @@ void sim_workload_map(sim_workload *wl, const sim_map_params *p);
 void sim_workload_skew(sim_workload *wl, const sim_map_params *p);
 
 typedef struct sim_tree_params {
-    uint64_t roots;   /* tasks of the driver's job */
-    uint32_t k;       /* fixed: children of every task above max_depth */
-    uint32_t depth;   /* fixed: depth of the leaves */
-    double q;         /* random (q > 0): a task has m children with probability q */
-    uint32_t m;       /* random */
-    uint32_t b0;      /* random: children of each root */
+    uint64_t roots; /* tasks of the driver's job */
+    uint32_t k;     /* fixed: children of every task above max_depth */
+    uint32_t depth; /* fixed: depth of the leaves */
+    double q;       /* random (q > 0): a task has m children with probability q */
+    uint32_t m;     /* random */
+    uint32_t b0;    /* random: children of each root */
     uint32_t max_depth;
-    double t_us;      /* a task's mean time; each varies by +-var of it */
+    double t_us; /* a task's mean time; each varies by +-var of it */
     double var;
     uint64_t seed;
 } sim_tree_params;
@@ -122,17 +122,17 @@ void sim_cfg_default(sim_cfg *c, int ranks, bool tcp);
 
 typedef struct sim_result {
     bool ok;
-    char why[512]; /* the first failed check */
-    double makespan_s;     /* until the coordinator's run is over */
-    double last_task_s;    /* the last task's end */
-    double efficiency;     /* work / (ranks * makespan) */
+    char why[512];      /* the first failed check */
+    double makespan_s;  /* until the coordinator's run is over */
+    double last_task_s; /* the last task's end */
+    double efficiency;  /* work / (ranks * makespan) */
     uint64_t tasks_run;
     uint64_t events;
-    uint64_t r0_sent, r0_recv;    /* rank 0's messages over the network */
+    uint64_t r0_sent, r0_recv;        /* rank 0's messages over the network */
     uint64_t r0_loop_in, r0_loop_out; /* to and from its own worker */
-    double r0_msgs_per_s;         /* (sent + received) / makespan */
-    double r0_busy_frac;          /* rank 0's service thread busy / makespan */
-    uint64_t shares;              /* SHARE requests */
+    double r0_msgs_per_s;             /* (sent + received) / makespan */
+    double r0_busy_frac;              /* rank 0's service thread busy / makespan */
+    uint64_t shares;                  /* SHARE requests */
     double real_s;
 } sim_result;
 

@@ -25,8 +25,7 @@ static void plain_root(const sim_workload *wl, uint64_t i, sim_task *out)
     out->id = i;
 }
 
-static uint32_t no_children(const sim_workload *wl, const sim_task *t, sim_task *kids,
-                            uint32_t max)
+static uint32_t no_children(const sim_workload *wl, const sim_task *t, sim_task *kids, uint32_t max)
 {
     (void)wl, (void)t, (void)kids, (void)max;
     return 0;
@@ -68,8 +67,8 @@ static uint64_t skew_cost(const sim_workload *wl, const sim_task *t)
 void sim_workload_skew(sim_workload *wl, const sim_map_params *p)
 {
     sim_workload_map(wl, p);
-    snprintf(wl->desc, sizeof wl->desc, "skew n=%llu t=%g..%gus", (unsigned long long)p->n,
-             p->t_us, 100 * p->t_us);
+    snprintf(wl->desc, sizeof wl->desc, "skew n=%llu t=%g..%gus", (unsigned long long)p->n, p->t_us,
+             100 * p->t_us);
     wl->cost_ns = skew_cost;
 }
 
