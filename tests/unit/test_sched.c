@@ -348,6 +348,31 @@ static void test_est_tiny_elapsed(void)
     CU_ASSERT_DOUBLE_EQUAL(f.t, 1e-3, 1e-12);
 }
 
+/* The handover rule: half of the assigned work done, then each halving;
+ * a full buffer; a millisecond; nothing otherwise. */
+static void test_report_rule(void)
+{
+    size_t below = 50;
+    CU_ASSERT_EQUAL(tf__sched_report(true, 60, &below, 100, 0), TF__REPORT_NONE);
+    CU_ASSERT_EQUAL(below, 50);
+    CU_ASSERT_EQUAL(tf__sched_report(true, 50, &below, 100, 0), TF__REPORT_WAKE);
+    CU_ASSERT_EQUAL(below, 25);
+    CU_ASSERT_EQUAL(tf__sched_report(true, 49, &below, 100, 0), TF__REPORT_NONE);
+    CU_ASSERT_EQUAL(tf__sched_report(true, 25, &below, 100, 0), TF__REPORT_WAKE);
+    CU_ASSERT_EQUAL(below, 12);
+    /* a spawned task's item never counts as assigned work */
+    below = 50;
+    CU_ASSERT_EQUAL(tf__sched_report(false, 0, &below, 100, 0), TF__REPORT_NONE);
+    CU_ASSERT_EQUAL(below, 50);
+    CU_ASSERT_EQUAL(tf__sched_report(false, 0, &below, TF__REPORT_BYTES, 0), TF__REPORT_WAKE);
+    CU_ASSERT_EQUAL(tf__sched_report(false, 0, &below, 100, TF__REPORT_NS - 1), TF__REPORT_NONE);
+    CU_ASSERT_EQUAL(tf__sched_report(false, 0, &below, 100, TF__REPORT_NS), TF__REPORT_QUIET);
+    /* the last assigned task done: reported, the mark at zero */
+    below = 0;
+    CU_ASSERT_EQUAL(tf__sched_report(true, 0, &below, 100, 0), TF__REPORT_WAKE);
+    CU_ASSERT_EQUAL(below, 0);
+}
+
 static const unit_test tests[] = {
     UNIT_TEST(test_fixed),
     UNIT_TEST(test_guided),
@@ -363,5 +388,6 @@ static const unit_test tests[] = {
     UNIT_TEST(test_est_outlier_clipped),
     UNIT_TEST(test_est_weight),
     UNIT_TEST(test_est_tiny_elapsed),
+    UNIT_TEST(test_report_rule),
 };
 UNIT_MAIN("sched", tests)

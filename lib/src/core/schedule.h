@@ -9,6 +9,7 @@
 #ifndef TF_SCHEDULE_H
 #define TF_SCHEDULE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,5 +45,23 @@ size_t tf__sched_chunk(const tf__sched *s, const tf__est *e, size_t remaining);
  * `chunk` tasks: 1 for single tasks of TF__LONG_TASK_S or more, one chunk
  * while nothing is measured. */
 size_t tf__sched_window(const tf__sched *s, const tf__est *e, size_t chunk);
+
+/* When a rank's main thread hands its results over after running an item
+ * (rank/task.c; a simulator of the scheduling calls it too): when half of
+ * the assigned work it holds is done, then at each further halving
+ * (*report_below, updated here), not after every task below the mark; when
+ * TF__REPORT_BYTES are waiting; or TF__REPORT_NS after the last handover.
+ * The first two wake the service thread, the last leaves the results for
+ * its next turn. Large enough that a message carries many small results,
+ * small enough that the coordinator's view of a rank is at most a
+ * millisecond old and rank 0 never holds much memory for one rank. */
+#define TF__REPORT_BYTES ((size_t)256 * 1024)
+#define TF__REPORT_NS 1000000u
+enum { TF__REPORT_NONE = 0, TF__REPORT_QUIET = 1, TF__REPORT_WAKE = 2 };
+/* job_item: the item was a job's chunk; assigned_left: the assigned tasks
+ * the rank still holds; out_bytes: the output waiting; since_ns: since the
+ * last handover. TF__REPORT_*. */
+int tf__sched_report(bool job_item, size_t assigned_left, size_t *report_below, size_t out_bytes,
+                     uint64_t since_ns);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "core/clock.h"
 #include "core/msg.h"
+#include "core/schedule.h"
 #include "core/timeline.h"
 #include "rank/worker.h"
 #include "system/files.h"
@@ -31,13 +32,6 @@ struct tf_buf {
     tf__buf *b;
     size_t start;
 };
-
-/* Hand results over once this many bytes are waiting, or this long after the
- * last handover: large enough that a message carries many small results,
- * small enough that the coordinator's view of a rank is at most a
- * millisecond old and rank 0 never holds much memory for one rank. */
-#define HANDOVER_BYTES ((size_t)256 * 1024)
-#define HANDOVER_NS 1000000u
 
 /* ---- output buffers ----------------------------------------------------- */
 
@@ -216,10 +210,7 @@ static void take_batch_locked(tf__worker *w, tf__item *it)
     for (size_t k = 0; k < n; k++) w->batch_tasks += w->batch[k].count;
 }
 
-/* Takes work: a spawned task first (newest first: depth-first keeps the
- * queue short), else assigned chunks, a batch at a time. *assigned_left:
- * the assigned tasks still to run after this one. */
-static int take(tf__worker *w, tf__item *it, size_t *assigned_left)
+int tf__worker_take(tf__worker *w, tf__item *it, size_t *assigned_left)
 {
     if (w->batch_next < w->batch_len) {
         *it = w->batch[w->batch_next++];
@@ -247,21 +238,15 @@ int tf__worker_exec(tf__worker *w)
 {
     tf__item it;
     size_t left;
-    if (!take(w, &it, &left)) return 0;
+    if (!tf__worker_take(w, &it, &left)) return 0;
     w->idle_reported = false;
     w->in_task = true;
     uint64_t end = run_item(w, &it);
     w->in_task = false;
     tf__rbuf_unref(it.owner);
-    /* The coordinator refills when it hears from this rank: tell it when
-     * half the assigned work is done, then at each further halving, not
-     * after every task below the mark. */
-    bool needy = it.job != 0 && left <= w->report_below;
-    if (needy) w->report_below = left / 2;
-    if (needy || w->cur->b.len >= HANDOVER_BYTES)
-        tf__worker_handover(w, 0, true);
-    else if (end - w->cur_t0 >= HANDOVER_NS)
-        tf__worker_handover(w, 0, false);
+    /* the coordinator refills when it hears from this rank (schedule.h) */
+    int rep = tf__sched_report(it.job != 0, left, &w->report_below, w->cur->b.len, end - w->cur_t0);
+    if (rep != TF__REPORT_NONE) tf__worker_handover(w, 0, rep == TF__REPORT_WAKE);
     return 1;
 }
 

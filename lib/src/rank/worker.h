@@ -152,6 +152,12 @@ void tf__worker_forget_fns(tf__worker *w);
 
 /* ---- the main thread (task.c) */
 
+/* Takes the next item to run: a spawned task first (newest first:
+ * depth-first keeps the queue short), else assigned chunks, a batch at a
+ * time (the caller then owns it->owner); *assigned_left: the assigned
+ * tasks still to run after this one. 1 if it took one, 0 if nothing was
+ * queued. tf__worker_exec's first half, apart for a simulator. */
+int tf__worker_take(tf__worker *w, tf__item *it, size_t *assigned_left);
 /* Runs one item; 1 if it ran one, 0 if nothing was queued. */
 int tf__worker_exec(tf__worker *w);
 /* Hands `cur` over (if it holds anything) with `flags`, and starts a new

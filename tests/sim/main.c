@@ -1,0 +1,301 @@
+/* main.c - tf-sim: runs the scheduling simulator (sim.h) from the command
+ * line; README.md lists the options. Exits 0 when every check passed, 1
+ * when one failed, 2 on a usage error. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "sim.h"
+#include "taskfarm.h"
+
+static void usage(void)
+{
+    fputs("usage: tf-sim [options]\n"
+          "  --ranks P            virtual ranks (default 16)\n"
+          "  --ranks-per-node N   (default 16)\n"
+          "  --net ib|tcp         between nodes: 2 us, 12.5 GB/s | 20 us, 1.25 GB/s (default ib)\n"
+          "  --workload map|skew|tree (default map)\n"
+          "  --tasks N            map, skew: tasks (default 10000)\n"
+          "  --task-us T          a task's time (skew: the cheapest; default 100)\n"
+          "  --roots N            tree: tasks of the driver's job (default 1)\n"
+          "  --k K --depth D      tree: K children a task down to depth D (default 4, 6)\n"
+          "  --q Q --m M --b0 B   tree: random; a task has M children with probability Q,\n"
+          "                       a root B (Q > 0 selects it)\n"
+          "  --max-depth D        tree: no task deeper (default 10000)\n"
+          "  --var V              tree: a task's time varies by +-V of it (default 0.5)\n"
+          "  --seed S             the seed of jitter and of random trees (default 1)\n"
+          "  --jitter US          up to this much extra delay per message (default 0)\n"
+          "  --chunk auto|guided|K  the chunk policy (default auto)\n"
+          "  --coord-cost model|measured[:SCALE]  the coordinator's time (default model)\n"
+          "  --csv FILE           appends one line of figures (a header if new)\n"
+          "  --sweep N            N small random runs from the seed: P in 2..64, every workload,\n"
+          "                       jitter up to 50 us; stops at the first failure\n"
+          "  --fault lose|dup     the network loses a RESULTS message, or delivers a TASKS\n"
+          "                       message twice: the run must then fail its checks\n"
+          "  --quiet              prints only failures\n",
+          stderr);
+}
+
+typedef struct opts {
+    int ranks, per_node;
+    bool tcp;
+    const char *workload;
+    sim_map_params map;
+    sim_tree_params tree;
+    double jitter_us;
+    uint64_t seed;
+    int chunk_policy;
+    size_t chunk_size;
+    bool measured;
+    double scale;
+    const char *csv;
+    int sweep;
+    bool quiet;
+    int fault;
+} opts;
+
+static int build(const opts *o, sim_workload *wl)
+{
+    if (!strcmp(o->workload, "map"))
+        sim_workload_map(wl, &o->map);
+    else if (!strcmp(o->workload, "skew"))
+        sim_workload_skew(wl, &o->map);
+    else if (!strcmp(o->workload, "tree"))
+        sim_workload_tree(wl, &o->tree);
+    else
+        return -1;
+    if (sim_workload_count(wl) < 0) {
+        fprintf(stderr, "tf-sim: a task has more than %d children\n", SIM_KIDS_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+static void config(const opts *o, sim_cfg *c)
+{
+    sim_cfg_default(c, o->ranks, o->tcp);
+    c->per_node = o->per_node;
+    c->jitter_ns = o->jitter_us * 1e3;
+    c->seed = o->seed;
+    c->chunk_policy = o->chunk_policy;
+    c->chunk_size = o->chunk_size;
+    c->coord_measured = o->measured;
+    c->coord_scale = o->scale;
+    c->fault = o->fault;
+}
+
+static double maxrss_mb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+static void report(const opts *o, const sim_workload *wl, const sim_result *r)
+{
+    if (!o->quiet || !r->ok) {
+        printf("tf-sim: P=%d (%d a node) net=%s %s; %llu tasks, %.6f s of work\n", o->ranks,
+               o->per_node, o->tcp ? "tcp" : "ib", wl->desc, (unsigned long long)wl->total,
+               wl->work_ns * 1e-9);
+        printf("  makespan %.6f s (last task %.6f s), efficiency %.4f\n", r->makespan_s,
+               r->last_task_s, r->efficiency);
+        printf("  rank 0: %llu sent, %llu received (%.0f msgs/s), own worker %llu in; "
+               "service thread busy %.1f%%; %llu shares\n",
+               (unsigned long long)r->r0_sent, (unsigned long long)r->r0_recv, r->r0_msgs_per_s,
+               (unsigned long long)r->r0_loop_in, 100 * r->r0_busy_frac,
+               (unsigned long long)r->shares);
+        printf("  %llu events, %.2f s real, %.0f MB max RSS\n", (unsigned long long)r->events,
+               r->real_s, maxrss_mb());
+        printf("  checks: %s%s\n", r->ok ? "ok" : "FAILED: ", r->ok ? "" : r->why);
+    }
+    if (!o->csv) return;
+    FILE *f = fopen(o->csv, "a+");
+    if (!f) {
+        perror(o->csv);
+        return;
+    }
+    fseek(f, 0, SEEK_END);
+    if (ftell(f) == 0)
+        fprintf(f, "ranks,per_node,net,workload,seed,jitter_us,tasks,work_s,makespan_s,"
+                   "efficiency,r0_sent,r0_recv,r0_msgs_per_s,r0_busy,shares,events,real_s,ok\n");
+    fprintf(f,
+            "%d,%d,%s,\"%s\",%llu,%g,%llu,%.9f,%.9f,%.6f,%llu,%llu,%.1f,%.4f,%llu,%llu,%.3f,%d\n",
+            o->ranks, o->per_node, o->tcp ? "tcp" : "ib", wl->desc, (unsigned long long)o->seed,
+            o->jitter_us, (unsigned long long)wl->total, wl->work_ns * 1e-9, r->makespan_s,
+            r->efficiency, (unsigned long long)r->r0_sent, (unsigned long long)r->r0_recv,
+            r->r0_msgs_per_s, r->r0_busy_frac, (unsigned long long)r->shares,
+            (unsigned long long)r->events, r->real_s, r->ok);
+    fclose(f);
+}
+
+static uint64_t next(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Small runs drawn from the seed, each checked. */
+static int sweep(const opts *base)
+{
+    uint64_t x = base->seed;
+    for (int i = 0; i < base->sweep; i++) {
+        opts o = *base;
+        o.ranks = 2 + (int)(next(&x) % 63);
+        o.per_node = 1 + (int)(next(&x) % 16);
+        o.tcp = next(&x) % 2;
+        o.jitter_us = (double)(next(&x) % 51);
+        o.seed = next(&x);
+        int kind = (int)(next(&x) % 4);
+        o.chunk_policy = TF_CHUNK_AUTO;
+        if (next(&x) % 4 == 0) {
+            o.chunk_policy = TF_CHUNK_FIXED;
+            o.chunk_size = 1 + next(&x) % 8;
+        }
+        if (kind < 2) {
+            o.workload = kind ? "skew" : "map";
+            o.map.n = 1 + next(&x) % 3000;
+            o.map.t_us = 1 + (double)(next(&x) % 200);
+        } else {
+            o.workload = "tree";
+            memset(&o.tree, 0, sizeof o.tree);
+            o.tree.roots = 1 + next(&x) % 4;
+            o.tree.max_depth = 60;
+            o.tree.t_us = 1 + (double)(next(&x) % 100);
+            o.tree.var = 0.5;
+            o.tree.seed = o.seed;
+            if (kind == 2) {
+                o.tree.k = 2 + (uint32_t)(next(&x) % 3);
+                o.tree.depth = 3 + (uint32_t)(next(&x) % 5);
+            } else {
+                o.tree.b0 = 20 + (uint32_t)(next(&x) % 200);
+                o.tree.m = 2 + (uint32_t)(next(&x) % 4);
+                o.tree.q = (1.0 - 0.02 * (double)(1 + next(&x) % 5)) / o.tree.m;
+            }
+        }
+        sim_workload wl;
+        if (build(&o, &wl) < 0) return 2;
+        sim_cfg c;
+        config(&o, &c);
+        sim_result r;
+        sim_run(&c, &wl, &r);
+        if (!r.ok) {
+            printf("sweep run %d failed:\n", i);
+            o.quiet = false;
+            report(&o, &wl, &r);
+            printf("  (seed %llu, jitter %g us, chunk %s)\n", (unsigned long long)o.seed,
+                   o.jitter_us, o.chunk_policy == TF_CHUNK_FIXED ? "fixed" : "auto");
+            return 1;
+        }
+        if (!base->quiet)
+            printf("sweep %3d: P=%2d %s jitter=%2gus %-45s eff %.3f ok\n", i, o.ranks,
+                   o.tcp ? "tcp" : "ib ", o.jitter_us, wl.desc, r.efficiency);
+    }
+    printf("sweep: %d runs, every check passed\n", base->sweep);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    opts o = {.ranks = 16,
+              .per_node = 16,
+              .workload = "map",
+              .map = {10000, 100},
+              .tree = {.roots = 1, .k = 4, .depth = 6, .max_depth = 10000, .t_us = 100, .var = 0.5},
+              .seed = 1,
+              .chunk_policy = TF_CHUNK_AUTO,
+              .scale = 1.0};
+    enum { O_RPN = 256, O_TASKUS, O_MAXD, O_COST, O_CHUNK };
+    static const struct option lo[] = {{"ranks", 1, 0, 'P'},
+                                       {"ranks-per-node", 1, 0, O_RPN},
+                                       {"net", 1, 0, 'n'},
+                                       {"workload", 1, 0, 'w'},
+                                       {"tasks", 1, 0, 'N'},
+                                       {"task-us", 1, 0, O_TASKUS},
+                                       {"roots", 1, 0, 'R'},
+                                       {"k", 1, 0, 'k'},
+                                       {"depth", 1, 0, 'd'},
+                                       {"q", 1, 0, 'q'},
+                                       {"m", 1, 0, 'm'},
+                                       {"b0", 1, 0, 'b'},
+                                       {"max-depth", 1, 0, O_MAXD},
+                                       {"var", 1, 0, 'v'},
+                                       {"seed", 1, 0, 's'},
+                                       {"jitter", 1, 0, 'j'},
+                                       {"chunk", 1, 0, O_CHUNK},
+                                       {"coord-cost", 1, 0, O_COST},
+                                       {"csv", 1, 0, 'c'},
+                                       {"sweep", 1, 0, 'S'},
+                                       {"quiet", 0, 0, 'Q'},
+                                       {"help", 0, 0, 'h'},
+                                       {"fault", 1, 0, 'F'},
+                                       {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        switch (ch) {
+        case 'P': o.ranks = atoi(optarg); break;
+        case O_RPN: o.per_node = atoi(optarg); break;
+        case 'n':
+            if (strcmp(optarg, "ib") && strcmp(optarg, "tcp")) return usage(), 2;
+            o.tcp = !strcmp(optarg, "tcp");
+            break;
+        case 'w': o.workload = optarg; break;
+        case 'N': o.map.n = strtoull(optarg, NULL, 10); break;
+        case O_TASKUS: o.map.t_us = o.tree.t_us = atof(optarg); break;
+        case 'R': o.tree.roots = strtoull(optarg, NULL, 10); break;
+        case 'k': o.tree.k = (uint32_t)atoi(optarg); break;
+        case 'd': o.tree.depth = (uint32_t)atoi(optarg); break;
+        case 'q': o.tree.q = atof(optarg); break;
+        case 'm': o.tree.m = (uint32_t)atoi(optarg); break;
+        case 'b': o.tree.b0 = (uint32_t)atoi(optarg); break;
+        case O_MAXD: o.tree.max_depth = (uint32_t)atoi(optarg); break;
+        case 'v': o.tree.var = atof(optarg); break;
+        case 's': o.seed = strtoull(optarg, NULL, 10); break;
+        case 'j': o.jitter_us = atof(optarg); break;
+        case O_CHUNK:
+            if (!strcmp(optarg, "auto")) {
+                o.chunk_policy = TF_CHUNK_AUTO;
+            } else if (!strcmp(optarg, "guided")) {
+                o.chunk_policy = TF_CHUNK_GUIDED;
+                o.chunk_size = 1;
+            } else {
+                o.chunk_policy = TF_CHUNK_FIXED;
+                o.chunk_size = strtoull(optarg, NULL, 10);
+                if (!o.chunk_size) return usage(), 2;
+            }
+            break;
+        case O_COST:
+            if (!strcmp(optarg, "model")) {
+                o.measured = false;
+            } else if (!strncmp(optarg, "measured", 8)) {
+                o.measured = true;
+                if (optarg[8] == ':') o.scale = atof(optarg + 9);
+            } else {
+                return usage(), 2;
+            }
+            break;
+        case 'c': o.csv = optarg; break;
+        case 'S': o.sweep = atoi(optarg); break;
+        case 'Q': o.quiet = true; break;
+        case 'F':
+            if (strcmp(optarg, "lose") && strcmp(optarg, "dup")) return usage(), 2;
+            o.fault = !strcmp(optarg, "lose") ? SIM_FAULT_LOSE : SIM_FAULT_DUP;
+            break;
+        default: usage(); return ch == 'h' ? 0 : 2;
+        }
+    }
+    if (optind < argc || o.ranks < 1 || o.per_node < 1 || o.jitter_us < 0) return usage(), 2;
+    o.tree.seed = o.seed;
+    if (o.sweep > 0) return sweep(&o);
+    sim_workload wl;
+    if (build(&o, &wl) < 0) return usage(), 2;
+    sim_cfg c;
+    config(&o, &c);
+    sim_result r;
+    sim_run(&c, &wl, &r);
+    report(&o, &wl, &r);
+    return r.ok ? 0 : 1;
+}

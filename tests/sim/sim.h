@@ -1,0 +1,143 @@
+/* sim.h - a discrete-event simulator of taskfarm's scheduling: virtual
+ * ranks in nodes, a network, and on virtual rank 0 the library's real
+ * coordinator (role/coord.h), driven with no MPI and no threads.
+ *
+ * Everything runs on the caller's thread; a run is deterministic for a
+ * given configuration and seed (unless the coordinator's cost is measured,
+ * sim_cfg.coord_measured). README.md says what is modelled and what not. */
+#ifndef TF_SIM_H
+#define TF_SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- workloads --------------------------------------------------------------- */
+
+/* A task as the simulator sees it: its input, as it travels in a chunk or a
+ * spawned task (SIM_TASK_LEN bytes). */
+typedef struct sim_task {
+    uint64_t id;    /* unique in a run: checked */
+    uint32_t depth; /* 0: a task of the driver's job */
+    uint32_t pad;
+    uint64_t aux; /* the generator's own */
+} sim_task;
+#define SIM_TASK_LEN sizeof(sim_task)
+
+/* A workload: the driver's one job of `roots` tasks, the virtual time each
+ * task takes, and the tasks each task spawns. Every function is pure (the
+ * same task gives the same answer), so a generator (a UTS-like tree, a
+ * trace) plugs in by filling this in. */
+typedef struct sim_workload {
+    char desc[128];
+    uint64_t roots;
+    /* the driver waits for its job's results before it returns (a map);
+     * else it returns at once and the run ends when every spawned task
+     * has finished (termination counting alone) */
+    bool driver_waits;
+    uint32_t out_bytes; /* each task's output */
+    const void *arg;    /* the generator's parameters */
+    void (*root)(const struct sim_workload *wl, uint64_t i, sim_task *out);
+    uint64_t (*cost_ns)(const struct sim_workload *wl, const sim_task *t);
+    /* the children of t, at most max written to kids; their count */
+    uint32_t (*children)(const struct sim_workload *wl, const sim_task *t, sim_task *kids,
+                         uint32_t max);
+    /* filled by sim_workload_count: every task of a run, and their time */
+    uint64_t total;
+    double work_ns;
+    uint32_t max_children;
+    uint64_t max_cost_ns;
+} sim_workload;
+
+/* The most children one task may have. */
+#define SIM_KIDS_MAX 1024
+
+/* Walks the whole task tree once (no simulation): total, work_ns,
+ * max_cost_ns. 0, or -1 if a task has more than SIM_KIDS_MAX children. */
+int sim_workload_count(sim_workload *wl);
+
+/* The built-in generators; the parameter structs must outlive the run. */
+typedef struct sim_map_params {
+    uint64_t n;
+    double t_us;
+} sim_map_params;
+void sim_workload_map(sim_workload *wl, const sim_map_params *p);
+/* n rows whose cost varies from t_us to 100 * t_us along a smooth bump
+ * (the middle rows the dearest), as a Mandelbrot image's rows do */
+void sim_workload_skew(sim_workload *wl, const sim_map_params *p);
+
+typedef struct sim_tree_params {
+    uint64_t roots; /* tasks of the driver's job */
+    uint32_t k;     /* fixed: children of every task above max_depth */
+    uint32_t depth; /* fixed: depth of the leaves */
+    double q;       /* random (q > 0): a task has m children with probability q */
+    uint32_t m;     /* random */
+    uint32_t b0;    /* random: children of each root */
+    uint32_t max_depth;
+    double t_us; /* a task's mean time; each varies by +-var of it */
+    double var;
+    uint64_t seed;
+} sim_tree_params;
+void sim_workload_tree(sim_workload *wl, const sim_tree_params *p);
+
+/* ---- a run --------------------------------------------------------------------- */
+
+typedef struct sim_cfg {
+    int ranks, per_node;
+    double lat_intra_ns, lat_inter_ns; /* one way */
+    double bw_intra, bw_inter;         /* bytes per ns */
+    double jitter_ns;                  /* uniform extra delay per message, up to this */
+    uint64_t seed;
+    /* the service thread (service.c's policy) */
+    uint64_t svc_spin_ns, idle_min_ns, idle_max_ns, pending_poll_ns;
+    uint64_t svc_turn_ns; /* a loop turn that did something */
+    uint64_t msg_ns;      /* receiving, or sending, one message */
+    /* the main thread */
+    uint64_t main_spin_ns; /* spins this long before it blocks */
+    uint64_t wake_ns;      /* a blocked thread's wake-up */
+    uint64_t item_ns;      /* per item run, besides its tasks */
+    /* the coordinator's own time, modelled: per call, per RESULTS byte,
+     * per rank a step passes over, per item it puts; or measured (real
+     * time of the real calls, times coord_scale) */
+    bool coord_measured;
+    double coord_scale;
+    double coord_call_ns, coord_byte_ns, coord_rank_ns, coord_put_ns;
+    /* the scheduling options (tf_pool_opts) */
+    int chunk_policy;
+    size_t chunk_size;
+    double chunk_target_s, prefetch_s;
+    /* a run with no progress for this long (virtual) is stuck: failure */
+    uint64_t stall_ns;
+    /* a fault, to show that the checks catch one: SIM_FAULT_* */
+    int fault;
+} sim_cfg;
+
+/* SIM_FAULT_LOSE: the network loses the first RESULTS message that carries
+ * a result; SIM_FAULT_DUP: it delivers the first TASKS message that
+ * carries a chunk twice. */
+enum { SIM_FAULT_NONE = 0, SIM_FAULT_LOSE, SIM_FAULT_DUP };
+
+/* The defaults: 16 ranks a node, InfiniBand-like (tcp: false) or TCP. */
+void sim_cfg_default(sim_cfg *c, int ranks, bool tcp);
+
+typedef struct sim_result {
+    bool ok;
+    char why[512];      /* the first failed check */
+    double makespan_s;  /* until the coordinator's run is over */
+    double last_task_s; /* the last task's end */
+    double efficiency;  /* work / (ranks * makespan) */
+    uint64_t tasks_run;
+    uint64_t events;
+    uint64_t r0_sent, r0_recv;        /* rank 0's messages over the network */
+    uint64_t r0_loop_in, r0_loop_out; /* to and from its own worker */
+    double r0_msgs_per_s;             /* (sent + received) / makespan */
+    double r0_busy_frac;              /* rank 0's service thread busy / makespan */
+    uint64_t shares;                  /* SHARE requests */
+    double real_s;
+} sim_result;
+
+/* Runs wl (counted) under c. Fatal only on out of memory; a failed check
+ * is res->ok == false with res->why. */
+void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res);
+
+#endif
