@@ -77,12 +77,3 @@ size_t tf__sched_window(const tf__sched *s, const tf__est *e, size_t chunk)
     if (cover > w) w = cover;
     return w;
 }
-
-int tf__sched_report(bool job_item, size_t assigned_left, size_t *report_below, size_t out_bytes,
-                     uint64_t since_ns)
-{
-    bool needy = job_item && assigned_left <= *report_below;
-    if (needy) *report_below = assigned_left / 2;
-    if (needy || out_bytes >= TF__REPORT_BYTES) return TF__REPORT_WAKE;
-    return since_ns >= TF__REPORT_NS ? TF__REPORT_QUIET : TF__REPORT_NONE;
-}

@@ -60,8 +60,14 @@ size_t tf__sched_window(const tf__sched *s, const tf__est *e, size_t chunk);
 enum { TF__REPORT_NONE = 0, TF__REPORT_QUIET = 1, TF__REPORT_WAKE = 2 };
 /* job_item: the item was a job's chunk; assigned_left: the assigned tasks
  * the rank still holds; out_bytes: the output waiting; since_ns: since the
- * last handover. TF__REPORT_*. */
-int tf__sched_report(bool job_item, size_t assigned_left, size_t *report_below, size_t out_bytes,
-                     uint64_t since_ns);
+ * last handover. TF__REPORT_*. Inline: it runs once per item. */
+static inline int tf__sched_report(bool job_item, size_t assigned_left, size_t *report_below,
+                                   size_t out_bytes, uint64_t since_ns)
+{
+    bool needy = job_item && assigned_left <= *report_below;
+    if (needy) *report_below = assigned_left / 2;
+    if (needy || out_bytes >= TF__REPORT_BYTES) return TF__REPORT_WAKE;
+    return since_ns >= TF__REPORT_NS ? TF__REPORT_QUIET : TF__REPORT_NONE;
+}
 
 #endif
