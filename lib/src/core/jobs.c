@@ -114,27 +114,6 @@ void tf__jobs_remove(tf__jobs *t, tf__job *j)
         }
 }
 
-tf__job *tf__jobs_head(tf__jobs *t)
-{
-    while (t->act_head && t->act_head->next >= t->act_head->n) {
-        tf__job *j = t->act_head;
-        t->act_head = j->next_act;
-        j->next_act = NULL;
-        if (!t->act_head) t->act_tail = NULL;
-    }
-    return t->act_head;
-}
-
-tf__job *tf__jobs_for(tf__job *j, int rank, tf__job **prev)
-{
-    *prev = NULL;
-    while (j && (j->avoid == rank || j->next >= j->n)) {
-        *prev = j;
-        j = j->next_act;
-    }
-    return j;
-}
-
 void tf__jobs_deactivate_after(tf__jobs *t, tf__job *prev, tf__job *j)
 {
     prev->next_act = j->next_act;

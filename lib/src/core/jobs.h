@@ -82,6 +82,9 @@ typedef struct tf__jobs {
     uint64_t next_task_id;        /* the id the next job's task 0 gets */
 } tf__jobs;
 
+/* Inline: the coordinator calls the two lookups of the active list once per
+ * chunk it assigns. */
+
 /* Numbers job j (id, first_id) and, when it has tasks, adds it to the table
  * and at the end of the active list. 0 or TF_ENOMEM (then nothing changed
  * but the numbering). */
@@ -92,11 +95,28 @@ tf__job *tf__jobs_find(const tf__jobs *t, uint64_t id);
 void tf__jobs_remove(tf__jobs *t, tf__job *j);
 /* The first active job, after dropping from the head those with nothing
  * left to assign. */
-tf__job *tf__jobs_head(tf__jobs *t);
+static inline tf__job *tf__jobs_head(tf__jobs *t)
+{
+    while (t->act_head && t->act_head->next >= t->act_head->n) {
+        tf__job *j = t->act_head;
+        t->act_head = j->next_act;
+        j->next_act = NULL;
+        if (!t->act_head) t->act_tail = NULL;
+    }
+    return t->act_head;
+}
 /* The first job from j on with tasks left that `rank` may run (jobs that
  * avoid it are passed over); *prev is the job before it on the list, NULL
  * when it is j. */
-tf__job *tf__jobs_for(tf__job *j, int rank, tf__job **prev);
+static inline tf__job *tf__jobs_for(tf__job *j, int rank, tf__job **prev)
+{
+    *prev = NULL;
+    while (j && (j->avoid == rank || j->next >= j->n)) {
+        *prev = j;
+        j = j->next_act;
+    }
+    return j;
+}
 /* Takes j off the active list, wherever it is. */
 void tf__jobs_deactivate(tf__jobs *t, tf__job *j);
 /* j (after prev) has no task left to assign: off the list at once, so that

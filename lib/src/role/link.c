@@ -70,7 +70,7 @@ static int remote_put(tf__link *l, const tf__item *it, tf__job *j)
     size_t bn;
     if (tf__msg_put_chunk(&r->out, it, j != NULL, &bp, &bn) < 0)
         tf__fatal(r->ctx, "a task's input does not fit in a message");
-    tf__rbuf_unref(it->owner); /* encoded: the message holds a copy */
+    if (it->owner) tf__rbuf_unref(it->owner); /* encoded: the message holds a copy */
     if (!bn) return 0;
     if (r->nbulk == r->capbulk) {
         size_t cap = r->capbulk ? r->capbulk * 2 : BULK_CAP0;
