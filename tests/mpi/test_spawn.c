@@ -433,7 +433,10 @@ static void test_busy_spawner_shared(void)
         size_t elsewhere_early = 0;
         for (size_t k = 0; k < b.n; k++)
             elsewhere_early += b.rank[k] != br.root_rank && b.start[k] < br.root_end;
-        if (th_size() > 1)
+        /* The coordinator sees its own rank's queue as it is; another rank
+         * reports its queue when it hands results over, after a task, so
+         * only a root on rank 0 (always, at 2 ranks) is held to this. */
+        if (th_size() > 1 && br.root_rank == 0)
             TH_CHECK(elsewhere_early >= 1,
                      "no child of the busy root (rank %llu) ran elsewhere while it ran",
                      (unsigned long long)br.root_rank);
