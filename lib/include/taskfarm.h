@@ -159,6 +159,18 @@ typedef enum tf_wait_policy {
  *                        Perfetto or chrome://tracing)
  * For TF_STATS and TF_TRACE rank 0's environment decides for every rank
  * (broadcast at the first tf_run). */
+/* Who balances spawned tasks (tf_spawn) between ranks:
+ *   TF_SCHED_PEERS    an idle rank steals from other ranks directly, its
+ *                     own node's first, then parks on a few lifeline
+ *                     buddies that push work to it when they have some;
+ *                     the end of a run is found by waves over a tree of
+ *                     ranks (no per-task message to rank 0)
+ *   TF_SCHED_CENTRAL  rank 0 asks the rank with the longest queue to ship
+ *                     half of it, and hands it to idle ranks; rank 0 counts
+ *                     every spawned task
+ * Jobs (tf_map, tf_submit) are handed out by rank 0 either way. */
+typedef enum { TF_SCHED_AUTO = 0, TF_SCHED_PEERS = 1, TF_SCHED_CENTRAL = 2 } tf_sched;
+
 typedef struct tf_pool_opts {
     tf_chunk_policy chunk;
     size_t chunk_size;     /* FIXED: tasks a dispatch; GUIDED: minimum */
@@ -177,6 +189,12 @@ typedef struct tf_pool_opts {
                                    reads the files of queued tasks ahead */
     size_t file_prefetch_bytes; /* file contents read ahead and not yet
                                    used, per rank; default 64 MiB */
+    tf_sched sched;             /* who balances spawned tasks: TF_SCHED_AUTO
+                                   (0) is TF_SCHED_PEERS */
+    unsigned idle_max_us;       /* the longest sleep of an idle service
+                                   thread between looks at the network
+                                   (default 200, and 0 means that); more
+                                   lets many ranks share few cores */
 } tf_pool_opts;
 
 /* Collective on `comm`. Duplicates comm, starts the service thread. Needs
@@ -440,6 +458,13 @@ TF_API tf_pool *tf_task_pool(const tf_task *t);
  * its failure is counted for tf_wait_all. Errors: TF_EINVAL, TF_ENOMEM,
  * TF_ETOOBIG (an input over about 1 GiB). */
 TF_API int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len);
+/* Inside a task function: how many ranks asked this rank for spawned tasks
+ * and found none since this rank last spawned one (0: none is waiting). A
+ * task that holds more work than it needs (a search's open nodes) can spawn
+ * part of it when this is not 0, instead of at a fixed size: the spawned
+ * tasks go to the ranks that asked. A load of one word; cheap enough to
+ * call at every step of a loop. Main thread, inside a task only. */
+TF_API int tf_task_hungry(const tf_task *t);
 
 /* Appends len bytes to a task's output. Errors: TF_ENOMEM, TF_ETOOBIG. */
 TF_API int tf_buf_append(tf_buf *b, const void *data, size_t len);
@@ -471,6 +496,18 @@ typedef struct tf_stats {
     double run_s;             /* time inside tf_run */
     double service_cpu_s;     /* CPU time of the service thread inside runs
                                  (on rank 0: the coordinator's) */
+    /* peer stealing (TF_SCHED_PEERS), as a thief */
+    uint64_t steal_attempts;  /* steal requests sent */
+    uint64_t steals;          /* of which got tasks */
+    uint64_t tasks_stolen;    /* tasks they got */
+    double steal_wait_s;      /* request to answer, summed over requests */
+    double steal_median_us;   /* median request to answer (of a histogram
+                                 with 19% wide bins); 0 without requests */
+    /* as a victim */
+    uint64_t steals_served;   /* steal requests answered with tasks */
+    uint64_t steals_refused;  /* answered with none */
+    uint64_t lifeline_pushes; /* tasks pushed to lifeline buddies (messages) */
+    uint64_t waves;           /* quiescence waves (rank 0) */
 } tf_stats;
 
 /* This rank's counters since tf_pool_create. Not collective. Any thread. */

@@ -43,6 +43,7 @@ static void pool_free(tf_pool *p)
     tf__trace_free(p);
     tf__coord_destroy(&p->co);
     destroy_links(p);
+    if (p->peers_made) tf__peers_free(&p->peers);
     if (p->made >= TF__MADE_WORKER) tf__worker_free(&p->worker);
     if (p->made >= TF__MADE_FILES) tf__files_destroy(p->files);
     if (p->made >= TF__MADE_SVC_W) tf__waiter_destroy(&p->svc_w);
@@ -77,6 +78,7 @@ static int make_coordinator(tf_pool *p)
         .chunk_target_s = p->opts.chunk_target_s,
         .prefetch_s = p->opts.prefetch_s,
         .file_prefetch = !p->opts.no_file_prefetch,
+        .peers = p->opts.sched == TF_SCHED_PEERS,
         .notify = wake_main,
         .notify_arg = p,
         .wake = wake_service,
@@ -102,11 +104,54 @@ static int make_parts(tf_pool *p, const tf_pool_opts *opts)
     p->made = TF__MADE_FILES;
     TF_CHECK(tf__worker_init(&p->worker, &p->ctx, p, &p->reg, p->files, &p->main_w, &p->svc_w));
     p->made = TF__MADE_WORKER;
+    p->worker.central = p->opts.sched == TF_SCHED_CENTRAL;
     if (p->rank == 0) {
         TF_CHECK(make_coordinator(p));
         TF_CHECK(tf__outs_create(p));
     }
     return tf__trace_open(p);
+}
+
+/* Collective: every rank learns every rank's node and scheduling, which
+ * must agree; under peer scheduling, makes this rank's peer role. 0 or
+ * TF_E* on every rank alike. */
+static int make_peers(tf_pool *p, MPI_Comm comm)
+{
+    int mine[2] = {p->place.pl.node, (int)p->opts.sched};
+    int *all = malloc(2 * (size_t)p->size * sizeof *all);
+    int ok = all != NULL, agreed = 0;
+    if (ok && MPI_Allgather(mine, 2, MPI_INT, all, 2, MPI_INT, comm) != MPI_SUCCESS) ok = 0;
+    if (MPI_Allreduce(&ok, &agreed, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS || !agreed) {
+        free(all);
+        return agreed ? TF_EMPI : TF_ENOMEM;
+    }
+    int *node_of = all; /* packed in place: node_of[r] = all[2r] */
+    for (int r = 0; r < p->size; r++) {
+        if (all[2 * r + 1] != mine[1]) {
+            free(all);
+            if (p->rank == 0)
+                fprintf(stderr, "taskfarm: TF_SCHED differs between ranks (rank %d has %s)\n", r,
+                        mine[1] == TF_SCHED_PEERS ? "central" : "peers");
+            return TF_EINVAL;
+        }
+        node_of[r] = all[2 * r];
+    }
+    int rc = 0;
+    if (p->opts.sched == TF_SCHED_PEERS) {
+        tf__peers_net net = tf__service_peers_net(&p->svc);
+        rc = tf__peers_init(&p->peers, &p->ctx, &p->worker, &net, p->rank, p->size, node_of);
+        if (rc == 0) {
+            p->peers_made = true;
+            if (p->co) {
+                tf__peers_root root = tf__coord_peers_root(p->co);
+                tf__peers_set_root(&p->peers, &root);
+            }
+        }
+    }
+    free(all);
+    int worst = rc;
+    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
+    return worst;
 }
 
 /* The service thread's first act: bind itself next to the main thread. */
@@ -123,6 +168,8 @@ static int start_service(tf_pool *p)
 {
     tf__tp_init(&p->tp, p->comm, &p->ctx, NULL);
     tf__service *s = &p->svc;
+    s->peers = p->peers_made ? &p->peers : NULL;
+    s->idle_max_ns = (uint64_t)p->opts.idle_max_us * 1000u;
     s->ctx = &p->ctx;
     s->worker = &p->worker;
     s->tp = &p->tp;
@@ -171,6 +218,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
                             &p->place);
         if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
     }
+    if (worst == 0) worst = make_peers(p, comm);
     /* both threads share one hardware thread: spinning only delays the
      * thread we wait for */
     if (worst == 0 && p->place.bound_pus == 1 && p->opts.wait == TF_WAIT_AUTO) p->opts.spin_us = 0;
@@ -241,6 +289,7 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
     bool spawn_records = p->spawn_cb != NULL;
     tf__worker_reset(&p->worker, p->trace, spawn_records);
     if (p->co) tf__coord_reset(p->co, spawn_records);
+    if (p->peers_made) tf__peers_reset(&p->peers, p->trace);
     tf__service_run_begin(&p->svc, p->trace);
 
     if (p->rank == 0) {

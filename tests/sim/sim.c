@@ -885,6 +885,7 @@ static void setup(sim *s)
             fprintf(stderr, "tf-sim: cannot set up rank %d\n", r);
             exit(2);
         }
+        v->w.central = true; /* the central policy's worker */
         tf__worker_reset(&v->w, NULL, false);
         v->w.cur_t0 = 0;
         if (r == 0) {

@@ -50,7 +50,9 @@ static tf_pool_opts sentinel(void)
                           .verbose = 2,
                           .bind = TF_BIND_SOCKET,
                           .no_file_prefetch = 1,
-                          .file_prefetch_bytes = 999};
+                          .file_prefetch_bytes = 999,
+                          .sched = TF_SCHED_CENTRAL,
+                          .idle_max_us = 4321};
 }
 
 /* Field by field: the padding of a struct is not part of its value. */
@@ -60,7 +62,8 @@ static int same(const tf_pool_opts *a, const tf_pool_opts *b)
            a->chunk_target_s == b->chunk_target_s && a->prefetch_s == b->prefetch_s &&
            a->wait == b->wait && a->spin_us == b->spin_us && a->verbose == b->verbose &&
            a->bind == b->bind && a->no_file_prefetch == b->no_file_prefetch &&
-           a->file_prefetch_bytes == b->file_prefetch_bytes;
+           a->file_prefetch_bytes == b->file_prefetch_bytes && a->sched == b->sched &&
+           a->idle_max_us == b->idle_max_us;
 }
 
 /* Runs tf__opts_env on the fake environment with stderr captured into err
@@ -127,7 +130,8 @@ static void refuses(const char *name, const char *const *bad, size_t n)
 
 static const char *const vars[] = {"TF_CHUNK", "TF_CHUNK_TARGET_US", "TF_PREFETCH_US",
                                    "TF_WAIT",  "TF_SPIN_US",         "TF_VERBOSE",
-                                   "TF_BIND",  "TF_FILE_PREFETCH",   "TF_FILE_PREFETCH_MB"};
+                                   "TF_BIND",  "TF_FILE_PREFETCH",   "TF_FILE_PREFETCH_MB",
+                                   "TF_SCHED", "TF_IDLE_MAX_US"};
 #define NVARS (sizeof vars / sizeof vars[0])
 
 static void test_table_lists_every_variable_in_order(void)
@@ -299,6 +303,37 @@ static void test_file_prefetch_mb(void)
     REFUSES("TF_FILE_PREFETCH_MB", "0", "-1", "1000000.5", "1e7", "inf", "nan", "x", "64M");
 }
 
+static void test_sched(void)
+{
+    tf_pool_opts o;
+    CU_ASSERT_EQUAL(one("TF_SCHED", "central", &o), 0);
+    CU_ASSERT_EQUAL(o.sched, TF_SCHED_CENTRAL);
+    CU_ASSERT_EQUAL(one("TF_SCHED", "peers", &o), 0);
+    CU_ASSERT_EQUAL(o.sched, TF_SCHED_PEERS);
+    CU_ASSERT_EQUAL(one("TF_SCHED", "auto", &o), 0);
+    CU_ASSERT_EQUAL(o.sched, TF_SCHED_PEERS);
+    REFUSES("TF_SCHED", "Peers", "1", "steal", "central ");
+    /* the default, and a bad value from a program */
+    tf_pool_opts in = {0}, out;
+    CU_ASSERT_EQUAL(tf__opts_defaults(&out, &in), 0);
+    CU_ASSERT_EQUAL(out.sched, TF_SCHED_PEERS);
+    CU_ASSERT_EQUAL(out.idle_max_us, 200);
+    in.sched = (tf_sched)7;
+    CU_ASSERT_EQUAL(tf__opts_defaults(&out, &in), TF_EINVAL);
+}
+
+static void test_idle_max_us(void)
+{
+    tf_pool_opts o;
+    CU_ASSERT_EQUAL(one("TF_IDLE_MAX_US", "1", &o), 0);
+    CU_ASSERT_EQUAL(o.idle_max_us, 1);
+    CU_ASSERT_EQUAL(one("TF_IDLE_MAX_US", "1000000", &o), 0);
+    CU_ASSERT_EQUAL(o.idle_max_us, 1000000);
+    REFUSES("TF_IDLE_MAX_US", "0", "-5", "1000001", "2ms", "x");
+    tf_pool_opts in = {.idle_max_us = 1000001}, out;
+    CU_ASSERT_EQUAL(tf__opts_defaults(&out, &in), TF_EINVAL);
+}
+
 /* ---- errors ------------------------------------------------------------------------- */
 
 /* Only rank 0 prints; every rank fails and names the variable. */
@@ -334,6 +369,8 @@ static const struct {
     {"none", "all", AT(bind)},
     {"1", "2", AT(no_file_prefetch)},
     {"2", "0", AT(file_prefetch_bytes)},
+    {"peers", "none", AT(sched)},
+    {"5000", "0", AT(idle_max_us)},
 #undef AT
 };
 
@@ -483,6 +520,8 @@ static const unit_test tests[] = {
     UNIT_TEST(test_bind),
     UNIT_TEST(test_file_prefetch),
     UNIT_TEST(test_file_prefetch_mb),
+    UNIT_TEST(test_sched),
+    UNIT_TEST(test_idle_max_us),
     UNIT_TEST(test_error_printed_by_rank_0_only),
     UNIT_TEST(test_walk_stops_at_the_first_bad_value),
     UNIT_TEST(test_null_lookup_is_getenv),

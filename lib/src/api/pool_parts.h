@@ -29,6 +29,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/registry.h"
+#include "rank/peers.h"
 #include "rank/service.h"
 #include "rank/worker.h"
 #include "role/coord.h"
@@ -53,6 +54,8 @@ struct tf_pool {
     tf__worker worker;
     tf__transport tp;
     tf__service svc;
+    tf__peers peers; /* TF_SCHED_PEERS: stealing and the waves (all ranks) */
+    bool peers_made;
 
     /* rank 0: the coordinator, its links (one per rank, its own a
      * loopback) and the hooks that give it the service thread's turns */

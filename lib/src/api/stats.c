@@ -13,6 +13,7 @@ int tf_pool_stats(const tf_pool *p, tf_stats *st)
     st->bytes_sent = atomic_load_explicit(&q->tp.bytes_sent, memory_order_relaxed);
     st->bytes_recv = atomic_load_explicit(&q->tp.bytes_recv, memory_order_relaxed);
     st->service_wakeups = atomic_load_explicit(&q->svc.wakeups, memory_order_relaxed);
+    if (q->peers_made) tf__steal_stats_get(&q->peers.st, st);
     return 0;
 }
 

@@ -34,7 +34,26 @@
 #define STATS_ROWS_MAX 64       /* per-rank lines up to this many ranks */
 
 /* a rank's numbers of one run, as TF_STATS gathers them */
-enum { F_TASKS, F_FAILED, F_BUSY, F_IDLE, F_IO, F_MS, F_MR, F_BS, F_BR, F_RUN, F_CPU, NF };
+enum {
+    F_TASKS,
+    F_FAILED,
+    F_BUSY,
+    F_IDLE,
+    F_IO,
+    F_MS,
+    F_MR,
+    F_BS,
+    F_BR,
+    F_RUN,
+    F_CPU,
+    F_STEAL_TRY, /* peer stealing: requests sent */
+    F_STEAL_OK,  /* of which got tasks */
+    F_STOLEN,    /* tasks they got */
+    F_STEAL_MED, /* median request-to-answer time, s (0: no request) */
+    F_PUSHES,    /* tasks pushed along lifelines (messages) */
+    F_WAVES,     /* quiescence waves (rank 0) */
+    NF
+};
 
 struct tf__runstats {
     bool stats_env, trace_env; /* this rank's environment */
@@ -45,6 +64,7 @@ struct tf__runstats {
     uint64_t t0;     /* this run's start */
     double cpu0;     /* service thread CPU time at this run's start */
     tf_stats before; /* TF_STATS: counters at this run's start */
+    uint64_t hist0[128]; /* TF_STATS: the steal-latency histogram then */
     double *rows;    /* TF_STATS, rank 0: every rank's numbers of a run */
 };
 
@@ -137,6 +157,7 @@ void tf__stats_run_begin(tf_pool *p)
     if (!rs->synced) agree(p);
     rs->runs++;
     if (rs->stats) tf_pool_stats(p, &rs->before);
+    if (rs->stats && p->peers_made) tf__steal_hist(&p->peers.st, rs->hist0);
     rs->cpu0 = svc_cpu_s(p);
     rs->t0 = tf__now_ns();
 }
@@ -221,6 +242,25 @@ static void stats_print(tf_pool *p, const double *all, unsigned run)
             "taskfarm: stats: load imbalance (max/mean busy) %s; coordinator share of rank 0 "
             "(service CPU / wall) %.1f%%\n",
             imb, wall > 0 ? 100.0 * all[F_CPU] / wall : 0.0);
+    fprintf(stderr, "taskfarm: stats: rank 0 received %.0f messages (%.0f/s)\n", all[F_MR],
+            wall > 0 ? all[F_MR] / wall : 0.0);
+    if (!p->peers_made) return;
+    /* the median of the ranks' medians: each rank's is of its own steals */
+    double *med = malloc((size_t)n * sizeof *med);
+    int nm = 0;
+    for (int r = 0; med && r < n; r++)
+        if (all[r * NF + F_STEAL_TRY] > 0) med[nm++] = all[r * NF + F_STEAL_MED];
+    double m = 0;
+    if (nm) {
+        qsort(med, (size_t)nm, sizeof *med, cmp_double);
+        m = nm % 2 ? med[nm / 2] : (med[nm / 2 - 1] + med[nm / 2]) / 2;
+    }
+    free(med);
+    fprintf(stderr,
+            "taskfarm: stats: steals: %.0f requests, %.0f got tasks (%.0f tasks), median "
+            "latency %.1f us (median over ranks); %.0f lifeline pushes; %.0f waves\n",
+            tot[F_STEAL_TRY], tot[F_STEAL_OK], tot[F_STOLEN], m * 1e6, tot[F_PUSHES],
+            tot[F_WAVES]);
 }
 
 void tf__stats_run_end(tf_pool *p)
@@ -248,6 +288,12 @@ void tf__stats_run_end(tf_pool *p)
     row[F_BR] = (double)(a.bytes_recv - b->bytes_recv);
     row[F_RUN] = run;
     row[F_CPU] = cpu;
+    row[F_STEAL_TRY] = (double)(a.steal_attempts - b->steal_attempts);
+    row[F_STEAL_OK] = (double)(a.steals - b->steals);
+    row[F_STOLEN] = (double)(a.tasks_stolen - b->tasks_stolen);
+    row[F_STEAL_MED] = p->peers_made ? tf__steal_median_since(&p->peers.st, rs->hist0) : 0;
+    row[F_PUSHES] = (double)(a.lifeline_pushes - b->lifeline_pushes);
+    row[F_WAVES] = (double)(a.waves - b->waves);
     /* rs->rows: rank 0's, made by agree() before it told the others */
     int rc = MPI_Gather(row, NF, MPI_DOUBLE, rs->rows, NF, MPI_DOUBLE, 0, p->comm);
     if (p->rank == 0) {
@@ -417,6 +463,13 @@ static void ev_json(jbuf *j, const struct tf__trace *tr, int rank, int tid, cons
                   "\"name\":\"%s\",\"args\":{\"peer\":%d,\"bytes\":%llu}}",
                   rank, tid, ts, e->kind == TF__TR_SEND ? "send" : "recv", (int)e->peer,
                   (unsigned long long)e->arg);
+        break;
+    case TF__TR_STEAL:
+        jb_printf(j,
+                  ",\n{\"ph\":\"X\",\"pid\":%d,\"tid\":%d,\"ts\":%s,\"dur\":%s,\"cat\":\"steal\","
+                  "\"name\":\"steal\",\"args\":{\"victim\":%llu,\"tasks\":%llu}}",
+                  rank, tid, ts, dur, (unsigned long long)(e->arg >> 32),
+                  (unsigned long long)(e->arg & 0xffffffffu));
         break;
     default: break;
     }

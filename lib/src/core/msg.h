@@ -12,6 +12,15 @@
  *   RESULTS (rank -> coordinator): a header (spawn counts, queue length,
  *           flags), then RESULT records and CHUNK records (spawned tasks
  *           shipped back for other ranks)
+ *   STEAL   (thief -> victim, peer stealing): nothing else
+ *   LOOT    (victim -> thief): a flag byte (TF__LOOT_*), then CHUNK records
+ *           of spawned tasks; none: the victim had nothing to give
+ *   LIFELINE (thief -> buddy): push me work when you have some
+ * and with tag TF__TAG_CTL, which no message count includes (wave.h):
+ *   WAVE (parent -> child): u64 wave number
+ *   ECHO (child -> parent): u64 wave number, then the subtree's sums
+ *        (sent, recv, acts, passive, ranks: u64 each)
+ *   END  (parent -> child): i32 the run's return value; the run is over
  *
  * Ordering carries the termination proof: a rank reports how many tasks it
  * spawned in the same FIFO stream as, and before, the completion or shipping
@@ -27,11 +36,23 @@
 
 #define TF__TAG_MSG 1
 #define TF__TAG_BULK 2
+#define TF__TAG_CTL 3
 #define TF__BULK_MIN ((size_t)256 * 1024)
 /* A CHUNK record's layout byte: this bit marks a file item (queue.h) */
 #define TF__LAYOUT_FILE 0x80
 
-enum { TF__MSG_TASKS = 1, TF__MSG_RESULTS = 2 };
+enum {
+    TF__MSG_TASKS = 1,
+    TF__MSG_RESULTS = 2,
+    TF__MSG_STEAL = 3,
+    TF__MSG_LOOT = 4,
+    TF__MSG_LIFELINE = 5,
+    TF__MSG_WAVE = 6,
+    TF__MSG_ECHO = 7,
+    TF__MSG_END = 8
+};
+/* LOOT flags: an answer to STEAL, or work pushed along a lifeline */
+enum { TF__LOOT_REPLY = 1, TF__LOOT_PUSH = 2 };
 enum { TF__R_DEF = 1, TF__R_CHUNK = 2, TF__R_SHARE = 3, TF__R_STOP = 4, TF__R_RESULT = 5 };
 
 /* A spawned task's id: bit 63 set, which no job task has (job task ids

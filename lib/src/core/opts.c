@@ -20,7 +20,7 @@ enum opt_kind {
 enum opt_field { F_INT, F_UNSIGNED, F_DOUBLE, F_SIZE };
 
 _Static_assert(sizeof(tf_chunk_policy) == sizeof(int) && sizeof(tf_wait_policy) == sizeof(int) &&
-                   sizeof(tf_bind) == sizeof(int),
+                   sizeof(tf_bind) == sizeof(int) && sizeof(tf_sched) == sizeof(int),
                "the enum fields of tf_pool_opts are set as int");
 
 typedef struct opt_word {
@@ -49,6 +49,8 @@ static const opt_word bind_words[] = {{"auto", TF_BIND_AUTO},
                                       {"socket", TF_BIND_SOCKET},
                                       {"none", TF_BIND_NONE},
                                       {NULL, 0}};
+static const opt_word sched_words[] = {
+    {"peers", TF_SCHED_PEERS}, {"central", TF_SCHED_CENTRAL}, {"auto", TF_SCHED_PEERS}, {NULL, 0}};
 /* the variable says "read ahead", the field "do not" */
 static const opt_word prefetch_words[] = {{"0", 1}, {"1", 0}, {NULL, 0}};
 
@@ -108,6 +110,17 @@ static const opt_row rows[] = {
      .hi = 1e6,
      .scale = 1048576.0,
      .help = "MiB > 0, at most 1000000: file contents read ahead per rank (default 64)"},
+    {.var = "TF_SCHED",
+     .kind = OPT_WORD,
+     FIELD(sched, F_INT),
+     .words = sched_words,
+     .help = "peers | central: who balances spawned tasks (default peers)"},
+    {.var = "TF_IDLE_MAX_US",
+     .kind = OPT_UINT,
+     FIELD(idle_max_us, F_UNSIGNED),
+     .lo = 1,
+     .hi = 1000000,
+     .help = "1..1000000 microseconds: an idle service thread's longest sleep (default 200)"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -220,5 +233,9 @@ int tf__opts_defaults(tf_pool_opts *o, const tf_pool_opts *in)
     if (o->chunk_target_s == 0) o->chunk_target_s = 1e-3;
     if (o->prefetch_s == 0) o->prefetch_s = 2e-3;
     if (o->spin_us == 0) o->spin_us = 50;
+    if (o->sched < TF_SCHED_AUTO || o->sched > TF_SCHED_CENTRAL) return TF_EINVAL;
+    if (o->sched == TF_SCHED_AUTO) o->sched = TF_SCHED_PEERS;
+    if (o->idle_max_us == 0) o->idle_max_us = 200;
+    if (o->idle_max_us > 1000000) return TF_EINVAL;
     return 0;
 }

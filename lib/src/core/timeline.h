@@ -36,7 +36,8 @@ enum {
     TF__TR_WRITE,     /* main (rank 0): writing output blocks at a flush, a
                          map's end or a close; arg = bytes */
     TF__TR_SEND,      /* service: instant; peer, arg = bytes */
-    TF__TR_RECV       /* service: instant; peer, arg = bytes */
+    TF__TR_RECV,      /* service: instant; peer, arg = bytes */
+    TF__TR_STEAL      /* service: a steal, request to answer; arg = victim << 32 | tasks got */
 };
 
 /* Events kept a thread; later ones are counted as dropped. */

@@ -11,15 +11,21 @@
  *             RESULTS to the role); read files ahead; send what the main
  *             thread handed over (the worker's collect path); give the role
  *             its turn
- *   the end:  the coordinator sends STOP when no task is left; each worker
- *             answers STOPPED as its last message; the coordinator's run
- *             is over when all have (term.h). So no message of a run is
- *             left unreceived, and between runs the program may use MPI on
- *             its own.
+ *             and, with peer scheduling, steal, push along lifelines and
+ *             move the quiescence waves (peers.h)
+ *   the end:  central policy: the coordinator sends STOP when no task is
+ *             left; each worker answers STOPPED as its last message; the
+ *             coordinator's run is over when all have (term.h). Peer
+ *             scheduling: rank 0's waves find every rank passive and no
+ *             message in flight, and END goes down the waves' tree
+ *             (core/wave.h). Either way no message of a run is left
+ *             unreceived, and between runs the program may use MPI on its
+ *             own.
  * While idle the loop spins briefly, then sleeps with a growing timeout
- * (IDLE_MIN_NS to IDLE_MAX_NS), so it takes little from the computing
- * thread; with sends in flight it polls at least every PENDING_POLL_NS, as
- * MPI progress needs. */
+ * (IDLE_MIN_NS to idle_max_ns, TF_IDLE_MAX_US), so it takes little from
+ * the computing thread; with sends in flight it polls at least every
+ * PENDING_POLL_NS, as MPI progress needs, and sooner while a steal waits
+ * for its answer or this rank holds tasks a thief may ask for. */
 #include "rank/service.h"
 
 #include <sys/syscall.h>
@@ -30,11 +36,11 @@
 #include "core/timeline.h"
 #include "system/files.h"
 
-/* The idle loop's sleeps: from 20 us, doubling to 200 us. A message is
- * noticed within the current sleep, so the cap bounds the reaction time of
- * an idle service thread; the floor keeps a quiet thread off the core. */
+/* The idle loop's sleeps: from 20 us, doubling to idle_max_ns (200 us by
+ * default). A message is noticed within the current sleep, so the cap
+ * bounds the reaction time of an idle service thread; the floor keeps a
+ * quiet thread off the core. */
 #define IDLE_MIN_NS 20000u
-#define IDLE_MAX_NS 200000u
 /* With sends in flight: poll at least this often (MPI moves fragments and
  * completes sends only when called). */
 #define PENDING_POLL_NS 50000u
@@ -58,6 +64,25 @@ tf__uplink tf__service_uplink_to(tf__service *s, int dest)
     return (tf__uplink){emit_remote, s};
 }
 
+static void peers_send(void *arg, int dest, int tag, tf__buf *b)
+{
+    tf__service *s = arg;
+    tf__tp_send(s->tp, dest, tag, b->p, b->len, b->p, NULL, NULL);
+    *b = (tf__buf){0};
+}
+
+static void peers_counts(void *arg, uint64_t *sent, uint64_t *recv)
+{
+    tf__service *s = arg;
+    *sent = s->tp->run_sent;
+    *recv = s->tp->run_recv;
+}
+
+tf__peers_net tf__service_peers_net(tf__service *s)
+{
+    return (tf__peers_net){s, peers_send, peers_counts};
+}
+
 static void dispatch_message(tf__service *s, int src, tf__rbuf *rb)
 {
     uint8_t type = (uint8_t)rb->data[0];
@@ -65,17 +90,21 @@ static void dispatch_message(tf__service *s, int src, tf__rbuf *rb)
         tf__worker_on_tasks(s->worker, s->tp, src, rb);
     else if (type == TF__MSG_RESULTS && s->role)
         s->role->on_message(s->role->arg, src, rb);
+    else if (type >= TF__MSG_STEAL && type <= TF__MSG_END && s->peers)
+        tf__peers_on_message(s->peers, src, rb);
     else
         tf__fatal(s->ctx, "malformed message from rank %d", src);
 }
 
-/* Receives one message from src (MPI_ANY_SOURCE: anyone); 1 if one was
- * there. */
-static int recv_one(tf__service *s, int src)
+/* Receives one message of tag `tag` from src (MPI_ANY_SOURCE: anyone); 1
+ * if one was there. */
+static int recv_one(tf__service *s, int src, int tag)
 {
     int from = src;
-    tf__rbuf *rb = tf__tp_recv(s->tp, src, &from);
+    tf__rbuf *rb = tf__tp_recv(s->tp, src, tag, &from);
     if (!rb) return 0;
+    if ((tag == TF__TAG_CTL) != ((uint8_t)rb->data[0] >= TF__MSG_WAVE))
+        tf__fatal(s->ctx, "malformed message from rank %d", from);
     dispatch_message(s, from, rb);
     tf__rbuf_unref(rb);
     return 1;
@@ -85,19 +114,29 @@ static int poll_incoming(tf__service *s)
 {
     int did = 0;
     const tf__svc_role *role = s->role;
-    if (role && role->ending(role->arg)) {
+    if (!s->peers && role && role->ending(role->arg)) {
         for (int r = 0; r < s->tp->size; r++)
-            while (r != s->tp->rank && role->awaits(role->arg, r) && recv_one(s, r)) did = 1;
+            while (r != s->tp->rank && role->awaits(role->arg, r) && recv_one(s, r, TF__TAG_MSG))
+                did = 1;
         return did;
     }
-    for (int turn = 0; turn < RECV_BATCH && recv_one(s, MPI_ANY_SOURCE); turn++) did = 1;
+    for (int turn = 0; turn < RECV_BATCH && recv_one(s, MPI_ANY_SOURCE, TF__TAG_MSG); turn++)
+        did = 1;
+    if (s->peers)
+        for (int turn = 0; turn < RECV_BATCH && recv_one(s, MPI_ANY_SOURCE, TF__TAG_CTL); turn++)
+            did = 1;
     return did;
 }
 
 static void idle_wait(tf__service *s, uint64_t *backoff)
 {
-    uint64_t cap = tf__tp_busy(s->tp) ? PENDING_POLL_NS : IDLE_MAX_NS;
-    *backoff = *backoff ? (*backoff * 2 > cap ? cap : *backoff * 2) : IDLE_MIN_NS;
+    uint64_t cap = tf__tp_busy(s->tp) ? PENDING_POLL_NS : s->idle_max_ns;
+    if (s->peers) {
+        uint64_t soon = tf__peers_poll_ns(s->peers);
+        if (soon && soon < cap) cap = soon;
+    }
+    uint64_t next = *backoff ? *backoff * 2 : IDLE_MIN_NS;
+    *backoff = next > cap ? cap : next;
     int policy = s->wait_policy == TF_WAIT_YIELD ? TF_WAIT_YIELD : TF_WAIT_AUTO;
     if (tf__waiter_wait(s->svc_w, policy, SPIN_NS, *backoff))
         atomic_fetch_add_explicit(&s->wakeups, 1, memory_order_relaxed);
@@ -107,6 +146,7 @@ static void run_loop(tf__service *s)
 {
     uint64_t backoff = 0;
     bool role_over = s->role == NULL;
+    tf__tp_run_begin(s->tp);
     for (;;) {
         if (s->trace) tf__trace_tick(s->trace);
         int did = tf__tp_progress(s->tp);
@@ -120,7 +160,15 @@ static void run_loop(tf__service *s)
             else
                 did |= rc;
         }
-        if (role_over && tf__worker_done(s->worker)) break;
+        if (s->peers) {
+            did |= tf__peers_step(s->peers);
+            if (tf__peers_over(s->peers)) {
+                s->worker->stop_rv = s->peers->rv;
+                break;
+            }
+        } else if (role_over && tf__worker_done(s->worker)) {
+            break;
+        }
         if (did) {
             backoff = 0;
             continue;

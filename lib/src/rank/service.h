@@ -13,6 +13,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "rank/peers.h"
 #include "rank/worker.h"
 #include "system/transport.h"
 #include "system/wait.h"
@@ -45,7 +46,11 @@ typedef struct tf__service {
     struct tf__trace *trace; /* per run; NULL unless TF_TRACE */
     tf__waiter *svc_w, *main_w;
     int wait_policy;          /* TF_WAIT_* */
+    uint64_t idle_max_ns;     /* the idle loop's longest sleep */
     const tf__svc_role *role; /* NULL: a worker only */
+    tf__peers *peers;         /* TF_SCHED_PEERS: stealing and the waves that
+                                 end a run; NULL: the central policy, whose
+                                 run ends with STOP and STOPPED */
     tf__uplink up;            /* where the worker's RESULTS go */
     int up_dest;              /* tf__service_uplink_to's rank */
     /* called first on the new thread (binds it next to the main thread) */
@@ -61,6 +66,9 @@ typedef struct tf__service {
 /* The uplink of a rank whose coordinator is rank dest: RESULTS go out over
  * MPI, their buffer freed when the send completes. */
 tf__uplink tf__service_uplink_to(tf__service *s, int dest);
+
+/* The network of this rank's peer role: the service thread's transport. */
+tf__peers_net tf__service_peers_net(tf__service *s);
 
 /* Main thread, tf_pool_create: starts the parked thread. 0 or TF_ESYS. */
 int tf__service_start(tf__service *s);

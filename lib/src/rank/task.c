@@ -8,6 +8,7 @@
  * when the queue runs low, when the buffer is large, every millisecond, or
  * when the rank goes idle. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <string.h>
 #include <stdio.h>
@@ -65,12 +66,17 @@ void tf__worker_handover(tf__worker *w, uint32_t flags, bool wake)
 
 void tf__worker_idle(tf__worker *w)
 {
-    if (w->idle_reported) {
+    if (w->idle_reported || !w->central) {
         tf__worker_handover(w, 0, true);
-        return;
+    } else {
+        tf__worker_handover(w, TF__F_IDLE, true);
+        w->idle_reported = true;
     }
-    tf__worker_handover(w, TF__F_IDLE, true);
-    w->idle_reported = true;
+    /* everything is handed over: passive until work is delivered, unless
+     * some came in meanwhile */
+    pthread_mutex_lock(&w->lock);
+    if (tf__queue_len(&w->inq) == 0 && tf__queue_len(&w->spawnq) == 0) w->main_idle = true;
+    pthread_mutex_unlock(&w->lock);
 }
 
 /* ---- running an item ---------------------------------------------------- */
@@ -184,7 +190,7 @@ static uint64_t run_item(tf__worker *w, const tf__item *it)
     uint64_t t1 = tf__now_ns(), dt = t1 - t0;
     if (it->job == 0 && nfail == 0 && !w->spawn_records) {
         ob->len = hpos; /* a spawned task's success is just counted */
-        w->cur->spawn_ok += it->count;
+        if (w->central) w->cur->spawn_ok += it->count;
     } else {
         if (nfail && tf__buf_put(ob, w->failv, (size_t)nfail * TF__FAIL_LEN) < 0) oom(w);
         tf__result_hdr h = {it->job, it->first_index, it->first_id, it->count, nfail, dt};
@@ -302,7 +308,16 @@ int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len)
         return rc;
     }
     w->st.spawned++;
+    if (atomic_load_explicit(&w->hungry, memory_order_relaxed))
+        atomic_store_explicit(&w->hungry, 0, memory_order_relaxed);
     return 0;
+}
+
+int tf_task_hungry(const tf_task *t)
+{
+    if (!t) return 0;
+    unsigned h = atomic_load_explicit(&t->w->hungry, memory_order_relaxed);
+    return h > INT_MAX ? INT_MAX : (int)h;
 }
 
 int tf_buf_append(tf_buf *b, const void *data, size_t len)

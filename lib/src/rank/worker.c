@@ -92,8 +92,11 @@ void tf__worker_reset(tf__worker *w, struct tf__trace *trace, bool spawn_records
     w->inq_tasks = 0;
     w->low = 0;
     w->low_fresh = false;
+    w->main_idle = false;
+    w->acts = 0;
     free_handovers(w);
     atomic_store(&w->spawned, 0);
+    atomic_store(&w->hungry, 0);
     pthread_mutex_unlock(&w->lock);
     w->report_below = 0;
     drop_batch(w);
@@ -123,8 +126,12 @@ void tf__worker_deliver(tf__worker *w, tf__queue *got, size_t ntasks)
     }
     w->inq_tasks += ntasks;
     /* the main thread reports back when half of what it holds is done */
-    w->low = w->inq_tasks / 2;
-    w->low_fresh = true;
+    if (ntasks) {
+        w->low = w->inq_tasks / 2;
+        w->low_fresh = true;
+    }
+    w->main_idle = false;
+    w->acts++;
     pthread_mutex_unlock(&w->lock);
     if (rc < 0) tf__fatal(w->ctx, "out of memory");
     tf__waiter_wake(w->main_w);
@@ -144,6 +151,40 @@ bool tf__worker_starved(tf__worker *w)
     bool dry = tf__queue_len(&w->inq) == 0 && tf__queue_len(&w->spawnq) == 0;
     pthread_mutex_unlock(&w->lock);
     return dry;
+}
+
+bool tf__worker_passive(tf__worker *w, uint64_t *acts)
+{
+    pthread_mutex_lock(&w->lock);
+    bool passive = w->main_idle && !w->ho_head && tf__queue_len(&w->inq) == 0 &&
+                   tf__queue_len(&w->spawnq) == 0;
+    *acts = w->acts;
+    pthread_mutex_unlock(&w->lock);
+    return passive;
+}
+
+size_t tf__worker_give(tf__worker *w, tf__buf *b, bool busy_only_one)
+{
+    pthread_mutex_lock(&w->lock);
+    size_t q = tf__queue_len(&w->spawnq);
+    size_t n = q / 2;
+    if (n == 0 && q == 1 && busy_only_one && !w->main_idle) n = 1;
+    if (n > SHIP_TASKS_MAX) n = SHIP_TASKS_MAX;
+    size_t k = 0;
+    for (; k < n; k++) {
+        tf__item it;
+        tf__queue_pop_front(&w->spawnq, &it);
+        if (tf__msg_put_chunk(b, &it, 0, &(const char *){0}, &(size_t){0}) < 0)
+            tf__fatal(w->ctx, "out of memory giving tasks");
+        tf__rbuf_unref(it.owner);
+        if (b->len > SHIP_BYTES_MAX) {
+            k++;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    if (k == 0) atomic_fetch_add_explicit(&w->hungry, 1, memory_order_relaxed);
+    return k;
 }
 
 void tf__worker_share(tf__worker *w) { w->share_asked = true; }
@@ -215,6 +256,24 @@ static void take_chunk(tf__worker *w, tf__transport *tp, int src, tf__rbuf *rb, 
     }
 }
 
+size_t tf__worker_on_loot(tf__worker *w, int src, tf__rd *r, tf__rbuf *rb)
+{
+    tf__queue got = {0};
+    while (tf__rd_left(r)) {
+        tf__item it;
+        size_t bulk;
+        if (tf__rd_u8(r) != TF__R_CHUNK || tf__msg_get_chunk(r, &it, &bulk) < 0 || bulk ||
+            it.job != 0 || it.count != 1)
+            tf__fatal(w->ctx, "malformed stolen task from rank %d", src);
+        take_chunk(w, NULL, src, rb, &it, 0);
+        if (tf__queue_push_back(&got, &it) < 0) tf__fatal(w->ctx, "out of memory");
+    }
+    size_t n = tf__queue_len(&got);
+    tf__worker_deliver(w, &got, 0);
+    tf__queue_free(&got);
+    return n;
+}
+
 void tf__worker_on_tasks(tf__worker *w, tf__transport *tp, int src, tf__rbuf *rb)
 {
     tf__rd r;
@@ -255,7 +314,7 @@ void tf__worker_on_tasks(tf__worker *w, tf__transport *tp, int src, tf__rbuf *rb
 
 /* Under lock: CHUNK records of up to half of spawnq (oldest first) after a
  * reserved header, for a SHARE. */
-static void ship_locked(tf__worker *w, tf__buf *ship)
+static size_t ship_locked(tf__worker *w, tf__buf *ship)
 {
     size_t n = tf__queue_len(&w->spawnq) / 2;
     if (n > SHIP_TASKS_MAX) n = SHIP_TASKS_MAX;
@@ -267,8 +326,9 @@ static void ship_locked(tf__worker *w, tf__buf *ship)
         if (tf__msg_put_chunk(ship, &it, 0, &(const char *){0}, &(size_t){0}) < 0)
             tf__fatal(w->ctx, "out of memory shipping tasks");
         tf__rbuf_unref(it.owner);
-        if (ship->len > SHIP_BYTES_MAX) break;
+        if (ship->len > SHIP_BYTES_MAX) return k + 1;
     }
+    return n;
 }
 
 static void emit(const tf__uplink *up, tf__buf *b, const tf__rhdr *h)
@@ -286,7 +346,8 @@ int tf__worker_collect(tf__worker *w, const tf__uplink *up)
     pthread_mutex_lock(&w->lock);
     tf__handover *list = w->ho_head;
     w->ho_head = w->ho_tail = NULL;
-    if (share) ship_locked(w, &ship);
+    if (share && ship_locked(w, &ship) == 0)
+        atomic_fetch_add_explicit(&w->hungry, 1, memory_order_relaxed);
     uint64_t qlen = tf__queue_len(&w->spawnq);
     pthread_mutex_unlock(&w->lock);
     /* read after taking the list: every spawn behind what we send is in it */

@@ -77,7 +77,18 @@ typedef struct tf__worker {
     bool low_fresh;   /* low was set by a delivery the main thread has not seen */
     tf__queue spawnq; /* spawned here: main pops the back, sharing takes the front */
     tf__handover *ho_head, *ho_tail;
+    bool main_idle; /* the main thread found nothing to run and handed
+                       everything over; cleared when work is delivered */
+    uint64_t acts;  /* deliveries of work (core/wave.h counts them) */
     atomic_uint_fast64_t spawned; /* spawn events not yet reported */
+    /* ranks that asked this one for work and got none, since the last
+     * spawn here (tf_task_hungry); the service thread adds, tf_spawn
+     * clears */
+    atomic_uint hungry;
+    /* the central policy (set by the pool): the coordinator counts every
+     * spawned task's end, and gives shipped tasks to ranks that said they
+     * are idle; under peer scheduling neither is sent */
+    bool central;
 
     /* ---- main thread: written every task; apart from the fields the
      * service thread writes every loop turn (the padding keeps them off a
@@ -125,6 +136,19 @@ void tf__worker_deliver(tf__worker *w, tf__queue *got, size_t ntasks);
 size_t tf__worker_spawn_queued(tf__worker *w);
 /* Any thread: both queues are empty now (takes the lock). */
 bool tf__worker_starved(tf__worker *w);
+/* Any thread: nothing queued, nothing handed over and not sent, and the
+ * main thread idle; it stays so until work is delivered (core/wave.h's
+ * passive, as far as the worker goes). */
+bool tf__worker_passive(tf__worker *w, uint64_t *acts);
+/* A thief asked for spawned tasks: appends CHUNK records of up to half of
+ * spawnq, oldest first (one task, if only one is queued and the main
+ * thread is busy), to b; returns how many. None also marks this rank's
+ * tasks as having hungry peers (tf_task_hungry). Fatal without memory. */
+size_t tf__worker_give(tf__worker *w, tf__buf *b, bool busy_only_one);
+/* A LOOT message's CHUNK records from rank src, read from r: spawned
+ * tasks, delivered to spawnq; returns how many. Fatal on a malformed
+ * record. */
+size_t tf__worker_on_loot(tf__worker *w, int src, tf__rd *r, tf__rbuf *rb);
 /* SHARE: the next collect ships half of spawnq (oldest first). */
 void tf__worker_share(tf__worker *w);
 /* STOP: the next collect is the run's last message (STOPPED). */

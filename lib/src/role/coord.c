@@ -76,6 +76,9 @@ void tf__coord_reset(tf__coord *co, bool spawn_results)
     co->spawn_failed = 0;
     co->spawn_err[0] = 0;
     co->spawn_results = spawn_results;
+    co->spawns_seen = co->spawns_snap = co->spawns_confirmed = 0;
+    co->acts = 0;
+    co->epoch = 0;
     tf__jobs_reset(&co->jobs);
     /* function numbers are per run: each run sends the names again */
     for (size_t g = 0; g < co->nfns; g++) free(co->fns[g].name);
@@ -181,6 +184,50 @@ static void uplink_emit(void *arg, tf__buf *msg)
 
 tf__uplink tf__coord_uplink(tf__coord *co) { return (tf__uplink){uplink_emit, co}; }
 
+/* ---- rank 0's waves (peer scheduling) ------------------------------------------ */
+
+static int peers_want(void *arg, int *rv, uint64_t *epoch)
+{
+    tf__coord *co = arg;
+    pthread_mutex_lock(&co->lock);
+    int want = 0;
+    if (tf__term_quiet(&co->term)) {
+        if (co->term.stopping)
+            want = 2;
+        else if (co->spawns_seen != co->spawns_confirmed)
+            want = 1;
+    }
+    *rv = co->term.stop_rv;
+    *epoch = co->epoch;
+    pthread_mutex_unlock(&co->lock);
+    return want;
+}
+
+static bool peers_passive(void *arg, uint64_t *acts)
+{
+    tf__coord *co = arg;
+    pthread_mutex_lock(&co->lock);
+    bool passive = !tf__jobs_head(&co->jobs) && !tf__queue_len(&co->spare);
+    *acts = co->acts;
+    if (passive) co->spawns_snap = co->spawns_seen;
+    pthread_mutex_unlock(&co->lock);
+    return passive;
+}
+
+static void peers_quiet(void *arg)
+{
+    tf__coord *co = arg;
+    pthread_mutex_lock(&co->lock);
+    co->spawns_confirmed = co->spawns_snap;
+    pthread_mutex_unlock(&co->lock);
+    tf__coord_notify(co);
+}
+
+tf__peers_root tf__coord_peers_root(tf__coord *co)
+{
+    return (tf__peers_root){co, peers_want, peers_passive, peers_quiet};
+}
+
 /* ---- the driver's side -------------------------------------------------------- */
 
 void tf__coord_lock(tf__coord *co) { pthread_mutex_lock(&co->lock); }
@@ -196,7 +243,10 @@ int tf__coord_start(tf__coord *co, tf__job *j, const char *fn)
         j->gid = (uint32_t)g;
         rc = tf__jobs_add(&co->jobs, j);
     }
-    if (rc == 0) tf__term_created(&co->term, j->n);
+    if (rc == 0) {
+        tf__term_created(&co->term, j->n);
+        co->acts++;
+    }
     pthread_mutex_unlock(&co->lock);
     if (rc == 0 && j->n) wake_service(co);
     return rc;
@@ -240,7 +290,10 @@ void tf__coord_release(tf__coord *co, tf__job *j)
     pthread_mutex_unlock(&co->lock);
 }
 
-bool tf__coord_quiet_locked(const tf__coord *co) { return tf__term_quiet(&co->term); }
+bool tf__coord_quiet_locked(const tf__coord *co)
+{
+    return tf__term_quiet(&co->term) && co->spawns_seen == co->spawns_confirmed;
+}
 
 size_t tf__coord_take_spawned(tf__coord *co, tf__delivery **out)
 {
@@ -268,6 +321,7 @@ void tf__coord_finish(tf__coord *co, int rv)
 {
     pthread_mutex_lock(&co->lock);
     tf__term_stop(&co->term, rv);
+    co->epoch++;
     pthread_mutex_unlock(&co->lock);
     wake_service(co);
 }

@@ -24,6 +24,7 @@
 #include "core/error.h"
 #include "core/jobs.h"
 #include "core/registry.h"
+#include "rank/peers.h"
 #include "rank/service.h"
 #include "rank/worker.h"
 #include "role/link.h"
@@ -57,6 +58,11 @@ typedef struct tf__coord_cfg {
     size_t chunk_size;
     double chunk_target_s, prefetch_s;
     bool file_prefetch; /* keep file tasks queued ahead (TF__FILE_AHEAD) */
+    /* peer scheduling (TF_SCHED_PEERS): ranks steal spawned tasks from each
+     * other, and the run's end is found by waves (rank/peers.h), so the
+     * coordinator neither brokers shares nor counts spawned tasks nor
+     * sends STOP */
+    bool peers;
     /* something the driver may wait for changed (wakes rank 0's main
      * thread); and work was added (wakes the service thread) */
     void (*notify)(void *arg);
@@ -80,6 +86,9 @@ void tf__coord_reset(tf__coord *co, bool spawn_results);
 tf__svc_role tf__coord_role(tf__coord *co);
 /* The coordinating rank's own worker's uplink: its RESULTS go straight in. */
 tf__uplink tf__coord_uplink(tf__coord *co);
+/* Peer scheduling: the hooks through which rank 0's waves ask the
+ * coordinator what it wants to know and whether it is passive. */
+tf__peers_root tf__coord_peers_root(tf__coord *co);
 
 /* ---- the driver's side (rank 0's main thread) */
 

@@ -9,7 +9,13 @@
  * starting at the next rank. Sharing: spawned tasks stay on the rank that
  * spawned them; when a rank is hungry and no job has tasks left, the rank
  * with the longest reported queue is asked to ship half of it here, and
- * the shipped tasks go to the hungry ranks. Counting: term.h. */
+ * the shipped tasks go to the hungry ranks. Counting: term.h.
+ *
+ * Under peer scheduling (cfg.peers) the same file assigns jobs, and only
+ * that: ranks steal spawned tasks from each other (rank/peers.h), the
+ * coordinator counts job tasks only, and rank 0's waves, through the
+ * hooks in coord.c, find when spawned tasks are all finished and end the
+ * run (core/wave.h). */
 #define TF_COORD_INTERNAL
 #include "role/coord_private.h"
 
@@ -110,7 +116,7 @@ static void fold_result(tf__coord *co, int src, tf__rd *r, tf__rbuf *rb)
         to_sink(co, j, &rec);
     else if (tf__recs_add(&j->recs, &rec) < 0)
         oom(co, "keeping results");
-    if (tf__term_finished(&co->term, rh.count) < 0)
+    if ((j || !co->cfg.peers) && tf__term_finished(&co->term, rh.count) < 0)
         protocol_error(co, src, "more tasks finished than exist");
     if (j) {
         j->failed += rh.nfail;
@@ -124,7 +130,7 @@ static void take_shipped(tf__coord *co, int src, tf__rd *r, tf__rbuf *rb)
 {
     tf__item it;
     size_t bulk;
-    if (tf__msg_get_chunk(r, &it, &bulk) < 0 || bulk || it.job != 0)
+    if (co->cfg.peers || tf__msg_get_chunk(r, &it, &bulk) < 0 || bulk || it.job != 0)
         protocol_error(co, src, "bad shipped task");
     long g = tf__coord_fn(co, it.fname);
     if (g < 0) oom(co, "for a shipped task");
@@ -139,6 +145,10 @@ static void take_shipped(tf__coord *co, int src, tf__rd *r, tf__rbuf *rb)
  * message reports finished (term.h); the flags after its records. */
 static void fold_header(tf__coord *co, int src, const tf__rhdr *h)
 {
+    if (co->cfg.peers) { /* spawned tasks are the waves' to count */
+        co->spawns_seen += h->spawned;
+        return;
+    }
     tf__term_created(&co->term, h->spawned);
     if (tf__term_finished(&co->term, h->spawn_ok) < 0)
         protocol_error(co, src, "more tasks finished than exist");
@@ -148,6 +158,8 @@ static void fold_header(tf__coord *co, int src, const tf__rhdr *h)
 static void fold_flags(tf__coord *co, int src, uint32_t flags)
 {
     tf__peer *pe = &co->peer[src];
+    if (co->cfg.peers && (flags & (TF__F_SHARE_REPLY | TF__F_STOPPED)))
+        protocol_error(co, src, "a central-policy flag under peer scheduling");
     if (flags & TF__F_SHARE_REPLY) pe->share_pending = false;
     if ((flags & TF__F_STOPPED) && tf__term_stopped(&co->term, src) < 0)
         protocol_error(co, src, "STOPPED unasked");
@@ -383,6 +395,12 @@ static int central_step(tf__coord *co)
 {
     pthread_mutex_lock(&co->lock);
     int did = assign_jobs(co);
+    if (co->cfg.peers) { /* ranks steal from each other; waves end the run */
+        pthread_mutex_unlock(&co->lock);
+        for (int r = 0; r < co->cfg.size; r++) co->cfg.links[r]->ops->flush(co->cfg.links[r]);
+        if (did) tf__coord_notify(co);
+        return did;
+    }
     did |= give_spare(co);
     did |= ask_share(co);
     if (tf__term_stop_due(&co->term)) {

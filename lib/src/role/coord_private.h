@@ -54,6 +54,13 @@ struct tf__coord {
     size_t rr; /* the rank each dispatch pass starts at, round robin */
     int *seen; /* ranks whose link sees their queues (links[r]->ops->starved) */
     size_t nseen;
+    /* ---- peer scheduling (cfg.peers): spawned tasks are not counted here
+     * but found finished by the waves (rank/peers.h, core/wave.h) */
+    uint64_t spawns_seen;      /* spawns the ranks reported */
+    uint64_t spawns_snap;      /* spawns_seen at rank 0's last wave snapshot */
+    uint64_t spawns_confirmed; /* spawns_seen when the waves last found all finished */
+    uint64_t acts;             /* jobs started (work given without a message) */
+    uint64_t epoch;            /* bumped when the driver returns */
 };
 
 /* coord.c, lock held: the number of task function `fn`, made on first use;

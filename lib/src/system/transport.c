@@ -66,6 +66,7 @@ void tf__tp_send(tf__transport *t, int dest, int tag, const void *buf, size_t n,
               "MPI_Isend");
     t->pend[t->nreq++] = (tf__pending){own, cb, arg};
     count(&t->msgs_sent, 1);
+    if (tag == TF__TAG_MSG) t->run_sent++;
     count(&t->bytes_sent, n);
     if (t->trace) tf__trace_msg(t->trace, TF__TR_SEND, dest, n);
 }
@@ -117,12 +118,12 @@ void tf__tp_finish(tf__transport *t)
 #pragma GCC diagnostic pop
 #endif
 
-tf__rbuf *tf__tp_recv(tf__transport *t, int src, int *from)
+tf__rbuf *tf__tp_recv(tf__transport *t, int src, int tag, int *from)
 {
     int flag = 0;
     MPI_Message m;
     MPI_Status st;
-    check_mpi(t, MPI_Improbe(src, TF__TAG_MSG, t->comm, &flag, &m, &st), "MPI_Improbe");
+    check_mpi(t, MPI_Improbe(src, tag, t->comm, &flag, &m, &st), "MPI_Improbe");
     if (!flag) return NULL;
     int n = 0;
     MPI_Get_count(&st, MPI_BYTE, &n);
@@ -130,6 +131,7 @@ tf__rbuf *tf__tp_recv(tf__transport *t, int src, int *from)
     if (!rb) tf__fatal(t->ctx, "out of memory for a %d-byte message", n);
     check_mpi(t, MPI_Mrecv(rb->data, n, MPI_BYTE, &m, MPI_STATUS_IGNORE), "MPI_Mrecv");
     count(&t->msgs_recv, 1);
+    if (tag == TF__TAG_MSG) t->run_recv++;
     count(&t->bytes_recv, (uint64_t)n);
     if (t->trace) tf__trace_msg(t->trace, TF__TR_RECV, st.MPI_SOURCE, (uint64_t)n);
     if (n < 1) tf__fatal(t->ctx, "empty message from rank %d", st.MPI_SOURCE);

@@ -39,9 +39,14 @@ typedef struct tf__transport {
     tf__pending *pend;       /* what to do when req[i] completes */
     size_t nreq, capreq;
     atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
+    /* this run's messages of tag TF__TAG_MSG (the ones quiescence waves
+     * count, core/wave.h): service thread only, zeroed by tf__tp_run_begin */
+    uint64_t run_sent, run_recv;
 } tf__transport;
 
 void tf__tp_init(tf__transport *t, MPI_Comm comm, tf__ctx *ctx, struct tf__trace *trace);
+/* Start of a run: the run's message counts start from 0. */
+static inline void tf__tp_run_begin(tf__transport *t) { t->run_sent = t->run_recv = 0; }
 /* Frees the request arrays (no send may be in flight). */
 void tf__tp_free(tf__transport *t);
 
@@ -56,11 +61,11 @@ int tf__tp_progress(tf__transport *t);
 void tf__tp_finish(tf__transport *t);
 static inline bool tf__tp_busy(const tf__transport *t) { return t->nreq != 0; }
 
-/* Receives one message of tag TF__TAG_MSG from src (MPI_ANY_SOURCE: from
- * anyone) if one is there: its bytes in a new buffer (the caller unrefs
+/* Receives one message of tag `tag` (TF__TAG_MSG or TF__TAG_CTL) from src
+ * (MPI_ANY_SOURCE: from anyone) if one is there: its bytes in a new buffer (the caller unrefs
  * it) and its sender in *from; NULL if none is waiting. A message of zero
  * bytes is fatal. */
-tf__rbuf *tf__tp_recv(tf__transport *t, int src, int *from);
+tf__rbuf *tf__tp_recv(tf__transport *t, int src, int tag, int *from);
 /* Receives the bulk payload of n bytes that src announced (msg.h): blocks
  * until it is in (it was sent right after the announcing message). */
 tf__rbuf *tf__tp_recv_bulk(tf__transport *t, int src, size_t n);
