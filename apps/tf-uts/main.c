@@ -5,7 +5,8 @@
  *   mpirun -np P tf-uts [--sample T1|T2|T3|T4|T5|T1L|T2L|T3L|T1XL]
  *                       [-t type] [-b b0] [-r root] [-a shape] [-d depth]
  *                       [-q prob] [-m children] [-f shift] [-g granularity]
- *                       [--budget N] [--split S] [--repeat R] [--chunk ...]
+ *                       [--budget N] [--split S] [--hungry on|off]
+ *                       [--repeat R] [--chunk ...]
  *
  * The tree. Every node carries a 20-byte SHA-1 digest as its random state.
  * The root's state is SHA-1(16 zero bytes, the root id -r as 4 big-endian
@@ -33,10 +34,13 @@
  * from its parent's state, until it has made --budget nodes; what is left on
  * its stack is then spawned as up to --split new tasks, the oldest frames
  * (nearest the root: the largest subtrees) one at a time and the rest
- * together. A rank runs its newest task first; the coordinator moves the
- * oldest ones to idle ranks. So a task does bounded work, the farm's cost
- * per node stays small, and idle ranks get the largest pieces. Each rank
- * counts nodes, leaves and depth in its own counters, summed after the run.
+ * together. And whenever another rank has asked this one for work and found
+ * none (tf_task_hungry; --hungry off ignores it), the walk hands over its
+ * oldest open frame at once, or half of the children left when it has only
+ * one: work is released when someone needs it, not only at the budget. A
+ * rank runs its newest task first; idle ranks take the oldest ones. So a task does bounded work,
+ * the farm's cost per node stays small, and idle ranks get the largest pieces. Each rank counts
+ * nodes, leaves and depth in its own counters, summed after the run.
  *
  * Threads: the driver and the task function run on each rank's main thread;
  * the library's service thread does the messaging.
@@ -100,8 +104,9 @@ static struct {
     const struct sample *sample;
     uint64_t budget;
     unsigned split, repeat;
+    int hungry; /* release work when another rank asks (tf_task_hungry) */
     tf_pool_opts opts;
-} cfg = {NULL, 4096, 4, 1, {0}};
+} cfg = {NULL, 4096, 4, 1, 1, {0}};
 
 /* ---- the tree ------------------------------------------------------------------ */
 
@@ -270,6 +275,27 @@ static int spawn_rest(tf_task *t, frame *s, size_t sp)
     return rc;
 }
 
+/* Another rank asked for work: hands it the oldest open frame on the stack
+ * (nearest the root: the largest subtree), or, when only the frame being
+ * walked has children left, the upper half of them. The walk goes on with
+ * the rest, so no node is visited twice or missed. */
+static int release(tf_task *t, frame *s, size_t sp)
+{
+    for (size_t i = 0; i + 1 < sp; i++) {
+        if (s[i].next >= s[i].end) continue;
+        frame f = s[i];
+        s[i].next = s[i].end;
+        return spawn_frames(t, &f, 1);
+    }
+    frame *top = &s[sp - 1];
+    int32_t left = top->end - top->next;
+    if (left < 2) return 0;
+    frame f = *top;
+    f.next = top->next + left / 2;
+    top->end = f.next;
+    return spawn_frames(t, &f, 1);
+}
+
 static int fn_uts(tf_task *t, const void *in, size_t len, tf_buf *out)
 {
     if (len == 0 || len % sizeof(frame))
@@ -289,6 +315,10 @@ static int fn_uts(tf_task *t, const void *in, size_t len, tf_buf *out)
         }
         if (budget == 0) break;
         budget--;
+        if (cfg.hungry && tf_task_hungry(t)) {
+            int rc = release(t, s, sp);
+            if (rc) return tf_task_fail(t, "cannot spawn: %s", tf_strerror(rc));
+        }
         int32_t h = f->height + 1;
         uint8_t cs[20];
         rng_child(f->state, f->next++, cs);
@@ -338,7 +368,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: tf-uts [--sample T1|T2|T3|T4|T5|T1L|T2L|T3L|T1XL] [-t type] [-b b0] "
                "[-r root] [-a shape] [-d depth] [-q prob] [-m children] [-f shift] "
-               "[-g granularity] [--budget N] [--split S] [--repeat R] [--chunk auto|guided|K]\n"
+               "[-g granularity] [--budget N] [--split S] [--hungry on|off] [--repeat R]\n"
+               "  [--chunk auto|guided|K]\n"
                "  -t 0 binomial, 1 geometric, 2 hybrid, 3 balanced\n"
                "  -a 0 linear, 1 exponential decrease, 2 cyclic, 3 fixed (geometric shape)\n");
 }
@@ -401,6 +432,14 @@ static int parse_args(int argc, char **argv)
             if (!(v = ak_value(argc, argv, &i)) || ak_u64(opt, v, 1, UINT64_C(1) << 40, &u))
                 return 2;
             cfg.budget = u;
+        } else if (strcmp(opt, "--hungry") == 0) {
+            if (!(v = ak_value(argc, argv, &i))) return 2;
+            if (strcmp(v, "on") == 0 || strcmp(v, "off") == 0) {
+                cfg.hungry = strcmp(v, "on") == 0;
+            } else {
+                ak_error("--hungry: expected on or off, got '%s'", v);
+                return 2;
+            }
         } else if (strcmp(opt, "--split") == 0) {
             if (!(v = ak_value(argc, argv, &i)) || ak_u64(opt, v, 2, 64, &u)) return 2;
             cfg.split = (unsigned)u;

@@ -497,12 +497,12 @@ typedef struct tf_stats {
     double service_cpu_s;     /* CPU time of the service thread inside runs
                                  (on rank 0: the coordinator's) */
     /* peer stealing (TF_SCHED_PEERS), as a thief */
-    uint64_t steal_attempts;  /* steal requests sent */
-    uint64_t steals;          /* of which got tasks */
-    uint64_t tasks_stolen;    /* tasks they got */
-    double steal_wait_s;      /* request to answer, summed over requests */
-    double steal_median_us;   /* median request to answer (of a histogram
-                                 with 19% wide bins); 0 without requests */
+    uint64_t steal_attempts; /* steal requests sent */
+    uint64_t steals;         /* of which got tasks */
+    uint64_t tasks_stolen;   /* tasks they got */
+    double steal_wait_s;     /* request to answer, summed over requests */
+    double steal_median_us;  /* median request to answer (of a histogram
+                                with 19% wide bins); 0 without requests */
     /* as a victim */
     uint64_t steals_served;   /* steal requests answered with tasks */
     uint64_t steals_refused;  /* answered with none */

@@ -61,11 +61,11 @@ struct tf__runstats {
     bool synced;               /* rank 0's choice is known */
     bool stats, trace;         /* rank 0's choice */
     unsigned runs;
-    uint64_t t0;     /* this run's start */
-    double cpu0;     /* service thread CPU time at this run's start */
-    tf_stats before; /* TF_STATS: counters at this run's start */
+    uint64_t t0;         /* this run's start */
+    double cpu0;         /* service thread CPU time at this run's start */
+    tf_stats before;     /* TF_STATS: counters at this run's start */
     uint64_t hist0[128]; /* TF_STATS: the steal-latency histogram then */
-    double *rows;    /* TF_STATS, rank 0: every rank's numbers of a run */
+    double *rows;        /* TF_STATS, rank 0: every rank's numbers of a run */
 };
 
 /* ---- open, free, agreement ------------------------------------------------------ */
@@ -259,8 +259,7 @@ static void stats_print(tf_pool *p, const double *all, unsigned run)
     fprintf(stderr,
             "taskfarm: stats: steals: %.0f requests, %.0f got tasks (%.0f tasks), median "
             "latency %.1f us (median over ranks); %.0f lifeline pushes; %.0f waves\n",
-            tot[F_STEAL_TRY], tot[F_STEAL_OK], tot[F_STOLEN], m * 1e6, tot[F_PUSHES],
-            tot[F_WAVES]);
+            tot[F_STEAL_TRY], tot[F_STEAL_OK], tot[F_STOLEN], m * 1e6, tot[F_PUSHES], tot[F_WAVES]);
 }
 
 void tf__stats_run_end(tf_pool *p)

@@ -58,9 +58,9 @@ typedef struct tf__wave_sums {
 typedef struct tf__wave {
     int rank, size, fanout;
     /* ---- the wave being gathered here */
-    uint64_t id;     /* its number; 0: none */
-    bool own_in;     /* this rank's snapshot is in acc */
-    int echoes;      /* children that answered */
+    uint64_t id; /* its number; 0: none */
+    bool own_in; /* this rank's snapshot is in acc */
+    int echoes;  /* children that answered */
     tf__wave_sums acc;
     /* ---- rank 0 */
     uint64_t next_id;   /* the number of the next wave */

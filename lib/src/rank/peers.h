@@ -92,29 +92,30 @@ typedef struct tf__peers {
 
     /* ---- per run */
     uint64_t rng;
-    bool steal_out;  /* a STEAL is unanswered */
-    int victim;      /* its victim */
-    uint64_t t_ask;  /* when it was sent */
-    unsigned tries;  /* failed tries since this rank last got work */
-    bool parked;     /* lifelines sent; waiting for a push */
-    uint8_t *asked;  /* per buddy index: our lifeline is registered there */
-    int *lthief;     /* ranks whose lifelines are registered here, FIFO */
-    int nlthief;     /* (a ring of size entries) */
+    bool steal_out;   /* a STEAL is unanswered */
+    int victim;       /* its victim */
+    uint64_t t_ask;   /* when it was sent */
+    uint64_t t_thief; /* when a STEAL or LIFELINE last came in */
+    unsigned tries;   /* failed tries since this rank last got work */
+    bool parked;      /* lifelines sent; waiting for a push */
+    uint8_t *asked;   /* per buddy index: our lifeline is registered there */
+    int *lthief;      /* ranks whose lifelines are registered here, FIFO */
+    int nlthief;      /* (a ring of size entries) */
     int lhead;
     uint8_t *is_lthief; /* by rank */
     tf__wave wave;
-    uint64_t epoch;     /* rank 0: the root's epoch of the last wave started */
-    bool quiet;         /* rank 0: the last wave decided quiescence */
-    bool over;          /* END received (or sent, on rank 0) */
-    int rv;             /* the run's return value, from END */
+    uint64_t epoch; /* rank 0: the root's epoch of the last wave started */
+    bool quiet;     /* rank 0: the last wave decided quiescence */
+    bool over;      /* END received (or sent, on rank 0) */
+    int rv;         /* the run's return value, from END */
     tf__steal_stats st;
 } tf__peers;
 
 /* Main thread, tf_pool_create: node_of[r] is rank r's node (size entries,
  * borrowed for the call). 0 or TF_ENOMEM. The statistics start at 0 here
  * and are not reset by runs. */
-int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_net *net,
-                   int rank, int size, const int *node_of);
+int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_net *net, int rank,
+                   int size, const int *node_of);
 void tf__peers_free(tf__peers *p);
 /* Main thread, start of a run (service thread parked). */
 void tf__peers_reset(tf__peers *p, struct tf__trace *trace);

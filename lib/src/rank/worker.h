@@ -77,9 +77,9 @@ typedef struct tf__worker {
     bool low_fresh;   /* low was set by a delivery the main thread has not seen */
     tf__queue spawnq; /* spawned here: main pops the back, sharing takes the front */
     tf__handover *ho_head, *ho_tail;
-    bool main_idle; /* the main thread found nothing to run and handed
-                       everything over; cleared when work is delivered */
-    uint64_t acts;  /* deliveries of work (core/wave.h counts them) */
+    bool main_idle;               /* the main thread found nothing to run and handed
+                                     everything over; cleared when work is delivered */
+    uint64_t acts;                /* deliveries of work (core/wave.h counts them) */
     atomic_uint_fast64_t spawned; /* spawn events not yet reported */
     /* ranks that asked this one for work and got none, since the last
      * spawn here (tf_task_hungry); the service thread adds, tf_spawn
