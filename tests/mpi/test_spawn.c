@@ -444,10 +444,42 @@ static void test_busy_spawner_shared(void)
     tf_pool_destroy(&pool);
 }
 
+/* ---- runs back to back ----------------------------------------------------- */
+
+/* Many short runs in one pool, each a map whose tasks spawn, or a tree:
+ * every rank leaves a run before any rank's next one talks to it (a job or
+ * a steal of the next run never lands in the last one), under both
+ * schedulers. */
+static int drv_back_to_back(tf_pool *pool, void *arg)
+{
+    unsigned k = *(unsigned *)arg;
+    if (k % 2) return drv_map_spawns(pool, NULL);
+    struct tree_arg a = {2, 6, 1, 0};
+    return drv_tree(pool, &a);
+}
+
+static void test_runs_back_to_back(void)
+{
+    for (int sched = TF_SCHED_PEERS; sched <= TF_SCHED_CENTRAL; sched++) {
+        tf_pool_opts o = {.sched = (tf_sched)sched};
+        tf_pool *pool = th_pool(&o);
+        if (!pool) return;
+        for (unsigned k = 0; k < 40; k++) {
+            nodes_here = 0;
+            TH_EQ(th_run(pool, drv_back_to_back, &k), 0);
+            uint64_t want = k % 2 ? 100 * 6 : tree_total(2, 6);
+            TH_CHECK(th_sum_u64(nodes_here) == want, "sched %d run %u: %llu nodes, want %llu",
+                     sched, k, (unsigned long long)th_sum_u64(nodes_here),
+                     (unsigned long long)want);
+        }
+        tf_pool_destroy(&pool);
+    }
+}
+
 TH_FUNCS(TH_FUNC("tree", fn_tree), TH_FUNC("fam", fn_fam), TH_FUNC("leaf", fn_leaf),
          TH_FUNC("pile", fn_pile), TH_FUNC("pile_root", fn_pile_root),
          TH_FUNC("busy_root", fn_busy_root), TH_FUNC("busy_child", fn_busy_child));
 TH_TESTS(TH_TEST(test_spawned_work_spreads), TH_TEST(test_tree_3x7_harvested),
          TH_TEST(test_tree_2x13_counted), TH_TEST(test_tree_no_wait), TH_TEST(test_chain_2000),
          TH_TEST(test_map_tasks_spawn), TH_TEST(test_spawned_failure),
-         TH_TEST(test_busy_spawner_shared));
+         TH_TEST(test_busy_spawner_shared), TH_TEST(test_runs_back_to_back));

@@ -21,6 +21,11 @@
  *   ECHO (child -> parent): u64 wave number, then the subtree's sums
  *        (sent, recv, acts, passive, ranks: u64 each)
  *   END  (parent -> child): i32 the run's return value; the run is over
+ *        once the subtree has answered
+ *   DONE (child -> parent): this subtree has left the run (so rank 0 starts
+ *        no next run while a rank is still in this one)
+ *   BEGIN (parent -> child): a run began; peers may be asked for work (so
+ *        no rank steals from one still in the previous run)
  *
  * Ordering carries the termination proof: a rank reports how many tasks it
  * spawned in the same FIFO stream as, and before, the completion or shipping
@@ -49,7 +54,9 @@ enum {
     TF__MSG_LIFELINE = 5,
     TF__MSG_WAVE = 6,
     TF__MSG_ECHO = 7,
-    TF__MSG_END = 8
+    TF__MSG_END = 8,
+    TF__MSG_DONE = 9,
+    TF__MSG_BEGIN = 10
 };
 /* LOOT flags: an answer to STEAL, or work pushed along a lifeline */
 enum { TF__LOOT_REPLY = 1, TF__LOOT_PUSH = 2 };

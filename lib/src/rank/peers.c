@@ -102,6 +102,9 @@ void tf__peers_reset(tf__peers *p, struct tf__trace *trace)
     tf__wave_reset(&p->wave);
     p->epoch = 0;
     p->quiet = false;
+    p->armed = false;
+    p->ending = false;
+    p->done_kids = 0;
     p->over = false;
     p->rv = 0;
 }
@@ -337,7 +340,29 @@ static void end_down(tf__peers *p, int rv)
     memcpy(m + 1, &v, 4);
     for (int c = 0; c < n; c++) send_small(p, first + c, TF__TAG_CTL, m, sizeof m);
     p->rv = rv;
+    p->ending = true;
+}
+
+static void begin_down(tf__peers *p)
+{
+    int first, n = tf__wave_children(p->rank, p->size, p->wave.fanout, &first);
+    uint8_t m = TF__MSG_BEGIN;
+    for (int c = 0; c < n; c++) send_small(p, first + c, TF__TAG_CTL, &m, 1);
+    p->armed = true;
+}
+
+/* After END: once the children's subtrees have left the run, this one
+ * leaves too, telling its parent; 1 if it did. */
+static int leave(tf__peers *p)
+{
+    int first;
+    if (p->done_kids < tf__wave_children(p->rank, p->size, p->wave.fanout, &first)) return 0;
+    if (p->rank != 0) {
+        uint8_t m = TF__MSG_DONE;
+        send_small(p, tf__wave_parent(p->rank, p->wave.fanout), TF__TAG_CTL, &m, 1);
+    }
     p->over = true;
+    return 1;
 }
 
 /* Whether this rank is passive (wave.h); *acts its acts if so. */
@@ -376,7 +401,7 @@ static int move_waves(tf__peers *p)
         p->quiet = tf__wave_decide(&p->wave, &s);
         if (p->quiet && p->root.quiet) p->root.quiet(p->root.arg);
     }
-    if (p->rank != 0 || p->over || tf__wave_busy(&p->wave) || !p->root.want) return did;
+    if (p->rank != 0 || p->ending || tf__wave_busy(&p->wave) || !p->root.want) return did;
     int rv = 0;
     uint64_t epoch = 0;
     int want = p->root.want(p->root.arg, &rv, &epoch);
@@ -438,11 +463,23 @@ void tf__peers_on_message(tf__peers *p, int src, tf__rbuf *rb)
     }
     case TF__MSG_END: {
         uint32_t v = tf__rd_u32(&r);
-        if (r.err || src != tf__wave_parent(p->rank, p->wave.fanout))
+        if (r.err || src != tf__wave_parent(p->rank, p->wave.fanout) || p->ending)
             tf__fatal(p->ctx, "malformed END from rank %d", src);
         end_down(p, (int)(int32_t)v);
         return;
     }
+    case TF__MSG_DONE: {
+        int first, n = tf__wave_children(p->rank, p->size, p->wave.fanout, &first);
+        if (src < first || src >= first + n || !p->ending || p->done_kids >= n)
+            tf__fatal(p->ctx, "malformed DONE from rank %d", src);
+        p->done_kids++;
+        return;
+    }
+    case TF__MSG_BEGIN:
+        if (src != tf__wave_parent(p->rank, p->wave.fanout) || p->armed)
+            tf__fatal(p->ctx, "malformed BEGIN from rank %d", src);
+        begin_down(p);
+        return;
     default: tf__fatal(p->ctx, "malformed message from rank %d", src);
     }
 }
@@ -450,16 +487,26 @@ void tf__peers_on_message(tf__peers *p, int src, tf__rbuf *rb)
 int tf__peers_step(tf__peers *p)
 {
     if (p->over) return 0;
+    if (p->ending) return leave(p);
     int did = 0;
+    if (p->rank == 0 && !p->armed) {
+        begin_down(p);
+        did = 1;
+    }
     if (p->nlthief) did |= push_lifelines(p);
-    did |= thieve(p);
+    if (p->armed) did |= thieve(p);
     did |= move_waves(p);
+    if (p->ending) did |= leave(p);
     return did;
 }
 
 uint64_t tf__peers_poll_ns(tf__peers *p)
 {
-    if (p->steal_out) return STEAL_POLL_NS;
+    /* waiting for an answer with nothing else to do: a steal's, the
+     * children's ECHO once this rank's snapshot is in (it is passive), or
+     * their DONE at the end of the run */
+    if (p->steal_out || p->ending || (tf__wave_busy(&p->wave) && p->wave.own_in))
+        return STEAL_POLL_NS;
     if (p->size < 2 || (!p->nlthief && tf__now_ns() - p->t_thief > THIEVES_ABOUT_NS)) return 0;
     return tf__worker_spawn_queued(p->w) ? STEALABLE_POLL_NS : 0;
 }

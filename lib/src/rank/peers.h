@@ -15,6 +15,12 @@
  * ranks do not flood busy ones. A rank that got work tries again the next
  * time it runs dry. Rank 0 is not on the path of a steal.
  *
+ * Runs apart: a rank asks peers for work only after BEGIN has come down
+ * the tree, which rank 0 sends at the start of a run; and rank 0's run ends
+ * only after every rank has answered DONE up the tree, after END. So no
+ * STEAL, LIFELINE or LOOT of one run reaches a rank still in another, and
+ * no job of the next run reaches a rank still in this one.
+ *
  * Termination: core/wave.h (the argument). A rank is passive when its
  * worker is (nothing queued or unsent, the main thread idle), it has no
  * steal outstanding and it is parked; on rank 0, also when the
@@ -106,7 +112,10 @@ typedef struct tf__peers {
     tf__wave wave;
     uint64_t epoch; /* rank 0: the root's epoch of the last wave started */
     bool quiet;     /* rank 0: the last wave decided quiescence */
-    bool over;      /* END received (or sent, on rank 0) */
+    bool armed;     /* BEGIN came (rank 0: went out): peers are in this run */
+    bool ending;    /* END came (rank 0: went out) */
+    int done_kids;  /* children that answered DONE */
+    bool over;      /* ending, and the subtree has left the run */
     int rv;         /* the run's return value, from END */
     tf__steal_stats st;
 } tf__peers;

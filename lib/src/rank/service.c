@@ -90,7 +90,7 @@ static void dispatch_message(tf__service *s, int src, tf__rbuf *rb)
         tf__worker_on_tasks(s->worker, s->tp, src, rb);
     else if (type == TF__MSG_RESULTS && s->role)
         s->role->on_message(s->role->arg, src, rb);
-    else if (type >= TF__MSG_STEAL && type <= TF__MSG_END && s->peers)
+    else if (type >= TF__MSG_STEAL && type <= TF__MSG_BEGIN && s->peers)
         tf__peers_on_message(s->peers, src, rb);
     else
         tf__fatal(s->ctx, "malformed message from rank %d", src);
