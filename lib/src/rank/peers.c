@@ -184,13 +184,23 @@ static void park(tf__peers *p)
         p->asked[i] = 1;
     }
     p->parked = true;
+    p->parked_spawns = atomic_load_explicit(&p->w->spawn_calls, memory_order_relaxed);
 }
 
 /* An idle rank's turn as a thief; 1 if it sent anything. */
 static int thieve(tf__peers *p)
 {
-    if (p->steal_out || p->parked || p->size < 2) return 0;
+    if (p->steal_out || p->size < 2) return 0;
     if (!tf__worker_starved(p->w)) return 0;
+    if (p->parked) {
+        /* a rank that had spawned work of its own since it parked tries
+         * its peers again (its lifelines stay where they are); one that
+         * only ran jobs stays parked, so a map costs no steals */
+        if (atomic_load_explicit(&p->w->spawn_calls, memory_order_relaxed) == p->parked_spawns)
+            return 0;
+        p->parked = false;
+        p->tries = 0;
+    }
     if (p->tries < tries_max(p)) {
         p->victim = pick_victim(p);
         p->tries++;

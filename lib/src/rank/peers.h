@@ -98,15 +98,16 @@ typedef struct tf__peers {
 
     /* ---- per run */
     uint64_t rng;
-    bool steal_out;   /* a STEAL is unanswered */
-    int victim;       /* its victim */
-    uint64_t t_ask;   /* when it was sent */
-    uint64_t t_thief; /* when a STEAL or LIFELINE last came in */
-    unsigned tries;   /* failed tries since this rank last got work */
-    bool parked;      /* lifelines sent; waiting for a push */
-    uint8_t *asked;   /* per buddy index: our lifeline is registered there */
-    int *lthief;      /* ranks whose lifelines are registered here, FIFO */
-    int nlthief;      /* (a ring of size entries) */
+    bool steal_out;         /* a STEAL is unanswered */
+    int victim;             /* its victim */
+    uint64_t t_ask;         /* when it was sent */
+    uint64_t t_thief;       /* when a STEAL or LIFELINE last came in */
+    unsigned tries;         /* failed tries since this rank last got work */
+    bool parked;            /* lifelines sent; waiting for a push */
+    uint64_t parked_spawns; /* the worker's spawn_calls when it parked */
+    uint8_t *asked;         /* per buddy index: our lifeline is registered there */
+    int *lthief;            /* ranks whose lifelines are registered here, FIFO */
+    int nlthief;            /* (a ring of size entries) */
     int lhead;
     uint8_t *is_lthief; /* by rank */
     tf__wave wave;

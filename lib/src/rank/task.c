@@ -308,6 +308,7 @@ int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len)
         return rc;
     }
     w->st.spawned++;
+    atomic_fetch_add_explicit(&w->spawn_calls, 1, memory_order_relaxed);
     if (atomic_load_explicit(&w->hungry, memory_order_relaxed))
         atomic_store_explicit(&w->hungry, 0, memory_order_relaxed);
     return 0;

@@ -30,6 +30,8 @@ int tf__worker_init(tf__worker *w, tf__ctx *ctx, tf_pool *pool, const tf__reg *r
     w->main_w = main_w;
     w->svc_w = svc_w;
     atomic_init(&w->spawned, 0);
+    atomic_init(&w->spawn_calls, 0);
+    atomic_init(&w->hungry, 0);
     if (pthread_mutex_init(&w->lock, NULL)) return TF_ESYS;
     w->cur = tf__handover_new(0);
     if (!w->cur) {

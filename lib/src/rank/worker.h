@@ -85,6 +85,10 @@ typedef struct tf__worker {
      * spawn here (tf_task_hungry); the service thread adds, tf_spawn
      * clears */
     atomic_uint hungry;
+    /* tf_spawn calls since the pool was made (the main thread adds, the
+     * service thread reads: a parked thief whose rank spawned again steals
+     * again when it runs dry) */
+    atomic_uint_fast64_t spawn_calls;
     /* the central policy (set by the pool): the coordinator counts every
      * spawned task's end, and gives shipped tasks to ranks that said they
      * are idle; under peer scheduling neither is sent */
