@@ -38,6 +38,9 @@ static void destroy_links(tf_pool *p)
 static void pool_free(tf_pool *p)
 {
     tf__service_stop(&p->svc);
+    /* collective (MPI_Win_free), as every call that gets here; not after
+     * MPI_Finalize (then comm is null, and the window is left) */
+    if (p->comm != MPI_COMM_NULL) tf__doorbells_free(&p->bells);
     tf__outs_destroy(p); /* its writer thread reads the placement */
     tf__place_free(&p->place);
     tf__trace_free(p);
@@ -55,7 +58,7 @@ static void pool_free(tf_pool *p)
 
 /* The coordinator's wake-ups: the driver, and the service thread. */
 static void wake_main(void *arg) { tf__waiter_wake(&((tf_pool *)arg)->main_w); }
-static void wake_service(void *arg) { tf__waiter_wake(&((tf_pool *)arg)->svc_w); }
+static void wake_service(void *arg) { tf__waiter_wake(((tf_pool *)arg)->worker.svc_w); }
 
 /* Rank 0: a link to every rank (its own a loopback) and the coordinator
  * behind them. */
@@ -168,13 +171,17 @@ static int start_service(tf_pool *p)
 {
     tf__tp_init(&p->tp, p->comm, &p->ctx, NULL);
     tf__service *s = &p->svc;
+    if (p->bells.mine) { /* the service thread waits where its node's ranks can ring */
+        p->tp.bells = &p->bells;
+        p->worker.svc_w = p->bells.mine;
+    }
     s->peers = p->peers_made ? &p->peers : NULL;
     s->idle_max_ns = (uint64_t)p->opts.idle_max_us * 1000u;
     s->ctx = &p->ctx;
     s->worker = &p->worker;
     s->tp = &p->tp;
     s->files = p->files;
-    s->svc_w = &p->svc_w;
+    s->svc_w = p->worker.svc_w;
     s->main_w = &p->main_w;
     s->wait_policy = p->opts.wait;
     s->role = p->co ? &p->role : NULL;
@@ -202,6 +209,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
     if (!p) rc = rc ? rc : TF_ENOMEM;
     if (p) {
         p->comm = MPI_COMM_NULL;
+        p->bells.win = MPI_WIN_NULL;
         MPI_Comm_rank(comm, &p->rank);
         MPI_Comm_size(comm, &p->size);
         p->ctx.rank = p->rank;
@@ -219,6 +227,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
     }
     if (worst == 0) worst = make_peers(p, comm);
+    if (worst == 0) worst = tf__doorbells_init(&p->bells, comm, &p->ctx);
     /* both threads share one hardware thread: spinning only delays the
      * thread we wait for */
     if (worst == 0 && p->place.bound_pus == 1 && p->opts.wait == TF_WAIT_AUTO) p->opts.spin_us = 0;
@@ -231,6 +240,8 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         if (p) pool_free(p);
         return rc < 0 ? rc : worst;
     }
+    TF_LOG(&p->ctx, 2, "scheduling %s; %s", p->opts.sched == TF_SCHED_PEERS ? "peers" : "central",
+           p->bells.mine ? "doorbells between the node's ranks" : "no doorbells (no shared memory)");
     TF_LOG(&p->ctx, 2, "pool of %d ranks, %zu cores here, chunk %s, wait %d", p->size,
            p->place.ncores,
            p->opts.chunk == TF_CHUNK_AUTO     ? "auto"

@@ -34,6 +34,7 @@
 #include "rank/worker.h"
 #include "role/coord.h"
 #include "role/link.h"
+#include "system/doorbell.h"
 #include "system/place.h"
 #include "system/transport.h"
 #include "system/wait.h"
@@ -54,7 +55,9 @@ struct tf_pool {
     tf__worker worker;
     tf__transport tp;
     tf__service svc;
-    tf__peers peers; /* TF_SCHED_PEERS: stealing and the waves (all ranks) */
+    tf__peers peers;     /* TF_SCHED_PEERS: stealing and the waves (all ranks) */
+    tf__doorbells bells; /* the node's shared service waiters: once made,
+                            bells.mine is this rank's service waiter */
     bool peers_made;
 
     /* rank 0: the coordinator, its links (one per rank, its own a

@@ -67,6 +67,7 @@ void tf__tp_send(tf__transport *t, int dest, int tag, const void *buf, size_t n,
     t->pend[t->nreq++] = (tf__pending){own, cb, arg};
     count(&t->msgs_sent, 1);
     if (tag == TF__TAG_MSG) t->run_sent++;
+    if (tag != TF__TAG_BULK) tf__doorbell_ring(t->bells, dest);
     count(&t->bytes_sent, n);
     if (t->trace) tf__trace_msg(t->trace, TF__TR_SEND, dest, n);
 }

@@ -17,6 +17,7 @@
 
 #include "core/buf.h"
 #include "core/error.h"
+#include "system/doorbell.h"
 
 struct tf__trace;
 
@@ -35,8 +36,11 @@ typedef struct tf__transport {
     int rank, size;
     tf__ctx *ctx;
     struct tf__trace *trace; /* NULL unless TF_TRACE */
-    MPI_Request *req;        /* sends in flight */
-    tf__pending *pend;       /* what to do when req[i] completes */
+    /* rung after each send to a rank of this node; NULL: none (set by the
+     * pool before the service thread starts) */
+    const tf__doorbells *bells;
+    MPI_Request *req;  /* sends in flight */
+    tf__pending *pend; /* what to do when req[i] completes */
     size_t nreq, capreq;
     atomic_uint_fast64_t msgs_sent, msgs_recv, bytes_sent, bytes_recv;
     /* this run's messages of tag TF__TAG_MSG (the ones quiescence waves
@@ -52,7 +56,8 @@ void tf__tp_free(tf__transport *t);
 
 /* Queues an MPI_Isend of n bytes at buf to dest with tag; buf must stay
  * valid until the send completes, when `own` (if not NULL) is freed and
- * cb(arg) (if cb) is called. Fatal on an MPI error or without memory. */
+ * cb(arg) (if cb) is called; rings dest's doorbell if it is on this node.
+ * Fatal on an MPI error or without memory. */
 void tf__tp_send(tf__transport *t, int dest, int tag, const void *buf, size_t n, void *own,
                  tf__sent_fn cb, void *arg);
 /* Completes the sends that are done; 1 if any did. */

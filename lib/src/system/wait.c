@@ -9,22 +9,33 @@
 #include "core/clock.h"
 #include "taskfarm.h"
 
-int tf__waiter_init(tf__waiter *w)
+static int init(tf__waiter *w, int pshared)
 {
     pthread_condattr_t ca;
+    pthread_mutexattr_t ma;
     if (pthread_condattr_init(&ca)) return TF_ESYS;
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    int rc = pthread_cond_init(&w->c, &ca);
-    pthread_condattr_destroy(&ca);
-    if (rc) return TF_ESYS;
-    if (pthread_mutex_init(&w->m, NULL)) {
-        pthread_cond_destroy(&w->c);
+    if (pthread_mutexattr_init(&ma)) {
+        pthread_condattr_destroy(&ca);
         return TF_ESYS;
     }
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    int rc = pthread_condattr_setpshared(&ca, pshared) | pthread_mutexattr_setpshared(&ma, pshared);
+    if (!rc) rc = pthread_cond_init(&w->c, &ca);
+    if (!rc && pthread_mutex_init(&w->m, &ma)) {
+        pthread_cond_destroy(&w->c);
+        rc = 1;
+    }
+    pthread_condattr_destroy(&ca);
+    pthread_mutexattr_destroy(&ma);
+    if (rc) return TF_ESYS;
     atomic_init(&w->flag, 0);
     atomic_init(&w->sleeping, 0);
     return 0;
 }
+
+int tf__waiter_init(tf__waiter *w) { return init(w, PTHREAD_PROCESS_PRIVATE); }
+
+int tf__waiter_init_shared(tf__waiter *w) { return init(w, PTHREAD_PROCESS_SHARED); }
 
 void tf__waiter_destroy(tf__waiter *w)
 {

@@ -21,6 +21,9 @@ typedef struct tf__waiter {
 
 /* The owner's creator, before any other thread sees w: 0 or TF_ESYS. */
 int tf__waiter_init(tf__waiter *w);
+/* The same for a waiter in memory shared between processes (a shared-memory
+ * window): threads of other processes may wake it (system/doorbell.h). */
+int tf__waiter_init_shared(tf__waiter *w);
 /* Once no thread uses w any more. */
 void tf__waiter_destroy(tf__waiter *w);
 /* Any thread: makes the owner's next (or current) wait return. */
