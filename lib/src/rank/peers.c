@@ -302,9 +302,11 @@ static int push_lifelines(tf__peers *p)
     while (p->nlthief) {
         int t = p->lthief[p->lhead];
         if (!send_loot(p, t, TF__LOOT_PUSH, true)) {
-            /* nothing to spare: the next spawn is wanted (tf_task_hungry) */
-            if (!atomic_load_explicit(&p->w->hungry, memory_order_relaxed))
-                atomic_store_explicit(&p->w->hungry, 1, memory_order_relaxed);
+            /* nothing to spare: the ranks still parked here want the next
+             * spawns (tf_task_hungry; a spawn sets it back to 0) */
+            unsigned h = atomic_load_explicit(&p->w->hungry, memory_order_relaxed);
+            if (h < (unsigned)p->nlthief)
+                atomic_store_explicit(&p->w->hungry, (unsigned)p->nlthief, memory_order_relaxed);
             break;
         }
         INC(p->st.pushes, 1);
@@ -379,6 +381,10 @@ static int leave(tf__peers *p)
 static bool passive(tf__peers *p, uint64_t *acts)
 {
     if (p->steal_out || (!p->parked && p->size > 1)) return false;
+    /* parked, but it spawned since: it will try its peers again when dry */
+    if (p->size > 1 &&
+        atomic_load_explicit(&p->w->spawn_calls, memory_order_relaxed) != p->parked_spawns)
+        return false;
     if (!tf__worker_passive(p->w, acts)) return false;
     if (p->rank == 0 && p->root.passive) {
         uint64_t racts = 0;
@@ -440,10 +446,13 @@ void tf__peers_on_message(tf__peers *p, int src, tf__rbuf *rb)
     switch (type) {
     case TF__MSG_STEAL:
         p->t_thief = tf__now_ns();
-        if (send_loot(p, src, TF__LOOT_REPLY, false))
+        if (send_loot(p, src, TF__LOOT_REPLY, false)) {
             INC(p->st.served, 1);
-        else
+        } else {
             INC(p->st.refused, 1);
+            /* the next spawn here is wanted (tf_task_hungry) */
+            atomic_fetch_add_explicit(&p->w->hungry, 1, memory_order_relaxed);
+        }
         return;
     case TF__MSG_LOOT: on_loot(p, src, rb); return;
     case TF__MSG_LIFELINE:

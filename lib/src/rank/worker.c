@@ -185,7 +185,6 @@ size_t tf__worker_give(tf__worker *w, tf__buf *b, bool busy_only_one)
         }
     }
     pthread_mutex_unlock(&w->lock);
-    if (k == 0) atomic_fetch_add_explicit(&w->hungry, 1, memory_order_relaxed);
     return k;
 }
 

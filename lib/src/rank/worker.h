@@ -146,8 +146,7 @@ bool tf__worker_starved(tf__worker *w);
 bool tf__worker_passive(tf__worker *w, uint64_t *acts);
 /* A thief asked for spawned tasks: appends CHUNK records of up to half of
  * spawnq, oldest first (one task, if only one is queued and the main
- * thread is busy), to b; returns how many. None also marks this rank's
- * tasks as having hungry peers (tf_task_hungry). Fatal without memory. */
+ * thread is busy), to b; returns how many. Fatal without memory. */
 size_t tf__worker_give(tf__worker *w, tf__buf *b, bool busy_only_one);
 /* A LOOT message's CHUNK records from rank src, read from r: spawned
  * tasks, delivered to spawnq; returns how many. Fatal on a malformed
