@@ -241,7 +241,8 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         return rc < 0 ? rc : worst;
     }
     TF_LOG(&p->ctx, 2, "scheduling %s; %s", p->opts.sched == TF_SCHED_PEERS ? "peers" : "central",
-           p->bells.mine ? "doorbells between the node's ranks" : "no doorbells (no shared memory)");
+           p->bells.mine ? "doorbells between the node's ranks"
+                         : "no doorbells (no shared memory)");
     TF_LOG(&p->ctx, 2, "pool of %d ranks, %zu cores here, chunk %s, wait %d", p->size,
            p->place.ncores,
            p->opts.chunk == TF_CHUNK_AUTO     ? "auto"
