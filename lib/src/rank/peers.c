@@ -136,7 +136,10 @@ static size_t send_loot(tf__peers *p, int dest, uint8_t flags, bool push)
     tf__buf b = {0};
     uint8_t hdr[2] = {TF__MSG_LOOT, flags};
     if (tf__buf_put(&b, hdr, 2) < 0) tf__fatal(p->ctx, "out of memory");
-    size_t n = tf__worker_give(p->w, &b, true);
+    /* a push gives only a surplus; a steal also the last task while the
+     * main thread runs one (never a task that just arrived: it would
+     * travel from rank to rank without running) */
+    size_t n = tf__worker_give(p->w, &b, !push);
     if (n == 0 && push) {
         tf__buf_free(&b);
         return 0;

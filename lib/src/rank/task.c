@@ -247,7 +247,9 @@ int tf__worker_exec(tf__worker *w)
     if (!tf__worker_take(w, &it, &left)) return 0;
     w->idle_reported = false;
     w->in_task = true;
+    atomic_store_explicit(&w->running, true, memory_order_relaxed);
     uint64_t end = run_item(w, &it);
+    atomic_store_explicit(&w->running, false, memory_order_relaxed);
     w->in_task = false;
     tf__rbuf_unref(it.owner);
     /* the coordinator refills when it hears from this rank (schedule.h) */

@@ -32,6 +32,7 @@ int tf__worker_init(tf__worker *w, tf__ctx *ctx, tf_pool *pool, const tf__reg *r
     atomic_init(&w->spawned, 0);
     atomic_init(&w->spawn_calls, 0);
     atomic_init(&w->hungry, 0);
+    atomic_init(&w->running, false);
     if (pthread_mutex_init(&w->lock, NULL)) return TF_ESYS;
     w->cur = tf__handover_new(0);
     if (!w->cur) {
@@ -170,7 +171,9 @@ size_t tf__worker_give(tf__worker *w, tf__buf *b, bool busy_only_one)
     pthread_mutex_lock(&w->lock);
     size_t q = tf__queue_len(&w->spawnq);
     size_t n = q / 2;
-    if (n == 0 && q == 1 && busy_only_one && !w->main_idle) n = 1;
+    if (n == 0 && q == 1 && busy_only_one &&
+        atomic_load_explicit(&w->running, memory_order_relaxed))
+        n = 1;
     if (n > SHIP_TASKS_MAX) n = SHIP_TASKS_MAX;
     size_t k = 0;
     for (; k < n; k++) {

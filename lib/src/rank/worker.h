@@ -89,6 +89,10 @@ typedef struct tf__worker {
      * service thread reads: a parked thief whose rank spawned again steals
      * again when it runs dry) */
     atomic_uint_fast64_t spawn_calls;
+    /* the main thread is running an item (it sets and clears it; a victim
+     * gives away its last queued task only then, so that a task that just
+     * arrived is run, not passed on) */
+    atomic_bool running;
     /* the central policy (set by the pool): the coordinator counts every
      * spawned task's end, and gives shipped tasks to ranks that said they
      * are idle; under peer scheduling neither is sent */
