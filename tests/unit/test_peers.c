@@ -50,6 +50,7 @@ static struct {
     int ends, dones;
     bool done_sent[MAXR];
     uint64_t child_runs;
+    int hold_type, hold_dest; /* messages the network keeps in flight */
 } g;
 
 /* ---- task functions ------------------------------------------------------------ */
@@ -102,6 +103,7 @@ static void net_send(void *arg, int dest, int tag, tf__buf *b)
     qmsg *m = &g.q[g.qn++];
     *m = (qmsg){src, dest, tag, false, b->p, b->len};
     uint8_t type = type_of(m);
+    m->held = type == g.hold_type && dest == g.hold_dest;
     /* the waves' messages travel apart from the counted ones */
     CU_ASSERT_EQUAL(tag, type >= TF__MSG_WAVE ? TF__TAG_CTL : TF__TAG_MSG);
     if (tag == TF__TAG_MSG) g.sent[src]++;
@@ -187,12 +189,15 @@ static size_t count_msgs(int src, int dest, int type)
 
 /* Delivers the first message from src to dest of this type, which must be
  * there. */
-static void deliver_one(int src, int dest, int type)
+static void deliver_one_at(int line, int src, int dest, int type)
 {
     long i = find(src, dest, type);
+    if (i < 0) fprintf(stderr, "line %d: no message %d -> %d of type %d\n", line, src, dest, type);
     CU_ASSERT_FATAL(i >= 0);
     deliver((size_t)i);
 }
+
+#define deliver_one(s, d, t) deliver_one_at(__LINE__, s, d, t)
 
 /* ---- root hooks ------------------------------------------------------------------ */
 
@@ -583,13 +588,21 @@ static void test_victim_one_task(void)
     deliver((size_t)i);
     CU_ASSERT_EQUAL(atomic_load(&g.p[0].st.steals), 1); /* an empty answer is no steal */
 
-    /* nothing queued, main idle: refused too */
+    /* nothing queued, main idle: refused too (rank 0, out of tries,
+     * parks: the STEAL comes from rank 0 by hand, its answer is dropped) */
     main_run(1);
-    CU_ASSERT_EQUAL(step(0), 1);
-    deliver_one(0, 1, TF__MSG_STEAL);
+    const uint8_t steal = TF__MSG_STEAL;
+    char *sm = malloc(1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(sm);
+    memcpy(sm, &steal, 1);
+    tf__rbuf *rb = tf__rbuf_wrap(sm, 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rb);
+    tf__peers_on_message(&g.p[1], 0, rb);
+    tf__rbuf_unref(rb);
     i = find(1, 0, TF__MSG_LOOT);
     CU_ASSERT_FATAL(i >= 0);
     CU_ASSERT_EQUAL(loot_tasks(&g.q[i], &flags, ids, inputs, 4), 0);
+    drop((size_t)i);
     CU_ASSERT_EQUAL(atomic_load(&g.w[1].hungry), 2);
     CU_ASSERT_EQUAL(atomic_load(&g.p[1].st.refused), 2);
     /* a spawn answers them: the counter is back to 0 */
@@ -831,7 +844,7 @@ static void abort_jump(void *arg)
 }
 
 /* Hands rank dest `len` bytes from src: fatal (want_fatal) or accepted. */
-static void feed(int dest, int src, const void *bytes, size_t len, bool want_fatal)
+static void feed_at(int line, int dest, int src, const void *bytes, size_t len, bool want_fatal)
 {
     char *d = malloc(len ? len : 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
@@ -842,7 +855,10 @@ static void feed(int dest, int src, const void *bytes, size_t len, bool want_fat
     g.ctx[dest].abort_fn = abort_jump;
     if (setjmp(fatal_jmp) == 0) {
         tf__peers_on_message(&g.p[dest], src, rb);
-        if (want_fatal) CU_FAIL("a malformed message was accepted");
+        if (want_fatal) {
+            fprintf(stderr, "line %d: accepted\n", line);
+            CU_FAIL("a malformed message was accepted");
+        }
     } else if (!want_fatal) {
         CU_FAIL("a good message was fatal");
     }
@@ -850,6 +866,8 @@ static void feed(int dest, int src, const void *bytes, size_t len, bool want_fat
     CU_ASSERT_EQUAL(nfatal, before + (want_fatal ? 1 : 0));
     tf__rbuf_unref(rb);
 }
+
+#define feed(...) feed_at(__LINE__, __VA_ARGS__)
 
 static size_t echo(char *m, uint64_t id, uint64_t ranks)
 {
@@ -905,7 +923,6 @@ static void test_malformed(void)
     feed(0, 2, m, ml - 1, true);
     feed(0, 2, m, 9, true);
     feed(0, 2, m, ml, false);
-    feed(0, 2, m, ml, true); /* rank 2 answered already */
     ml = echo(m, id + 1, 1);
     feed(0, 3, m, ml, true); /* another wave */
 
@@ -937,6 +954,43 @@ static void test_malformed(void)
     rig_down();
 }
 
+/* A child that answers twice: a protocol error, as one too many answers
+ * is. Rank 0 counts answers, not which children gave them, so a second
+ * ECHO (or DONE) from one child stands in for a child that has not
+ * answered: the wave's sums (or the end of the run) would not be the
+ * whole tree's. */
+static void test_malformed_duplicate_echo(void)
+{
+    rig_up(NWAVE, 4);
+    set_root(1, 0);
+    CU_ASSERT_EQUAL(step(0), 1); /* BEGIN, a STEAL, and WAVE down to 1..8 */
+    uint64_t id = g.p[0].wave.id;
+    CU_ASSERT_TRUE(id != 0);
+    drop_all();
+    char m[64];
+    size_t ml = echo(m, id, 1);
+    feed(0, 2, m, ml, false);
+    feed(0, 2, m, ml, true); /* rank 2 answered already */
+    rig_down();
+}
+
+static void test_malformed_duplicate_done(void)
+{
+    rig_up(NWAVE, 4);
+    set_root(2, 0);
+    g.hold_type = TF__MSG_DONE;
+    g.hold_dest = 0;
+    for (int r = 0; r < g.size; r++) tf__worker_idle(&g.w[r]);
+    pump(500, ALL);
+    CU_ASSERT_TRUE(g.p[0].ending);
+    CU_ASSERT_FALSE(tf__peers_over(&g.p[0]));
+    CU_ASSERT_EQUAL(count_msgs(-1, 0, TF__MSG_DONE), 8);
+    const uint8_t done = TF__MSG_DONE;
+    feed(0, 2, &done, 1, false);
+    feed(0, 2, &done, 1, true); /* rank 2 answered already */
+    rig_down();
+}
+
 static const unit_test tests[] = {
     UNIT_TEST(test_thief_order),
     UNIT_TEST(test_thief_no_local),
@@ -949,5 +1003,7 @@ static const unit_test tests[] = {
     UNIT_TEST(test_no_end_while_task_held),
     UNIT_TEST(test_no_end_while_loot_in_flight),
     UNIT_TEST(test_malformed),
+    UNIT_TEST(test_malformed_duplicate_echo),
+    UNIT_TEST(test_malformed_duplicate_done),
 };
 UNIT_MAIN("peers", tests)
