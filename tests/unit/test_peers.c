@@ -542,8 +542,9 @@ static void test_victim_half_oldest(void)
     rig_down();
 }
 
-/* One task: given away while the victim's main thread is busy (it will
- * find more to do), kept while it is idle; nothing to give: refused, and
+/* One task: given to a thief while the victim's main thread runs a task
+ * (it will find more to do), kept while it runs none (a task that just
+ * arrived is run, not passed on); nothing to give: refused, and
  * tf_task_hungry's counter goes up. */
 static void test_victim_one_task(void)
 {
@@ -551,11 +552,14 @@ static void test_victim_one_task(void)
     tf__worker_idle(&g.w[0]);
     uint64_t seq0 = g.w[1].spawn_seq;
     give_job(1, fn_spawn, 1, 1, 'b');
-    CU_ASSERT_EQUAL(tf__worker_exec(&g.w[1]), 1); /* busy: no idle since */
+    CU_ASSERT_EQUAL(tf__worker_exec(&g.w[1]), 1);
     CU_ASSERT_EQUAL(tf__worker_spawn_queued(&g.w[1]), 1);
     step(0);
     deliver_one(0, 1, TF__MSG_BEGIN);
+    /* the main thread is inside a task (the test plays it) */
+    atomic_store(&g.w[1].running, true);
     deliver_one(0, 1, TF__MSG_STEAL);
+    atomic_store(&g.w[1].running, false);
     long i = find(1, 0, TF__MSG_LOOT);
     CU_ASSERT_FATAL(i >= 0);
     uint8_t flags;
@@ -569,13 +573,9 @@ static void test_victim_one_task(void)
     take_all(0);
     CU_ASSERT_EQUAL(atomic_load(&g.w[1].hungry), 0);
 
-    /* one task queued and the main thread idle (tf__worker_give's rule;
-     * the main thread cannot reach this state by itself: set here) */
+    /* one task queued and the main thread inside none */
     give_job(1, fn_spawn, 1, 1, 'c');
     CU_ASSERT_EQUAL(tf__worker_exec(&g.w[1]), 1);
-    pthread_mutex_lock(&g.w[1].lock);
-    g.w[1].main_idle = true;
-    pthread_mutex_unlock(&g.w[1].lock);
     CU_ASSERT_EQUAL(step(0), 1); /* rank 0 got work last time: it tries again */
     deliver_one(0, 1, TF__MSG_STEAL);
     i = find(1, 0, TF__MSG_LOOT);
@@ -694,8 +694,9 @@ static void test_lifeline_push(void)
 }
 
 /* A rank with lifelines registered and nothing to spare pushes nothing,
- * and says how many wait (tf_task_hungry). One task while the main thread
- * is busy counts as something to spare (tf__worker_give's rule). */
+ * and says how many wait (tf_task_hungry). One queued task is no surplus,
+ * even while the main thread runs a task: a push takes half of two or
+ * more. */
 static void test_lifeline_nothing_to_spare(void)
 {
     park_both();
@@ -706,9 +707,20 @@ static void test_lifeline_nothing_to_spare(void)
     CU_ASSERT_EQUAL(g.p[0].nlthief, 1);
     give_job(0, fn_spawn, 1, 1, 'f');
     CU_ASSERT_EQUAL(tf__worker_exec(&g.w[0]), 1);
+    atomic_store(&g.w[0].running, true);
     step(0);
+    CU_ASSERT_EQUAL(count_msgs(0, 1, TF__MSG_LOOT), 0);
+    CU_ASSERT_EQUAL(tf__worker_spawn_queued(&g.w[0]), 1);
+    CU_ASSERT_EQUAL(g.p[0].nlthief, 1);
+    /* a second task spawned by the task it runs: two queued */
+    tf__queue_clear(&g.w[0].spawnq);
+    give_job(0, fn_spawn, 1, 2, 'g');
+    CU_ASSERT_EQUAL(tf__worker_exec(&g.w[0]), 1);
+    CU_ASSERT_EQUAL(tf__worker_spawn_queued(&g.w[0]), 2);
+    step(0);
+    atomic_store(&g.w[0].running, false);
     CU_ASSERT_EQUAL(count_msgs(0, 1, TF__MSG_LOOT), 1);
-    CU_ASSERT_EQUAL(tf__worker_spawn_queued(&g.w[0]), 0);
+    CU_ASSERT_EQUAL(tf__worker_spawn_queued(&g.w[0]), 1);
     CU_ASSERT_EQUAL(g.p[0].nlthief, 0);
     rig_down();
 }

@@ -88,22 +88,25 @@ static void test_protocol(void)
     tf__wave_sums s, c = {5, 4, 1, 2, 2};
     /* rank 1 of 5, fanout 2: children 3 and 4 */
     tf__wave_init(&w, 1, 5, 2);
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 7, &c), -1); /* no wave */
-    CU_ASSERT_EQUAL(tf__wave_begin(&w, 0), -1);    /* 0 is no wave's number */
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 3, 7, &c), -1); /* no wave */
+    CU_ASSERT_EQUAL(tf__wave_begin(&w, 0), -1);       /* 0 is no wave's number */
     CU_ASSERT_FALSE(tf__wave_busy(&w));
     CU_ASSERT_EQUAL(tf__wave_begin(&w, 7), 0);
     CU_ASSERT_TRUE(tf__wave_busy(&w));
     CU_ASSERT_TRUE(tf__wave_wants_own(&w));
     CU_ASSERT_EQUAL(tf__wave_begin(&w, 8), -1); /* begin while busy */
     CU_ASSERT_EQUAL(w.id, 7);
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 6, &c), -1); /* wrong wave */
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 8, &c), -1);
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 3, 6, &c), -1); /* wrong wave */
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 3, 8, &c), -1);
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 2, 7, &c), -1); /* not a child */
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 5, 7, &c), -1);
     CU_ASSERT_EQUAL(w.echoes, 0);
     CU_ASSERT_EQUAL(w.acc.sent, 0);
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 7, &c), 0);
-    CU_ASSERT_FALSE(tf__wave_done(&w, &id, &s)); /* one child and its own missing */
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 7, &c), 0);
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 7, &c), -1); /* a third echo: too many */
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 3, 7, &c), 0);
+    CU_ASSERT_FALSE(tf__wave_done(&w, &id, &s));      /* one child and its own missing */
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 3, 7, &c), -1); /* the same child twice */
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 4, 7, &c), 0);
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 4, 7, &c), -1); /* a third echo: too many */
     CU_ASSERT_EQUAL(w.echoes, 2);
     CU_ASSERT_FALSE(tf__wave_done(&w, &id, &s)); /* its own missing */
     tf__wave_own(&w, 3, 2, 0);
@@ -116,13 +119,13 @@ static void test_protocol(void)
     CU_ASSERT_EQUAL(s.passive, 5);
     CU_ASSERT_EQUAL(s.ranks, 5);
     CU_ASSERT_FALSE(tf__wave_busy(&w));
-    CU_ASSERT_FALSE(tf__wave_done(&w, &id, &s));   /* once only */
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 7, &c), -1); /* late echo of a finished wave */
+    CU_ASSERT_FALSE(tf__wave_done(&w, &id, &s));      /* once only */
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 3, 7, &c), -1); /* late echo of a finished wave */
     /* the next wave starts from zero */
     CU_ASSERT_EQUAL(tf__wave_begin(&w, 9), 0);
     tf__wave_own(&w, 1, 1, 0);
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 9, &(tf__wave_sums){0, 0, 0, 1, 1}), 0);
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 9, &(tf__wave_sums){0, 0, 0, 1, 1}), 0);
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 4, 9, &(tf__wave_sums){0, 0, 0, 1, 1}), 0);
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 3, 9, &(tf__wave_sums){0, 0, 0, 1, 1}), 0);
     CU_ASSERT_TRUE(tf__wave_done(&w, &id, &s));
     CU_ASSERT_EQUAL(s.sent, 1);
     CU_ASSERT_EQUAL(s.ranks, 3);
@@ -130,7 +133,7 @@ static void test_protocol(void)
     /* a leaf: no echo is ever right; done as soon as its own is in */
     tf__wave_init(&w, 4, 5, 2);
     CU_ASSERT_EQUAL(tf__wave_begin(&w, 3), 0);
-    CU_ASSERT_EQUAL(tf__wave_echo(&w, 3, &c), -1);
+    CU_ASSERT_EQUAL(tf__wave_echo(&w, 9, 3, &c), -1);
     CU_ASSERT_FALSE(tf__wave_done(&w, &id, &s));
     tf__wave_own(&w, 0, 0, 0);
     CU_ASSERT_TRUE(tf__wave_done(&w, &id, &s));
@@ -388,7 +391,7 @@ static void deliver(model *m, int i)
         break;
     case M_ECHO:
         MCHECK(m, g.to == tf__wave_parent(g.from, m->fanout));
-        MCHECK(m, tf__wave_echo(&t->w, g.id, &g.s) == 0);
+        MCHECK(m, tf__wave_echo(&t->w, g.from, g.id, &g.s) == 0);
         try_done(m, g.to);
         break;
     }

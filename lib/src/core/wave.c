@@ -17,7 +17,7 @@ void tf__wave_init(tf__wave *w, int rank, int size, int fanout)
     memset(w, 0, sizeof *w);
     w->rank = rank;
     w->size = size;
-    w->fanout = fanout > 0 ? fanout : TF__WAVE_FANOUT;
+    w->fanout = fanout > 0 && fanout <= TF__WAVE_FANOUT_MAX ? fanout : TF__WAVE_FANOUT;
     tf__wave_reset(w);
 }
 
@@ -26,6 +26,7 @@ void tf__wave_reset(tf__wave *w)
     w->id = 0;
     w->own_in = false;
     w->echoes = 0;
+    w->answered = 0;
     memset(&w->acc, 0, sizeof w->acc);
     w->next_id = 1;
     w->have_prev = false;
@@ -37,6 +38,7 @@ static void open_wave(tf__wave *w, uint64_t id)
     w->id = id;
     w->own_in = false;
     w->echoes = 0;
+    w->answered = 0;
     memset(&w->acc, 0, sizeof w->acc);
 }
 
@@ -64,11 +66,14 @@ void tf__wave_own(tf__wave *w, uint64_t sent, uint64_t recv, uint64_t acts)
     w->own_in = true;
 }
 
-int tf__wave_echo(tf__wave *w, uint64_t id, const tf__wave_sums *s)
+int tf__wave_echo(tf__wave *w, int child, uint64_t id, const tf__wave_sums *s)
 {
     int first;
     int n = tf__wave_children(w->rank, w->size, w->fanout, &first);
-    if (!w->id || id != w->id || w->echoes >= n) return -1;
+    if (!w->id || id != w->id || child < first || child >= first + n) return -1;
+    uint32_t bit = 1u << (child - first);
+    if (w->answered & bit) return -1;
+    w->answered |= bit;
     w->acc.sent += s->sent;
     w->acc.recv += s->recv;
     w->acc.acts += s->acts;

@@ -46,8 +46,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The children a rank has in the tree by default. */
+/* The children a rank has in the tree by default, and at most. */
 #define TF__WAVE_FANOUT 8
+#define TF__WAVE_FANOUT_MAX 32
 
 typedef struct tf__wave_sums {
     uint64_t sent, recv, acts;
@@ -58,9 +59,10 @@ typedef struct tf__wave_sums {
 typedef struct tf__wave {
     int rank, size, fanout;
     /* ---- the wave being gathered here */
-    uint64_t id; /* its number; 0: none */
-    bool own_in; /* this rank's snapshot is in acc */
-    int echoes;  /* children that answered */
+    uint64_t id;       /* its number; 0: none */
+    bool own_in;       /* this rank's snapshot is in acc */
+    int echoes;        /* children that answered */
+    uint32_t answered; /* bit c: the c-th child answered */
     tf__wave_sums acc;
     /* ---- rank 0 */
     uint64_t next_id;   /* the number of the next wave */
@@ -91,9 +93,10 @@ int tf__wave_begin(tf__wave *w, uint64_t id);
 static inline bool tf__wave_wants_own(const tf__wave *w) { return w->id && !w->own_in; }
 /* This rank's snapshot (take it only while passive). */
 void tf__wave_own(tf__wave *w, uint64_t sent, uint64_t recv, uint64_t acts);
-/* A child's ECHO for wave id: -1 if it is not the current wave or one too
- * many (a protocol error), else 0. */
-int tf__wave_echo(tf__wave *w, uint64_t id, const tf__wave_sums *s);
+/* Child `child`'s ECHO for wave id: -1 if child is not a child of this
+ * rank, has answered this wave already, or id is not the current wave (a
+ * protocol error), else 0. */
+int tf__wave_echo(tf__wave *w, int child, uint64_t id, const tf__wave_sums *s);
 /* Everything of the current wave is in: *s gets the sums and the wave is
  * over here (another rank sends ECHO(id, *s) to its parent; rank 0 calls
  * tf__wave_decide). */

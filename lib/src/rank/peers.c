@@ -105,6 +105,7 @@ void tf__peers_reset(tf__peers *p, struct tf__trace *trace)
     p->armed = false;
     p->ending = false;
     p->done_kids = 0;
+    p->done_mask = 0;
     p->over = false;
     p->rv = 0;
 }
@@ -479,7 +480,7 @@ void tf__peers_on_message(tf__peers *p, int src, tf__rbuf *rb)
         s.passive = tf__rd_u64(&r);
         s.ranks = tf__rd_u64(&r);
         if (r.err || tf__wave_parent(src, p->wave.fanout) != p->rank ||
-            tf__wave_echo(&p->wave, id, &s) < 0)
+            tf__wave_echo(&p->wave, src, id, &s) < 0)
             tf__fatal(p->ctx, "malformed ECHO from rank %d", src);
         return;
     }
@@ -492,8 +493,9 @@ void tf__peers_on_message(tf__peers *p, int src, tf__rbuf *rb)
     }
     case TF__MSG_DONE: {
         int first, n = tf__wave_children(p->rank, p->size, p->wave.fanout, &first);
-        if (src < first || src >= first + n || !p->ending || p->done_kids >= n)
+        if (src < first || src >= first + n || !p->ending || (p->done_mask >> (src - first)) & 1)
             tf__fatal(p->ctx, "malformed DONE from rank %d", src);
+        p->done_mask |= 1u << (src - first);
         p->done_kids++;
         return;
     }

@@ -111,13 +111,14 @@ typedef struct tf__peers {
     int lhead;
     uint8_t *is_lthief; /* by rank */
     tf__wave wave;
-    uint64_t epoch; /* rank 0: the root's epoch of the last wave started */
-    bool quiet;     /* rank 0: the last wave decided quiescence */
-    bool armed;     /* BEGIN came (rank 0: went out): peers are in this run */
-    bool ending;    /* END came (rank 0: went out) */
-    int done_kids;  /* children that answered DONE */
-    bool over;      /* ending, and the subtree has left the run */
-    int rv;         /* the run's return value, from END */
+    uint64_t epoch;     /* rank 0: the root's epoch of the last wave started */
+    bool quiet;         /* rank 0: the last wave decided quiescence */
+    bool armed;         /* BEGIN came (rank 0: went out): peers are in this run */
+    bool ending;        /* END came (rank 0: went out) */
+    int done_kids;      /* children that answered DONE */
+    uint32_t done_mask; /* bit c: the c-th child answered DONE */
+    bool over;          /* ending, and the subtree has left the run */
+    int rv;             /* the run's return value, from END */
     tf__steal_stats st;
 } tf__peers;
 
