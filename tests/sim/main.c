@@ -44,6 +44,12 @@ static void usage(void)
           "                       jitter up to 50 us; stops at the first failure\n"
           "  --fault lose|dup     the network loses a RESULTS message, or delivers a TASKS\n"
           "                       message twice: the run must then fail its checks\n"
+          "  --msg-ns T --turn-ns T --wake-ns T  costs: a message received or sent, a busy\n"
+          "                       service turn, a blocked thread's wake-up (ns)\n"
+          "  --coord-x X          the modelled coordinator's costs times X\n"
+          "  --shared-core 0|1    a service turn's time is taken from the running task\n"
+          "  --preempt-ns T       shared core: a woken service thread waits T for the core\n"
+          "  --slack-ns T         a timed sleep lasts T longer (timer slack)\n"
           "  --quiet              prints only failures\n",
           stderr);
 }
@@ -58,6 +64,9 @@ typedef struct opts {
     sim_uts_params uts;
     bool set_b0, set_q, set_m, set_depth, set_maxd;
     uint64_t uts_target;
+    /* cost overrides (< 0: the default) */
+    double msg_ns, turn_ns, wake_ns, coord_x, preempt_ns, slack_ns;
+    int shared_core;
     double jitter_us;
     uint64_t seed;
     int chunk_policy;
@@ -131,6 +140,18 @@ static void config(const opts *o, sim_cfg *c)
     c->coord_measured = o->measured;
     c->coord_scale = o->scale;
     c->fault = o->fault;
+    if (o->msg_ns >= 0) c->msg_ns = (uint64_t)o->msg_ns;
+    if (o->turn_ns >= 0) c->svc_turn_ns = (uint64_t)o->turn_ns;
+    if (o->wake_ns >= 0) c->wake_ns = (uint64_t)o->wake_ns;
+    if (o->coord_x >= 0) {
+        c->coord_call_ns *= o->coord_x;
+        c->coord_byte_ns *= o->coord_x;
+        c->coord_rank_ns *= o->coord_x;
+        c->coord_put_ns *= o->coord_x;
+    }
+    if (o->shared_core >= 0) c->shared_core = o->shared_core;
+    if (o->preempt_ns >= 0) c->preempt_ns = (uint64_t)o->preempt_ns;
+    if (o->slack_ns >= 0) c->slack_ns = (uint64_t)o->slack_ns;
 }
 
 static double maxrss_mb(void)
@@ -178,13 +199,12 @@ static void report(const opts *o, const sim_workload *wl, const sim_result *r)
             "%s,%d,%d,%s,\"%s\",%llu,%g,%llu,%.9f,%.9f,%.6f,%llu,%llu,%.1f,%.4f,%llu,%llu,%llu,"
             "%llu,%llu,%llu,%.3f,%d\n",
             o->central ? "central" : "peers", o->ranks, o->per_node, o->tcp ? "tcp" : "ib",
-            wl->desc, (unsigned long long)o->seed,
-            o->jitter_us, (unsigned long long)wl->total, wl->work_ns * 1e-9, r->makespan_s,
-            r->efficiency, (unsigned long long)r->r0_sent, (unsigned long long)r->r0_recv,
-            r->r0_msgs_per_s, r->r0_busy_frac, (unsigned long long)r->shares,
-            (unsigned long long)r->steal_attempts, (unsigned long long)r->steals,
-            (unsigned long long)r->pushes, (unsigned long long)r->waves,
-            (unsigned long long)r->events, r->real_s, r->ok);
+            wl->desc, (unsigned long long)o->seed, o->jitter_us, (unsigned long long)wl->total,
+            wl->work_ns * 1e-9, r->makespan_s, r->efficiency, (unsigned long long)r->r0_sent,
+            (unsigned long long)r->r0_recv, r->r0_msgs_per_s, r->r0_busy_frac,
+            (unsigned long long)r->shares, (unsigned long long)r->steal_attempts,
+            (unsigned long long)r->steals, (unsigned long long)r->pushes,
+            (unsigned long long)r->waves, (unsigned long long)r->events, r->real_s, r->ok);
     fclose(f);
 }
 
@@ -250,8 +270,8 @@ static int sweep(const opts *base)
         }
         if (!base->quiet)
             printf("sweep %3d: %s P=%2d %s jitter=%2gus %-45s eff %.3f ok\n", i,
-                   o.central ? "central" : "peers", o.ranks,
-                   o.tcp ? "tcp" : "ib ", o.jitter_us, wl.desc, r.efficiency);
+                   o.central ? "central" : "peers", o.ranks, o.tcp ? "tcp" : "ib ", o.jitter_us,
+                   wl.desc, r.efficiency);
     }
     printf("sweep: %d runs, every check passed\n", base->sweep);
     return 0;
@@ -266,7 +286,14 @@ int main(int argc, char **argv)
               .tree = {.roots = 1, .k = 4, .depth = 6, .max_depth = 10000, .t_us = 100, .var = 0.5},
               .seed = 1,
               .chunk_policy = TF_CHUNK_AUTO,
-              .scale = 1.0};
+              .scale = 1.0,
+              .msg_ns = -1,
+              .turn_ns = -1,
+              .wake_ns = -1,
+              .coord_x = -1,
+              .shared_core = -1,
+              .preempt_ns = -1,
+              .slack_ns = -1};
     enum {
         O_RPN = 256,
         O_TASKUS,
@@ -277,7 +304,14 @@ int main(int argc, char **argv)
         O_BUDGET,
         O_SPLIT,
         O_NODENS,
-        O_TARGET
+        O_TARGET,
+        O_MSGNS,
+        O_TURNNS,
+        O_WAKENS,
+        O_COORDX,
+        O_SHARED,
+        O_PREEMPT,
+        O_SLACK
     };
     static const struct option lo[] = {{"ranks", 1, 0, 'P'},
                                        {"ranks-per-node", 1, 0, O_RPN},
@@ -286,6 +320,13 @@ int main(int argc, char **argv)
                                        {"split", 1, 0, O_SPLIT},
                                        {"node-ns", 1, 0, O_NODENS},
                                        {"uts-target", 1, 0, O_TARGET},
+                                       {"msg-ns", 1, 0, O_MSGNS},
+                                       {"turn-ns", 1, 0, O_TURNNS},
+                                       {"wake-ns", 1, 0, O_WAKENS},
+                                       {"coord-x", 1, 0, O_COORDX},
+                                       {"shared-core", 1, 0, O_SHARED},
+                                       {"preempt-ns", 1, 0, O_PREEMPT},
+                                       {"slack-ns", 1, 0, O_SLACK},
                                        {"net", 1, 0, 'n'},
                                        {"workload", 1, 0, 'w'},
                                        {"tasks", 1, 0, 'N'},
@@ -351,6 +392,13 @@ int main(int argc, char **argv)
         case O_SPLIT: o.uts.split = (uint32_t)atoi(optarg); break;
         case O_NODENS: o.uts.node_ns = atof(optarg); break;
         case O_TARGET: o.uts_target = strtoull(optarg, NULL, 10); break;
+        case O_MSGNS: o.msg_ns = atof(optarg); break;
+        case O_TURNNS: o.turn_ns = atof(optarg); break;
+        case O_WAKENS: o.wake_ns = atof(optarg); break;
+        case O_COORDX: o.coord_x = atof(optarg); break;
+        case O_SHARED: o.shared_core = atoi(optarg); break;
+        case O_PREEMPT: o.preempt_ns = atof(optarg); break;
+        case O_SLACK: o.slack_ns = atof(optarg); break;
         case 'v': o.tree.var = atof(optarg); break;
         case 's': o.seed = strtoull(optarg, NULL, 10); break;
         case 'j': o.jitter_us = atof(optarg); break;

@@ -189,20 +189,22 @@ static bool idset_add(idset *s, uint64_t id)
 typedef struct msg {
     struct msg *next;
     int src, dst;
-    int tag; /* TF__TAG_MSG or TF__TAG_CTL */
+    int tag;    /* TF__TAG_MSG or TF__TAG_CTL */
     char *data; /* malloc'd: becomes the received rbuf */
     size_t len;
     uint64_t chunks; /* TASKS, LOOT: job and spawned items it carries */
 } msg;
 
-enum { SVC_TURN, SVC_SLEEP, SVC_DONE };
+/* SVC_CORE: woken while the main thread runs a task on its core (shared
+ * core): the turn starts once it gets the core */
+enum { SVC_TURN, SVC_SLEEP, SVC_CORE, SVC_DONE };
 enum { MAIN_READY, MAIN_BUSY, MAIN_WAIT, MAIN_DONE };
 
 typedef struct vrank {
     struct sim *s;
     int rank;
     tf__worker w;
-    tf__peers peers; /* peer scheduling */
+    tf__peers peers;             /* peer scheduling */
     uint64_t run_sent, run_recv; /* this run's messages of tag TF__TAG_MSG */
     tf__waiter main_w, svc_w;
     tf__ctx ctx;
@@ -219,6 +221,8 @@ typedef struct vrank {
     uint64_t main_wait_t0;
     tf__item item; /* running */
     size_t item_left;
+    uint64_t done_t; /* when it ends */
+    uint32_t done_gen;
 } vrank;
 
 /* The coordinator's link to a rank over the simulated network: TASKS
@@ -262,7 +266,7 @@ typedef struct sim {
     tf__job *job;
     char *job_in;
     bool finished, role_over, stop_seen;
-    int svc_done; /* peer scheduling: ranks whose run is over (END) */
+    int svc_done;             /* peer scheduling: ranks whose run is over (END) */
     uint64_t cursor;          /* the service thread's clock inside a turn */
     uint64_t svc0_busy_ns;    /* rank 0's service thread's busy time */
     msg *out_head, *out_tail; /* sent during a call, leaving when it ends */
@@ -373,8 +377,8 @@ static void net_send(sim *s, msg *m, uint64_t t)
     if (getenv("SIM_DBG"))
         printf("%.6f send %d->%d type %d len %zu chunks %llu arr %.6f\n", t * 1e-9, m->src, m->dst,
                m->data[0], m->len, (unsigned long long)m->chunks, ta * 1e-9);
-    uint64_t *last =
-        fifo_slot(s, ((uint64_t)m->src << 33 | (uint64_t)m->dst << 1 | (m->tag == TF__TAG_CTL)) + 1);
+    uint64_t *last = fifo_slot(
+        s, ((uint64_t)m->src << 33 | (uint64_t)m->dst << 1 | (m->tag == TF__TAG_CTL)) + 1);
     if (ta < *last) ta = *last;
     *last = ta;
     s->rk[m->src].sends_inflight++;
@@ -785,7 +789,8 @@ static void main_turn(sim *s, int r, uint64_t t)
         v->item = it;
         v->item_left = left;
         v->main = MAIN_BUSY;
-        at(s, t + cost, EV_DONE, r, 0, NULL);
+        v->done_t = t + cost;
+        at(s, v->done_t, EV_DONE, r, ++v->done_gen, NULL);
         pump(s, r, t);
         return;
     }
@@ -922,6 +927,16 @@ static void receive(sim *s, int r, msg *m)
  * step; then the next turn at once if it did anything, else the idle
  * wait's back-off. */
 static void svc_turn_peers(sim *s, int r, uint64_t t);
+
+/* One core a rank: the service thread's turn took its time from the task
+ * the main thread runs. */
+static void share_core(sim *s, int r, uint64_t busy)
+{
+    vrank *v = &s->rk[r];
+    if (!s->c->shared_core || v->main != MAIN_BUSY || !busy) return;
+    v->done_t += busy;
+    at(s, v->done_t, EV_DONE, r, ++v->done_gen, NULL);
+}
 static void svc_idle(sim *s, int r, uint64_t now, uint64_t soon);
 
 static void svc_turn(sim *s, int r, uint64_t t)
@@ -955,6 +970,7 @@ static void svc_turn(sim *s, int r, uint64_t t)
         did |= tf__worker_collect(&v->w, &s->up_net);
     }
     uint64_t now = s->cursor;
+    share_core(s, r, now - t);
     pump(s, r, now);
     if ((r != 0 || s->role_over) && tf__worker_done(&v->w)) {
         v->svc = SVC_DONE;
@@ -995,7 +1011,7 @@ static void svc_idle(sim *s, int r, uint64_t now, uint64_t soon)
     }
     v->svc = SVC_SLEEP;
     v->svc_wait_t0 = now;
-    at(s, now + v->backoff, EV_SVC, r, ++v->svc_gen, NULL);
+    at(s, now + v->backoff + s->c->slack_ns, EV_SVC, r, ++v->svc_gen, NULL);
 }
 
 /* A turn of service.c's loop under peer scheduling: receive (tag MSG, then
@@ -1026,6 +1042,7 @@ static void svc_turn_peers(sim *s, int r, uint64_t t)
     did |= tf__peers_step(&v->peers);
     if (r == 0) s->svc0_busy_ns += s->cursor - t;
     uint64_t now = s->cursor;
+    share_core(s, r, now - t);
     pump(s, r, now);
     if (tf__peers_over(&v->peers)) {
         v->svc = SVC_DONE;
@@ -1219,7 +1236,8 @@ void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res)
             s->rk[m->src].sends_inflight--;
             m->next = NULL;
             bool ctl = m->tag == TF__TAG_CTL;
-            msg **head = ctl ? &v->ctl_head : &v->in_head, **tail = ctl ? &v->ctl_tail : &v->in_tail;
+            msg **head = ctl ? &v->ctl_head : &v->in_head,
+                **tail = ctl ? &v->ctl_tail : &v->in_tail;
             if (*tail)
                 (*tail)->next = m;
             else
@@ -1233,6 +1251,11 @@ void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res)
         }
         case EV_SVC:
             if (e.gen != v->svc_gen || v->svc == SVC_DONE) break;
+            if (v->svc == SVC_SLEEP && c->shared_core && c->preempt_ns && v->main == MAIN_BUSY) {
+                v->svc = SVC_CORE;
+                at(s, e.t + c->preempt_ns, EV_SVC, e.rank, ++v->svc_gen, NULL);
+                break;
+            }
             v->svc = SVC_TURN;
             svc_turn(s, e.rank, e.t);
             break;
@@ -1242,14 +1265,16 @@ void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res)
             v->main = MAIN_READY;
             main_turn(s, e.rank, e.t);
             break;
-        case EV_DONE: item_done(s, e.rank, e.t); break;
+        case EV_DONE:
+            if (e.gen == v->done_gen && v->main == MAIN_BUSY) item_done(s, e.rank, e.t);
+            break;
         }
         if (c->peers ? s->svc_done == s->P : s->role_over) break;
         if (e.t - s->last_progress > stall) {
             fail(s,
                  "no progress for %.3fs of virtual time: %" PRIu64 " of %" PRIu64
-                 " tasks run, STOP %s",
-                 (double)stall * 1e-9, s->tasks_done, wl->total,
+                 " tasks run, %s %s",
+                 (double)stall * 1e-9, s->tasks_done, wl->total, c->peers ? "END" : "STOP",
                  s->stop_seen ? "sent" : "not sent");
         }
     }

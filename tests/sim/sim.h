@@ -128,6 +128,13 @@ typedef struct sim_cfg {
     uint64_t svc_spin_ns, idle_min_ns, idle_max_ns, pending_poll_ns;
     uint64_t svc_turn_ns; /* a loop turn that did something */
     uint64_t msg_ns;      /* receiving, or sending, one message */
+    /* one core a rank: a service turn's time is taken from the running
+     * task (the main thread waits for the core) */
+    bool shared_core;
+    uint64_t preempt_ns; /* shared core: a woken service thread waits this
+                            long for the core while a task runs */
+    uint64_t slack_ns;   /* a timed sleep lasts this much longer (the
+                            kernel's timer slack) */
     /* the main thread */
     uint64_t main_spin_ns; /* spins this long before it blocks */
     uint64_t wake_ns;      /* a blocked thread's wake-up */
