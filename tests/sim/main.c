@@ -15,6 +15,8 @@ static void usage(void)
     fputs("usage: tf-sim [options]\n"
           "  --ranks P            virtual ranks (default 16)\n"
           "  --ranks-per-node N   (default 16)\n"
+          "  --sched peers|central  peer scheduling (stealing, waves) or the central policy\n"
+          "                       (default peers, as the library)\n"
           "  --net ib|tcp         between nodes: 2 us, 12.5 GB/s | 20 us, 1.25 GB/s (default ib)\n"
           "  --workload map|skew|tree (default map)\n"
           "  --tasks N            map, skew: tasks (default 10000)\n"
@@ -23,7 +25,15 @@ static void usage(void)
           "  --k K --depth D      tree: K children a task down to depth D (default 4, 6)\n"
           "  --q Q --m M --b0 B   tree: random; a task has M children with probability Q,\n"
           "                       a root B (Q > 0 selects it)\n"
-          "  --max-depth D        tree: no task deeper (default 10000)\n"
+          "  --max-depth D        tree, uts: no task (uts: node) deeper (default 10000; uts none)\n"
+          "  --workload uts-geo   UTS-like geometric tree, fixed shape (T1L-like: --b0 4\n"
+          "                       --depth 13, node cost 93.5 ns)\n"
+          "  --workload uts-bin   UTS-like binomial tree (T3L-like: --b0 2000 --q 0.200014\n"
+          "                       --m 5, node cost 65.6 ns)\n"
+          "  --budget N --split S uts: nodes a task walks, tasks it spawns (default 4096, 4)\n"
+          "  --node-ns T          uts: a node's time (default: measured tf-uts, see README)\n"
+          "  --uts-target N       uts: the first root seed from --seed whose tree has N/2..2N\n"
+          "                       nodes\n"
           "  --var V              tree: a task's time varies by +-V of it (default 0.5)\n"
           "  --seed S             the seed of jitter and of random trees (default 1)\n"
           "  --jitter US          up to this much extra delay per message (default 0)\n"
@@ -34,16 +44,29 @@ static void usage(void)
           "                       jitter up to 50 us; stops at the first failure\n"
           "  --fault lose|dup     the network loses a RESULTS message, or delivers a TASKS\n"
           "                       message twice: the run must then fail its checks\n"
+          "  --msg-ns T --turn-ns T --wake-ns T  costs: a message received or sent, a busy\n"
+          "                       service turn, a blocked thread's wake-up (ns)\n"
+          "  --coord-x X          the modelled coordinator's costs times X\n"
+          "  --shared-core 0|1    a service turn's time is taken from the running task\n"
+          "  --preempt-ns T       shared core: a woken service thread waits T for the core\n"
+          "  --slack-ns T         a timed sleep lasts T longer (timer slack)\n"
           "  --quiet              prints only failures\n",
           stderr);
 }
 
 typedef struct opts {
     int ranks, per_node;
+    bool central;
     bool tcp;
     const char *workload;
     sim_map_params map;
     sim_tree_params tree;
+    sim_uts_params uts;
+    bool set_b0, set_q, set_m, set_depth, set_maxd;
+    uint64_t uts_target;
+    /* cost overrides (< 0: the default) */
+    double msg_ns, turn_ns, wake_ns, coord_x, preempt_ns, slack_ns;
+    int shared_core;
     double jitter_us;
     uint64_t seed;
     int chunk_policy;
@@ -56,7 +79,7 @@ typedef struct opts {
     int fault;
 } opts;
 
-static int build(const opts *o, sim_workload *wl)
+static int build(opts *o, sim_workload *wl)
 {
     if (!strcmp(o->workload, "map"))
         sim_workload_map(wl, &o->map);
@@ -64,7 +87,9 @@ static int build(const opts *o, sim_workload *wl)
         sim_workload_skew(wl, &o->map);
     else if (!strcmp(o->workload, "tree"))
         sim_workload_tree(wl, &o->tree);
-    else
+    else if (!strncmp(o->workload, "uts-", 4)) {
+        if (sim_workload_uts(wl, &o->uts) < 0) return -1;
+    } else
         return -1;
     if (sim_workload_count(wl) < 0) {
         fprintf(stderr, "tf-sim: a task has more than %d children\n", SIM_KIDS_MAX);
@@ -73,9 +98,40 @@ static int build(const opts *o, sim_workload *wl)
     return 0;
 }
 
+/* The UTS-like tree's parameters from the options; with a target size,
+ * the first root seed that gives it. -1 on a bad workload. */
+static int uts_setup(opts *o)
+{
+    bool bin = !strcmp(o->workload, "uts-bin");
+    if (!bin && strcmp(o->workload, "uts-geo")) return -1;
+    sim_uts_params *u = &o->uts;
+    u->type = bin ? SIM_UTS_BIN : SIM_UTS_GEO;
+    u->b0 = o->set_b0 ? o->uts.b0 : bin ? 2000 : 4;
+    u->q = o->set_q ? o->tree.q : 0.200014;
+    u->m = o->set_m ? o->tree.m : 5;
+    u->gen_mx = o->set_depth ? o->tree.depth : 13;
+    u->max_depth = o->set_maxd ? o->tree.max_depth : 0;
+    if (u->node_ns <= 0) u->node_ns = bin ? 65.6 : 93.5;
+    u->seed = o->seed;
+    if (!o->uts_target) return 0;
+    for (int k = 0; k < 1000; k++, u->seed++) {
+        uint32_t depth = 0;
+        uint64_t n = sim_uts_nodes(u, 2 * o->uts_target, &depth);
+        if (!o->quiet)
+            printf("uts seed %llu: %s%llu nodes, depth %u\n", (unsigned long long)u->seed,
+                   n > 2 * o->uts_target ? "more than " : "",
+                   (unsigned long long)(n > 2 * o->uts_target ? 2 * o->uts_target : n), depth);
+        if (2 * n >= o->uts_target && n <= 2 * o->uts_target) return 0;
+    }
+    fprintf(stderr, "tf-sim: no root seed gives a tree of about %llu nodes\n",
+            (unsigned long long)o->uts_target);
+    return -1;
+}
+
 static void config(const opts *o, sim_cfg *c)
 {
     sim_cfg_default(c, o->ranks, o->tcp);
+    c->peers = !o->central;
     c->per_node = o->per_node;
     c->jitter_ns = o->jitter_us * 1e3;
     c->seed = o->seed;
@@ -84,6 +140,18 @@ static void config(const opts *o, sim_cfg *c)
     c->coord_measured = o->measured;
     c->coord_scale = o->scale;
     c->fault = o->fault;
+    if (o->msg_ns >= 0) c->msg_ns = (uint64_t)o->msg_ns;
+    if (o->turn_ns >= 0) c->svc_turn_ns = (uint64_t)o->turn_ns;
+    if (o->wake_ns >= 0) c->wake_ns = (uint64_t)o->wake_ns;
+    if (o->coord_x >= 0) {
+        c->coord_call_ns *= o->coord_x;
+        c->coord_byte_ns *= o->coord_x;
+        c->coord_rank_ns *= o->coord_x;
+        c->coord_put_ns *= o->coord_x;
+    }
+    if (o->shared_core >= 0) c->shared_core = o->shared_core;
+    if (o->preempt_ns >= 0) c->preempt_ns = (uint64_t)o->preempt_ns;
+    if (o->slack_ns >= 0) c->slack_ns = (uint64_t)o->slack_ns;
 }
 
 static double maxrss_mb(void)
@@ -96,9 +164,9 @@ static double maxrss_mb(void)
 static void report(const opts *o, const sim_workload *wl, const sim_result *r)
 {
     if (!o->quiet || !r->ok) {
-        printf("tf-sim: P=%d (%d a node) net=%s %s; %llu tasks, %.6f s of work\n", o->ranks,
-               o->per_node, o->tcp ? "tcp" : "ib", wl->desc, (unsigned long long)wl->total,
-               wl->work_ns * 1e-9);
+        printf("tf-sim: P=%d (%d a node) net=%s sched=%s %s; %llu tasks, %.6f s of work\n",
+               o->ranks, o->per_node, o->tcp ? "tcp" : "ib", o->central ? "central" : "peers",
+               wl->desc, (unsigned long long)wl->total, wl->work_ns * 1e-9);
         printf("  makespan %.6f s (last task %.6f s), efficiency %.4f\n", r->makespan_s,
                r->last_task_s, r->efficiency);
         printf("  rank 0: %llu sent, %llu received (%.0f msgs/s), own worker %llu in; "
@@ -106,6 +174,12 @@ static void report(const opts *o, const sim_workload *wl, const sim_result *r)
                (unsigned long long)r->r0_sent, (unsigned long long)r->r0_recv, r->r0_msgs_per_s,
                (unsigned long long)r->r0_loop_in, 100 * r->r0_busy_frac,
                (unsigned long long)r->shares);
+        if (!o->central)
+            printf("  steals: %llu attempts, %llu got work (%llu tasks), %llu lifeline pushes, "
+                   "%llu waves\n",
+                   (unsigned long long)r->steal_attempts, (unsigned long long)r->steals,
+                   (unsigned long long)r->tasks_stolen, (unsigned long long)r->pushes,
+                   (unsigned long long)r->waves);
         printf("  %llu events, %.2f s real, %.0f MB max RSS\n", (unsigned long long)r->events,
                r->real_s, maxrss_mb());
         printf("  checks: %s%s\n", r->ok ? "ok" : "FAILED: ", r->ok ? "" : r->why);
@@ -118,15 +192,19 @@ static void report(const opts *o, const sim_workload *wl, const sim_result *r)
     }
     fseek(f, 0, SEEK_END);
     if (ftell(f) == 0)
-        fprintf(f, "ranks,per_node,net,workload,seed,jitter_us,tasks,work_s,makespan_s,"
-                   "efficiency,r0_sent,r0_recv,r0_msgs_per_s,r0_busy,shares,events,real_s,ok\n");
+        fprintf(f, "sched,ranks,per_node,net,workload,seed,jitter_us,tasks,work_s,makespan_s,"
+                   "efficiency,r0_sent,r0_recv,r0_msgs_per_s,r0_busy,shares,steal_attempts,"
+                   "steals,pushes,waves,events,real_s,ok\n");
     fprintf(f,
-            "%d,%d,%s,\"%s\",%llu,%g,%llu,%.9f,%.9f,%.6f,%llu,%llu,%.1f,%.4f,%llu,%llu,%.3f,%d\n",
-            o->ranks, o->per_node, o->tcp ? "tcp" : "ib", wl->desc, (unsigned long long)o->seed,
-            o->jitter_us, (unsigned long long)wl->total, wl->work_ns * 1e-9, r->makespan_s,
-            r->efficiency, (unsigned long long)r->r0_sent, (unsigned long long)r->r0_recv,
-            r->r0_msgs_per_s, r->r0_busy_frac, (unsigned long long)r->shares,
-            (unsigned long long)r->events, r->real_s, r->ok);
+            "%s,%d,%d,%s,\"%s\",%llu,%g,%llu,%.9f,%.9f,%.6f,%llu,%llu,%.1f,%.4f,%llu,%llu,%llu,"
+            "%llu,%llu,%llu,%.3f,%d\n",
+            o->central ? "central" : "peers", o->ranks, o->per_node, o->tcp ? "tcp" : "ib",
+            wl->desc, (unsigned long long)o->seed, o->jitter_us, (unsigned long long)wl->total,
+            wl->work_ns * 1e-9, r->makespan_s, r->efficiency, (unsigned long long)r->r0_sent,
+            (unsigned long long)r->r0_recv, r->r0_msgs_per_s, r->r0_busy_frac,
+            (unsigned long long)r->shares, (unsigned long long)r->steal_attempts,
+            (unsigned long long)r->steals, (unsigned long long)r->pushes,
+            (unsigned long long)r->waves, (unsigned long long)r->events, r->real_s, r->ok);
     fclose(f);
 }
 
@@ -191,8 +269,9 @@ static int sweep(const opts *base)
             return 1;
         }
         if (!base->quiet)
-            printf("sweep %3d: P=%2d %s jitter=%2gus %-45s eff %.3f ok\n", i, o.ranks,
-                   o.tcp ? "tcp" : "ib ", o.jitter_us, wl.desc, r.efficiency);
+            printf("sweep %3d: %s P=%2d %s jitter=%2gus %-45s eff %.3f ok\n", i,
+                   o.central ? "central" : "peers", o.ranks, o.tcp ? "tcp" : "ib ", o.jitter_us,
+                   wl.desc, r.efficiency);
     }
     printf("sweep: %d runs, every check passed\n", base->sweep);
     return 0;
@@ -207,10 +286,47 @@ int main(int argc, char **argv)
               .tree = {.roots = 1, .k = 4, .depth = 6, .max_depth = 10000, .t_us = 100, .var = 0.5},
               .seed = 1,
               .chunk_policy = TF_CHUNK_AUTO,
-              .scale = 1.0};
-    enum { O_RPN = 256, O_TASKUS, O_MAXD, O_COST, O_CHUNK };
+              .scale = 1.0,
+              .msg_ns = -1,
+              .turn_ns = -1,
+              .wake_ns = -1,
+              .coord_x = -1,
+              .shared_core = -1,
+              .preempt_ns = -1,
+              .slack_ns = -1};
+    enum {
+        O_RPN = 256,
+        O_TASKUS,
+        O_MAXD,
+        O_COST,
+        O_CHUNK,
+        O_SCHED,
+        O_BUDGET,
+        O_SPLIT,
+        O_NODENS,
+        O_TARGET,
+        O_MSGNS,
+        O_TURNNS,
+        O_WAKENS,
+        O_COORDX,
+        O_SHARED,
+        O_PREEMPT,
+        O_SLACK
+    };
     static const struct option lo[] = {{"ranks", 1, 0, 'P'},
                                        {"ranks-per-node", 1, 0, O_RPN},
+                                       {"sched", 1, 0, O_SCHED},
+                                       {"budget", 1, 0, O_BUDGET},
+                                       {"split", 1, 0, O_SPLIT},
+                                       {"node-ns", 1, 0, O_NODENS},
+                                       {"uts-target", 1, 0, O_TARGET},
+                                       {"msg-ns", 1, 0, O_MSGNS},
+                                       {"turn-ns", 1, 0, O_TURNNS},
+                                       {"wake-ns", 1, 0, O_WAKENS},
+                                       {"coord-x", 1, 0, O_COORDX},
+                                       {"shared-core", 1, 0, O_SHARED},
+                                       {"preempt-ns", 1, 0, O_PREEMPT},
+                                       {"slack-ns", 1, 0, O_SLACK},
                                        {"net", 1, 0, 'n'},
                                        {"workload", 1, 0, 'w'},
                                        {"tasks", 1, 0, 'N'},
@@ -238,6 +354,10 @@ int main(int argc, char **argv)
         switch (ch) {
         case 'P': o.ranks = atoi(optarg); break;
         case O_RPN: o.per_node = atoi(optarg); break;
+        case O_SCHED:
+            if (strcmp(optarg, "peers") && strcmp(optarg, "central")) return usage(), 2;
+            o.central = !strcmp(optarg, "central");
+            break;
         case 'n':
             if (strcmp(optarg, "ib") && strcmp(optarg, "tcp")) return usage(), 2;
             o.tcp = !strcmp(optarg, "tcp");
@@ -247,11 +367,38 @@ int main(int argc, char **argv)
         case O_TASKUS: o.map.t_us = o.tree.t_us = atof(optarg); break;
         case 'R': o.tree.roots = strtoull(optarg, NULL, 10); break;
         case 'k': o.tree.k = (uint32_t)atoi(optarg); break;
-        case 'd': o.tree.depth = (uint32_t)atoi(optarg); break;
-        case 'q': o.tree.q = atof(optarg); break;
-        case 'm': o.tree.m = (uint32_t)atoi(optarg); break;
-        case 'b': o.tree.b0 = (uint32_t)atoi(optarg); break;
-        case O_MAXD: o.tree.max_depth = (uint32_t)atoi(optarg); break;
+        case 'd':
+            o.tree.depth = (uint32_t)atoi(optarg);
+            o.set_depth = true;
+            break;
+        case 'q':
+            o.tree.q = atof(optarg);
+            o.set_q = true;
+            break;
+        case 'm':
+            o.tree.m = (uint32_t)atoi(optarg);
+            o.set_m = true;
+            break;
+        case 'b':
+            o.tree.b0 = (uint32_t)atoi(optarg);
+            o.uts.b0 = atof(optarg);
+            o.set_b0 = true;
+            break;
+        case O_MAXD:
+            o.tree.max_depth = (uint32_t)atoi(optarg);
+            o.set_maxd = true;
+            break;
+        case O_BUDGET: o.uts.budget = (uint32_t)atoi(optarg); break;
+        case O_SPLIT: o.uts.split = (uint32_t)atoi(optarg); break;
+        case O_NODENS: o.uts.node_ns = atof(optarg); break;
+        case O_TARGET: o.uts_target = strtoull(optarg, NULL, 10); break;
+        case O_MSGNS: o.msg_ns = atof(optarg); break;
+        case O_TURNNS: o.turn_ns = atof(optarg); break;
+        case O_WAKENS: o.wake_ns = atof(optarg); break;
+        case O_COORDX: o.coord_x = atof(optarg); break;
+        case O_SHARED: o.shared_core = atoi(optarg); break;
+        case O_PREEMPT: o.preempt_ns = atof(optarg); break;
+        case O_SLACK: o.slack_ns = atof(optarg); break;
         case 'v': o.tree.var = atof(optarg); break;
         case 's': o.seed = strtoull(optarg, NULL, 10); break;
         case 'j': o.jitter_us = atof(optarg); break;
@@ -290,6 +437,7 @@ int main(int argc, char **argv)
     if (optind < argc || o.ranks < 1 || o.per_node < 1 || o.jitter_us < 0) return usage(), 2;
     o.tree.seed = o.seed;
     if (o.sweep > 0) return sweep(&o);
+    if (!strncmp(o.workload, "uts-", 4) && uts_setup(&o) < 0) return usage(), 2;
     sim_workload wl;
     if (build(&o, &wl) < 0) return usage(), 2;
     sim_cfg c;

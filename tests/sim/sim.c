@@ -29,6 +29,7 @@
 #include "core/msg.h"
 #include "core/recs.h"
 #include "core/schedule.h"
+#include "rank/peers.h"
 #include "role/coord.h"
 #include "sim.h"
 #include "taskfarm.h"
@@ -188,23 +189,31 @@ static bool idset_add(idset *s, uint64_t id)
 typedef struct msg {
     struct msg *next;
     int src, dst;
+    int tag;    /* TF__TAG_MSG or TF__TAG_CTL */
     char *data; /* malloc'd: becomes the received rbuf */
     size_t len;
-    uint64_t chunks; /* TASKS: job and spawned items it carries */
+    uint64_t chunks; /* TASKS, LOOT: job and spawned items it carries */
 } msg;
 
-enum { SVC_TURN, SVC_SLEEP, SVC_DONE };
+/* SVC_CORE: woken while the main thread runs a task on its core (shared
+ * core): the turn starts once it gets the core */
+enum { SVC_TURN, SVC_SLEEP, SVC_CORE, SVC_DONE };
 enum { MAIN_READY, MAIN_BUSY, MAIN_WAIT, MAIN_DONE };
 
 typedef struct vrank {
+    struct sim *s;
+    int rank;
     tf__worker w;
+    tf__peers peers;             /* peer scheduling */
+    uint64_t run_sent, run_recv; /* this run's messages of tag TF__TAG_MSG */
     tf__waiter main_w, svc_w;
     tf__ctx ctx;
     /* the service thread */
     int svc;
     uint32_t svc_gen;
     uint64_t backoff, svc_wait_t0;
-    msg *in_head, *in_tail; /* arrived, not yet received */
+    msg *in_head, *in_tail;   /* arrived, not yet received: tag TF__TAG_MSG */
+    msg *ctl_head, *ctl_tail; /* tag TF__TAG_CTL */
     unsigned sends_inflight;
     /* the main thread */
     int main;
@@ -212,6 +221,8 @@ typedef struct vrank {
     uint64_t main_wait_t0;
     tf__item item; /* running */
     size_t item_left;
+    uint64_t done_t; /* when it ends */
+    uint32_t done_gen;
 } vrank;
 
 /* The coordinator's link to a rank over the simulated network: TASKS
@@ -255,6 +266,7 @@ typedef struct sim {
     tf__job *job;
     char *job_in;
     bool finished, role_over, stop_seen;
+    int svc_done;             /* peer scheduling: ranks whose run is over (END) */
     uint64_t cursor;          /* the service thread's clock inside a turn */
     uint64_t svc0_busy_ns;    /* rank 0's service thread's busy time */
     msg *out_head, *out_tail; /* sent during a call, leaving when it ends */
@@ -344,8 +356,11 @@ static void net_send(sim *s, msg *m, uint64_t t)
     }
     if (c->jitter_ns > 0) arr += c->jitter_ns * (double)(rnd(s) >> 11) * 0x1.0p-53;
     uint64_t ta = (uint64_t)ceil(arr);
-    if (s->c->fault && !s->faulted && m->len > TF__RHDR_LEN + 1 &&
-        (m->dst == 0) == (s->c->fault == SIM_FAULT_LOSE) && (m->dst == 0 || m->chunks)) {
+    bool strike = s->c->peers ? m->data[0] == TF__MSG_LOOT && m->chunks
+                              : m->len > TF__RHDR_LEN + 1 &&
+                                    (m->dst == 0) == (s->c->fault == SIM_FAULT_LOSE) &&
+                                    (m->dst == 0 || m->chunks);
+    if (s->c->fault && !s->faulted && strike) {
         s->faulted = true;
         if (s->c->fault == SIM_FAULT_LOSE) {
             free(m->data);
@@ -359,7 +374,11 @@ static void net_send(sim *s, msg *m, uint64_t t)
         s->chunks_inflight += d->chunks;
         net_send(s, d, t);
     }
-    uint64_t *last = fifo_slot(s, ((uint64_t)m->src << 32 | (uint64_t)m->dst) + 1);
+    if (getenv("SIM_DBG"))
+        printf("%.6f send %d->%d type %d len %zu chunks %llu arr %.6f\n", t * 1e-9, m->src, m->dst,
+               m->data[0], m->len, (unsigned long long)m->chunks, ta * 1e-9);
+    uint64_t *last = fifo_slot(
+        s, ((uint64_t)m->src << 33 | (uint64_t)m->dst << 1 | (m->tag == TF__TAG_CTL)) + 1);
     if (ta < *last) ta = *last;
     *last = ta;
     s->rk[m->src].sends_inflight++;
@@ -453,10 +472,16 @@ static int sl_flush(tf__link *ln)
     simlink *l = (simlink *)ln;
     if (l->out.len == 0) return 0;
     msg *m = xrealloc(NULL, sizeof *m);
-    *m = (msg){.src = 0, .dst = ln->rank, .data = l->out.p, .len = l->out.len, .chunks = l->chunks};
+    *m = (msg){.src = 0,
+               .dst = ln->rank,
+               .tag = TF__TAG_MSG,
+               .data = l->out.p,
+               .len = l->out.len,
+               .chunks = l->chunks};
     l->out = (tf__buf){0};
     l->chunks = 0;
     l->s->res->r0_sent++;
+    l->s->rk[0].run_sent++;
     outbox_add(l->s, m);
     return 1;
 }
@@ -527,10 +552,57 @@ static void net_emit(void *arg, tf__buf *b)
 {
     sim *s = arg;
     msg *m = xrealloc(NULL, sizeof *m);
-    *m = (msg){.src = s->emit_src, .dst = 0, .data = b->p, .len = b->len};
+    *m = (msg){.src = s->emit_src, .dst = 0, .tag = TF__TAG_MSG, .data = b->p, .len = b->len};
     *b = (tf__buf){0};
+    s->rk[s->emit_src].run_sent++;
     s->cursor += s->c->msg_ns;
     net_send(s, m, s->cursor);
+}
+
+/* ---- the peers' network (peer scheduling) -------------------------------------------- */
+
+/* The tasks a LOOT message carries (its CHUNK records), so that the checks
+ * know what is on the way. */
+static uint64_t loot_items(const char *p, size_t n)
+{
+    tf__rd r;
+    tf__rd_init(&r, p, n);
+    (void)tf__rd_u8(&r);
+    (void)tf__rd_u8(&r);
+    uint64_t k = 0;
+    while (!r.err && tf__rd_left(&r)) {
+        tf__item it;
+        size_t bulk;
+        if (tf__rd_u8(&r) != TF__R_CHUNK || tf__msg_get_chunk(&r, &it, &bulk) < 0) break;
+        k++;
+    }
+    return k;
+}
+
+/* A rank's peer role sends, during its service turn: the message leaves
+ * when its sending time is over. */
+static void peers_send(void *arg, int dest, int tag, tf__buf *b)
+{
+    vrank *v = arg;
+    sim *s = v->s;
+    msg *m = xrealloc(NULL, sizeof *m);
+    *m = (msg){.src = v->rank, .dst = dest, .tag = tag, .data = b->p, .len = b->len};
+    *b = (tf__buf){0};
+    if (m->len && m->data[0] == TF__MSG_LOOT) {
+        m->chunks = loot_items(m->data, m->len);
+        s->chunks_inflight += m->chunks;
+    }
+    if (tag == TF__TAG_MSG) v->run_sent++;
+    if (v->rank == 0) s->res->r0_sent++;
+    s->cursor += s->c->msg_ns;
+    net_send(s, m, s->cursor);
+}
+
+static void peers_counts(void *arg, uint64_t *sent, uint64_t *recv)
+{
+    vrank *v = arg;
+    *sent = v->run_sent;
+    *recv = v->run_recv;
 }
 
 static int coord_step(sim *s)
@@ -606,6 +678,37 @@ static void check_at_stop(sim *s)
     }
 }
 
+/* Peer scheduling: when rank 0 sends END, no task may be left anywhere,
+ * every one must have run, and every message of the run (tag MSG) must
+ * have been received. */
+static void check_at_end(sim *s)
+{
+    if (s->stop_seen) return;
+    s->stop_seen = true;
+    if (s->tasks_done != s->wl->total)
+        fail(s, "END with %" PRIu64 " of %" PRIu64 " tasks run", s->tasks_done, s->wl->total);
+    if (s->chunks_inflight)
+        fail(s, "END with %" PRIu64 " items on the way to ranks", s->chunks_inflight);
+    uint64_t sent = 0, recv = 0;
+    for (int r = 0; r < s->P; r++) {
+        vrank *v = &s->rk[r];
+        tf__worker *w = &v->w;
+        sent += v->run_sent;
+        recv += v->run_recv;
+        if (v->main == MAIN_BUSY || tf__queue_len(&w->inq) || tf__queue_len(&w->spawnq) ||
+            w->batch_next < w->batch_len || w->ho_head || v->in_head) {
+            fail(s,
+                 "END while rank %d holds work (running %d, queued %zu+%zu, batch %zu, "
+                 "unsent %d, unreceived %d)",
+                 r, v->main == MAIN_BUSY, tf__queue_len(&w->inq), tf__queue_len(&w->spawnq),
+                 w->batch_len - w->batch_next, w->ho_head != NULL, v->in_head != NULL);
+            break;
+        }
+    }
+    if (sent != recv)
+        fail(s, "END with %" PRIu64 " messages sent and %" PRIu64 " received", sent, recv);
+}
+
 /* The map's results: every task's output is in, once, and says its index. */
 static void check_results(sim *s)
 {
@@ -649,6 +752,9 @@ static void driver_look(sim *s, uint64_t t)
     if (s->finished) return;
     tf__coord_lock(s->co);
     bool done = !s->wl->driver_waits || tf__job_complete(s->job);
+    /* tf__driver_finish: under peer scheduling the driver's end waits for
+     * the waves to confirm that every spawned task finished */
+    if (s->c->peers) done = done && tf__coord_quiet_locked(s->co);
     tf__coord_unlock(s->co);
     if (!done) return;
     if (s->wl->driver_waits) check_results(s);
@@ -679,10 +785,12 @@ static void main_turn(sim *s, int r, uint64_t t)
             }
             cost += s->wl->cost_ns(s->wl, st);
         }
+        if (getenv("SIM_DBG")) printf("%.6f run %d count %u\n", t * 1e-9, r, it.count);
         v->item = it;
         v->item_left = left;
         v->main = MAIN_BUSY;
-        at(s, t + cost, EV_DONE, r, 0, NULL);
+        v->done_t = t + cost;
+        at(s, v->done_t, EV_DONE, r, ++v->done_gen, NULL);
         pump(s, r, t);
         return;
     }
@@ -723,6 +831,8 @@ static void spawn(vrank *v, int r, const sim_task *kid)
     pthread_mutex_unlock(&w->lock);
     if (rc < 0) oom();
     w->st.spawned++;
+    if (atomic_load_explicit(&w->hungry, memory_order_relaxed))
+        atomic_store_explicit(&w->hungry, 0, memory_order_relaxed);
 }
 
 /* The running item ends: its tasks' outputs written into cur as run_item
@@ -788,7 +898,21 @@ static void receive(sim *s, int r, msg *m)
     tf__rbuf *rb = tf__rbuf_wrap(m->data, m->len);
     if (!rb) oom();
     s->cursor += s->c->msg_ns;
-    if (r == 0) {
+    if (s->c->peers) { /* service.c's dispatch_message */
+        uint8_t type = (uint8_t)m->data[0];
+        if (m->tag == TF__TAG_MSG) v->run_recv++;
+        if (r == 0) s->res->r0_recv++;
+        if (type == TF__MSG_TASKS) {
+            tf__worker_on_tasks(&v->w, NULL, m->src, rb);
+        } else if (type == TF__MSG_RESULTS && r == 0) {
+            coord_message(s, m->src, rb);
+        } else if (type >= TF__MSG_STEAL && type <= TF__MSG_END) {
+            tf__peers_on_message(&v->peers, m->src, rb);
+        } else {
+            fail(s, "rank %d got a message of type %u", r, type);
+        }
+        s->chunks_inflight -= m->chunks;
+    } else if (r == 0) {
         s->res->r0_recv++;
         coord_message(s, m->src, rb);
     } else {
@@ -802,8 +926,22 @@ static void receive(sim *s, int r, msg *m)
 /* One turn of service.c's loop at time t: receive, collect, the role's
  * step; then the next turn at once if it did anything, else the idle
  * wait's back-off. */
+static void svc_turn_peers(sim *s, int r, uint64_t t);
+
+/* One core a rank: the service thread's turn took its time from the task
+ * the main thread runs. */
+static void share_core(sim *s, int r, uint64_t busy)
+{
+    vrank *v = &s->rk[r];
+    if (!s->c->shared_core || v->main != MAIN_BUSY || !busy) return;
+    v->done_t += busy;
+    at(s, v->done_t, EV_DONE, r, ++v->done_gen, NULL);
+}
+static void svc_idle(sim *s, int r, uint64_t now, uint64_t soon);
+
 static void svc_turn(sim *s, int r, uint64_t t)
 {
+    if (s->c->peers) return svc_turn_peers(s, r, t);
     vrank *v = &s->rk[r];
     s->cursor = t + s->c->svc_turn_ns;
     int did = 0;
@@ -832,6 +970,7 @@ static void svc_turn(sim *s, int r, uint64_t t)
         did |= tf__worker_collect(&v->w, &s->up_net);
     }
     uint64_t now = s->cursor;
+    share_core(s, r, now - t);
     pump(s, r, now);
     if ((r != 0 || s->role_over) && tf__worker_done(&v->w)) {
         v->svc = SVC_DONE;
@@ -846,15 +985,85 @@ static void svc_turn(sim *s, int r, uint64_t t)
         at(s, now, EV_SVC, r, ++v->svc_gen, NULL);
         return;
     }
+    svc_idle(s, r, now, 0);
+}
+
+static msg *pop_in(msg **head, msg **tail)
+{
+    msg *m = *head;
+    *head = m->next;
+    if (!*head) *tail = NULL;
+    return m;
+}
+
+/* Its idle wait: service.c's idle_wait (the cap lowered to what the peer
+ * role asks for), or at once if a wake is pending. */
+static void svc_idle(sim *s, int r, uint64_t now, uint64_t soon)
+{
+    vrank *v = &s->rk[r];
     uint64_t cap = v->sends_inflight ? s->c->pending_poll_ns : s->c->idle_max_ns;
-    v->backoff = v->backoff ? (v->backoff * 2 > cap ? cap : v->backoff * 2) : s->c->idle_min_ns;
+    if (soon && soon < cap) cap = soon;
+    uint64_t next = v->backoff ? v->backoff * 2 : s->c->idle_min_ns;
+    v->backoff = next > cap ? cap : next;
     if (take_flag(&v->svc_w)) { /* a wake is pending: the wait returns at once */
         at(s, now, EV_SVC, r, ++v->svc_gen, NULL);
         return;
     }
     v->svc = SVC_SLEEP;
     v->svc_wait_t0 = now;
-    at(s, now + v->backoff, EV_SVC, r, ++v->svc_gen, NULL);
+    at(s, now + v->backoff + s->c->slack_ns, EV_SVC, r, ++v->svc_gen, NULL);
+}
+
+/* A turn of service.c's loop under peer scheduling: receive (tag MSG, then
+ * tag CTL), collect, the coordinator's step on rank 0, the peer role's
+ * step; the rank's run is over once END came. */
+static void svc_turn_peers(sim *s, int r, uint64_t t)
+{
+    vrank *v = &s->rk[r];
+    s->cursor = t + s->c->svc_turn_ns;
+    int did = 0;
+    for (int k = 0; k < RECV_BATCH && v->in_head; k++) {
+        receive(s, r, pop_in(&v->in_head, &v->in_tail));
+        did = 1;
+    }
+    for (int k = 0; k < RECV_BATCH && v->ctl_head; k++) {
+        receive(s, r, pop_in(&v->ctl_head, &v->ctl_tail));
+        did = 1;
+    }
+    if (r == 0) {
+        did |= tf__worker_collect(&v->w, &s->up_own);
+        int rc = coord_step(s);
+        if (rc > 0) did = 1;
+        outbox_flush(s, s->cursor);
+    } else {
+        s->emit_src = r;
+        did |= tf__worker_collect(&v->w, &s->up_net);
+    }
+    did |= tf__peers_step(&v->peers);
+    if (r == 0) s->svc0_busy_ns += s->cursor - t;
+    uint64_t now = s->cursor;
+    share_core(s, r, now - t);
+    pump(s, r, now);
+    if (tf__peers_over(&v->peers)) {
+        v->svc = SVC_DONE;
+        s->svc_done++;
+        if (r == 0) {
+            s->role_over = true;
+            s->res->makespan_s = (double)now * 1e-9;
+            check_at_end(s);
+        }
+        if (v->main == MAIN_WAIT) { /* run_done wakes the main thread */
+            v->main = MAIN_READY;
+            at(s, now, EV_MAIN, r, ++v->main_gen, NULL);
+        }
+        return;
+    }
+    if (did) {
+        v->backoff = 0;
+        at(s, now, EV_SVC, r, ++v->svc_gen, NULL);
+        return;
+    }
+    svc_idle(s, r, now, tf__peers_poll_ns(&v->peers));
 }
 
 /* ---- a run ---------------------------------------------------------------------------------- */
@@ -885,7 +1094,9 @@ static void setup(sim *s)
             fprintf(stderr, "tf-sim: cannot set up rank %d\n", r);
             exit(2);
         }
-        v->w.central = true; /* the central policy's worker */
+        v->s = s;
+        v->rank = r;
+        v->w.central = !c->peers; /* as the pool sets it */
         tf__worker_reset(&v->w, NULL, false);
         v->w.cur_t0 = 0;
         if (r == 0) {
@@ -905,6 +1116,7 @@ static void setup(sim *s)
                         .chunk_size = c->chunk_size,
                         .chunk_target_s = c->chunk_target_s,
                         .prefetch_s = c->prefetch_s,
+                        .peers = c->peers,
                         .notify = on_notify,
                         .notify_arg = s,
                         .wake = on_wake,
@@ -912,6 +1124,23 @@ static void setup(sim *s)
     if (tf__coord_create(&cc, &tf__coord_central, &s->co) < 0) oom();
     tf__coord_reset(s->co, false);
     s->role = tf__coord_role(s->co);
+    if (c->peers) {
+        int *node_of = malloc((size_t)s->P * sizeof *node_of);
+        if (!node_of) oom();
+        for (int r = 0; r < s->P; r++) node_of[r] = r / c->per_node;
+        for (int r = 0; r < s->P; r++) {
+            vrank *v = &s->rk[r];
+            tf__peers_net net = {v, peers_send, peers_counts};
+            if (tf__peers_init(&v->peers, &v->ctx, &v->w, &net, r, s->P, node_of) < 0) oom();
+            tf__peers_reset(&v->peers, NULL);
+            /* the library seeds its victims from the clock: a run here is
+             * deterministic for its seed instead */
+            v->peers.rng = hash64((c->seed + 1) * 0x9e3779b97f4a7c15ull + (uint64_t)r) | 1;
+        }
+        free(node_of);
+        tf__peers_root root = tf__coord_peers_root(s->co);
+        tf__peers_set_root(&s->rk[0].peers, &root);
+    }
     s->up_own = (tf__uplink){own_emit, s};
     s->up_net = (tf__uplink){net_emit, s};
 }
@@ -926,10 +1155,20 @@ static void teardown(sim *s)
     free(s->job_in);
     for (int r = 0; r < s->P; r++) {
         s->links[r]->ops->destroy(s->links[r]);
-        for (msg *m = s->rk[r].in_head, *n; m; m = n) {
-            n = m->next;
-            free(m->data);
-            free(m);
+        for (int q = 0; q < 2; q++)
+            for (msg *m = q ? s->rk[r].ctl_head : s->rk[r].in_head, *n; m; m = n) {
+                n = m->next;
+                free(m->data);
+                free(m);
+            }
+        if (s->c->peers) {
+            tf__steal_stats *st = &s->rk[r].peers.st;
+            s->res->steal_attempts += st->attempts;
+            s->res->steals += st->steals;
+            s->res->tasks_stolen += st->tasks_stolen;
+            s->res->pushes += st->pushes;
+            s->res->waves += st->waves;
+            tf__peers_free(&s->rk[r].peers);
         }
         tf__worker_free(&s->rk[r].w);
         tf__waiter_destroy(&s->rk[r].main_w);
@@ -996,16 +1235,27 @@ void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res)
             msg *m = e.p;
             s->rk[m->src].sends_inflight--;
             m->next = NULL;
-            if (v->in_tail)
-                v->in_tail->next = m;
+            bool ctl = m->tag == TF__TAG_CTL;
+            msg **head = ctl ? &v->ctl_head : &v->in_head,
+                **tail = ctl ? &v->ctl_tail : &v->in_tail;
+            if (*tail)
+                (*tail)->next = m;
             else
-                v->in_head = m;
-            v->in_tail = m;
-            s->last_progress = e.t;
+                *head = m;
+            *tail = m;
+            /* under peer scheduling messages go on while a run is stuck
+             * (the waves; a task passed from thief to thief and never
+             * run): only a task's end is progress */
+            if (!s->c->peers) s->last_progress = e.t;
             break;
         }
         case EV_SVC:
             if (e.gen != v->svc_gen || v->svc == SVC_DONE) break;
+            if (v->svc == SVC_SLEEP && c->shared_core && c->preempt_ns && v->main == MAIN_BUSY) {
+                v->svc = SVC_CORE;
+                at(s, e.t + c->preempt_ns, EV_SVC, e.rank, ++v->svc_gen, NULL);
+                break;
+            }
             v->svc = SVC_TURN;
             svc_turn(s, e.rank, e.t);
             break;
@@ -1015,22 +1265,27 @@ void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res)
             v->main = MAIN_READY;
             main_turn(s, e.rank, e.t);
             break;
-        case EV_DONE: item_done(s, e.rank, e.t); break;
+        case EV_DONE:
+            if (e.gen == v->done_gen && v->main == MAIN_BUSY) item_done(s, e.rank, e.t);
+            break;
         }
-        if (s->role_over) break;
+        if (c->peers ? s->svc_done == s->P : s->role_over) break;
         if (e.t - s->last_progress > stall) {
             fail(s,
                  "no progress for %.3fs of virtual time: %" PRIu64 " of %" PRIu64
-                 " tasks run, STOP %s",
-                 (double)stall * 1e-9, s->tasks_done, wl->total,
+                 " tasks run, %s %s",
+                 (double)stall * 1e-9, s->tasks_done, wl->total, c->peers ? "END" : "STOP",
                  s->stop_seen ? "sent" : "not sent");
         }
     }
     if (!s->failed && !s->role_over) fail(s, "the events ran out before the run ended");
+    if (!s->failed && c->peers && s->svc_done != s->P)
+        fail(s, "the events ran out with %d of %d ranks past END", s->svc_done, s->P);
     if (!s->failed && s->tasks_done != wl->total)
         fail(s, "the run ended with %" PRIu64 " of %" PRIu64 " tasks run", s->tasks_done,
              wl->total);
-    if (!s->failed && !s->stop_seen) fail(s, "the run ended without STOP");
+    if (!s->failed && !s->stop_seen)
+        fail(s, c->peers ? "the run ended without END" : "the run ended without STOP");
     res->ok = !s->failed;
     snprintf(res->why, sizeof res->why, "%s", s->why);
     res->tasks_run = s->tasks_done;

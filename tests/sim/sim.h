@@ -80,10 +80,46 @@ typedef struct sim_tree_params {
 } sim_tree_params;
 void sim_workload_tree(sim_workload *wl, const sim_tree_params *p);
 
+/* A UTS-like search (apps/tf-uts's task structure): a task walks its
+ * subtree depth-first with an explicit stack of frames (a node and the
+ * range of its children still to visit) for up to `budget` nodes, then
+ * spawns what is left on its stack as up to `split` tasks, the oldest
+ * frames one task each and the rest together (a lone frame is cut into
+ * ranges of its children). A task's time is the nodes it made times
+ * node_ns. The tree's shape is UTS's, with a cheap hash for the node
+ * states instead of SHA-1 (so a root seed gives another tree than UTS's):
+ *   binomial: the root has b0 children, every other node m with
+ *             probability q (T3L: b0 2000, q 0.200014, m 5);
+ *   geometric, "fixed" shape: a geometric number of children of mean b0
+ *             at every depth below gen_mx (T1L: b0 4, gen_mx 13).
+ * A task's frames live in the generator until its walk (done once, on
+ * first use, and remembered: the functions stay pure). */
+enum { SIM_UTS_BIN = 0, SIM_UTS_GEO = 1 };
+typedef struct sim_uts_params {
+    int type;
+    double b0, q;
+    uint32_t m, gen_mx;
+    uint32_t max_depth; /* no node deeper (a guard for binomial trees) */
+    uint64_t seed;
+    uint32_t budget, split;
+    double node_ns;
+    struct sim_uts_state *st; /* the generator's, made by sim_workload_uts */
+} sim_uts_params;
+/* 0, or -1 without memory. */
+int sim_workload_uts(sim_workload *wl, sim_uts_params *p);
+void sim_uts_free(sim_uts_params *p);
+/* The tree's nodes and depth, walked without tasks; stops past cap nodes
+ * (returns cap + 1 then). */
+uint64_t sim_uts_nodes(const sim_uts_params *p, uint64_t cap, uint32_t *depth);
+
 /* ---- a run --------------------------------------------------------------------- */
 
 typedef struct sim_cfg {
     int ranks, per_node;
+    /* peer scheduling (rank/peers.h, the library's default): ranks steal
+     * spawned tasks from each other and waves end the run; false: the
+     * central policy (rank 0 brokers shares, STOP/STOPPED) */
+    bool peers;
     double lat_intra_ns, lat_inter_ns; /* one way */
     double bw_intra, bw_inter;         /* bytes per ns */
     double jitter_ns;                  /* uniform extra delay per message, up to this */
@@ -92,6 +128,13 @@ typedef struct sim_cfg {
     uint64_t svc_spin_ns, idle_min_ns, idle_max_ns, pending_poll_ns;
     uint64_t svc_turn_ns; /* a loop turn that did something */
     uint64_t msg_ns;      /* receiving, or sending, one message */
+    /* one core a rank: a service turn's time is taken from the running
+     * task (the main thread waits for the core) */
+    bool shared_core;
+    uint64_t preempt_ns; /* shared core: a woken service thread waits this
+                            long for the core while a task runs */
+    uint64_t slack_ns;   /* a timed sleep lasts this much longer (the
+                            kernel's timer slack) */
     /* the main thread */
     uint64_t main_spin_ns; /* spins this long before it blocks */
     uint64_t wake_ns;      /* a blocked thread's wake-up */
@@ -114,7 +157,8 @@ typedef struct sim_cfg {
 
 /* SIM_FAULT_LOSE: the network loses the first RESULTS message that carries
  * a result; SIM_FAULT_DUP: it delivers the first TASKS message that
- * carries a chunk twice. */
+ * carries a chunk twice. Under peer scheduling both strike the first LOOT
+ * message that carries stolen tasks instead. */
 enum { SIM_FAULT_NONE = 0, SIM_FAULT_LOSE, SIM_FAULT_DUP };
 
 /* The defaults: 16 ranks a node, InfiniBand-like (tcp: false) or TCP. */
@@ -133,6 +177,8 @@ typedef struct sim_result {
     double r0_msgs_per_s;             /* (sent + received) / makespan */
     double r0_busy_frac;              /* rank 0's service thread busy / makespan */
     uint64_t shares;                  /* SHARE requests */
+    /* peer scheduling, summed over the ranks */
+    uint64_t steal_attempts, steals, tasks_stolen, pushes, waves;
     double real_s;
 } sim_result;
 
