@@ -775,6 +775,7 @@ static void main_turn(sim *s, int r, uint64_t t)
     size_t left;
     if (tf__worker_take(&v->w, &it, &left)) {
         v->w.idle_reported = false;
+        atomic_store_explicit(&v->w.running, true, memory_order_relaxed); /* as task.c */
         uint64_t cost = s->c->item_ns;
         for (uint32_t k = 0; k < it.count; k++) {
             sim_task tb;
@@ -831,6 +832,7 @@ static void spawn(vrank *v, int r, const sim_task *kid)
     pthread_mutex_unlock(&w->lock);
     if (rc < 0) oom();
     w->st.spawned++;
+    atomic_fetch_add_explicit(&w->spawn_calls, 1, memory_order_relaxed);
     if (atomic_load_explicit(&w->hungry, memory_order_relaxed))
         atomic_store_explicit(&w->hungry, 0, memory_order_relaxed);
 }
@@ -844,6 +846,7 @@ static void item_done(sim *s, int r, uint64_t t)
     tf__item *it = &v->item;
     bool record = it->job != 0 || w->spawn_records;
     tf__buf *ob = &w->cur->b;
+    atomic_store_explicit(&w->running, false, memory_order_relaxed); /* as task.c */
     size_t hpos = ob->len, lpos = hpos + TF__RESULT_HDR_LEN;
     uint64_t dt = 0;
     if (record) {
@@ -873,7 +876,7 @@ static void item_done(sim *s, int r, uint64_t t)
         tf__result_hdr h = {it->job, it->first_index, it->first_id, it->count, 0, dt};
         tf__msg_put_result_hdr(ob->p + hpos, &h);
     } else {
-        w->cur->spawn_ok += it->count;
+        if (w->central) w->cur->spawn_ok += it->count; /* as task.c: peers do not count them */
     }
     w->st.tasks += it->count;
     w->st.chunks++;
@@ -906,7 +909,7 @@ static void receive(sim *s, int r, msg *m)
             tf__worker_on_tasks(&v->w, NULL, m->src, rb);
         } else if (type == TF__MSG_RESULTS && r == 0) {
             coord_message(s, m->src, rb);
-        } else if (type >= TF__MSG_STEAL && type <= TF__MSG_END) {
+        } else if (type >= TF__MSG_STEAL && type <= TF__MSG_BEGIN) {
             tf__peers_on_message(&v->peers, m->src, rb);
         } else {
             fail(s, "rank %d got a message of type %u", r, type);
