@@ -37,9 +37,10 @@
 #include "system/files.h"
 
 /* The idle loop's sleeps: from 20 us, doubling to idle_max_ns (200 us by
- * default). A message is noticed within the current sleep, so the cap
- * bounds the reaction time of an idle service thread; the floor keeps a
- * quiet thread off the core. */
+ * default). A message from another node is noticed within the current
+ * sleep, so the cap bounds the reaction time of an idle service thread to
+ * it (a rank of this node rings the doorbell instead: system/doorbell.h);
+ * the floor keeps a quiet thread off the core. */
 #define IDLE_MIN_NS 20000u
 /* With sends in flight: poll at least this often (MPI moves fragments and
  * completes sends only when called). */
