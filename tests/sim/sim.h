@@ -47,13 +47,14 @@ typedef struct sim_workload {
     double work_ns;
     uint32_t max_children;
     uint64_t max_cost_ns;
+    double crit_ns; /* the critical path: the dearest chain of tasks, root to leaf */
 } sim_workload;
 
 /* The most children one task may have. */
 #define SIM_KIDS_MAX 1024
 
 /* Walks the whole task tree once (no simulation): total, work_ns,
- * max_cost_ns. 0, or -1 if a task has more than SIM_KIDS_MAX children. */
+ * max_cost_ns, crit_ns. 0, or -1 if a task has more than SIM_KIDS_MAX children. */
 int sim_workload_count(sim_workload *wl);
 
 /* The built-in generators; the parameter structs must outlive the run. */
