@@ -183,6 +183,19 @@ static void report(const opts *o, const sim_workload *wl, const sim_result *r)
                    (unsigned long long)r->steal_attempts, (unsigned long long)r->steals,
                    (unsigned long long)r->tasks_stolen, (unsigned long long)r->pushes,
                    (unsigned long long)r->waves);
+        if (!o->central) {
+            static const char *const names[16] = {"?",    "TASKS",    "RESULTS", "STEAL",
+                                                  "LOOT", "LIFELINE", "WAVE",    "ECHO",
+                                                  "END",  "DONE",     "BEGIN"};
+            for (int dir = 0; dir < 2; dir++) {
+                const uint64_t *n = dir ? r->r0_sent_type : r->r0_recv_type;
+                printf("  rank 0 %s:", dir ? "sent" : "received");
+                for (int t = 0; t < 16; t++)
+                    if (n[t])
+                        printf(" %s %llu", names[t] ? names[t] : "?", (unsigned long long)n[t]);
+                printf("\n");
+            }
+        }
         printf("  %llu events, %.2f s real, %.0f MB max RSS\n", (unsigned long long)r->events,
                r->real_s, maxrss_mb());
         printf("  checks: %s%s\n", r->ok ? "ok" : "FAILED: ", r->ok ? "" : r->why);
