@@ -14,10 +14,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 
 NAMES = {"geo": "T1L-like", "bin": "T3L-like"}
 STYLE = {"central": "--", "peers": "-"}
 MARK = {"geo": "o", "bin": "s"}
+COLOR = {"geo": "tab:blue", "bin": "tab:orange"}
 
 
 def load(path):
@@ -34,11 +36,15 @@ def load(path):
 
 def plot(pts, field, ylabel, title, out, scale=1.0, logy=False, ylim=None):
     fig, ax = plt.subplots(figsize=(7, 4.5))
+    allp = sorted({p for rows in pts.values() for p in rows})
     for (sched, wl), rows in sorted(pts.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         ps = sorted(rows)
         ax.plot(ps, [float(rows[p][field]) * scale for p in ps], STYLE.get(sched, ":"),
-                marker=MARK.get(wl, "x"), label=f"{sched}, {NAMES.get(wl, wl)}")
+                marker=MARK.get(wl, "x"), color=COLOR.get(wl), label=f"{sched}, {NAMES.get(wl, wl)}")
     ax.set_xscale("log")
+    ax.set_xticks(allp)
+    ax.set_xticklabels([f"{p:,}" for p in allp])
+    ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     if logy:
         ax.set_yscale("log")
     if ylim:
