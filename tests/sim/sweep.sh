@@ -18,15 +18,15 @@
 # T1L-like: geometric, fixed shape, depth 13, root seed 31 (b0 4: 83 M
 # coarse nodes, 496 s of work, as T1L's shape), b0 chosen so that the tree
 # has about 60,000 coarse nodes (0.36 s) a rank: 2.80 at 16 ranks, 3.91
-# at 1,024, 4.68 at 10,240 (0.29 to 0.42 s of work a rank).
+# at 1,024, 4.68 at 10,240 (0.31 to 0.48 s of work a rank).
 #
 # T3L-like: binomial, q 0.200014, m 5 (q m just above 1), root seed 29, node
 # depth at most 300 and b0 = 240 P: about 1.3 ms of work under each of the
-# root's children, 0.31 s a rank. T3L itself (b0 2000, no depth limit) has
+# root's children, 0.28 to 0.31 s a rank. T3L itself (b0 2000, no depth limit) has
 # a critical path of about 1.2 s (chains of 13,826 nodes), which bounds any
-# design to W / (P * 1.2 s); the limited depth keeps the critical path near
-# 0.06 s, a fifth of a rank's work, and the many roots' children give the
-# work.
+# design to W / (P * 1.2 s); the limited depth keeps the critical path at
+# 0.04 to 0.08 s, a quarter of a rank's work or less, and the many root
+# children give the work.
 set -eu
 build=$1
 out=$2
