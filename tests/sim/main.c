@@ -50,7 +50,8 @@ static void usage(void)
           "  --shared-core 0|1    a service turn's time is taken from the running task\n"
           "  --preempt-ns T       shared core: a woken service thread waits T for the core\n"
           "  --slack-ns T         a timed sleep lasts T longer (timer slack)\n"
-          "  --quiet              prints only failures\n",
+          "  --quiet              prints only failures\n"
+          "  --count              only counts the workload: tasks, work, critical path\n",
           stderr);
 }
 
@@ -76,6 +77,7 @@ typedef struct opts {
     const char *csv;
     int sweep;
     bool quiet;
+    bool count_only;
     int fault;
 } opts;
 
@@ -164,9 +166,10 @@ static double maxrss_mb(void)
 static void report(const opts *o, const sim_workload *wl, const sim_result *r)
 {
     if (!o->quiet || !r->ok) {
-        printf("tf-sim: P=%d (%d a node) net=%s sched=%s %s; %llu tasks, %.6f s of work\n",
+        printf("tf-sim: P=%d (%d a node) net=%s sched=%s %s; %llu tasks, %.6f s of work, "
+               "critical path %.6f s\n",
                o->ranks, o->per_node, o->tcp ? "tcp" : "ib", o->central ? "central" : "peers",
-               wl->desc, (unsigned long long)wl->total, wl->work_ns * 1e-9);
+               wl->desc, (unsigned long long)wl->total, wl->work_ns * 1e-9, wl->crit_ns * 1e-9);
         printf("  makespan %.6f s (last task %.6f s), efficiency %.4f\n", r->makespan_s,
                r->last_task_s, r->efficiency);
         printf("  rank 0: %llu sent, %llu received (%.0f msgs/s), own worker %llu in; "
@@ -180,6 +183,19 @@ static void report(const opts *o, const sim_workload *wl, const sim_result *r)
                    (unsigned long long)r->steal_attempts, (unsigned long long)r->steals,
                    (unsigned long long)r->tasks_stolen, (unsigned long long)r->pushes,
                    (unsigned long long)r->waves);
+        if (!o->central) {
+            static const char *const names[16] = {"?",    "TASKS",    "RESULTS", "STEAL",
+                                                  "LOOT", "LIFELINE", "WAVE",    "ECHO",
+                                                  "END",  "DONE",     "BEGIN"};
+            for (int dir = 0; dir < 2; dir++) {
+                const uint64_t *n = dir ? r->r0_sent_type : r->r0_recv_type;
+                printf("  rank 0 %s:", dir ? "sent" : "received");
+                for (int t = 0; t < 16; t++)
+                    if (n[t])
+                        printf(" %s %llu", names[t] ? names[t] : "?", (unsigned long long)n[t]);
+                printf("\n");
+            }
+        }
         printf("  %llu events, %.2f s real, %.0f MB max RSS\n", (unsigned long long)r->events,
                r->real_s, maxrss_mb());
         printf("  checks: %s%s\n", r->ok ? "ok" : "FAILED: ", r->ok ? "" : r->why);
@@ -194,17 +210,18 @@ static void report(const opts *o, const sim_workload *wl, const sim_result *r)
     if (ftell(f) == 0)
         fprintf(f, "sched,ranks,per_node,net,workload,seed,jitter_us,tasks,work_s,makespan_s,"
                    "efficiency,r0_sent,r0_recv,r0_msgs_per_s,r0_busy,shares,steal_attempts,"
-                   "steals,pushes,waves,events,real_s,ok\n");
+                   "steals,pushes,waves,events,real_s,ok,crit_s\n");
     fprintf(f,
             "%s,%d,%d,%s,\"%s\",%llu,%g,%llu,%.9f,%.9f,%.6f,%llu,%llu,%.1f,%.4f,%llu,%llu,%llu,"
-            "%llu,%llu,%llu,%.3f,%d\n",
+            "%llu,%llu,%llu,%.3f,%d,%.9f\n",
             o->central ? "central" : "peers", o->ranks, o->per_node, o->tcp ? "tcp" : "ib",
             wl->desc, (unsigned long long)o->seed, o->jitter_us, (unsigned long long)wl->total,
             wl->work_ns * 1e-9, r->makespan_s, r->efficiency, (unsigned long long)r->r0_sent,
             (unsigned long long)r->r0_recv, r->r0_msgs_per_s, r->r0_busy_frac,
             (unsigned long long)r->shares, (unsigned long long)r->steal_attempts,
             (unsigned long long)r->steals, (unsigned long long)r->pushes,
-            (unsigned long long)r->waves, (unsigned long long)r->events, r->real_s, r->ok);
+            (unsigned long long)r->waves, (unsigned long long)r->events, r->real_s, r->ok,
+            wl->crit_ns * 1e-9);
     fclose(f);
 }
 
@@ -346,6 +363,7 @@ int main(int argc, char **argv)
                                        {"csv", 1, 0, 'c'},
                                        {"sweep", 1, 0, 'S'},
                                        {"quiet", 0, 0, 'Q'},
+                                       {"count", 0, 0, 'K'},
                                        {"help", 0, 0, 'h'},
                                        {"fault", 1, 0, 'F'},
                                        {0, 0, 0, 0}};
@@ -427,6 +445,7 @@ int main(int argc, char **argv)
         case 'c': o.csv = optarg; break;
         case 'S': o.sweep = atoi(optarg); break;
         case 'Q': o.quiet = true; break;
+        case 'K': o.count_only = true; break;
         case 'F':
             if (strcmp(optarg, "lose") && strcmp(optarg, "dup")) return usage(), 2;
             o.fault = !strcmp(optarg, "lose") ? SIM_FAULT_LOSE : SIM_FAULT_DUP;
@@ -440,6 +459,12 @@ int main(int argc, char **argv)
     if (!strncmp(o.workload, "uts-", 4) && uts_setup(&o) < 0) return usage(), 2;
     sim_workload wl;
     if (build(&o, &wl) < 0) return usage(), 2;
+    if (o.count_only) {
+        printf("%s: %llu tasks, %.6f s of work, critical path %.6f s, longest task %.6f s\n",
+               wl.desc, (unsigned long long)wl.total, wl.work_ns * 1e-9, wl.crit_ns * 1e-9,
+               (double)wl.max_cost_ns * 1e-9);
+        return 0;
+    }
     sim_cfg c;
     config(&o, &c);
     sim_result r;

@@ -268,6 +268,7 @@ typedef struct sim {
     bool finished, role_over, stop_seen;
     int svc_done;             /* peer scheduling: ranks whose run is over (END) */
     uint64_t cursor;          /* the service thread's clock inside a turn */
+    bool in_turn;             /* a service turn runs: the library's clock is cursor */
     uint64_t svc0_busy_ns;    /* rank 0's service thread's busy time */
     msg *out_head, *out_tail; /* sent during a call, leaving when it ends */
     uint64_t chunks_inflight;
@@ -279,7 +280,7 @@ typedef struct sim {
     int emit_src;
 } sim;
 
-static sim *g_sim; /* for the ctx's abort hook only */
+static sim *g_sim; /* the ctx's abort hook and the library's clock */
 
 static void fail(sim *s, const char *fmt, ...)
 {
@@ -481,6 +482,7 @@ static int sl_flush(tf__link *ln)
     l->out = (tf__buf){0};
     l->chunks = 0;
     l->s->res->r0_sent++;
+    l->s->res->r0_sent_type[TF__MSG_TASKS]++;
     l->s->rk[0].run_sent++;
     outbox_add(l->s, m);
     return 1;
@@ -515,7 +517,23 @@ static const tf__link_ops sim_link_ops = {
 
 /* ---- the coordinator's calls, timed -------------------------------------------------- */
 
-static uint64_t real_ns(void) { return tf__now_ns(); }
+static uint64_t real_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The library's clock (core/clock.h), in place of clock.c's: the virtual
+ * time while a run is simulated (the service thread's cursor inside its
+ * turn), so that the library's timed rules (the peer role's "thieves
+ * about" window, a steal's latency) follow virtual time and a run stays
+ * deterministic; the real clock otherwise. */
+uint64_t tf__now_ns(void)
+{
+    if (g_sim) return g_sim->in_turn ? g_sim->cursor : g_sim->now;
+    return real_ns();
+}
 
 /* The virtual time of a coordinator call that took real_dt ns for real. */
 static uint64_t coord_cost(sim *s, uint64_t real_dt, size_t bytes, bool step, uint64_t puts)
@@ -593,7 +611,10 @@ static void peers_send(void *arg, int dest, int tag, tf__buf *b)
         s->chunks_inflight += m->chunks;
     }
     if (tag == TF__TAG_MSG) v->run_sent++;
-    if (v->rank == 0) s->res->r0_sent++;
+    if (v->rank == 0) {
+        s->res->r0_sent++;
+        if (m->len) s->res->r0_sent_type[(uint8_t)m->data[0] & 15]++;
+    }
     s->cursor += s->c->msg_ns;
     net_send(s, m, s->cursor);
 }
@@ -904,7 +925,10 @@ static void receive(sim *s, int r, msg *m)
     if (s->c->peers) { /* service.c's dispatch_message */
         uint8_t type = (uint8_t)m->data[0];
         if (m->tag == TF__TAG_MSG) v->run_recv++;
-        if (r == 0) s->res->r0_recv++;
+        if (r == 0) {
+            s->res->r0_recv++;
+            s->res->r0_recv_type[type & 15]++;
+        }
         if (type == TF__MSG_TASKS) {
             tf__worker_on_tasks(&v->w, NULL, m->src, rb);
         } else if (type == TF__MSG_RESULTS && r == 0) {
@@ -942,9 +966,20 @@ static void share_core(sim *s, int r, uint64_t busy)
 }
 static void svc_idle(sim *s, int r, uint64_t now, uint64_t soon);
 
+static void svc_turn_central(sim *s, int r, uint64_t t);
+
 static void svc_turn(sim *s, int r, uint64_t t)
 {
-    if (s->c->peers) return svc_turn_peers(s, r, t);
+    s->in_turn = true;
+    if (s->c->peers)
+        svc_turn_peers(s, r, t);
+    else
+        svc_turn_central(s, r, t);
+    s->in_turn = false;
+}
+
+static void svc_turn_central(sim *s, int r, uint64_t t)
+{
     vrank *v = &s->rk[r];
     s->cursor = t + s->c->svc_turn_ns;
     int did = 0;

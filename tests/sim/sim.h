@@ -47,13 +47,14 @@ typedef struct sim_workload {
     double work_ns;
     uint32_t max_children;
     uint64_t max_cost_ns;
+    double crit_ns; /* the critical path: the dearest chain of tasks, root to leaf */
 } sim_workload;
 
 /* The most children one task may have. */
 #define SIM_KIDS_MAX 1024
 
 /* Walks the whole task tree once (no simulation): total, work_ns,
- * max_cost_ns. 0, or -1 if a task has more than SIM_KIDS_MAX children. */
+ * max_cost_ns, crit_ns. 0, or -1 if a task has more than SIM_KIDS_MAX children. */
 int sim_workload_count(sim_workload *wl);
 
 /* The built-in generators; the parameter structs must outlive the run. */
@@ -172,11 +173,12 @@ typedef struct sim_result {
     double efficiency;  /* work / (ranks * makespan) */
     uint64_t tasks_run;
     uint64_t events;
-    uint64_t r0_sent, r0_recv;        /* rank 0's messages over the network */
-    uint64_t r0_loop_in, r0_loop_out; /* to and from its own worker */
-    double r0_msgs_per_s;             /* (sent + received) / makespan */
-    double r0_busy_frac;              /* rank 0's service thread busy / makespan */
-    uint64_t shares;                  /* SHARE requests */
+    uint64_t r0_sent, r0_recv;                   /* rank 0's messages over the network */
+    uint64_t r0_sent_type[16], r0_recv_type[16]; /* the same by message type (core/msg.h) */
+    uint64_t r0_loop_in, r0_loop_out;            /* to and from its own worker */
+    double r0_msgs_per_s;                        /* (sent + received) / makespan */
+    double r0_busy_frac;                         /* rank 0's service thread busy / makespan */
+    uint64_t shares;                             /* SHARE requests */
     /* peer scheduling, summed over the ranks */
     uint64_t steal_attempts, steals, tasks_stolen, pushes, waves;
     double real_s;

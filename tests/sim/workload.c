@@ -380,38 +380,55 @@ int sim_workload_count(sim_workload *wl)
 {
     size_t cap = 1024, n = 0;
     sim_task *stack = malloc(cap * sizeof *stack);
-    if (!stack) return -1;
+    /* path[i]: the time of the chain of tasks from the root to stack[i]'s
+     * parent */
+    double *path = malloc(cap * sizeof *path);
+    if (!stack || !path) {
+        free(stack);
+        free(path);
+        return -1;
+    }
     wl->total = 0;
+    wl->crit_ns = 0;
     wl->work_ns = 0;
     wl->max_children = 0;
     wl->max_cost_ns = 0;
     for (uint64_t i = 0; i < wl->roots; i++) {
         wl->root(wl, i, &stack[0]);
+        path[0] = 0;
         n = 1;
         while (n) {
             sim_task t = stack[--n];
             uint64_t c = wl->cost_ns(wl, &t);
+            double upto = path[n] + (double)c;
+            if (upto > wl->crit_ns) wl->crit_ns = upto;
             wl->total++;
             wl->work_ns += (double)c;
             if (c > wl->max_cost_ns) wl->max_cost_ns = c;
             if (cap - n < SIM_KIDS_MAX + 1) {
                 sim_task *s = realloc(stack, 2 * cap * sizeof *s);
-                if (!s) {
+                if (s) stack = s;
+                double *q = s ? realloc(path, 2 * cap * sizeof *q) : NULL;
+                if (q) path = q;
+                if (!s || !q) {
                     free(stack);
+                    free(path);
                     return -1;
                 }
-                stack = s;
                 cap *= 2;
             }
             uint32_t k = wl->children(wl, &t, stack + n, SIM_KIDS_MAX + 1);
             if (k > SIM_KIDS_MAX) {
                 free(stack);
+                free(path);
                 return -1;
             }
             if (k > wl->max_children) wl->max_children = k;
+            for (uint32_t j = 0; j < k; j++) path[n + j] = upto;
             n += k;
         }
     }
     free(stack);
+    free(path);
     return 0;
 }
