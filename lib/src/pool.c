@@ -173,6 +173,7 @@ static int start_service(tf_pool *p)
     tf__service *s = &p->svc;
     if (p->bells.mine) { /* the service thread waits where its node's ranks can ring */
         p->tp.bells = &p->bells;
+        if (p->peers_made) p->peers.net.rings_local = true;
         p->worker.svc_w = p->bells.mine;
     }
     s->peers = p->peers_made ? &p->peers : NULL;

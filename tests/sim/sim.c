@@ -1168,7 +1168,7 @@ static void setup(sim *s)
         for (int r = 0; r < s->P; r++) node_of[r] = r / c->per_node;
         for (int r = 0; r < s->P; r++) {
             vrank *v = &s->rk[r];
-            tf__peers_net net = {v, peers_send, peers_counts};
+            tf__peers_net net = {v, peers_send, peers_counts, false}; /* no doorbells modelled */
             if (tf__peers_init(&v->peers, &v->ctx, &v->w, &net, r, s->P, node_of) < 0) oom();
             tf__peers_reset(&v->peers, NULL);
             /* the library seeds its victims from the clock: a run here is

@@ -239,7 +239,7 @@ static void rig_up(int size, int per_node)
         CU_ASSERT_EQUAL_FATAL(
             tf__worker_init(&g.w[r], &g.ctx[r], NULL, &g.reg, NULL, &g.mw[r], &g.sw[r]), 0);
         tf__worker_reset(&g.w[r], NULL, false);
-        tf__peers_net net = {(void *)(intptr_t)r, net_send, net_counts};
+        tf__peers_net net = {(void *)(intptr_t)r, net_send, net_counts, false};
         CU_ASSERT_EQUAL_FATAL(tf__peers_init(&g.p[r], &g.ctx[r], &g.w[r], &net, r, size, g.node_of),
                               0);
         tf__peers_reset(&g.p[r], NULL);

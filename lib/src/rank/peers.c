@@ -53,16 +53,20 @@ int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_ne
     p->asked = calloc(32, 1);
     p->lthief = ints((size_t)size);
     p->is_lthief = calloc((size_t)size, 1);
-    if (!p->local || !p->remote || !p->buddy || !p->asked || !p->lthief || !p->is_lthief) {
+    p->near = calloc((size_t)size, 1);
+    if (!p->local || !p->remote || !p->buddy || !p->asked || !p->lthief || !p->is_lthief ||
+        !p->near) {
         tf__peers_free(p);
         return TF_ENOMEM;
     }
     for (int r = 0; r < size; r++) {
         if (r == rank) continue;
-        if (node_of[r] == node_of[rank])
+        if (node_of[r] == node_of[rank]) {
             p->local[p->nlocal++] = r;
-        else
+            p->near[r] = 1;
+        } else {
             p->remote[p->nremote++] = r;
+        }
     }
     /* the hypercube's neighbours that exist: every rank reaches rank 0 by
      * clearing its bits one at a time, so the graph is connected for any
@@ -83,6 +87,7 @@ void tf__peers_free(tf__peers *p)
     free(p->asked);
     free(p->lthief);
     free(p->is_lthief);
+    free(p->near);
     memset(p, 0, sizeof *p);
 }
 
@@ -449,7 +454,7 @@ void tf__peers_on_message(tf__peers *p, int src, tf__rbuf *rb)
     (void)tf__rd_u8(&r);
     switch (type) {
     case TF__MSG_STEAL:
-        p->t_thief = tf__now_ns();
+        if (!p->net.rings_local || !p->near[src]) p->t_thief = tf__now_ns();
         if (send_loot(p, src, TF__LOOT_REPLY, false)) {
             INC(p->st.served, 1);
         } else {
@@ -460,7 +465,7 @@ void tf__peers_on_message(tf__peers *p, int src, tf__rbuf *rb)
         return;
     case TF__MSG_LOOT: on_loot(p, src, rb); return;
     case TF__MSG_LIFELINE:
-        p->t_thief = tf__now_ns();
+        if (!p->net.rings_local || !p->near[src]) p->t_thief = tf__now_ns();
         on_lifeline(p, src);
         return;
     case TF__MSG_WAVE: {
@@ -526,11 +531,19 @@ int tf__peers_step(tf__peers *p)
 
 uint64_t tf__peers_poll_ns(tf__peers *p)
 {
-    /* waiting for an answer with nothing else to do: a steal's, the
-     * children's ECHO once this rank's snapshot is in (it is passive), or
-     * their DONE at the end of the run */
-    if (p->steal_out || p->ending || (tf__wave_busy(&p->wave) && p->wave.own_in))
-        return STEAL_POLL_NS;
-    if (p->size < 2 || (!p->nlthief && tf__now_ns() - p->t_thief > THIEVES_ABOUT_NS)) return 0;
+    /* waiting for an answer with nothing else to do (a steal's, the
+     * children's ECHO or DONE) from a rank that cannot ring */
+    if (p->steal_out && !(p->net.rings_local && p->near[p->victim])) return STEAL_POLL_NS;
+    if (!p->net.rings_local) {
+        /* DONE or ECHO is all this rank waits for: it is idle */
+        uint64_t acts;
+        if (p->ending) return STEAL_POLL_NS;
+        if (tf__wave_busy(&p->wave) && p->wave.own_in && tf__worker_passive(p->w, &acts))
+            return STEAL_POLL_NS;
+    }
+    /* a spawn that a parked rank waits for wakes this thread (tf_spawn);
+     * a STEAL from this node rings; only thieves of other nodes wait for
+     * the poll */
+    if (p->size < 2 || tf__now_ns() - p->t_thief > THIEVES_ABOUT_NS) return 0;
     return tf__worker_spawn_queued(p->w) ? STEALABLE_POLL_NS : 0;
 }

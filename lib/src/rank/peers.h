@@ -72,6 +72,9 @@ typedef struct tf__peers_net {
     void (*send)(void *arg, int dest, int tag, tf__buf *b);
     /* this run's messages of tag TF__TAG_MSG sent and received here */
     void (*counts)(void *arg, uint64_t *sent, uint64_t *recv);
+    /* a send to a rank of this node wakes its service thread at once
+     * (system/doorbell.h): then no answer from one needs a faster poll */
+    bool rings_local;
 } tf__peers_net;
 
 /* Thief statistics and victim statistics, this rank's, since the pool was
@@ -92,6 +95,7 @@ typedef struct tf__peers {
     struct tf__trace *trace; /* per run; NULL unless TF_TRACE */
     int rank, size;
     int *local, nlocal;   /* the other ranks of this rank's node */
+    uint8_t *near;        /* by rank: 1 if on this node (and not this rank) */
     int *remote, nremote; /* the ranks of other nodes */
     int *buddy, nbuddy;   /* lifeline buddies */
     tf__peers_root root;  /* rank 0 */

@@ -81,7 +81,7 @@ static void peers_counts(void *arg, uint64_t *sent, uint64_t *recv)
 
 tf__peers_net tf__service_peers_net(tf__service *s)
 {
-    return (tf__peers_net){s, peers_send, peers_counts};
+    return (tf__peers_net){s, peers_send, peers_counts, false};
 }
 
 static void dispatch_message(tf__service *s, int src, tf__rbuf *rb)

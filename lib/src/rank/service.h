@@ -67,7 +67,8 @@ typedef struct tf__service {
  * MPI, their buffer freed when the send completes. */
 tf__uplink tf__service_uplink_to(tf__service *s, int dest);
 
-/* The network of this rank's peer role: the service thread's transport. */
+/* The network of this rank's peer role: the service thread's transport
+ * (rings_local false: the pool sets it where it made doorbells). */
 tf__peers_net tf__service_peers_net(tf__service *s);
 
 /* Main thread, tf_pool_create: starts the parked thread. 0 or TF_ESYS. */

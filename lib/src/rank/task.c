@@ -311,8 +311,11 @@ int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len)
     }
     w->st.spawned++;
     atomic_fetch_add_explicit(&w->spawn_calls, 1, memory_order_relaxed);
-    if (atomic_load_explicit(&w->hungry, memory_order_relaxed))
+    if (atomic_load_explicit(&w->hungry, memory_order_relaxed)) {
+        /* a rank waits for this: the service thread gives or pushes it */
         atomic_store_explicit(&w->hungry, 0, memory_order_relaxed);
+        tf__waiter_wake(w->svc_w);
+    }
     return 0;
 }
 
