@@ -700,10 +700,11 @@ static void test_lifeline_push(void)
 static void test_lifeline_nothing_to_spare(void)
 {
     park_both();
-    atomic_store(&g.w[0].hungry, 0);
+    /* a refusal and a rank parked here; nothing spawned since: no look */
+    CU_ASSERT_EQUAL(atomic_load(&g.w[0].hungry), 2);
     CU_ASSERT_EQUAL(step(0), 0);
     CU_ASSERT_EQUAL(g.qn, 0);
-    CU_ASSERT_EQUAL(atomic_load(&g.w[0].hungry), 1);
+    CU_ASSERT_EQUAL(atomic_load(&g.w[0].hungry), 2);
     CU_ASSERT_EQUAL(g.p[0].nlthief, 1);
     give_job(0, fn_spawn, 1, 1, 'f');
     CU_ASSERT_EQUAL(tf__worker_exec(&g.w[0]), 1);

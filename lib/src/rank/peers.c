@@ -111,6 +111,8 @@ void tf__peers_reset(tf__peers *p, struct tf__trace *trace)
     p->ending = false;
     p->done_kids = 0;
     p->done_mask = 0;
+    p->push_spawns = UINT64_MAX;
+    p->loot_since = false;
     p->over = false;
     p->rv = 0;
 }
@@ -200,13 +202,15 @@ static void park(tf__peers *p)
 static int thieve(tf__peers *p)
 {
     if (p->steal_out || p->size < 2) return 0;
+    uint64_t spawns = atomic_load_explicit(&p->w->spawn_calls, memory_order_relaxed);
+    /* parked and nothing spawned here since: no lock taken, every turn of a
+     * map's busy loop */
+    if (p->parked && spawns == p->parked_spawns) return 0;
     if (!tf__worker_starved(p->w)) return 0;
     if (p->parked) {
         /* a rank that had spawned work of its own since it parked tries
          * its peers again (its lifelines stay where they are); one that
          * only ran jobs stays parked, so a map costs no steals */
-        if (atomic_load_explicit(&p->w->spawn_calls, memory_order_relaxed) == p->parked_spawns)
-            return 0;
         p->parked = false;
         p->tries = 0;
     }
@@ -287,6 +291,7 @@ static void on_loot(tf__peers *p, int src, tf__rbuf *rb)
             if (p->buddy[i] == src) p->asked[i] = 0;
     }
     if (n) {
+        p->loot_since = true;
         INC(p->st.tasks_stolen, n);
         p->tries = 0;
         p->parked = false;
@@ -299,6 +304,7 @@ static void on_lifeline(tf__peers *p, int src)
 {
     if (p->is_lthief[src]) return;
     p->is_lthief[src] = 1;
+    p->push_spawns = UINT64_MAX; /* look at what there is to spare */
     p->lthief[(p->lhead + p->nlthief++) % p->size] = src;
     atomic_fetch_add_explicit(&p->w->hungry, 1, memory_order_relaxed);
 }
@@ -307,12 +313,18 @@ static void on_lifeline(tf__peers *p, int src)
  * 1 if it pushed any. */
 static int push_lifelines(tf__peers *p)
 {
+    /* nothing came into spawnq since the last look found nothing to
+     * spare: no lock, no buffer, every turn */
+    uint64_t spawns = atomic_load_explicit(&p->w->spawn_calls, memory_order_relaxed);
+    if (spawns == p->push_spawns && !p->loot_since) return 0;
+    p->loot_since = false;
     int did = 0;
     while (p->nlthief) {
         int t = p->lthief[p->lhead];
         if (!send_loot(p, t, TF__LOOT_PUSH, true)) {
             /* nothing to spare: the ranks still parked here want the next
              * spawns (tf_task_hungry; a spawn sets it back to 0) */
+            p->push_spawns = spawns;
             unsigned h = atomic_load_explicit(&p->w->hungry, memory_order_relaxed);
             if (h < (unsigned)p->nlthief)
                 atomic_store_explicit(&p->w->hungry, (unsigned)p->nlthief, memory_order_relaxed);

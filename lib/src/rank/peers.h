@@ -113,7 +113,9 @@ typedef struct tf__peers {
     int *lthief;            /* ranks whose lifelines are registered here, FIFO */
     int nlthief;            /* (a ring of size entries) */
     int lhead;
-    uint8_t *is_lthief; /* by rank */
+    uint8_t *is_lthief;   /* by rank */
+    uint64_t push_spawns; /* spawn_calls when a push last found nothing to spare */
+    bool loot_since;      /* tasks came in by LOOT since */
     tf__wave wave;
     uint64_t epoch;     /* rank 0: the root's epoch of the last wave started */
     bool quiet;         /* rank 0: the last wave decided quiescence */

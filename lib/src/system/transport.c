@@ -119,13 +119,17 @@ void tf__tp_finish(tf__transport *t)
 #pragma GCC diagnostic pop
 #endif
 
-tf__rbuf *tf__tp_recv(tf__transport *t, int src, int tag, int *from)
+tf__rbuf *tf__tp_recv(tf__transport *t, int src, int tag, int *from, int *tag_out)
 {
     int flag = 0;
     MPI_Message m;
     MPI_Status st;
     check_mpi(t, MPI_Improbe(src, tag, t->comm, &flag, &m, &st), "MPI_Improbe");
     if (!flag) return NULL;
+    tag = st.MPI_TAG;
+    if (tag != TF__TAG_MSG && tag != TF__TAG_CTL)
+        tf__fatal(t->ctx, "message of tag %d from rank %d", tag, st.MPI_SOURCE);
+    *tag_out = tag;
     int n = 0;
     MPI_Get_count(&st, MPI_BYTE, &n);
     tf__rbuf *rb = tf__rbuf_new((size_t)n);

@@ -66,11 +66,13 @@ int tf__tp_progress(tf__transport *t);
 void tf__tp_finish(tf__transport *t);
 static inline bool tf__tp_busy(const tf__transport *t) { return t->nreq != 0; }
 
-/* Receives one message of tag `tag` (TF__TAG_MSG or TF__TAG_CTL) from src
+/* Receives one message of tag `tag` (TF__TAG_MSG, TF__TAG_CTL, or
+ * MPI_ANY_TAG for either: *tag_out says which; a bulk payload is never
+ * taken, since it follows its announcing message, which takes it) from src
  * (MPI_ANY_SOURCE: from anyone) if one is there: its bytes in a new buffer (the caller unrefs
  * it) and its sender in *from; NULL if none is waiting. A message of zero
  * bytes is fatal. */
-tf__rbuf *tf__tp_recv(tf__transport *t, int src, int tag, int *from);
+tf__rbuf *tf__tp_recv(tf__transport *t, int src, int tag, int *from, int *tag_out);
 /* Receives the bulk payload of n bytes that src announced (msg.h): blocks
  * until it is in (it was sent right after the announcing message). */
 tf__rbuf *tf__tp_recv_bulk(tf__transport *t, int src, size_t n);
