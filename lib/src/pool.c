@@ -183,6 +183,7 @@ static int start_service(tf_pool *p)
     s->tp = &p->tp;
     s->files = p->files;
     s->svc_w = p->worker.svc_w;
+    s->park_w = &p->svc_w;
     s->main_w = &p->main_w;
     s->wait_policy = p->opts.wait;
     s->role = p->co ? &p->role : NULL;

@@ -288,5 +288,9 @@ int main(int argc, char **argv)
     }
     CU_cleanup_registry();
     MPI_Finalize();
+    if (th_after_finalize && th_after_finalize() != 0) {
+        fprintf(stderr, "rank %d: after MPI_Finalize: failed\n", world_rank);
+        return 1;
+    }
     return all[0] == 0 && ntests > 0 ? 0 : 1;
 }

@@ -53,6 +53,11 @@ extern const th_test th_tests[];
 /* clang-format on */
 
 /* MPI_COMM_WORLD rank and size. */
+/* A test file may define this: called on every rank after the harness's
+ * MPI_Finalize, for what a program may do then (destroy a pool); a crash or
+ * a non-zero return fails the program. */
+int th_after_finalize(void) __attribute__((weak));
+
 int th_rank(void);
 int th_size(void);
 

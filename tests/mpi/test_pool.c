@@ -330,10 +330,33 @@ static void test_error_strings(void)
     }
 }
 
+/* ---- a pool destroyed after MPI_Finalize ------------------------------------- */
+
+/* tf_pool_destroy after MPI_Finalize frees what it can without MPI: a pool
+ * that ran (and so used its service thread's doorbell, which lives in a
+ * shared-memory window that MPI_Finalize unmaps) is kept for
+ * th_after_finalize. */
+static tf_pool *late_pool;
+
+static void test_destroy_after_finalize_prepared(void)
+{
+    late_pool = th_pool(NULL);
+    if (!late_pool) return;
+    TH_EQ(th_run(late_pool, drv_map100, NULL), 0);
+    TH_EQ(th_run(late_pool, drv_map100, NULL), 0);
+}
+
+int th_after_finalize(void)
+{
+    if (!late_pool) return 1;
+    int rc = tf_pool_destroy(&late_pool);
+    return rc != 0 || late_pool != NULL;
+}
+
 TH_FUNCS(TH_FUNC("twice", fn_twice), TH_FUNC("misuse", fn_misuse));
 TH_TESTS(TH_TEST(test_error_strings), TH_TEST(test_create_destroy_repeated),
          TH_TEST(test_run_without_driver), TH_TEST(test_create_bad_arguments),
          TH_TEST(test_runs_and_return_values), TH_TEST(test_pool_on_split_comm),
          TH_TEST(test_register_errors), TH_TEST(test_wrong_state_outside_run),
          TH_TEST(test_wrong_state_in_driver), TH_TEST(test_wrong_state_in_task),
-         TH_TEST(test_create_comm_null));
+         TH_TEST(test_create_comm_null), TH_TEST(test_destroy_after_finalize_prepared));

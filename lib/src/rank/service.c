@@ -204,7 +204,7 @@ static void *svc_main(void *arg)
     short_slices();
     for (;;) {
         while (atomic_load(&s->state) == TF__SVC_PARKED)
-            tf__waiter_wait(s->svc_w, TF_WAIT_BLOCK, 0, 0);
+            tf__waiter_wait(s->park_w, TF_WAIT_BLOCK, 0, 0);
         if (atomic_load(&s->state) == TF__SVC_QUIT) break;
         run_loop(s);
         atomic_store(&s->state, TF__SVC_PARKED);
@@ -228,7 +228,7 @@ void tf__service_stop(tf__service *s)
 {
     if (!s->started) return;
     atomic_store(&s->state, TF__SVC_QUIT);
-    tf__waiter_wake(s->svc_w);
+    tf__waiter_wake(s->park_w);
     pthread_join(s->thread, NULL);
     s->started = false;
     tf__worker_forget_fns(s->worker);
@@ -240,5 +240,5 @@ void tf__service_run_begin(tf__service *s, struct tf__trace *trace)
     s->trace = trace;
     atomic_store(&s->run_done, 0);
     atomic_store(&s->state, TF__SVC_RUNNING);
-    tf__waiter_wake(s->svc_w);
+    tf__waiter_wake(s->park_w);
 }

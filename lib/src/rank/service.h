@@ -4,7 +4,7 @@
  *
  * Threads: tf__service_start/stop and tf__service_run_begin run on the main
  * thread outside a run; everything else on the service thread. The main
- * thread starts a run by setting the state to RUNNING and waking svc_w; the
+ * thread starts a run by setting the state to RUNNING and waking park_w; the
  * service thread sets run_done and wakes main_w when the run is over. */
 #ifndef TF_SERVICE_H
 #define TF_SERVICE_H
@@ -45,6 +45,11 @@ typedef struct tf__service {
     struct tf__files *files;
     struct tf__trace *trace; /* per run; NULL unless TF_TRACE */
     tf__waiter *svc_w, *main_w;
+    /* what the thread waits on between runs, and is started and stopped
+     * through: a waiter of this process (svc_w, the one it waits on in a
+     * run, may be a doorbell in a window MPI_Finalize unmaps, and a pool may
+     * be destroyed after MPI_Finalize) */
+    tf__waiter *park_w;
     int wait_policy;          /* TF_WAIT_* */
     uint64_t idle_max_ns;     /* the idle loop's longest sleep */
     const tf__svc_role *role; /* NULL: a worker only */
