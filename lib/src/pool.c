@@ -233,10 +233,17 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
     /* both threads share one hardware thread: spinning only delays the
      * thread we wait for */
     if (worst == 0 && p->place.bound_pus == 1 && p->opts.wait == TF_WAIT_AUTO) p->opts.spin_us = 0;
+    bool tail = worst == 0; /* the same on every rank: each step above was agreed */
     if (worst == 0 && MPI_Comm_dup(comm, &p->comm) != MPI_SUCCESS) worst = TF_EMPI;
     if (worst == 0) {
         MPI_Comm_set_errhandler(p->comm, MPI_ERRORS_RETURN);
         worst = start_service(p);
+    }
+    if (tail) {
+        /* the last steps fail alike everywhere or nowhere: undoing them
+         * (the doorbells' window, the communicator) is collective */
+        int mine = worst;
+        if (MPI_Allreduce(&mine, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
     }
     if (worst < 0) {
         if (p) pool_free(p);

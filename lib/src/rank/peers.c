@@ -25,10 +25,10 @@
 #define STEAL_POLL_NS 5000u
 #define STEALABLE_POLL_NS 20000u
 /* The service thread looks sooner for thieves only while some are about:
- * for this long after a STEAL or LIFELINE came in, or while lifelines are
- * registered here. A busy tree search otherwise goes whole seconds without
- * a thief, and a service thread that wakes every 20 us then takes several
- * percent of the core it shares with its main thread. */
+ * for this long after a STEAL or LIFELINE came in from a rank that cannot
+ * ring (another node). A busy tree search otherwise goes whole seconds
+ * without a thief, and a service thread that wakes every 20 us then takes
+ * several percent of the core it shares with its main thread. */
 #define THIEVES_ABOUT_NS 2000000u
 /* The latency histogram's bin width (19%: 128 bins reach 3.6 s). */
 #define HIST_BASE 1.19
@@ -76,6 +76,8 @@ int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_ne
         if (b < size) p->buddy[p->nbuddy++] = b;
     }
     tf__wave_init(&p->wave, rank, size, TF__WAVE_FANOUT);
+    int first, n = tf__wave_children(rank, size, p->wave.fanout, &first);
+    for (int c = first; c < first + n; c++) p->far_kids |= !p->near[c];
     return 0;
 }
 
@@ -546,7 +548,7 @@ uint64_t tf__peers_poll_ns(tf__peers *p)
     /* waiting for an answer with nothing else to do (a steal's, the
      * children's ECHO or DONE) from a rank that cannot ring */
     if (p->steal_out && !(p->net.rings_local && p->near[p->victim])) return STEAL_POLL_NS;
-    if (!p->net.rings_local) {
+    if (!p->net.rings_local || p->far_kids) {
         /* DONE or ECHO is all this rank waits for: it is idle */
         uint64_t acts;
         if (p->ending) return STEAL_POLL_NS;

@@ -96,6 +96,7 @@ typedef struct tf__peers {
     int rank, size;
     int *local, nlocal;   /* the other ranks of this rank's node */
     uint8_t *near;        /* by rank: 1 if on this node (and not this rank) */
+    bool far_kids;        /* a child in the waves' tree is on another node */
     int *remote, nremote; /* the ranks of other nodes */
     int *buddy, nbuddy;   /* lifeline buddies */
     tf__peers_root root;  /* rank 0 */
