@@ -40,7 +40,10 @@ static void pool_free(tf_pool *p)
     tf__service_stop(&p->svc);
     /* collective (MPI_Win_free), as every call that gets here; not after
      * MPI_Finalize (then comm is null, and the window is left) */
-    if (p->comm != MPI_COMM_NULL) tf__doorbells_free(&p->bells);
+    if (p->comm != MPI_COMM_NULL)
+        tf__doorbells_free(&p->bells);
+    else
+        tf__doorbells_forget(&p->bells);
     tf__outs_destroy(p); /* its writer thread reads the placement */
     tf__place_free(&p->place);
     tf__trace_free(p);

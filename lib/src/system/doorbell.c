@@ -85,6 +85,14 @@ int tf__doorbells_init(tf__doorbells *d, MPI_Comm comm, tf__ctx *ctx)
     return rc;
 }
 
+void tf__doorbells_forget(tf__doorbells *d)
+{
+    free(d->near);
+    d->near = NULL;
+    d->mine = NULL;
+    d->win = MPI_WIN_NULL;
+}
+
 void tf__doorbells_free(tf__doorbells *d)
 {
     if (d->win == MPI_WIN_NULL) return;

@@ -38,6 +38,9 @@ int tf__doorbells_init(tf__doorbells *d, MPI_Comm comm, tf__ctx *ctx);
 /* Collective on the same comm (MPI_Win_free); no thread may ring or wait
  * on the waiters any more. Accepts a d that was never made. */
 void tf__doorbells_free(tf__doorbells *d);
+/* After MPI_Finalize (which has freed the window): frees what is not
+ * MPI's, touching nothing in the window. */
+void tf__doorbells_forget(tf__doorbells *d);
 /* Wakes rank's service thread if it is on this node. */
 static inline void tf__doorbell_ring(const tf__doorbells *d, int rank)
 {
