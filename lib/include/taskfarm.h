@@ -195,6 +195,15 @@ typedef struct tf_pool_opts {
                                    thread between looks at the network
                                    (default 200, and 0 means that); more
                                    lets many ranks share few cores */
+    int leader_ranks;           /* node leaders for jobs (peer scheduling):
+                                   rank 0 hands a map's ranges to one
+                                   leader rank per group, which hands them
+                                   on to its group's ranks and sends their
+                                   results back merged. 0 (default): a
+                                   group is a node (a run on one node has
+                                   none); N > 0: at most N ranks of a node;
+                                   -1: no leaders, rank 0 reaches every
+                                   rank itself */
 } tf_pool_opts;
 
 /* Collective on `comm`. Duplicates comm, starts the service thread. Needs

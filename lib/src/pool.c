@@ -13,7 +13,9 @@
 #include "api/output_api.h"
 #include "api/pool_parts.h"
 #include "api/trace.h"
+#include "core/groups.h"
 #include "core/opts.h"
+#include "role/relay.h"
 #include "system/files.h"
 
 /* The fatal hook: a run that cannot go on ends the whole job. */
@@ -27,11 +29,16 @@ static void abort_job(void *arg)
 
 static void destroy_links(tf_pool *p)
 {
+    free(p->slot_weight);
+    free(p->slot_of);
+    p->slot_weight = NULL;
+    p->slot_of = NULL;
     if (!p->links) return;
-    for (int r = 0; r < p->size; r++)
-        if (p->links[r]) p->links[r]->ops->destroy(p->links[r]);
+    for (int s = 0; s < p->nlinks; s++)
+        if (p->links[s]) p->links[s]->ops->destroy(p->links[s]);
     free(p->links);
     p->links = NULL;
+    p->nlinks = 0;
 }
 
 /* Frees what tf_pool_create got as far as making. */
@@ -48,6 +55,7 @@ static void pool_free(tf_pool *p)
     tf__place_free(&p->place);
     tf__trace_free(p);
     tf__coord_destroy(&p->co);
+    tf__relay_destroy(&p->relay);
     destroy_links(p);
     if (p->peers_made) tf__peers_free(&p->peers);
     if (p->made >= TF__MADE_WORKER) tf__worker_free(&p->worker);
@@ -63,21 +71,46 @@ static void pool_free(tf_pool *p)
 static void wake_main(void *arg) { tf__waiter_wake(&((tf_pool *)arg)->main_w); }
 static void wake_service(void *arg) { tf__waiter_wake(((tf_pool *)arg)->worker.svc_w); }
 
-/* Rank 0: a link to every rank (its own a loopback) and the coordinator
- * behind them. */
-static int make_coordinator(tf_pool *p)
+/* The links of a rank that hands out job tasks: one per slot, its own
+ * rank's a loopback. g NULL: every rank is a slot (no leaders). */
+static int make_links(tf_pool *p, const tf__groups *g)
 {
-    p->links = calloc((size_t)p->size, sizeof *p->links);
-    if (!p->links) return TF_ENOMEM;
-    for (int r = 0; r < p->size; r++) {
-        p->links[r] = r == p->rank ? tf__link_loopback(&p->ctx, &p->worker, r)
-                                   : tf__link_remote(&p->ctx, &p->tp, r);
-        if (!p->links[r]) return TF_ENOMEM;
+    int cap = g ? tf__groups_count(g, g->group_of[p->rank]) + g->fanout : p->size;
+    int *rank = malloc((size_t)cap * sizeof *rank);
+    p->slot_weight = malloc((size_t)cap * sizeof *p->slot_weight);
+    p->links = calloc((size_t)cap, sizeof *p->links);
+    if (g) p->slot_of = malloc((size_t)p->size * sizeof *p->slot_of);
+    if (!rank || !p->slot_weight || !p->links || (g && !p->slot_of)) {
+        free(rank);
+        return TF_ENOMEM;
     }
+    if (g) {
+        p->nlinks = tf__groups_slots(g, g->group_of[p->rank], rank, p->slot_weight, p->slot_of);
+    } else {
+        p->nlinks = p->size;
+        for (int r = 0; r < p->size; r++) rank[r] = r, p->slot_weight[r] = 1;
+    }
+    int rc = 0;
+    for (int s = 0; s < p->nlinks && !rc; s++) {
+        p->links[s] = rank[s] == p->rank ? tf__link_loopback(&p->ctx, &p->worker, rank[s])
+                                         : tf__link_remote(&p->ctx, &p->tp, rank[s]);
+        if (!p->links[s]) rc = TF_ENOMEM;
+    }
+    free(rank);
+    return rc;
+}
+
+/* Rank 0: its links and the coordinator behind them. */
+static int make_coordinator(tf_pool *p, const tf__groups *g)
+{
+    TF_CHECK(make_links(p, g));
     tf__coord_cfg cfg = {
         .ctx = &p->ctx,
-        .size = p->size,
+        .size = p->nlinks,
         .links = p->links,
+        .nranks = p->size,
+        .weight = p->slot_weight,
+        .slot_of = p->slot_of,
         .reg = &p->reg,
         .chunk_policy = p->opts.chunk,
         .chunk_size = p->opts.chunk_size,
@@ -93,6 +126,59 @@ static int make_coordinator(tf_pool *p)
     TF_CHECK(tf__coord_create(&cfg, &tf__coord_central, &p->co));
     p->role = tf__coord_role(p->co);
     return 0;
+}
+
+/* A node leader other than rank 0: its links and the relay behind them. */
+static int make_relay(tf_pool *p, const tf__groups *g)
+{
+    TF_CHECK(make_links(p, g));
+    tf__relay_cfg cfg = {
+        .ctx = &p->ctx,
+        .tp = &p->tp,
+        .reg = &p->reg,
+        .up = p->up,
+        .nranks = p->size,
+        .size = p->nlinks,
+        .links = p->links,
+        .weight = p->slot_weight,
+        .chunk_policy = p->opts.chunk,
+        .chunk_size = p->opts.chunk_size,
+        .chunk_target_s = p->opts.chunk_target_s,
+        .prefetch_s = p->opts.prefetch_s,
+        .file_prefetch = !p->opts.no_file_prefetch,
+    };
+    TF_CHECK(tf__relay_create(&cfg, &p->relay));
+    p->role = tf__relay_role(p->relay);
+    return 0;
+}
+
+/* Who hands this rank its job tasks and takes its results, from every
+ * rank's node (node_of, the same on every rank): with node leaders
+ * (peer scheduling, more than one group), rank 0 reaches its own group and
+ * the leaders below it, each leader its group and the leaders below it;
+ * else rank 0 reaches every rank. Makes rank 0's coordinator or a leader's
+ * relay. 0 or TF_ENOMEM. */
+static int make_job_roles(tf_pool *p, const int *node_of)
+{
+    tf__groups g = {0};
+    bool leaders = false;
+    if (p->opts.sched == TF_SCHED_PEERS && p->opts.leader_ranks >= 0) {
+        TF_CHECK(tf__groups_make(&g, p->size, node_of, p->opts.leader_ranks, TF__LEADER_FANOUT));
+        leaders = g.ngroups > 1;
+    }
+    int rc = 0;
+    p->up = leaders ? tf__groups_up(&g, p->rank) : 0;
+    if (p->rank == 0) {
+        p->up = 0;
+        rc = make_coordinator(p, leaders ? &g : NULL);
+    } else if (leaders && g.leader[g.group_of[p->rank]] == p->rank) {
+        rc = make_relay(p, &g);
+    }
+    if (rc == 0 && leaders && p->rank == 0)
+        TF_LOG(&p->ctx, 2, "node leaders: %d groups, rank 0 reaches %d of %d ranks", g.ngroups,
+               p->nlinks, p->size);
+    tf__groups_free(&g);
+    return rc;
 }
 
 /* Each rank's own parts, before anything collective: 0 or TF_E*. */
@@ -111,16 +197,22 @@ static int make_parts(tf_pool *p, const tf_pool_opts *opts)
     TF_CHECK(tf__worker_init(&p->worker, &p->ctx, p, &p->reg, p->files, &p->main_w, &p->svc_w));
     p->made = TF__MADE_WORKER;
     p->worker.central = p->opts.sched == TF_SCHED_CENTRAL;
-    if (p->rank == 0) {
-        TF_CHECK(make_coordinator(p));
-        TF_CHECK(tf__outs_create(p));
-    }
+    if (p->rank == 0) TF_CHECK(tf__outs_create(p));
     return tf__trace_open(p);
 }
 
+/* A node leader's part of passive (core/wave.h): its relay holds
+ * nothing; it hands out no work without a message. */
+static bool relay_passive(void *arg, uint64_t *acts)
+{
+    *acts = 0;
+    return tf__relay_passive(arg);
+}
+
 /* Collective: every rank learns every rank's node and scheduling, which
- * must agree; under peer scheduling, makes this rank's peer role. 0 or
- * TF_E* on every rank alike. */
+ * must agree; makes rank 0's coordinator, a node leader's relay and, under
+ * peer scheduling, this rank's peer role. 0 or TF_E* on every rank
+ * alike. */
 static int make_peers(tf_pool *p, MPI_Comm comm)
 {
     int mine[2] = {p->place.pl.node, (int)p->opts.sched};
@@ -142,14 +234,17 @@ static int make_peers(tf_pool *p, MPI_Comm comm)
         }
         node_of[r] = all[2 * r];
     }
-    int rc = 0;
-    if (p->opts.sched == TF_SCHED_PEERS) {
+    int rc = make_job_roles(p, node_of);
+    if (rc == 0 && p->opts.sched == TF_SCHED_PEERS) {
         tf__peers_net net = tf__service_peers_net(&p->svc);
         rc = tf__peers_init(&p->peers, &p->ctx, &p->worker, &net, p->rank, p->size, node_of);
         if (rc == 0) {
             p->peers_made = true;
             if (p->co) {
                 tf__peers_root root = tf__coord_peers_root(p->co);
+                tf__peers_set_root(&p->peers, &root);
+            } else if (p->relay) {
+                tf__peers_root root = {p->relay, NULL, relay_passive, NULL};
                 tf__peers_set_root(&p->peers, &root);
             }
         }
@@ -189,8 +284,10 @@ static int start_service(tf_pool *p)
     s->park_w = &p->svc_w;
     s->main_w = &p->main_w;
     s->wait_policy = p->opts.wait;
-    s->role = p->co ? &p->role : NULL;
-    s->up = p->co ? tf__coord_uplink(p->co) : tf__service_uplink_to(s, 0);
+    s->role = p->co || p->relay ? &p->role : NULL;
+    s->up = p->co      ? tf__coord_uplink(p->co)
+            : p->relay ? tf__relay_uplink(p->relay)
+                       : tf__service_uplink_to(s, p->up);
     s->on_start = service_placed;
     s->on_start_arg = p;
     return tf__service_start(s);
@@ -313,6 +410,7 @@ int tf_run(tf_pool *p, tf_driver driver, void *arg)
     bool spawn_records = p->spawn_cb != NULL;
     tf__worker_reset(&p->worker, p->trace, spawn_records);
     if (p->co) tf__coord_reset(p->co, spawn_records);
+    if (p->relay) tf__relay_reset(p->relay);
     if (p->peers_made) tf__peers_reset(&p->peers, p->trace);
     tf__service_run_begin(&p->svc, p->trace);
 

@@ -131,7 +131,7 @@ static void refuses(const char *name, const char *const *bad, size_t n)
 static const char *const vars[] = {"TF_CHUNK", "TF_CHUNK_TARGET_US", "TF_PREFETCH_US",
                                    "TF_WAIT",  "TF_SPIN_US",         "TF_VERBOSE",
                                    "TF_BIND",  "TF_FILE_PREFETCH",   "TF_FILE_PREFETCH_MB",
-                                   "TF_SCHED", "TF_IDLE_MAX_US"};
+                                   "TF_SCHED", "TF_IDLE_MAX_US",     "TF_LEADERS"};
 #define NVARS (sizeof vars / sizeof vars[0])
 
 static void test_table_lists_every_variable_in_order(void)
@@ -334,6 +334,25 @@ static void test_idle_max_us(void)
     CU_ASSERT_EQUAL(tf__opts_defaults(&out, &in), TF_EINVAL);
 }
 
+static void test_leaders(void)
+{
+    tf_pool_opts o;
+    CU_ASSERT_EQUAL(one("TF_LEADERS", "node", &o), 0);
+    CU_ASSERT_EQUAL(o.leader_ranks, 0);
+    CU_ASSERT_EQUAL(one("TF_LEADERS", "off", &o), 0);
+    CU_ASSERT_EQUAL(o.leader_ranks, -1);
+    CU_ASSERT_EQUAL(one("TF_LEADERS", "1", &o), 0);
+    CU_ASSERT_EQUAL(o.leader_ranks, 1);
+    CU_ASSERT_EQUAL(one("TF_LEADERS", "1000000", &o), 0);
+    CU_ASSERT_EQUAL(o.leader_ranks, 1000000);
+    REFUSES("TF_LEADERS", "0", "-1", "1000001", "nodes", "Off", "2x");
+    tf_pool_opts in = {.leader_ranks = -2}, out;
+    CU_ASSERT_EQUAL(tf__opts_defaults(&out, &in), TF_EINVAL);
+    in = (tf_pool_opts){.leader_ranks = -1};
+    CU_ASSERT_EQUAL(tf__opts_defaults(&out, &in), 0);
+    CU_ASSERT_EQUAL(out.leader_ranks, -1);
+}
+
 /* ---- errors ------------------------------------------------------------------------- */
 
 /* Only rank 0 prints; every rank fails and names the variable. */
@@ -371,6 +390,7 @@ static const struct {
     {"2", "0", AT(file_prefetch_bytes)},
     {"peers", "none", AT(sched)},
     {"5000", "0", AT(idle_max_us)},
+    {"3", "nodes", AT(leader_ranks)},
 #undef AT
 };
 
@@ -522,6 +542,7 @@ static const unit_test tests[] = {
     UNIT_TEST(test_file_prefetch_mb),
     UNIT_TEST(test_sched),
     UNIT_TEST(test_idle_max_us),
+    UNIT_TEST(test_leaders),
     UNIT_TEST(test_error_printed_by_rank_0_only),
     UNIT_TEST(test_walk_stops_at_the_first_bad_value),
     UNIT_TEST(test_null_lookup_is_getenv),

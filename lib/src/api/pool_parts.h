@@ -60,10 +60,17 @@ struct tf_pool {
                             bells.mine is this rank's service waiter */
     bool peers_made;
 
-    /* rank 0: the coordinator, its links (one per rank, its own a
-     * loopback) and the hooks that give it the service thread's turns */
+    /* rank 0: the coordinator; a node leader (core/groups.h): its relay.
+     * Either's links, one per slot (a rank, its own a loopback, or a
+     * leader below), the slots' weights and which slot stands for each
+     * rank, and the hooks that give it the service thread's turns */
     tf__coord *co;
+    struct tf__relay *relay;
     tf__link **links;
+    int nlinks;
+    size_t *slot_weight;
+    int *slot_of;
+    int up; /* the rank this rank's RESULTS go to (rank 0: itself) */
     tf__svc_role role;
 
     /* run state, main thread */

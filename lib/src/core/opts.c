@@ -10,10 +10,11 @@
 
 /* How a variable's value is read. */
 enum opt_kind {
-    OPT_CHUNK, /* "auto", "guided" or a task count >= 1 (FIXED): chunk and chunk_size */
-    OPT_WORD,  /* one of words[]: the field gets the word's value */
-    OPT_UINT,  /* a decimal integer in [lo, hi] */
-    OPT_POS    /* a number > lo and <= hi: the field gets it times scale */
+    OPT_CHUNK,    /* "auto", "guided" or a task count >= 1 (FIXED): chunk and chunk_size */
+    OPT_WORD,     /* one of words[]: the field gets the word's value */
+    OPT_UINT,     /* a decimal integer in [lo, hi] */
+    OPT_POS,      /* a number > lo and <= hi: the field gets it times scale */
+    OPT_WORD_UINT /* one of words[], or a decimal integer in [lo, hi] */
 };
 
 /* The C type of the field a row sets; the enum fields are int-sized. */
@@ -51,6 +52,7 @@ static const opt_word bind_words[] = {{"auto", TF_BIND_AUTO},
                                       {NULL, 0}};
 static const opt_word sched_words[] = {
     {"peers", TF_SCHED_PEERS}, {"central", TF_SCHED_CENTRAL}, {"auto", TF_SCHED_PEERS}, {NULL, 0}};
+static const opt_word leader_words[] = {{"node", 0}, {"off", -1}, {NULL, 0}};
 /* the variable says "read ahead", the field "do not" */
 static const opt_word prefetch_words[] = {{"0", 1}, {"1", 0}, {NULL, 0}};
 
@@ -121,6 +123,13 @@ static const opt_row rows[] = {
      .lo = 1,
      .hi = 1000000,
      .help = "1..1000000 microseconds: an idle service thread's longest sleep (default 200)"},
+    {.var = "TF_LEADERS",
+     .kind = OPT_WORD_UINT,
+     FIELD(leader_ranks, F_INT),
+     .words = leader_words,
+     .lo = 1,
+     .hi = 1000000,
+     .help = "node | off | N: a leader rank per node (default), per N ranks of a node, or none"},
 };
 #define NROWS (sizeof rows / sizeof rows[0])
 
@@ -153,13 +162,15 @@ static int parse(const opt_row *r, const char *v, tf_pool_opts *o)
         return 0;
     }
     case OPT_WORD:
+    case OPT_WORD_UINT:
         for (const opt_word *w = r->words; w->word; w++) {
             if (strcmp(v, w->word) == 0) {
                 set_int(o, r, w->value);
                 return 0;
             }
         }
-        return -1;
+        if (r->kind == OPT_WORD) return -1;
+        __attribute__((fallthrough)); /* not a word: a number */
     case OPT_UINT: {
         /* an overflow saturates, which the bounds then reject */
         long long k = strtoll(v, &end, 10);
@@ -237,5 +248,6 @@ int tf__opts_defaults(tf_pool_opts *o, const tf_pool_opts *in)
     if (o->sched == TF_SCHED_AUTO) o->sched = TF_SCHED_PEERS;
     if (o->idle_max_us == 0) o->idle_max_us = 200;
     if (o->idle_max_us > 1000000) return TF_EINVAL;
+    if (o->leader_ranks < -1) return TF_EINVAL;
     return 0;
 }

@@ -409,7 +409,7 @@ static bool passive(tf__peers *p, uint64_t *acts)
         atomic_load_explicit(&p->w->spawn_calls, memory_order_relaxed) != p->parked_spawns)
         return false;
     if (!tf__worker_passive(p->w, acts)) return false;
-    if (p->rank == 0 && p->root.passive) {
+    if (p->root.passive) { /* rank 0's coordinator, or a node leader's relay */
         uint64_t racts = 0;
         if (!p->root.passive(p->root.arg, &racts)) return false;
         *acts += racts;

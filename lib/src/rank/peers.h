@@ -46,7 +46,7 @@
 struct tf__trace;
 
 /* Rank 0's hooks into whoever hands out jobs (the coordinator), on the
- * service thread. */
+ * service thread; a node leader sets passive alone (its relay). */
 typedef struct tf__peers_root {
     void *arg;
     /* What it wants to know: 0 nothing, 1 whether the system is quiescent,
@@ -137,7 +137,7 @@ int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_ne
 void tf__peers_free(tf__peers *p);
 /* Main thread, start of a run (service thread parked). */
 void tf__peers_reset(tf__peers *p, struct tf__trace *trace);
-/* Rank 0: the coordinator's hooks. */
+/* Rank 0: the coordinator's hooks; a node leader: its relay's passive. */
 void tf__peers_set_root(tf__peers *p, const tf__peers_root *root);
 
 /* Service thread: a message of a type this role owns (STEAL, LOOT,

@@ -87,7 +87,9 @@ tf__peers_net tf__service_peers_net(tf__service *s)
 static void dispatch_message(tf__service *s, int src, tf__rbuf *rb)
 {
     uint8_t type = (uint8_t)rb->data[0];
-    if (type == TF__MSG_TASKS)
+    if (type == TF__MSG_TASKS && s->role && s->role->on_tasks)
+        s->role->on_tasks(s->role->arg, src, rb);
+    else if (type == TF__MSG_TASKS)
         tf__worker_on_tasks(s->worker, s->tp, src, rb);
     else if (type == TF__MSG_RESULTS && s->role)
         s->role->on_message(s->role->arg, src, rb);

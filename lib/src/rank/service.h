@@ -34,6 +34,9 @@ typedef struct tf__svc_role {
      * rank sends in the next run is left for the next run */
     bool (*awaits)(void *arg, int src);
     bool (*ending)(void *arg);
+    /* a TASKS message from rank src; NULL: they go to this rank's worker
+     * (a node leader's relay takes them, to hand them on) */
+    void (*on_tasks)(void *arg, int src, tf__rbuf *rb);
 } tf__svc_role;
 
 enum { TF__SVC_PARKED = 0, TF__SVC_RUNNING = 1, TF__SVC_QUIT = 2 };

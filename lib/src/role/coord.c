@@ -41,8 +41,23 @@ int tf__coord_create(const tf__coord_cfg *cfg, const tf__coord_ops *ops, tf__coo
     co->sched.chunk_size = cfg->chunk_size;
     co->sched.target_s = cfg->chunk_target_s;
     co->sched.prefetch_s = cfg->prefetch_s;
-    co->sched.nworkers = cfg->size;
+    if (co->cfg.nranks <= 0) co->cfg.nranks = cfg->size;
+    co->sched.nworkers = co->cfg.nranks;
     atomic_init(&co->version, 0);
+    co->src_slot = malloc((size_t)co->cfg.nranks * sizeof *co->src_slot);
+    if (!co->src_slot) {
+        tf__coord_destroy(&co);
+        return TF_ENOMEM;
+    }
+    for (int r = 0; r < co->cfg.nranks; r++) co->src_slot[r] = -1;
+    for (int sl = 0; sl < cfg->size; sl++) {
+        int r = cfg->links[sl]->rank;
+        if (r < 0 || r >= co->cfg.nranks || co->src_slot[r] >= 0) {
+            tf__coord_destroy(&co);
+            return TF_EINVAL;
+        }
+        co->src_slot[r] = sl;
+    }
     for (int r = 0; r < cfg->size; r++) {
         cfg->links[r]->sent = link_sent;
         cfg->links[r]->sent_arg = co;
@@ -96,6 +111,7 @@ void tf__coord_destroy(tf__coord **cop)
     free(co->fns);
     free(co->peer);
     free(co->seen);
+    free(co->src_slot);
     free(co->deliv);
     tf__queue_free(&co->spare);
     tf__term_free(&co->term);
@@ -168,7 +184,7 @@ static bool role_awaits(void *arg, int src)
 
 tf__svc_role tf__coord_role(tf__coord *co)
 {
-    return (tf__svc_role){co, role_on_message, role_step, role_awaits, role_ending};
+    return (tf__svc_role){co, role_on_message, role_step, role_awaits, role_ending, NULL};
 }
 
 /* The own worker's RESULTS, as if they had come in a message from it. */
@@ -241,6 +257,10 @@ int tf__coord_start(tf__coord *co, tf__job *j, const char *fn)
     int rc = g < 0 ? TF_ENOMEM : 0;
     if (rc == 0) {
         j->gid = (uint32_t)g;
+        /* the jobs table compares slots: a job that avoids a rank avoids
+         * every slot that stands for it (a leader's whole subtree) */
+        if (j->avoid >= 0 && co->cfg.slot_of)
+            j->avoid = j->avoid < co->cfg.nranks ? co->cfg.slot_of[j->avoid] : -1;
         rc = tf__jobs_add(&co->jobs, j);
     }
     if (rc == 0) {

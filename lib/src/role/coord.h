@@ -51,10 +51,17 @@ extern const tf__coord_ops tf__coord_central;
 
 typedef struct tf__coord_cfg {
     tf__ctx *ctx;
-    int size;           /* ranks */
-    tf__link **links;   /* links[r] reaches rank r; borrowed */
-    const tf__reg *reg; /* the coordinating rank's task functions */
-    int chunk_policy;   /* TF_CHUNK_* */
+    /* The slots job tasks go to (core/groups.h): without node leaders
+     * every rank is one, slot r rank r. With them, rank 0's own group's
+     * ranks and its child leaders, each leader standing for its subtree. */
+    int size;             /* slots */
+    tf__link **links;     /* links[s] reaches slot s's rank; borrowed */
+    int nranks;           /* ranks of the pool; 0: size (a slot a rank) */
+    const size_t *weight; /* by slot: the ranks it stands for; NULL: 1 each */
+    const int *slot_of;   /* by rank: the slot whose ranks include it, -1
+                             none; NULL: slot r is rank r. Borrowed. */
+    const tf__reg *reg;   /* the coordinating rank's task functions */
+    int chunk_policy;     /* TF_CHUNK_* */
     size_t chunk_size;
     double chunk_target_s, prefetch_s;
     bool file_prefetch; /* keep file tasks queued ahead (TF__FILE_AHEAD) */

@@ -166,9 +166,12 @@ static void fold_flags(tf__coord *co, int src, uint32_t flags)
     if ((flags & TF__F_IDLE) && pe->inflight == 0) pe->hungry = true;
 }
 
-static void central_on_message(tf__coord *co, int src, tf__rbuf *rb)
+static void central_on_message(tf__coord *co, int rank, tf__rbuf *rb)
 {
-    if (src < 0 || src >= co->cfg.size) protocol_error(co, src, "unknown sender");
+    /* the slot the message came through (a slot is a rank without node
+     * leaders); only a slot's rank reports to the coordinator */
+    int src = rank >= 0 && rank < co->cfg.nranks ? co->src_slot[rank] : -1;
+    if (src < 0) protocol_error(co, rank, "unknown sender");
     pthread_mutex_lock(&co->lock);
     tf__rd r;
     tf__rd_init(&r, rb->data, rb->len);
@@ -258,9 +261,9 @@ static void chunk_item(const tf__coord *co, const tf__job *j, size_t c, tf__item
     }
 }
 
-/* One chunk for rank `rank` from the first job it may run: 1 if it got
- * one, 0 if not (its window is full, or its next message), -1 if no job
- * has tasks left. */
+/* One chunk for slot `rank` (a rank, or a node leader for its subtree)
+ * from the first job it may run: 1 if it got one, 0 if not (its window is
+ * full, or its next message), -1 if no job has tasks left. */
 static int assign_chunk(tf__coord *co, int rank)
 {
     tf__job *head = tf__jobs_head(&co->jobs);
@@ -271,7 +274,12 @@ static int assign_chunk(tf__coord *co, int rank)
     tf__fn_entry *f = &co->fns[j->gid];
     size_t c = tf__sched_chunk(&co->sched, &f->est, j->n - j->next);
     tf__peer *pe = &co->peer[rank];
-    if (pe->inflight >= window_for(co, j, f, c)) return 0;
+    /* a node leader's slot stands for `weight` ranks: it is kept as many
+     * windows ahead, and gets a chunk for each of them at once, which its
+     * relay cuts up again (role/relay.h) */
+    size_t weight = co->cfg.weight ? co->cfg.weight[rank] : 1;
+    if (pe->inflight >= window_for(co, j, f, c) * weight) return 0;
+    if (weight > 1) c = c > (j->n - j->next) / weight ? j->n - j->next : c * weight;
     if (j->sink) { /* an ordered output holds back a bounded amount */
         uint64_t lim = j->sink->limit(j->sink_arg, j->out_base);
         if (lim <= j->next) return 0;

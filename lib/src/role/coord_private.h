@@ -51,8 +51,9 @@ struct tf__coord {
     atomic_uint version; /* bumped after each change the driver may wait for */
     tf__delivery *deliv; /* spawned outputs kept for the driver */
     size_t ndeliv, capdeliv;
-    size_t rr; /* the rank each dispatch pass starts at, round robin */
-    int *seen; /* ranks whose link sees their queues (links[r]->ops->starved) */
+    size_t rr;     /* the rank each dispatch pass starts at, round robin */
+    int *src_slot; /* by rank: the slot whose link reaches it, -1 none */
+    int *seen;     /* ranks whose link sees their queues (links[r]->ops->starved) */
     size_t nseen;
     /* ---- peer scheduling (cfg.peers): spawned tasks are not counted here
      * but found finished by the waves (rank/peers.h, core/wave.h) */

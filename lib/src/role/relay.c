@@ -1,0 +1,420 @@
+/* relay.c - a node leader's role (relay.h). Service thread, except
+ * create, destroy and reset (main thread, service thread parked). */
+#include "role/relay.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/msg.h"
+#include "core/schedule.h"
+
+/* Function numbers a parent may use (as the worker's limit). */
+#define FN_LIMIT (1u << 24)
+/* Merged results are sent up before they pass this many bytes (a record
+ * bigger than that goes alone): far below the largest message, and a
+ * bounded amount held here. */
+#define MERGE_BYTES ((size_t)16 << 20)
+/* Jobs whose task function is remembered for the time measurements. */
+#define JOB_MEMORY 64
+/* Ranges first made room for. */
+#define RANGES_CAP0 16
+
+typedef struct range { /* a chunk the parent handed here */
+    tf__item it;       /* as received; its owner holds the inputs */
+    uint32_t next;     /* tasks handed on */
+    size_t off;        /* PACKED: bytes of inputs handed on */
+} range;
+
+typedef struct fn_entry {
+    char *name;
+    void *fn; /* this rank's function, NULL if it lacks it */
+    tf__est est;
+} fn_entry;
+
+struct tf__relay {
+    tf__relay_cfg cfg;
+    tf__sched sched;
+    range *rv; /* ranges in arrival order, from rhead on */
+    size_t rhead, rn, rcap;
+    fn_entry *fns; /* by the parent's function number */
+    size_t nfns;
+    struct {
+        uint64_t job;
+        uint32_t gid;
+    } jobs[JOB_MEMORY]; /* recent jobs' functions, a ring */
+    size_t njobs;
+    size_t *inflight; /* by slot: tasks handed on, results not yet back */
+    int *src_slot;    /* by rank: the slot whose link reaches it, -1 none */
+    size_t rr;        /* the slot the next pass starts at */
+    tf__buf out;      /* merged RESULT records, after a reserved header */
+    uint64_t spawned, spawn_ok;
+};
+
+static _Noreturn void malformed(tf__relay *r, int src, const char *what)
+{
+    tf__fatal(r->cfg.ctx, "malformed message from rank %d: %s", src, what);
+}
+
+static void oom(tf__relay *r) { tf__fatal(r->cfg.ctx, "out of memory in a node leader"); }
+
+int tf__relay_create(const tf__relay_cfg *cfg, tf__relay **out)
+{
+    *out = NULL;
+    tf__relay *r = calloc(1, sizeof *r);
+    if (!r) return TF_ENOMEM;
+    r->cfg = *cfg;
+    r->sched = (tf__sched){cfg->chunk_policy, cfg->chunk_size, cfg->chunk_target_s, cfg->prefetch_s,
+                           cfg->nranks};
+    r->inflight = calloc((size_t)cfg->size, sizeof *r->inflight);
+    r->src_slot = malloc((size_t)cfg->nranks * sizeof *r->src_slot);
+    if (!r->inflight || !r->src_slot) {
+        tf__relay_destroy(&r);
+        return TF_ENOMEM;
+    }
+    /* the sched's worker count: the ranks below, for the guided policy */
+    size_t below = 0;
+    for (int s = 0; s < cfg->size; s++) below += cfg->weight[s];
+    r->sched.nworkers = (int)below;
+    for (int k = 0; k < cfg->nranks; k++) r->src_slot[k] = -1;
+    for (int s = 0; s < cfg->size; s++) {
+        int k = cfg->links[s]->rank;
+        if (k < 0 || k >= cfg->nranks || r->src_slot[k] >= 0) {
+            tf__relay_destroy(&r);
+            return TF_EINVAL;
+        }
+        r->src_slot[k] = s;
+    }
+    *out = r;
+    return 0;
+}
+
+void tf__relay_reset(tf__relay *r)
+{
+    for (size_t k = 0; k < r->rn; k++) tf__rbuf_unref(r->rv[(r->rhead + k) % r->rcap].it.owner);
+    r->rhead = r->rn = 0;
+    for (size_t g = 0; g < r->nfns; g++) free(r->fns[g].name);
+    free(r->fns);
+    r->fns = NULL;
+    r->nfns = 0;
+    r->njobs = 0;
+    memset(r->inflight, 0, (size_t)r->cfg.size * sizeof *r->inflight);
+    r->rr = 0;
+    tf__buf_free(&r->out);
+    r->spawned = r->spawn_ok = 0;
+    for (int s = 0; s < r->cfg.size; s++) r->cfg.links[s]->ops->reset(r->cfg.links[s]);
+}
+
+void tf__relay_destroy(tf__relay **rp)
+{
+    tf__relay *r = *rp;
+    if (!r) return;
+    if (r->inflight) tf__relay_reset(r);
+    free(r->rv);
+    free(r->inflight);
+    free(r->src_slot);
+    free(r);
+    *rp = NULL;
+}
+
+/* ---- what the parent hands down ------------------------------------------------ */
+
+static void define(tf__relay *r, int src, uint32_t gid, const char *name, size_t nl)
+{
+    if (gid >= FN_LIMIT || nl == 0) malformed(r, src, "bad function definition");
+    if (gid >= r->nfns) {
+        size_t n = r->nfns ? r->nfns : 8;
+        while (n <= gid) n *= 2;
+        fn_entry *v = realloc(r->fns, n * sizeof *v);
+        if (!v) oom(r);
+        memset(v + r->nfns, 0, (n - r->nfns) * sizeof *v);
+        r->fns = v;
+        r->nfns = n;
+    }
+    fn_entry *e = &r->fns[gid];
+    free(e->name);
+    e->name = strndup(name, nl);
+    if (!e->name) oom(r);
+    long li = tf__reg_find(r->cfg.reg, e->name);
+    e->fn = li >= 0 ? r->cfg.reg->v[li].fn : NULL;
+}
+
+static void remember_job(tf__relay *r, uint64_t job, uint32_t gid)
+{
+    size_t last = (r->njobs + JOB_MEMORY - 1) % JOB_MEMORY;
+    if (r->njobs && r->jobs[last].job == job) return;
+    r->jobs[r->njobs % JOB_MEMORY].job = job;
+    r->jobs[r->njobs % JOB_MEMORY].gid = gid;
+    r->njobs++;
+}
+
+static fn_entry *job_fn(tf__relay *r, uint64_t job)
+{
+    size_t n = r->njobs < JOB_MEMORY ? r->njobs : JOB_MEMORY;
+    for (size_t k = 1; k <= n; k++) {
+        size_t i = (r->njobs - k) % JOB_MEMORY;
+        if (r->jobs[i].job == job) return &r->fns[r->jobs[i].gid];
+    }
+    return NULL;
+}
+
+static void push_range(tf__relay *r, const tf__item *it)
+{
+    if (r->rn == r->rcap) {
+        size_t cap = r->rcap ? r->rcap * 2 : RANGES_CAP0;
+        range *v = malloc(cap * sizeof *v);
+        if (!v) oom(r);
+        for (size_t k = 0; k < r->rn; k++) v[k] = r->rv[(r->rhead + k) % r->rcap];
+        free(r->rv);
+        r->rv = v;
+        r->rcap = cap;
+        r->rhead = 0;
+    }
+    r->rv[(r->rhead + r->rn++) % r->rcap] = (range){*it, 0, 0};
+}
+
+static void relay_on_tasks(void *arg, int src, tf__rbuf *rb)
+{
+    tf__relay *r = arg;
+    if (src != r->cfg.up) malformed(r, src, "tasks from a rank that is not this leader's parent");
+    tf__rd rd;
+    tf__rd_init(&rd, rb->data, rb->len);
+    if (tf__rd_u8(&rd) != TF__MSG_TASKS) malformed(r, src, "not TASKS");
+    while (tf__rd_left(&rd)) {
+        uint8_t kind = tf__rd_u8(&rd);
+        if (kind == TF__R_DEF) {
+            uint32_t gid = tf__rd_u32(&rd);
+            uint8_t nl = tf__rd_u8(&rd);
+            const char *name = tf__rd_take(&rd, nl);
+            if (!name) malformed(r, src, "short function definition");
+            define(r, src, gid, name, nl);
+        } else if (kind == TF__R_CHUNK) {
+            tf__item it;
+            size_t bulk;
+            if (tf__msg_get_chunk(&rd, &it, &bulk) < 0 || it.job == 0 || it.count == 0)
+                malformed(r, src, "bad task chunk");
+            if (it.gid >= r->nfns || !r->fns[it.gid].name)
+                malformed(r, src, "task chunk of an undefined function");
+            if (bulk) {
+                tf__rbuf *b = tf__tp_recv_bulk(r->cfg.tp, src, bulk);
+                it.data = b->data;
+                it.owner = b;
+            } else {
+                it.owner = tf__rbuf_ref(rb);
+            }
+            it.fn = r->fns[it.gid].fn;
+            it.fname = r->fns[it.gid].name;
+            remember_job(r, it.job, it.gid);
+            push_range(r, &it);
+        } else {
+            /* SHARE and STOP are the central policy's, which has no leaders */
+            malformed(r, src, "a record a node leader does not take");
+        }
+        if (rd.err) malformed(r, src, "truncated tasks");
+    }
+}
+
+/* ---- handing chunks on ------------------------------------------------------------ */
+
+/* The front range with tasks left, dropping those done; NULL if none. */
+static range *front(tf__relay *r)
+{
+    while (r->rn) {
+        range *g = &r->rv[r->rhead];
+        if (g->next < g->it.count) return g;
+        tf__rbuf_unref(g->it.owner);
+        r->rhead = (r->rhead + 1) % r->rcap;
+        r->rn--;
+    }
+    return NULL;
+}
+
+/* The item of the next c tasks of range g. */
+static void sub_item(const range *g, uint32_t c, tf__item *it)
+{
+    *it = g->it;
+    it->first_index += g->next;
+    it->first_id += g->next;
+    it->count = c;
+    switch (g->it.layout) {
+    case TF__FIXED: it->data = g->it.data + (size_t)g->next * g->it.elem; break;
+    case TF__PACKED:
+        it->lens = g->it.lens + 8 * (size_t)g->next;
+        it->data = g->it.data + g->off;
+        break;
+    default: /* VECTOR never comes over the wire */
+        it->vin = g->it.vin + g->next;
+        it->vlen = g->it.vlen + g->next;
+        break;
+    }
+}
+
+/* Bytes of inputs of the c tasks of range g from its next on (PACKED). */
+static size_t packed_bytes(const range *g, uint32_t c)
+{
+    size_t bytes = 0;
+    for (uint32_t k = 0; k < c; k++) {
+        uint64_t l;
+        memcpy(&l, g->it.lens + 8 * ((size_t)g->next + k), 8);
+        bytes += (size_t)l;
+    }
+    return bytes;
+}
+
+/* One chunk for slot s: 1 if it got one, 0 if not (window or message
+ * full), -1 if nothing is left to hand on. */
+static int assign_one(tf__relay *r, int s)
+{
+    range *g = front(r);
+    if (!g) return -1;
+    fn_entry *f = &r->fns[g->it.gid];
+    size_t left = g->it.count - g->next;
+    size_t c = tf__sched_chunk(&r->sched, &f->est, left);
+    size_t win = tf__sched_window(&r->sched, &f->est, c);
+    if (g->it.file && r->cfg.file_prefetch) { /* as the coordinator's window_for */
+        size_t want = f->est.n && f->est.t >= TF__LONG_TASK_S ? 2 : 4;
+        if (win < want) win = want;
+    }
+    size_t weight = r->cfg.weight[s];
+    if (r->inflight[s] >= win * weight) return 0;
+    if (weight > 1) c = c > left / weight ? left : c * weight;
+    tf__item it;
+    sub_item(g, (uint32_t)c, &it);
+    tf__link *l = r->cfg.links[s];
+    if (l->ops->full(l, &it)) return 0;
+    if (g->it.layout == TF__PACKED) g->off += packed_bytes(g, (uint32_t)c);
+    g->next += (uint32_t)c;
+    it.owner = tf__rbuf_ref(g->it.owner);
+    r->inflight[s] += c;
+    (void)l->ops->put(l, &it, NULL); /* no job: inputs are copied, or borrowed by the loopback */
+    return 1;
+}
+
+static int assign(tf__relay *r)
+{
+    int did = 0, size = r->cfg.size;
+    size_t start = r->rr++;
+    for (bool progress = true; progress;) {
+        progress = false;
+        for (int i = 0; i < size; i++) {
+            int rc = assign_one(r, (int)((start + (size_t)i) % (size_t)size));
+            if (rc < 0) return did;
+            if (rc) progress = true, did = 1;
+        }
+    }
+    return did;
+}
+
+/* ---- results going up ------------------------------------------------------------- */
+
+static void send_up(tf__relay *r)
+{
+    if (r->out.len == 0) return;
+    tf__rhdr h = {r->spawned, r->spawn_ok, 0, 0};
+    tf__msg_put_rhdr(r->out.p, &h);
+    tf__tp_send(r->cfg.tp, r->cfg.up, TF__TAG_MSG, r->out.p, r->out.len, r->out.p, NULL, NULL);
+    r->out = (tf__buf){0};
+    r->spawned = r->spawn_ok = 0;
+}
+
+/* The merged message is open: its header reserved. */
+static void open_out(tf__relay *r)
+{
+    if (r->out.len) return;
+    if (!tf__buf_room(&r->out, TF__RHDR_LEN)) oom(r);
+    r->out.len = TF__RHDR_LEN;
+}
+
+/* Appends bytes [p, p + n) (whole records) to the merged results. */
+static void keep(tf__relay *r, const char *p, size_t n)
+{
+    if (r->out.len > TF__RHDR_LEN && r->out.len + n > MERGE_BYTES) send_up(r);
+    open_out(r);
+    if (tf__buf_put(&r->out, p, n) < 0) oom(r);
+}
+
+static void relay_on_message(void *arg, int src, tf__rbuf *rb)
+{
+    tf__relay *r = arg;
+    int s = src >= 0 && src < r->cfg.nranks ? r->src_slot[src] : -1;
+    if (s < 0) malformed(r, src, "results from a rank this leader does not serve");
+    tf__rd rd;
+    tf__rd_init(&rd, rb->data, rb->len);
+    tf__rhdr h;
+    tf__msg_get_rhdr(&rd, &h);
+    if (rd.err) malformed(r, src, "short header");
+    if (h.flags & ~(uint32_t)TF__F_IDLE) malformed(r, src, "a central-policy flag");
+    /* spawn counts before the records they precede (msg.h): both go up in
+     * the next message, counts in its header */
+    r->spawned += h.spawned;
+    r->spawn_ok += h.spawn_ok;
+    if (h.spawned || h.spawn_ok) open_out(r);
+    while (tf__rd_left(&rd)) {
+        const char *start = rd.p;
+        if (tf__rd_u8(&rd) != TF__R_RESULT)
+            malformed(r, src, "a record a node leader does not take");
+        tf__result_hdr rh;
+        tf__msg_get_result_hdr(&rd, &rh);
+        const char *lens = tf__rd_take(&rd, 4 * (size_t)rh.count);
+        if (!lens || rh.nfail > rh.count) malformed(r, src, "short result");
+        size_t total = tf__rec_total(lens, rh.count);
+        if (!tf__rd_take(&rd, total) || !tf__rd_take(&rd, (size_t)rh.nfail * TF__FAIL_LEN))
+            malformed(r, src, "short result");
+        if (rh.job) {
+            if (rh.count > r->inflight[s]) malformed(r, src, "more results than tasks handed on");
+            r->inflight[s] -= rh.count;
+            fn_entry *f = job_fn(r, rh.job);
+            if (f) tf__est_add(&f->est, (double)rh.elapsed_ns * 1e-9, rh.count);
+        }
+        keep(r, start, (size_t)(rd.p - start));
+    }
+}
+
+static int relay_step(void *arg)
+{
+    tf__relay *r = arg;
+    int did = assign(r);
+    for (int s = 0; s < r->cfg.size; s++) did |= r->cfg.links[s]->ops->flush(r->cfg.links[s]);
+    if (r->out.len) {
+        send_up(r);
+        did = 1;
+    }
+    return did;
+}
+
+static bool never(void *arg, int src)
+{
+    (void)arg;
+    (void)src;
+    return false;
+}
+
+static bool not_ending(void *arg)
+{
+    (void)arg;
+    return false;
+}
+
+tf__svc_role tf__relay_role(tf__relay *r)
+{
+    return (tf__svc_role){.arg = r,
+                          .on_message = relay_on_message,
+                          .step = relay_step,
+                          .awaits = never,
+                          .ending = not_ending,
+                          .on_tasks = relay_on_tasks};
+}
+
+/* The own worker's RESULTS, as if they had come in a message from it. */
+static void uplink_emit(void *arg, tf__buf *msg)
+{
+    tf__relay *r = arg;
+    tf__rbuf *rb = tf__rbuf_wrap(msg->p, msg->len);
+    if (!rb) oom(r);
+    *msg = (tf__buf){0};
+    relay_on_message(r, r->cfg.ctx->rank, rb);
+    tf__rbuf_unref(rb);
+}
+
+tf__uplink tf__relay_uplink(tf__relay *r) { return (tf__uplink){uplink_emit, r}; }
+
+bool tf__relay_passive(tf__relay *r) { return !front(r) && r->out.len == 0; }
