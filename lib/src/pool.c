@@ -137,6 +137,7 @@ static int make_relay(tf_pool *p, const tf__groups *g)
         .tp = &p->tp,
         .reg = &p->reg,
         .up = p->up,
+        .send_up = tf__service_uplink_to(&p->svc, p->up),
         .nranks = p->size,
         .size = p->nlinks,
         .links = p->links,

@@ -195,6 +195,7 @@ static void relay_on_tasks(void *arg, int src, tf__rbuf *rb)
             if (it.gid >= r->nfns || !r->fns[it.gid].name)
                 malformed(r, src, "task chunk of an undefined function");
             if (bulk) {
+                if (!r->cfg.tp) malformed(r, src, "a bulk payload where none can come");
                 tf__rbuf *b = tf__tp_recv_bulk(r->cfg.tp, src, bulk);
                 it.data = b->data;
                 it.owner = b;
@@ -311,7 +312,7 @@ static void send_up(tf__relay *r)
     if (r->out.len == 0) return;
     tf__rhdr h = {r->spawned, r->spawn_ok, 0, 0};
     tf__msg_put_rhdr(r->out.p, &h);
-    tf__tp_send(r->cfg.tp, r->cfg.up, TF__TAG_MSG, r->out.p, r->out.len, r->out.p, NULL, NULL);
+    r->cfg.send_up.emit(r->cfg.send_up.arg, &r->out); /* takes the buffer */
     r->out = (tf__buf){0};
     r->spawned = r->spawn_ok = 0;
 }

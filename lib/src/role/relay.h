@@ -37,9 +37,11 @@ typedef struct tf__relay tf__relay;
 
 typedef struct tf__relay_cfg {
     tf__ctx *ctx;
-    tf__transport *tp;    /* bulk payloads of ranges in, merged RESULTS out */
+    tf__transport *tp;    /* bulk payloads of ranges come through it; NULL
+                             where none can come (a simulator) */
     const tf__reg *reg;   /* this rank's task functions */
-    int up;               /* the rank the merged RESULTS go to (the parent) */
+    int up;               /* the parent: the rank TASKS come from */
+    tf__uplink send_up;   /* where the merged RESULTS go (to the parent) */
     int nranks;           /* ranks of the pool */
     int size;             /* slots */
     tf__link **links;     /* links[s] reaches slot s's rank; borrowed */
