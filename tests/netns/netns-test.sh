@@ -9,7 +9,9 @@
 # and that the results are exact. CASE:
 #   tf-bench  tf-bench map, --chunk 1: 6 binding lines, 3 groups with one
 #             leader each (the group's lowest rank, on the group's host),
-#             tasks on every rank (TF_STATS), the benchmark's own check
+#             rank 0 handing the other hosts' tasks to their leaders (node
+#             leaders: rank 0 reaches 4 of the 6 ranks), tasks on every
+#             rank (TF_STATS), the benchmark's own check
 #   tf-uts    UTS sample tree T1 on 6 ranks: 4,130,071 nodes, depth 10,
 #             3,305,118 leaves, tasks on every rank
 #   tfrun     60 shell commands with a journal: every task once, exit 0,
@@ -94,7 +96,7 @@ launch() {
     shift
     local rc=0
     local envs
-    mapfile -t envs < <(setenv TF_BIND=none TF_REPORT_BINDING=1 TF_STATS=1)
+    mapfile -t envs < <(setenv TF_BIND=none TF_REPORT_BINDING=1 TF_STATS=1 TF_VERBOSE=2)
     timeout -k 10 150 "${mpirun[@]}" "${args[@]}" -np 6 "${envs[@]}" "$@" >"$log" 2>&1 || rc=$?
     if ((rc != 0)); then
         tail -40 "$log" >&2
@@ -172,6 +174,8 @@ tf-bench)
     launch "$log" "$bindir/tf-bench" map --tasks 30000 --chunk 1 --repeat 2
     check_placement "$log" || fail "placement"
     check_every_rank_worked "$log" || fail "work spread"
+    grep -q "node leaders: 3 groups, rank 0 reaches 4 of 6 ranks" "$log" ||
+        fail "no node leaders (want 3 groups, rank 0 reaching 4 ranks)"
     json="$(grep '^{"bench"' "$log" | tail -1)"
     [[ "$json" == *'"tasks":30000,'* && "$json" == *'"ranks":6,'* && "$json" == *'"ok":true'* ]] ||
         fail "tf-bench's result: ${json:-none}"
