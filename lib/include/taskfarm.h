@@ -405,8 +405,10 @@ typedef struct tf_submit_opts {
 
 /* tf_submit with options. With TF_SUBMIT_AVOID the coordinator gives the
  * task to any rank but `rank`, and waits for one to ask for work if need be
- * (the retry of a task that failed on a rank, away from it). opts may be
- * NULL. Errors: as tf_submit, and TF_EINVAL for an unknown flag or a rank
+ * (the retry of a task that failed on a rank, away from it). With node
+ * leaders (tf_pool_opts.leader_ranks) a rank of another group is avoided
+ * with its leader's whole group, and the groups below that leader. opts
+ * may be NULL. Errors: as tf_submit, and TF_EINVAL for an unknown flag or a rank
  * outside the pool.
  *
  * tf_submit and tf_submit_ex may also be called from a task that rank 0's

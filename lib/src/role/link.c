@@ -21,10 +21,11 @@
 
 /* ---- over MPI ------------------------------------------------------------- */
 
-typedef struct bulk { /* a payload sent from a job's inputs */
+typedef struct bulk { /* a payload sent from where the inputs are */
     const char *p;
     size_t n;
-    tf__job *job;
+    tf__job *job;    /* sent from a job's inputs: told when done */
+    tf__rbuf *owner; /* sent from a received block: held until done */
 } bulk;
 
 typedef struct remote {
@@ -68,9 +69,13 @@ static int remote_put(tf__link *l, const tf__item *it, tf__job *j)
     if (it->job) remote_define(r, it->gid, it->fname);
     const char *bp;
     size_t bn;
-    if (tf__msg_put_chunk(&r->out, it, j != NULL, &bp, &bn) < 0)
+    /* a job's chunk goes as bulk from the job's memory, or (a node leader
+     * handing on what it received) from the received block, which the
+     * link holds until the send is done */
+    bool from_block = j == NULL && it->job != 0 && it->owner != NULL;
+    if (tf__msg_put_chunk(&r->out, it, j != NULL || from_block, &bp, &bn) < 0)
         tf__fatal(r->ctx, "a task's input does not fit in a message");
-    if (it->owner) tf__rbuf_unref(it->owner); /* encoded: the message holds a copy */
+    if (it->owner && !bn) tf__rbuf_unref(it->owner); /* encoded: the message holds a copy */
     if (!bn) return 0;
     if (r->nbulk == r->capbulk) {
         size_t cap = r->capbulk ? r->capbulk * 2 : BULK_CAP0;
@@ -79,11 +84,14 @@ static int remote_put(tf__link *l, const tf__item *it, tf__job *j)
         r->bulk = b;
         r->capbulk = cap;
     }
-    r->bulk[r->nbulk++] = (bulk){bp, bn, j};
+    r->bulk[r->nbulk++] = (bulk){bp, bn, j, j ? NULL : it->owner};
+    if (!j && it->owner) return 0; /* no job to hold back: the link holds the block */
     return 1;
 }
 
-/* The bytes an item adds to a message inline (bulk payloads aside). */
+/* The bytes an item adds to a message inline (bulk payloads aside: a
+ * job's FIXED inputs of TF__BULK_MIN bytes or more, which put sends as
+ * bulk from the job or from the block that holds them). */
 static size_t inline_bytes(const tf__item *it)
 {
     if (it->layout == TF__FIXED) {
@@ -126,16 +134,19 @@ static void remote_stop(tf__link *l, int rv)
         tf__fatal(r->ctx, "out of memory");
 }
 
-/* A bulk send from a job's memory completed: the coordinator is told. */
+/* A bulk send completed: the coordinator is told (a job's memory), or the
+ * block is let go. */
 typedef struct sent_note {
     tf__link *l;
     tf__job *j;
+    tf__rbuf *owner;
 } sent_note;
 
 static void bulk_sent(void *arg)
 {
     sent_note *n = arg;
-    n->l->sent(n->l->sent_arg, n->j);
+    if (n->j) n->l->sent(n->l->sent_arg, n->j);
+    tf__rbuf_unref(n->owner);
     free(n);
 }
 
@@ -148,7 +159,7 @@ static int remote_flush(tf__link *l)
     for (size_t k = 0; k < r->nbulk; k++) {
         sent_note *n = malloc(sizeof *n);
         if (!n) tf__fatal(r->ctx, "out of memory");
-        *n = (sent_note){l, r->bulk[k].job};
+        *n = (sent_note){l, r->bulk[k].job, r->bulk[k].owner};
         tf__tp_send(r->tp, l->rank, TF__TAG_BULK, r->bulk[k].p, r->bulk[k].n, NULL, bulk_sent, n);
     }
     r->nbulk = 0;
@@ -158,6 +169,7 @@ static int remote_flush(tf__link *l)
 static void remote_reset(tf__link *l)
 {
     remote *r = (remote *)l;
+    for (size_t k = 0; k < r->nbulk; k++) tf__rbuf_unref(r->bulk[k].owner);
     tf__buf_free(&r->out);
     free(r->defined);
     r->defined = NULL;

@@ -24,7 +24,10 @@ typedef struct tf__link_ops {
     /* Adds item `it` to the next message. A job's chunk (j != NULL) may
      * send its inputs straight from the job's memory: then put returns 1,
      * and the link calls sent(j) once MPI is done with that memory; else 0.
-     * Takes over it->owner. Fatal without memory. */
+     * A job's chunk with no j but an owner (a node leader handing on what
+     * it received) may go the same way from the owner's block, which the
+     * link holds until the send is done (put returns 0). Takes over
+     * it->owner. Fatal without memory. */
     int (*put)(tf__link *l, const tf__item *it, tf__job *j);
     /* The next message has no room for item `it` (never for an empty
      * message: one item always goes). */
