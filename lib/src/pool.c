@@ -142,9 +142,6 @@ static int make_relay(tf_pool *p, const tf__groups *g)
         .size = p->nlinks,
         .links = p->links,
         .weight = p->slot_weight,
-        .chunk_policy = p->opts.chunk,
-        .chunk_size = p->opts.chunk_size,
-        .chunk_target_s = p->opts.chunk_target_s,
         .prefetch_s = p->opts.prefetch_s,
         .file_prefetch = !p->opts.no_file_prefetch,
     };

@@ -43,6 +43,7 @@ struct tf__relay {
         uint32_t gid;
     } jobs[JOB_MEMORY]; /* recent jobs' functions, a ring */
     size_t njobs;
+    size_t below;     /* ranks the slots stand for together */
     size_t *inflight; /* by slot: tasks handed on, results not yet back */
     int *src_slot;    /* by rank: the slot whose link reaches it, -1 none */
     size_t rr;        /* the slot the next pass starts at */
@@ -63,18 +64,18 @@ int tf__relay_create(const tf__relay_cfg *cfg, tf__relay **out)
     tf__relay *r = calloc(1, sizeof *r);
     if (!r) return TF_ENOMEM;
     r->cfg = *cfg;
-    r->sched = (tf__sched){cfg->chunk_policy, cfg->chunk_size, cfg->chunk_target_s, cfg->prefetch_s,
-                           cfg->nranks};
+    r->sched = (tf__sched){.prefetch_s = cfg->prefetch_s}; /* for the window */
     r->inflight = calloc((size_t)cfg->size, sizeof *r->inflight);
     r->src_slot = malloc((size_t)cfg->nranks * sizeof *r->src_slot);
     if (!r->inflight || !r->src_slot) {
         tf__relay_destroy(&r);
         return TF_ENOMEM;
     }
-    /* the sched's worker count: the ranks below, for the guided policy */
-    size_t below = 0;
-    for (int s = 0; s < cfg->size; s++) below += cfg->weight[s];
-    r->sched.nworkers = (int)below;
+    for (int s = 0; s < cfg->size; s++) r->below += cfg->weight[s];
+    if (r->below == 0) {
+        tf__relay_destroy(&r);
+        return TF_EINVAL;
+    }
     for (int k = 0; k < cfg->nranks; k++) r->src_slot[k] = -1;
     for (int s = 0; s < cfg->size; s++) {
         int k = cfg->links[s]->rank;
@@ -269,7 +270,12 @@ static int assign_one(tf__relay *r, int s)
     if (!g) return -1;
     fn_entry *f = &r->fns[g->it.gid];
     size_t left = g->it.count - g->next;
-    size_t c = tf__sched_chunk(&r->sched, &f->est, left);
+    /* The parent sized the range as one chunk for each rank below (its
+     * chunk rule, with its estimate and the job's tail): each rank gets
+     * that chunk, a slot of weight w w of them. Only the window, how much
+     * to keep queued, is this relay's own measure. */
+    size_t c = g->it.count / r->below;
+    if (c < 1) c = 1;
     size_t win = tf__sched_window(&r->sched, &f->est, c);
     if (g->it.file && r->cfg.file_prefetch) { /* as the coordinator's window_for */
         size_t want = f->est.n && f->est.t >= TF__LONG_TASK_S ? 2 : 4;
@@ -277,7 +283,7 @@ static int assign_one(tf__relay *r, int s)
     }
     size_t weight = r->cfg.weight[s];
     if (r->inflight[s] >= win * weight) return 0;
-    if (weight > 1) c = c > left / weight ? left : c * weight;
+    c = c > left / weight ? left : c * weight;
     tf__item it;
     sub_item(g, (uint32_t)c, &it);
     tf__link *l = r->cfg.links[s];

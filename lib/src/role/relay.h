@@ -6,9 +6,11 @@
  * output, every result, are still its own.
  *
  * The relay is a small coordinator without jobs: what it hands out is
- * what it was handed, under the same chunk and window rules as rank 0's
- * (core/schedule.h), a slot standing for `weight` ranks being kept that
- * many windows ahead. Its parent balances the leaders: it refills a
+ * what it was handed. Its parent sized each range as one chunk for every
+ * rank below (rank 0's chunk rule, with its estimate and the job's tail),
+ * so each rank gets that chunk; how much to keep queued at each is the
+ * relay's own measure (core/schedule.h's window), a slot standing for
+ * `weight` ranks being kept that many windows ahead. Its parent balances the leaders: it refills a
  * leader's window as results come back, as it does for a rank, so no
  * leader holds more than a few milliseconds of work that another could
  * run.
@@ -46,10 +48,8 @@ typedef struct tf__relay_cfg {
     int size;             /* slots */
     tf__link **links;     /* links[s] reaches slot s's rank; borrowed */
     const size_t *weight; /* by slot: the ranks it stands for; borrowed */
-    int chunk_policy;     /* TF_CHUNK_*, as the coordinator's */
-    size_t chunk_size;
-    double chunk_target_s, prefetch_s;
-    bool file_prefetch;
+    double prefetch_s;    /* work kept queued at each rank, as rank 0's */
+    bool file_prefetch;   /* keep file tasks queued ahead, as rank 0 */
 } tf__relay_cfg;
 
 /* Main thread: 0, TF_ENOMEM, or TF_EINVAL (two slots reach one rank). */
