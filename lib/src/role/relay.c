@@ -11,18 +11,36 @@
 /* Function numbers a parent may use (as the worker's limit). */
 #define FN_LIMIT (1u << 24)
 /* Merged results are sent up before they pass this many bytes (a record
- * bigger than that goes alone): far below the largest message, and a
- * bounded amount held here. */
+ * bigger than that goes alone), and a range whose results would pass it
+ * sends them up unmerged: far below the largest message, and a bounded
+ * amount held here. */
 #define MERGE_BYTES ((size_t)16 << 20)
 /* Jobs whose task function is remembered for the time measurements. */
 #define JOB_MEMORY 64
 /* Ranges first made room for. */
 #define RANGES_CAP0 16
 
+typedef struct piece { /* a result record of part of a range, held */
+    tf__rbuf *rb;      /* the message it came in */
+    const char *raw;   /* the record, its kind byte first */
+    size_t raw_len;
+    const char *lens, *data, *fails;
+    size_t data_len;
+    uint64_t first; /* the index of its first task */
+    uint32_t count, nfail;
+} piece;
+
 typedef struct range { /* a chunk the parent handed here */
     tf__item it;       /* as received; its owner holds the inputs */
     uint32_t next;     /* tasks handed on */
+    uint32_t done;     /* tasks whose results are in */
     size_t off;        /* PACKED: bytes of inputs handed on */
+    piece *pieces;     /* its results so far, to go up as one record */
+    size_t npieces, cappieces;
+    size_t bytes; /* the merged record's size so far */
+    uint64_t elapsed_ns;
+    uint32_t nfail;
+    bool passthrough; /* too big to merge: results go up as they come */
 } range;
 
 typedef struct fn_entry {
@@ -34,8 +52,11 @@ typedef struct fn_entry {
 struct tf__relay {
     tf__relay_cfg cfg;
     tf__sched sched;
-    range *rv; /* ranges in arrival order, from rhead on */
+    range *rv; /* ranges in arrival order, from rhead on, until their
+                  results are all in */
     size_t rhead, rn, rcap;
+    size_t hand;   /* ranges before this one (from rhead) are all handed on */
+    size_t found;  /* the range a result was found in last */
     fn_entry *fns; /* by the parent's function number */
     size_t nfns;
     struct {
@@ -89,10 +110,22 @@ int tf__relay_create(const tf__relay_cfg *cfg, tf__relay **out)
     return 0;
 }
 
+static void drop_pieces(range *g)
+{
+    for (size_t k = 0; k < g->npieces; k++) tf__rbuf_unref(g->pieces[k].rb);
+    free(g->pieces);
+    g->pieces = NULL;
+    g->npieces = g->cappieces = 0;
+}
+
 void tf__relay_reset(tf__relay *r)
 {
-    for (size_t k = 0; k < r->rn; k++) tf__rbuf_unref(r->rv[(r->rhead + k) % r->rcap].it.owner);
-    r->rhead = r->rn = 0;
+    for (size_t k = 0; k < r->rn; k++) {
+        range *g = &r->rv[(r->rhead + k) % r->rcap];
+        tf__rbuf_unref(g->it.owner);
+        drop_pieces(g);
+    }
+    r->rhead = r->rn = r->hand = r->found = 0;
     for (size_t g = 0; g < r->nfns; g++) free(r->fns[g].name);
     free(r->fns);
     r->fns = NULL;
@@ -170,8 +203,10 @@ static void push_range(tf__relay *r, const tf__item *it)
         r->rcap = cap;
         r->rhead = 0;
     }
-    r->rv[(r->rhead + r->rn++) % r->rcap] = (range){*it, 0, 0};
+    r->rv[(r->rhead + r->rn++) % r->rcap] = (range){.it = *it, .bytes = TF__RESULT_HDR_LEN};
 }
+
+static range *at(tf__relay *r, size_t k) { return &r->rv[(r->rhead + k) % r->rcap]; }
 
 static void relay_on_tasks(void *arg, int src, tf__rbuf *rb)
 {
@@ -217,17 +252,25 @@ static void relay_on_tasks(void *arg, int src, tf__rbuf *rb)
 
 /* ---- handing chunks on ------------------------------------------------------------ */
 
-/* The front range with tasks left, dropping those done; NULL if none. */
+/* The first range with tasks left to hand on; NULL if none. */
 static range *front(tf__relay *r)
 {
-    while (r->rn) {
-        range *g = &r->rv[r->rhead];
-        if (g->next < g->it.count) return g;
+    while (r->hand < r->rn && at(r, r->hand)->next == at(r, r->hand)->it.count) r->hand++;
+    return r->hand < r->rn ? at(r, r->hand) : NULL;
+}
+
+/* Drops the ranges at the front whose results have all gone up. */
+static void pop_finished(tf__relay *r)
+{
+    while (r->rn && at(r, 0)->done == at(r, 0)->it.count) {
+        range *g = at(r, 0);
         tf__rbuf_unref(g->it.owner);
+        drop_pieces(g);
         r->rhead = (r->rhead + 1) % r->rcap;
         r->rn--;
+        if (r->hand) r->hand--;
+        if (r->found) r->found--;
     }
-    return NULL;
 }
 
 /* The item of the next c tasks of range g. */
@@ -339,6 +382,110 @@ static void keep(tf__relay *r, const char *p, size_t n)
     if (tf__buf_put(&r->out, p, n) < 0) oom(r);
 }
 
+/* The range that holds the record's tasks, all handed on and none of
+ * them in yet as far as counts go; NULL if none. A leader's ranges come in
+ * order of job and index (its parent hands a slot a job's ranges in index
+ * order, and jobs in the order they started), so a binary search finds
+ * it; results mostly hit the range of the one before. */
+static range *find_range(tf__relay *r, const tf__result_hdr *h)
+{
+    size_t lo = 0, hi = r->rn;
+    range *g = r->found < r->rn ? at(r, r->found) : NULL;
+    if (!g || g->it.job != h->job || h->first_index < g->it.first_index ||
+        h->first_index - g->it.first_index >= g->it.count) {
+        while (hi - lo > 1) { /* the last range starting at or before the record */
+            size_t mid = lo + (hi - lo) / 2;
+            const range *m = at(r, mid);
+            if (m->it.job < h->job || (m->it.job == h->job && m->it.first_index <= h->first_index))
+                lo = mid;
+            else
+                hi = mid;
+        }
+        if (lo >= r->rn) return NULL;
+        r->found = lo;
+        g = at(r, lo);
+    }
+    if (g->it.job != h->job || h->first_index < g->it.first_index) return NULL;
+    uint64_t k = h->first_index - g->it.first_index;
+    if (k > g->next || h->count > g->next - k || h->count > g->next - g->done) return NULL;
+    return g;
+}
+
+/* Appends the merged record of range g (every result in) to the message
+ * going up, and lets its pieces go. */
+static int by_first(const void *a, const void *b)
+{
+    uint64_t x = ((const piece *)a)->first, y = ((const piece *)b)->first;
+    return x < y ? -1 : x > y;
+}
+
+static void emit_range(tf__relay *r, range *g)
+{
+    qsort(g->pieces, g->npieces, sizeof *g->pieces, by_first);
+    if (r->out.len > TF__RHDR_LEN && r->out.len + g->bytes > MERGE_BYTES) send_up(r);
+    open_out(r);
+    char *p = tf__buf_room(&r->out, g->bytes);
+    if (!p) oom(r);
+    tf__result_hdr h = {g->it.job,   g->it.first_index, g->it.first_id,
+                        g->it.count, g->nfail,          g->elapsed_ns};
+    tf__msg_put_result_hdr(p, &h);
+    p += TF__RESULT_HDR_LEN;
+    for (size_t k = 0; k < g->npieces; k++) {
+        memcpy(p, g->pieces[k].lens, 4 * (size_t)g->pieces[k].count);
+        p += 4 * (size_t)g->pieces[k].count;
+    }
+    for (size_t k = 0; k < g->npieces; k++) {
+        if (g->pieces[k].data_len) memcpy(p, g->pieces[k].data, g->pieces[k].data_len);
+        p += g->pieces[k].data_len;
+    }
+    for (size_t k = 0; k < g->npieces; k++) { /* failed tasks, renumbered in the range */
+        const piece *pc = &g->pieces[k];
+        uint32_t shift = (uint32_t)(pc->first - g->it.first_index);
+        for (uint32_t f = 0; f < pc->nfail; f++) {
+            uint32_t task;
+            memcpy(&task, pc->fails + 8 * (size_t)f, 4);
+            task += shift;
+            memcpy(p, &task, 4);
+            memcpy(p + 4, pc->fails + 8 * (size_t)f + 4, 4);
+            p += 8;
+        }
+    }
+    r->out.len += g->bytes;
+    drop_pieces(g);
+}
+
+/* A result record of some of range g's tasks: held, to go up with the
+ * rest of the range's as one record, so that the parent folds one record
+ * a range; a range whose results would pass MERGE_BYTES sends them up as
+ * they come. */
+static void take_piece(tf__relay *r, range *g, const piece *pc, uint64_t elapsed_ns)
+{
+    size_t add = 4 * (size_t)pc->count + pc->data_len + TF__FAIL_LEN * (size_t)pc->nfail;
+    g->done += pc->count;
+    if (!g->passthrough && g->bytes + add > MERGE_BYTES) {
+        g->passthrough = true; /* what it held goes up as it came */
+        for (size_t k = 0; k < g->npieces; k++) keep(r, g->pieces[k].raw, g->pieces[k].raw_len);
+        drop_pieces(g);
+    }
+    if (g->passthrough) {
+        keep(r, pc->raw, pc->raw_len);
+        return;
+    }
+    if (g->npieces == g->cappieces) {
+        size_t cap = g->cappieces ? 2 * g->cappieces : 4;
+        piece *v = realloc(g->pieces, cap * sizeof *v);
+        if (!v) oom(r);
+        g->pieces = v;
+        g->cappieces = cap;
+    }
+    g->pieces[g->npieces] = *pc;
+    g->pieces[g->npieces++].rb = tf__rbuf_ref(pc->rb);
+    g->bytes += add;
+    g->elapsed_ns += elapsed_ns;
+    g->nfail += pc->nfail;
+    if (g->done == g->it.count) emit_range(r, g);
+}
+
 static void relay_on_message(void *arg, int src, tf__rbuf *rb)
 {
     tf__relay *r = arg;
@@ -366,14 +513,29 @@ static void relay_on_message(void *arg, int src, tf__rbuf *rb)
         size_t total = tf__rec_total(lens, rh.count);
         if (!tf__rd_take(&rd, total) || !tf__rd_take(&rd, (size_t)rh.nfail * TF__FAIL_LEN))
             malformed(r, src, "short result");
-        if (rh.job) {
-            if (rh.count > r->inflight[s]) malformed(r, src, "more results than tasks handed on");
-            r->inflight[s] -= rh.count;
-            fn_entry *f = job_fn(r, rh.job);
-            if (f) tf__est_add(&f->est, (double)rh.elapsed_ns * 1e-9, rh.count);
+        if (!rh.job) { /* a spawned task's: straight up */
+            keep(r, start, (size_t)(rd.p - start));
+            continue;
         }
-        keep(r, start, (size_t)(rd.p - start));
+        if (rh.count > r->inflight[s]) malformed(r, src, "more results than tasks handed on");
+        r->inflight[s] -= rh.count;
+        fn_entry *f = job_fn(r, rh.job);
+        if (f) tf__est_add(&f->est, (double)rh.elapsed_ns * 1e-9, rh.count);
+        range *g = find_range(r, &rh);
+        if (!g) malformed(r, src, "results of tasks not handed on");
+        piece pc = {rb,
+                    start,
+                    (size_t)(rd.p - start),
+                    lens,
+                    lens + 4 * (size_t)rh.count,
+                    lens + 4 * (size_t)rh.count + total,
+                    total,
+                    rh.first_index,
+                    rh.count,
+                    rh.nfail};
+        take_piece(r, g, &pc, rh.elapsed_ns);
     }
+    pop_finished(r);
 }
 
 static int relay_step(void *arg)
@@ -424,4 +586,4 @@ static void uplink_emit(void *arg, tf__buf *msg)
 
 tf__uplink tf__relay_uplink(tf__relay *r) { return (tf__uplink){uplink_emit, r}; }
 
-bool tf__relay_passive(tf__relay *r) { return !front(r) && r->out.len == 0; }
+bool tf__relay_passive(tf__relay *r) { return r->rn == 0 && r->out.len == 0; }
