@@ -510,6 +510,8 @@ static void relay_on_message(void *arg, int src, tf__rbuf *rb)
         tf__msg_get_result_hdr(&rd, &rh);
         const char *lens = tf__rd_take(&rd, 4 * (size_t)rh.count);
         if (!lens || rh.nfail > rh.count) malformed(r, src, "short result");
+        /* an empty one would complete again a range whose record went up */
+        if (rh.count == 0) malformed(r, src, "an empty result");
         size_t total = tf__rec_total(lens, rh.count);
         if (!tf__rd_take(&rd, total) || !tf__rd_take(&rd, (size_t)rh.nfail * TF__FAIL_LEN))
             malformed(r, src, "short result");
