@@ -17,8 +17,8 @@
 #   - the trees: T1L-like, root seed 31 (geometric, b0 4, depth 13, as T1L:
 #     83 M nodes); T3L-like, root seed 79 (binomial, b0 2000, q 0.200014,
 #     m 5, as T3L: 93.9 M nodes, depth 16,370; T3L: 111 M, depth 17,844),
-#     the seed up to 600 whose tree has T3L's size within 20% and the
-#     depth nearest T3L's;
+#     of the seeds 1 to 613 whose tree has T3L's size within 20%, the
+#     one whose depth is nearest T3L's;
 #   - one core a rank (the 16-core machine has no second hardware thread:
 #     --report-bindings in docs/device/machine-2026-11-27.txt), so a
 #     service turn takes its time from the running task;
