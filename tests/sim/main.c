@@ -49,6 +49,8 @@ static void usage(void)
           "  --coord-x X          the modelled coordinator's costs times X\n"
           "  --shared-core 0|1    a service turn's time is taken from the running task\n"
           "  --preempt-ns T       shared core: a woken service thread waits T for the core\n"
+          "  --preempt-us Q0,..,Q100  shared core: that wait drawn from these quantiles (us,\n"
+          "                       evenly spaced from 0 to 1, at least 2; README.md)\n"
           "  --slack-ns T         a timed sleep lasts T longer (timer slack)\n"
           "  --quiet              prints only failures\n"
           "  --count              only counts the workload: tasks, work, critical path\n",
@@ -67,6 +69,8 @@ typedef struct opts {
     uint64_t uts_target;
     /* cost overrides (< 0: the default) */
     double msg_ns, turn_ns, wake_ns, coord_x, preempt_ns, slack_ns;
+    double preempt_q[SIM_PREEMPT_QMAX];
+    int preempt_nq;
     int shared_core;
     double jitter_us;
     uint64_t seed;
@@ -153,6 +157,8 @@ static void config(const opts *o, sim_cfg *c)
     }
     if (o->shared_core >= 0) c->shared_core = o->shared_core;
     if (o->preempt_ns >= 0) c->preempt_ns = (uint64_t)o->preempt_ns;
+    for (int i = 0; i < o->preempt_nq; i++) c->preempt_q[i] = o->preempt_q[i] * 1e3;
+    c->preempt_nq = o->preempt_nq;
     if (o->slack_ns >= 0) c->slack_ns = (uint64_t)o->slack_ns;
 }
 
@@ -328,6 +334,7 @@ int main(int argc, char **argv)
         O_COORDX,
         O_SHARED,
         O_PREEMPT,
+        O_PREEMPTQ,
         O_SLACK
     };
     static const struct option lo[] = {{"ranks", 1, 0, 'P'},
@@ -343,6 +350,7 @@ int main(int argc, char **argv)
                                        {"coord-x", 1, 0, O_COORDX},
                                        {"shared-core", 1, 0, O_SHARED},
                                        {"preempt-ns", 1, 0, O_PREEMPT},
+                                       {"preempt-us", 1, 0, O_PREEMPTQ},
                                        {"slack-ns", 1, 0, O_SLACK},
                                        {"net", 1, 0, 'n'},
                                        {"workload", 1, 0, 'w'},
@@ -416,6 +424,26 @@ int main(int argc, char **argv)
         case O_COORDX: o.coord_x = atof(optarg); break;
         case O_SHARED: o.shared_core = atoi(optarg); break;
         case O_PREEMPT: o.preempt_ns = atof(optarg); break;
+        case O_PREEMPTQ: {
+            char *p = optarg, *end;
+            o.preempt_nq = 0;
+            while (*p && o.preempt_nq < SIM_PREEMPT_QMAX) {
+                double q = strtod(p, &end);
+                if (end == p || q < 0 || (o.preempt_nq && q < o.preempt_q[o.preempt_nq - 1])) {
+                    fprintf(stderr, "tf-sim: --preempt-us wants rising numbers: %s\n", optarg);
+                    return 2;
+                }
+                o.preempt_q[o.preempt_nq++] = q;
+                p = *end == ',' ? end + 1 : end;
+                if (*end && *end != ',') break;
+            }
+            if (o.preempt_nq < 2 || *p) {
+                fprintf(stderr, "tf-sim: --preempt-us wants 2 to %d quantiles: %s\n",
+                        SIM_PREEMPT_QMAX, optarg);
+                return 2;
+            }
+            break;
+        }
         case O_SLACK: o.slack_ns = atof(optarg); break;
         case 'v': o.tree.var = atof(optarg); break;
         case 's': o.seed = strtoull(optarg, NULL, 10); break;

@@ -212,6 +212,7 @@ typedef struct vrank {
     int svc;
     uint32_t svc_gen;
     uint64_t backoff, svc_wait_t0;
+    uint64_t core_t;          /* SVC_CORE: when it gets the core */
     msg *in_head, *in_tail;   /* arrived, not yet received: tag TF__TAG_MSG */
     msg *ctl_head, *ctl_tail; /* tag TF__TAG_CTL */
     unsigned sends_inflight;
@@ -307,6 +308,19 @@ static uint64_t rnd(sim *s)
     x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
     x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
     return x ^ (x >> 31);
+}
+
+/* How long a woken service thread waits for the core its main thread runs
+ * a task on: fixed, or drawn from the configured quantiles. */
+static uint64_t preempt_wait(sim *s)
+{
+    const sim_cfg *c = s->c;
+    if (c->preempt_nq < 2) return c->preempt_ns;
+    double u = (double)(rnd(s) >> 11) * 0x1.0p-53 * (c->preempt_nq - 1);
+    int i = (int)u;
+    if (i >= c->preempt_nq - 1) i = c->preempt_nq - 2;
+    double f = u - i, w = c->preempt_q[i] + f * (c->preempt_q[i + 1] - c->preempt_q[i]);
+    return w > 0 ? (uint64_t)w : 0;
 }
 
 static void at(sim *s, uint64_t t, int kind, int rank, uint32_t gen, void *p)
@@ -669,7 +683,10 @@ static void pump(sim *s, int r, uint64_t t)
     if (v->svc == SVC_SLEEP && has_flag(&v->svc_w)) {
         take_flag(&v->svc_w);
         uint64_t lat = t - v->svc_wait_t0 < s->c->svc_spin_ns ? 0 : s->c->wake_ns;
-        v->svc = SVC_TURN;
+        /* on a shared core it stays asleep until its wake-up, which then
+         * waits for the core if a task runs on it (the main loop's EV_SVC) */
+        bool core = s->c->shared_core && (s->c->preempt_ns || s->c->preempt_nq >= 2);
+        if (!core) v->svc = SVC_TURN;
         at(s, t + lat, EV_SVC, r, ++v->svc_gen, NULL);
     }
 }
@@ -827,6 +844,13 @@ static void main_turn(sim *s, int r, uint64_t t)
     v->main = MAIN_WAIT;
     v->main_wait_t0 = t;
     at(s, t + MAIN_WAIT_NS, EV_MAIN, r, ++v->main_gen, NULL);
+    /* a service thread waiting for the core gets it once the main thread
+     * stops spinning and blocks */
+    uint64_t free_t = t + s->c->main_spin_ns;
+    if (v->svc == SVC_CORE && free_t < v->core_t) {
+        v->core_t = free_t;
+        at(s, free_t, EV_SVC, r, ++v->svc_gen, NULL);
+    }
 }
 
 /* A spawn, queued as tf_spawn queues it: counted first, then queued. */
@@ -1289,9 +1313,11 @@ void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res)
         }
         case EV_SVC:
             if (e.gen != v->svc_gen || v->svc == SVC_DONE) break;
-            if (v->svc == SVC_SLEEP && c->shared_core && c->preempt_ns && v->main == MAIN_BUSY) {
+            if (v->svc == SVC_SLEEP && c->shared_core && (c->preempt_ns || c->preempt_nq >= 2) &&
+                v->main == MAIN_BUSY) {
                 v->svc = SVC_CORE;
-                at(s, e.t + c->preempt_ns, EV_SVC, e.rank, ++v->svc_gen, NULL);
+                v->core_t = e.t + preempt_wait(s);
+                at(s, v->core_t, EV_SVC, e.rank, ++v->svc_gen, NULL);
                 break;
             }
             v->svc = SVC_TURN;

@@ -115,6 +115,9 @@ uint64_t sim_uts_nodes(const sim_uts_params *p, uint64_t cap, uint32_t *depth);
 
 /* ---- a run --------------------------------------------------------------------- */
 
+/* The most quantiles of sim_cfg.preempt_q. */
+#define SIM_PREEMPT_QMAX 64
+
 typedef struct sim_cfg {
     int ranks, per_node;
     /* peer scheduling (rank/peers.h, the library's default): ranks steal
@@ -134,8 +137,13 @@ typedef struct sim_cfg {
     bool shared_core;
     uint64_t preempt_ns; /* shared core: a woken service thread waits this
                             long for the core while a task runs */
-    uint64_t slack_ns;   /* a timed sleep lasts this much longer (the
-                            kernel's timer slack) */
+    /* or, with preempt_nq >= 2, a wait drawn from a distribution: its
+     * quantiles at 0, 1/(nq-1), ..., 1 (ns), interpolated linearly (a
+     * measured distribution of steal latencies, README.md) */
+    double preempt_q[SIM_PREEMPT_QMAX];
+    int preempt_nq;
+    uint64_t slack_ns; /* a timed sleep lasts this much longer (the
+                          kernel's timer slack) */
     /* the main thread */
     uint64_t main_spin_ns; /* spins this long before it blocks */
     uint64_t wake_ns;      /* a blocked thread's wake-up */

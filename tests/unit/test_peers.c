@@ -458,7 +458,8 @@ static void test_thief_order(void)
     }
 }
 
-/* A rank alone on its node steals from other nodes only. */
+/* A rank alone on its node steals from other nodes only, never from rank 0
+ * (among three ranks or more): two tries among ranks 1 and 3. */
 static void test_thief_no_local(void)
 {
     rig_up(4, 1);
@@ -475,7 +476,7 @@ static void test_thief_no_local(void)
         deliver((size_t)i);
         deliver_one(-1, 2, TF__MSG_LOOT);
     }
-    CU_ASSERT_EQUAL(steals, 3);
+    CU_ASSERT_EQUAL(steals, 2);
     step(2);
     CU_ASSERT_TRUE(g.p[2].parked);
     /* buddies of 2 among 4: 3 and 0 */
@@ -483,6 +484,100 @@ static void test_thief_no_local(void)
     CU_ASSERT_EQUAL(count_msgs(2, 0, TF__MSG_LIFELINE), 1);
     CU_ASSERT_EQUAL(g.qn, 2);
     rig_down();
+}
+
+/* Among three ranks or more, rank 0 (the coordinator's, the waves' root)
+ * is no thief's random victim, and parks on its lifelines at once; between
+ * two ranks it is an ordinary peer. */
+static void test_rank0_apart(void)
+{
+    rig_up(8, 4);
+    CU_ASSERT_EQUAL(g.p[0].nlocal, 0);
+    CU_ASSERT_EQUAL(g.p[0].nremote, 0);
+    for (int r = 1; r < g.size; r++) {
+        CU_ASSERT_EQUAL(g.p[r].nlocal + g.p[r].nremote, g.size - 2);
+        for (int i = 0; i < g.p[r].nlocal; i++) CU_ASSERT_NOT_EQUAL(g.p[r].local[i], 0);
+        for (int i = 0; i < g.p[r].nremote; i++) CU_ASSERT_NOT_EQUAL(g.p[r].remote[i], 0);
+    }
+    for (int r = 0; r < g.size; r++) tf__worker_idle(&g.w[r]);
+    /* its first step: BEGIN to its children (1..7), and a LIFELINE to
+     * each of its buddies 1, 2 and 4; no STEAL */
+    CU_ASSERT_EQUAL(step(0), 1);
+    CU_ASSERT_EQUAL(count_msgs(0, -1, TF__MSG_BEGIN), 7);
+    CU_ASSERT_EQUAL(count_msgs(0, -1, TF__MSG_LIFELINE), 3);
+    for (int b = 1; b <= 4; b *= 2) CU_ASSERT_EQUAL(count_msgs(0, b, TF__MSG_LIFELINE), 1);
+    CU_ASSERT_EQUAL(count_msgs(0, -1, TF__MSG_STEAL), 0);
+    CU_ASSERT_EQUAL(g.qn, 10);
+    CU_ASSERT_TRUE(g.p[0].parked);
+    CU_ASSERT_EQUAL(atomic_load(&g.p[0].st.attempts), 0);
+    rig_down();
+    rig_up(2, 2);
+    CU_ASSERT_EQUAL(g.p[0].nlocal, 1);
+    CU_ASSERT_EQUAL(g.p[1].nlocal, 1);
+    CU_ASSERT_EQUAL(g.p[1].local[0], 0);
+    rig_down();
+}
+
+/* The lifeline graph, for every size up to 300 and some larger ones: at
+ * most 4 buddies a rank, distinct, existing, not itself; the binary
+ * hypercube up to 16 ranks; strongly connected (every rank reaches every
+ * other along lifelines, and work comes back along them). */
+static void test_lifeline_graph(void)
+{
+    enum { DIM = 4, BIG = 10240 };
+    static int out[BIG][DIM], nout[BIG], seen[BIG], todo[BIG];
+    static int first[BIG + 1], fill[BIG], in[BIG * DIM];
+    static int node_of[BIG];
+    static const int sizes[] = {1000, 1024, 1025, 4095, 4096, 4097, 6561, 6562, 10000, BIG};
+    tf__ctx ctx = {0};
+    tf__worker w;
+    tf__peers_net net = {NULL, net_send, net_counts, false};
+    memset(node_of, 0, sizeof node_of);
+    for (int si = 0; si < 300 + (int)(sizeof sizes / sizeof *sizes); si++) {
+        int size = si < 300 ? si + 1 : sizes[si - 300];
+        for (int r = 0; r < size; r++) node_of[r] = r / 16;
+        for (int r = 0; r < size; r++) {
+            tf__peers p;
+            CU_ASSERT_EQUAL_FATAL(tf__peers_init(&p, &ctx, &w, &net, r, size, node_of), 0);
+            CU_ASSERT_FATAL(p.nbuddy <= DIM);
+            nout[r] = p.nbuddy;
+            for (int i = 0; i < p.nbuddy; i++) {
+                int b = p.buddy[i];
+                CU_ASSERT_FATAL(b >= 0 && b < size && b != r);
+                for (int j = 0; j < i; j++) CU_ASSERT_NOT_EQUAL(p.buddy[j], b);
+                if (size <= 16) /* the binary hypercube */
+                    CU_ASSERT_EQUAL(__builtin_popcount((unsigned)(b ^ r)), 1);
+                out[r][i] = b;
+            }
+            tf__peers_free(&p);
+        }
+        /* from rank 0 along lifelines, then against them (in-edges as
+         * lists: first[q] .. first[q + 1] in in) */
+        memset(first, 0, (size_t)(size + 1) * sizeof *first);
+        for (int r = 0; r < size; r++)
+            for (int i = 0; i < nout[r]; i++) first[out[r][i] + 1]++;
+        for (int q = 0; q < size; q++) first[q + 1] += first[q];
+        memcpy(fill, first, (size_t)size * sizeof *fill);
+        for (int r = 0; r < size; r++)
+            for (int i = 0; i < nout[r]; i++) in[fill[out[r][i]]++] = r;
+        for (int dir = 0; dir < 2; dir++) {
+            memset(seen, 0, (size_t)size * sizeof *seen);
+            int n = 0, head = 0;
+            todo[n++] = 0;
+            seen[0] = 1;
+            while (head < n) {
+                int r = todo[head++];
+                int k0 = dir ? first[r] : 0, k1 = dir ? first[r + 1] : nout[r];
+                for (int k = k0; k < k1; k++) {
+                    int q = dir ? in[k] : out[r][k];
+                    if (seen[q]) continue;
+                    seen[q] = 1;
+                    todo[n++] = q;
+                }
+            }
+            CU_ASSERT_EQUAL(n, size);
+        }
+    }
 }
 
 /* ---- the victim ----------------------------------------------------------------- */
@@ -1007,6 +1102,8 @@ static void test_malformed_duplicate_done(void)
 static const unit_test tests[] = {
     UNIT_TEST(test_thief_order),
     UNIT_TEST(test_thief_no_local),
+    UNIT_TEST(test_rank0_apart),
+    UNIT_TEST(test_lifeline_graph),
     UNIT_TEST(test_victim_half_oldest),
     UNIT_TEST(test_victim_one_task),
     UNIT_TEST(test_lifeline_push),

@@ -19,6 +19,8 @@
  * sooner when it is scarce, and cost busy ranks more when it is. */
 #define TRY_LOCAL 2
 #define TRY_REMOTE 1
+/* The lifeline graph's dimensions: a rank's most buddies. */
+#define LIFELINE_DIM 4
 /* How soon an idle service thread looks again while its STEAL is
  * unanswered (the main thread has nothing to do meanwhile), and while its
  * rank holds tasks a thief may ask for (the answer waits for it). */
@@ -59,21 +61,41 @@ int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_ne
         tf__peers_free(p);
         return TF_ENOMEM;
     }
+    /* rank 0 also runs the coordinator and the waves: among three ranks or
+     * more no thief picks it at random, and it takes work through its
+     * lifelines only, so that its messages do not follow every rank's idle
+     * time, which grows with the ranks */
+    bool apart = size > 2;
     for (int r = 0; r < size; r++) {
         if (r == rank) continue;
-        if (node_of[r] == node_of[rank]) {
+        p->near[r] = node_of[r] == node_of[rank];
+        if (apart && (r == 0 || rank == 0)) continue;
+        if (p->near[r])
             p->local[p->nlocal++] = r;
-            p->near[r] = 1;
-        } else {
+        else
             p->remote[p->nremote++] = r;
-        }
     }
-    /* the hypercube's neighbours that exist: every rank reaches rank 0 by
-     * clearing its bits one at a time, so the graph is connected for any
-     * size */
-    for (int k = 0; k < 31 && (1L << k) < size; k++) {
-        int b = rank ^ (1 << k);
-        if (b < size) p->buddy[p->nbuddy++] = b;
+    /* the lifelines: a cyclic hypercube of LIFELINE_DIM digits in the
+     * smallest base l with l^LIFELINE_DIM >= size (Saraswat et al., PPoPP
+     * 2011; up to 16 ranks the binary hypercube): a buddy adds 1 (mod l)
+     * to one digit, again while that names no rank. At most LIFELINE_DIM
+     * buddies whatever the size. Strongly connected for any size: a digit
+     * cycles to 0, a smaller rank, so every rank reaches rank 0; raising
+     * the digits from the lowest never passes the rank aimed at, so rank 0
+     * reaches every rank. */
+    int64_t l = 2, lz;
+    for (;; l++) {
+        lz = 1;
+        for (int k = 0; k < LIFELINE_DIM; k++) lz *= l;
+        if (lz >= size) break;
+    }
+    for (int64_t k = 0, unit = 1; k < LIFELINE_DIM && unit < size; k++, unit *= l) {
+        int64_t digit = rank / unit % l, b = rank;
+        do {
+            b += digit + 1 < l ? unit : -digit * unit;
+            digit = digit + 1 < l ? digit + 1 : 0;
+        } while (b >= size);
+        if (b != rank) p->buddy[p->nbuddy++] = (int)b;
     }
     tf__wave_init(&p->wave, rank, size, TF__WAVE_FANOUT);
     int first, n = tf__wave_children(rank, size, p->wave.fanout, &first);

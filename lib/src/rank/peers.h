@@ -9,11 +9,15 @@
  * answers at once with LOOT: half of its spawned tasks, oldest first (the
  * biggest, in a tree search), or its last one if its main thread is busy,
  * or none. After a few failed tries the thief sends LIFELINE to its
- * buddies (its neighbours in a hypercube over the ranks, so that work
- * spreads to everyone in log2 P hops) and parks: it sends nothing more
- * until a buddy pushes work along the lifeline (LOOT, pushed), so that idle
- * ranks do not flood busy ones. A rank that got work tries again the next
- * time it runs dry. Rank 0 is not on the path of a steal.
+ * buddies (at most 4, whatever the size: its neighbours in a cyclic
+ * hypercube of 4 digits in base l, l^4 >= size, so that work reaches
+ * everyone in at most 8 (l - 1) hops) and parks: it sends nothing more
+ * until a buddy pushes work along the lifeline (LOOT, pushed), so that
+ * idle ranks do not flood busy ones. A rank that got work tries again the next
+ * time it runs dry. Rank 0 is not on the path of a steal; among three
+ * ranks or more it is no thief's victim and steals through its lifelines
+ * only, so that its messages (it also runs the coordinator and the waves)
+ * do not grow with the ranks.
  *
  * Runs apart: a rank asks peers for work only after BEGIN has come down
  * the tree, which rank 0 sends at the start of a run; and rank 0's run ends
