@@ -17,6 +17,9 @@ static void usage(void)
           "  --ranks-per-node N   (default 16)\n"
           "  --sched peers|central  peer scheduling (stealing, waves) or the central policy\n"
           "                       (default peers, as the library)\n"
+          "  --leaders node|off|N peers: node leaders relay job tasks and results (role/relay.h),\n"
+          "                       a node's ranks a group, or runs of N of them (TF_LEADERS);\n"
+          "                       default off\n"
           "  --net ib|tcp         between nodes: 2 us, 12.5 GB/s | 20 us, 1.25 GB/s (default ib)\n"
           "  --workload map|skew|tree (default map)\n"
           "  --tasks N            map, skew: tasks (default 10000)\n"
@@ -60,6 +63,7 @@ static void usage(void)
 typedef struct opts {
     int ranks, per_node;
     bool central;
+    int leaders; /* sim_cfg.leaders */
     bool tcp;
     const char *workload;
     sim_map_params map;
@@ -138,6 +142,7 @@ static void config(const opts *o, sim_cfg *c)
 {
     sim_cfg_default(c, o->ranks, o->tcp);
     c->peers = !o->central;
+    c->leaders = o->leaders;
     c->per_node = o->per_node;
     c->jitter_ns = o->jitter_us * 1e3;
     c->seed = o->seed;
@@ -169,13 +174,26 @@ static double maxrss_mb(void)
     return (double)ru.ru_maxrss / 1024.0;
 }
 
+/* The scheduling as reported: "peers+leaders:node" (or :N) with node
+ * leaders, so that lines without them read as before. */
+static const char *sched_name(const opts *o, char *buf, size_t n)
+{
+    if (o->central) return "central";
+    if (o->leaders < 0) return "peers";
+    if (o->leaders == 0) return "peers+leaders:node";
+    snprintf(buf, n, "peers+leaders:%d", o->leaders);
+    return buf;
+}
+
 static void report(const opts *o, const sim_workload *wl, const sim_result *r)
 {
+    char sbuf[48];
+    const char *sched = sched_name(o, sbuf, sizeof sbuf);
     if (!o->quiet || !r->ok) {
         printf("tf-sim: P=%d (%d a node) net=%s sched=%s %s; %llu tasks, %.6f s of work, "
                "critical path %.6f s\n",
-               o->ranks, o->per_node, o->tcp ? "tcp" : "ib", o->central ? "central" : "peers",
-               wl->desc, (unsigned long long)wl->total, wl->work_ns * 1e-9, wl->crit_ns * 1e-9);
+               o->ranks, o->per_node, o->tcp ? "tcp" : "ib", sched, wl->desc,
+               (unsigned long long)wl->total, wl->work_ns * 1e-9, wl->crit_ns * 1e-9);
         printf("  makespan %.6f s (last task %.6f s), efficiency %.4f\n", r->makespan_s,
                r->last_task_s, r->efficiency);
         printf("  rank 0: %llu sent, %llu received (%.0f msgs/s), own worker %llu in; "
@@ -183,6 +201,9 @@ static void report(const opts *o, const sim_workload *wl, const sim_result *r)
                (unsigned long long)r->r0_sent, (unsigned long long)r->r0_recv, r->r0_msgs_per_s,
                (unsigned long long)r->r0_loop_in, 100 * r->r0_busy_frac,
                (unsigned long long)r->shares);
+        if (r->leaders)
+            printf("  node leaders: %d besides rank 0, whose coordinator reaches %d slots\n",
+                   r->leaders, r->r0_slots);
         if (!o->central)
             printf("  steals: %llu attempts, %llu got work (%llu tasks), %llu lifeline pushes, "
                    "%llu waves\n",
@@ -220,8 +241,8 @@ static void report(const opts *o, const sim_workload *wl, const sim_result *r)
     fprintf(f,
             "%s,%d,%d,%s,\"%s\",%llu,%g,%llu,%.9f,%.9f,%.6f,%llu,%llu,%.1f,%.4f,%llu,%llu,%llu,"
             "%llu,%llu,%llu,%.3f,%d,%.9f\n",
-            o->central ? "central" : "peers", o->ranks, o->per_node, o->tcp ? "tcp" : "ib",
-            wl->desc, (unsigned long long)o->seed, o->jitter_us, (unsigned long long)wl->total,
+            sched, o->ranks, o->per_node, o->tcp ? "tcp" : "ib", wl->desc,
+            (unsigned long long)o->seed, o->jitter_us, (unsigned long long)wl->total,
             wl->work_ns * 1e-9, r->makespan_s, r->efficiency, (unsigned long long)r->r0_sent,
             (unsigned long long)r->r0_recv, r->r0_msgs_per_s, r->r0_busy_frac,
             (unsigned long long)r->shares, (unsigned long long)r->steal_attempts,
@@ -303,6 +324,7 @@ static int sweep(const opts *base)
 int main(int argc, char **argv)
 {
     opts o = {.ranks = 16,
+              .leaders = -1,
               .per_node = 16,
               .workload = "map",
               .map = {10000, 100},
@@ -324,6 +346,7 @@ int main(int argc, char **argv)
         O_COST,
         O_CHUNK,
         O_SCHED,
+        O_LEADERS,
         O_BUDGET,
         O_SPLIT,
         O_NODENS,
@@ -340,6 +363,7 @@ int main(int argc, char **argv)
     static const struct option lo[] = {{"ranks", 1, 0, 'P'},
                                        {"ranks-per-node", 1, 0, O_RPN},
                                        {"sched", 1, 0, O_SCHED},
+                                       {"leaders", 1, 0, O_LEADERS},
                                        {"budget", 1, 0, O_BUDGET},
                                        {"split", 1, 0, O_SPLIT},
                                        {"node-ns", 1, 0, O_NODENS},
@@ -383,6 +407,16 @@ int main(int argc, char **argv)
         case O_SCHED:
             if (strcmp(optarg, "peers") && strcmp(optarg, "central")) return usage(), 2;
             o.central = !strcmp(optarg, "central");
+            break;
+        case O_LEADERS:
+            if (!strcmp(optarg, "off")) {
+                o.leaders = -1;
+            } else if (!strcmp(optarg, "node")) {
+                o.leaders = 0;
+            } else {
+                o.leaders = atoi(optarg);
+                if (o.leaders < 1) return usage(), 2;
+            }
             break;
         case 'n':
             if (strcmp(optarg, "ib") && strcmp(optarg, "tcp")) return usage(), 2;

@@ -26,11 +26,13 @@
 #include <time.h>
 
 #include "core/clock.h"
+#include "core/groups.h"
 #include "core/msg.h"
 #include "core/recs.h"
 #include "core/schedule.h"
 #include "rank/peers.h"
 #include "role/coord.h"
+#include "role/relay.h"
 #include "sim.h"
 #include "taskfarm.h"
 
@@ -47,6 +49,7 @@ void sim_cfg_default(sim_cfg *c, int ranks, bool tcp)
     memset(c, 0, sizeof *c);
     c->ranks = ranks;
     c->per_node = 16;
+    c->leaders = -1;
     c->lat_intra_ns = 500;
     c->lat_inter_ns = tcp ? 20000 : 2000;
     c->bw_intra = 10.0;              /* 10 GB/s through shared memory */
@@ -200,9 +203,22 @@ typedef struct msg {
 enum { SVC_TURN, SVC_SLEEP, SVC_CORE, SVC_DONE };
 enum { MAIN_READY, MAIN_BUSY, MAIN_WAIT, MAIN_DONE };
 
+/* A node leader's relay (peer scheduling with leaders), as the pool makes
+ * it: links to its slots (a loopback one to its own worker), the role's
+ * hooks. */
+typedef struct leader {
+    tf__relay *relay;
+    tf__svc_role role;
+    tf__link **links;
+    size_t *weight;
+    int nlinks;
+} leader;
+
 typedef struct vrank {
     struct sim *s;
     int rank;
+    int up;     /* where its RESULTS go (tf__groups_up; 0 without leaders) */
+    leader *ld; /* a node leader's relay; NULL elsewhere (rank 0 included) */
     tf__worker w;
     tf__peers peers;             /* peer scheduling */
     uint64_t run_sent, run_recv; /* this run's messages of tag TF__TAG_MSG */
@@ -232,6 +248,7 @@ typedef struct vrank {
 typedef struct simlink {
     tf__link l;
     struct sim *s;
+    int src; /* the rank that sends: 0, or a node leader */
     tf__buf out;
     uint64_t chunks;
     uint8_t *defined;
@@ -259,7 +276,11 @@ typedef struct sim {
     size_t fifo_cap, fifo_n;
     /* rank 0 */
     tf__reg reg;
-    tf__link **links;
+    tf__link **links; /* by slot: every rank, or with leaders its group and child leaders */
+    int nlinks;
+    size_t *weight; /* by slot (leaders): the ranks it stands for */
+    int *slot_of;   /* by rank (leaders): the slot whose ranks include it */
+    int nleaders;   /* leaders besides rank 0 */
     tf__coord *co;
     tf__svc_role role;
     tf__uplink up_own; /* rank 0's worker into the coordinator */
@@ -487,7 +508,7 @@ static int sl_flush(tf__link *ln)
     simlink *l = (simlink *)ln;
     if (l->out.len == 0) return 0;
     msg *m = xrealloc(NULL, sizeof *m);
-    *m = (msg){.src = 0,
+    *m = (msg){.src = l->src,
                .dst = ln->rank,
                .tag = TF__TAG_MSG,
                .data = l->out.p,
@@ -495,9 +516,11 @@ static int sl_flush(tf__link *ln)
                .chunks = l->chunks};
     l->out = (tf__buf){0};
     l->chunks = 0;
-    l->s->res->r0_sent++;
-    l->s->res->r0_sent_type[TF__MSG_TASKS]++;
-    l->s->rk[0].run_sent++;
+    if (l->src == 0) {
+        l->s->res->r0_sent++;
+        l->s->res->r0_sent_type[TF__MSG_TASKS]++;
+    }
+    l->s->rk[l->src].run_sent++;
     outbox_add(l->s, m);
     return 1;
 }
@@ -549,13 +572,15 @@ uint64_t tf__now_ns(void)
     return real_ns();
 }
 
-/* The virtual time of a coordinator call that took real_dt ns for real. */
-static uint64_t coord_cost(sim *s, uint64_t real_dt, size_t bytes, bool step, uint64_t puts)
+/* The virtual time of a coordinator's (or a relay's) call that took
+ * real_dt ns for real: a step (slots > 0) passes over its slots (every
+ * rank without leaders). */
+static uint64_t coord_cost(sim *s, uint64_t real_dt, size_t bytes, int slots, uint64_t puts)
 {
     const sim_cfg *c = s->c;
     if (c->coord_measured) return (uint64_t)((double)real_dt * c->coord_scale);
     double v = c->coord_call_ns + c->coord_byte_ns * (double)bytes;
-    if (step) v += c->coord_rank_ns * s->P + c->coord_put_ns * (double)puts;
+    if (slots > 0) v += c->coord_rank_ns * slots + c->coord_put_ns * (double)puts;
     return (uint64_t)v;
 }
 
@@ -563,7 +588,46 @@ static void coord_message(sim *s, int src, tf__rbuf *rb)
 {
     uint64_t r0 = real_ns();
     s->role.on_message(s->role.arg, src, rb);
-    s->cursor += coord_cost(s, real_ns() - r0, rb->len, false, 0);
+    s->cursor += coord_cost(s, real_ns() - r0, rb->len, 0, 0);
+}
+
+/* A node leader's relay takes a message (TASKS from its parent, RESULTS
+ * from its slots), timed as the coordinator's calls. */
+static void relay_message(sim *s, vrank *v, bool tasks, int src, tf__rbuf *rb)
+{
+    uint64_t r0 = real_ns();
+    if (tasks)
+        v->ld->role.on_tasks(v->ld->role.arg, src, rb);
+    else
+        v->ld->role.on_message(v->ld->role.arg, src, rb);
+    s->cursor += coord_cost(s, real_ns() - r0, rb->len, 0, 0);
+}
+
+/* A leader's own worker's RESULTS: into its relay (tf__relay_uplink), timed
+ * like any message the relay takes. */
+static void leader_emit(void *arg, tf__buf *b)
+{
+    vrank *v = arg;
+    sim *s = v->s;
+    size_t len = b->len;
+    tf__uplink u = tf__relay_uplink(v->ld->relay);
+    uint64_t r0 = real_ns();
+    u.emit(u.arg, b);
+    s->cursor += coord_cost(s, real_ns() - r0, len, 0, 0);
+}
+
+/* A relay's merged RESULTS to its parent (the relay's send_up): over the
+ * network from the leader's rank, leaving when the call's time is over. */
+static void relay_send_up(void *arg, tf__buf *b)
+{
+    vrank *v = arg;
+    sim *s = v->s;
+    msg *m = xrealloc(NULL, sizeof *m);
+    *m = (msg){.src = v->rank, .dst = v->up, .tag = TF__TAG_MSG, .data = b->p, .len = b->len};
+    *b = (tf__buf){0};
+    v->run_sent++;
+    s->cursor += s->c->msg_ns;
+    outbox_add(s, m);
 }
 
 /* The own worker's RESULTS: straight into the coordinator (coord.c's
@@ -584,7 +648,11 @@ static void net_emit(void *arg, tf__buf *b)
 {
     sim *s = arg;
     msg *m = xrealloc(NULL, sizeof *m);
-    *m = (msg){.src = s->emit_src, .dst = 0, .tag = TF__TAG_MSG, .data = b->p, .len = b->len};
+    *m = (msg){.src = s->emit_src,
+               .dst = s->rk[s->emit_src].up,
+               .tag = TF__TAG_MSG,
+               .data = b->p,
+               .len = b->len};
     *b = (tf__buf){0};
     s->rk[s->emit_src].run_sent++;
     s->cursor += s->c->msg_ns;
@@ -648,7 +716,22 @@ static int coord_step(sim *s)
     int rc = s->role.step(s->role.arg);
     uint64_t dt = real_ns() - r0;
     uint64_t puts = s->chunks_inflight - chunks0 + (s->res->r0_sent + s->res->r0_loop_out - puts0);
-    s->cursor += coord_cost(s, dt, 0, true, puts);
+    s->cursor += coord_cost(s, dt, 0, s->nlinks, puts);
+    return rc;
+}
+
+/* A node leader's relay's step (hands chunks on, flushes its links, sends
+ * merged results up), timed as the coordinator's over the leader's slots;
+ * what it sent leaves when the step's time is over. */
+static int relay_step(sim *s, vrank *v)
+{
+    uint64_t sent0 = v->run_sent, chunks0 = s->chunks_inflight;
+    uint64_t r0 = real_ns();
+    int rc = v->ld->role.step(v->ld->role.arg);
+    uint64_t dt = real_ns() - r0;
+    uint64_t puts = s->chunks_inflight - chunks0 + (v->run_sent - sent0);
+    s->cursor += coord_cost(s, dt, 0, v->ld->nlinks, puts);
+    outbox_flush(s, s->cursor);
     return rc;
 }
 
@@ -745,6 +828,13 @@ static void check_at_end(sim *s)
     }
     if (sent != recv)
         fail(s, "END with %" PRIu64 " messages sent and %" PRIu64 " received", sent, recv);
+    /* what a relay holds is on the way too: ranges not all handed on or
+     * not all back, results not yet sent up */
+    for (int r = 1; r < s->P; r++)
+        if (s->rk[r].ld && !tf__relay_passive(s->rk[r].ld->relay)) {
+            fail(s, "END while node leader %d's relay holds tasks or results", r);
+            break;
+        }
 }
 
 /* The map's results: every task's output is in, once, and says its index. */
@@ -953,10 +1043,14 @@ static void receive(sim *s, int r, msg *m)
             s->res->r0_recv++;
             s->res->r0_recv_type[type & 15]++;
         }
-        if (type == TF__MSG_TASKS) {
+        if (type == TF__MSG_TASKS && v->ld) {
+            relay_message(s, v, true, m->src, rb);
+        } else if (type == TF__MSG_TASKS) {
             tf__worker_on_tasks(&v->w, NULL, m->src, rb);
         } else if (type == TF__MSG_RESULTS && r == 0) {
             coord_message(s, m->src, rb);
+        } else if (type == TF__MSG_RESULTS && v->ld) {
+            relay_message(s, v, false, m->src, rb);
         } else if (type >= TF__MSG_STEAL && type <= TF__MSG_BEGIN) {
             tf__peers_on_message(&v->peers, m->src, rb);
         } else {
@@ -1097,6 +1191,9 @@ static void svc_turn_peers(sim *s, int r, uint64_t t)
         int rc = coord_step(s);
         if (rc > 0) did = 1;
         outbox_flush(s, s->cursor);
+    } else if (v->ld) {
+        did |= tf__worker_collect(&v->w, &(tf__uplink){leader_emit, v});
+        did |= relay_step(s, v) > 0;
     } else {
         s->emit_src = r;
         did |= tf__worker_collect(&v->w, &s->up_net);
@@ -1136,6 +1233,95 @@ static int fake_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
     return 0;
 }
 
+/* A link from rank src to rank dst: the loopback one to its own worker,
+ * else one over the simulated network. */
+static tf__link *make_link(sim *s, int src, int dst)
+{
+    if (dst == src) {
+        tf__link *l = tf__link_loopback(&s->rk[src].ctx, &s->rk[src].w, src);
+        if (!l) oom();
+        return l;
+    }
+    simlink *l = calloc(1, sizeof *l);
+    if (!l) oom();
+    *l = (simlink){.l = {.ops = &sim_link_ops, .rank = dst}, .s = s, .src = src};
+    return &l->l;
+}
+
+/* A node leader's part of passive (core/wave.h), as the pool gives it: its
+ * relay holds nothing; it hands out no work without a message. */
+static bool relay_passive(void *arg, uint64_t *acts)
+{
+    *acts = 0;
+    return tf__relay_passive(arg);
+}
+
+/* Who hands each rank its job tasks and takes its results, as the pool's
+ * make_job_roles: with node leaders (peer scheduling, more than one group)
+ * rank 0's coordinator reaches its group and the leaders below it, and
+ * every other leader's real relay its group and the leaders below it;
+ * else rank 0 reaches every rank. */
+static void make_job_roles(sim *s, const int *node_of)
+{
+    const sim_cfg *c = s->c;
+    tf__groups g = {0};
+    bool leaders = false;
+    if (c->peers && c->leaders >= 0) {
+        if (tf__groups_make(&g, s->P, node_of, c->leaders, TF__LEADER_FANOUT) < 0) oom();
+        leaders = g.ngroups > 1;
+    }
+    if (!leaders) {
+        s->nlinks = s->P;
+        s->links = calloc((size_t)s->P, sizeof *s->links);
+        if (!s->links) oom();
+        for (int r = 0; r < s->P; r++) s->links[r] = make_link(s, 0, r);
+        tf__groups_free(&g);
+        return;
+    }
+    int cap = g.fanout;
+    for (int k = 0; k < g.ngroups; k++)
+        if (tf__groups_count(&g, k) + g.fanout > cap) cap = tf__groups_count(&g, k) + g.fanout;
+    int *rank = malloc((size_t)cap * sizeof *rank);
+    s->weight = malloc((size_t)cap * sizeof *s->weight);
+    s->slot_of = malloc((size_t)s->P * sizeof *s->slot_of);
+    s->links = calloc((size_t)cap, sizeof *s->links);
+    if (!rank || !s->weight || !s->slot_of || !s->links) oom();
+    s->nlinks = tf__groups_slots(&g, 0, rank, s->weight, s->slot_of);
+    for (int k = 0; k < s->nlinks; k++) s->links[k] = make_link(s, 0, rank[k]);
+    for (int r = 1; r < s->P; r++) s->rk[r].up = tf__groups_up(&g, r);
+    for (int k = 1; k < g.ngroups; k++) {
+        vrank *v = &s->rk[g.leader[k]];
+        leader *ld = calloc(1, sizeof *ld);
+        if (!ld) oom();
+        ld->weight = malloc((size_t)cap * sizeof *ld->weight);
+        ld->links = calloc((size_t)cap, sizeof *ld->links);
+        if (!ld->weight || !ld->links) oom();
+        ld->nlinks = tf__groups_slots(&g, k, rank, ld->weight, NULL);
+        for (int q = 0; q < ld->nlinks; q++) ld->links[q] = make_link(s, v->rank, rank[q]);
+        tf__relay_cfg rc = {.ctx = &v->ctx,
+                            .tp = NULL,
+                            .reg = &s->reg,
+                            .up = v->up,
+                            .send_up = {relay_send_up, v},
+                            .nranks = s->P,
+                            .size = ld->nlinks,
+                            .links = ld->links,
+                            .weight = ld->weight,
+                            .prefetch_s = c->prefetch_s,
+                            .file_prefetch = true};
+        if (tf__relay_create(&rc, &ld->relay) < 0) {
+            fprintf(stderr, "tf-sim: cannot make node leader %d's relay\n", v->rank);
+            exit(2);
+        }
+        tf__relay_reset(ld->relay);
+        ld->role = tf__relay_role(ld->relay);
+        v->ld = ld;
+        s->nleaders++;
+    }
+    free(rank);
+    tf__groups_free(&g);
+}
+
 static void setup(sim *s)
 {
     const sim_cfg *c = s->c;
@@ -1144,8 +1330,7 @@ static void setup(sim *s)
     s->rng = c->seed * 0x2545f4914f6cdd1dull + 1;
     s->rk = calloc((size_t)s->P, sizeof *s->rk);
     s->nic_free = calloc((size_t)s->nnodes, sizeof *s->nic_free);
-    s->links = calloc((size_t)s->P, sizeof *s->links);
-    if (!s->rk || !s->nic_free || !s->links) oom();
+    if (!s->rk || !s->nic_free) oom();
     if (tf__reg_add(&s->reg, FN_NAME, (void *)fake_fn) < 0) oom();
     for (int r = 0; r < s->P; r++) {
         vrank *v = &s->rk[r];
@@ -1161,18 +1346,17 @@ static void setup(sim *s)
         v->w.central = !c->peers; /* as the pool sets it */
         tf__worker_reset(&v->w, NULL, false);
         v->w.cur_t0 = 0;
-        if (r == 0) {
-            s->links[r] = tf__link_loopback(&v->ctx, &v->w, 0);
-        } else {
-            simlink *l = calloc(1, sizeof *l);
-            if (l) *l = (simlink){.l = {.ops = &sim_link_ops, .rank = r}, .s = s};
-            s->links[r] = l ? &l->l : NULL;
-        }
-        if (!s->links[r]) oom();
     }
+    int *node_of = malloc((size_t)s->P * sizeof *node_of);
+    if (!node_of) oom();
+    for (int r = 0; r < s->P; r++) node_of[r] = r / c->per_node;
+    make_job_roles(s, node_of);
     tf__coord_cfg cc = {.ctx = &s->rk[0].ctx,
-                        .size = s->P,
+                        .size = s->nlinks,
                         .links = s->links,
+                        .nranks = s->P,
+                        .weight = s->weight,
+                        .slot_of = s->slot_of,
                         .reg = &s->reg,
                         .chunk_policy = c->chunk_policy,
                         .chunk_size = c->chunk_size,
@@ -1187,9 +1371,6 @@ static void setup(sim *s)
     tf__coord_reset(s->co, false);
     s->role = tf__coord_role(s->co);
     if (c->peers) {
-        int *node_of = malloc((size_t)s->P * sizeof *node_of);
-        if (!node_of) oom();
-        for (int r = 0; r < s->P; r++) node_of[r] = r / c->per_node;
         for (int r = 0; r < s->P; r++) {
             vrank *v = &s->rk[r];
             tf__peers_net net = {v, peers_send, peers_counts, false}; /* no doorbells modelled */
@@ -1199,10 +1380,15 @@ static void setup(sim *s)
              * deterministic for its seed instead */
             v->peers.rng = hash64((c->seed + 1) * 0x9e3779b97f4a7c15ull + (uint64_t)r) | 1;
         }
-        free(node_of);
         tf__peers_root root = tf__coord_peers_root(s->co);
         tf__peers_set_root(&s->rk[0].peers, &root);
+        for (int r = 1; r < s->P; r++)
+            if (s->rk[r].ld) {
+                tf__peers_root lr = {s->rk[r].ld->relay, NULL, relay_passive, NULL};
+                tf__peers_set_root(&s->rk[r].peers, &lr);
+            }
     }
+    free(node_of);
     s->up_own = (tf__uplink){own_emit, s};
     s->up_net = (tf__uplink){net_emit, s};
 }
@@ -1215,8 +1401,16 @@ static void teardown(sim *s)
     tf__coord_destroy(&s->co);
     if (ours) tf__job_free(s->job);
     free(s->job_in);
+    for (int k = 0; k < s->nlinks; k++) s->links[k]->ops->destroy(s->links[k]);
     for (int r = 0; r < s->P; r++) {
-        s->links[r]->ops->destroy(s->links[r]);
+        leader *ld = s->rk[r].ld;
+        if (ld) {
+            tf__relay_destroy(&ld->relay);
+            for (int k = 0; k < ld->nlinks; k++) ld->links[k]->ops->destroy(ld->links[k]);
+            free(ld->links);
+            free(ld->weight);
+            free(ld);
+        }
         for (int q = 0; q < 2; q++)
             for (msg *m = q ? s->rk[r].ctl_head : s->rk[r].in_head, *n; m; m = n) {
                 n = m->next;
@@ -1247,6 +1441,8 @@ static void teardown(sim *s)
     free(s->rk);
     free(s->nic_free);
     free(s->links);
+    free(s->weight);
+    free(s->slot_of);
     free(s->fifo);
     free(s->ran.v);
     tf__reg_free(&s->reg);
@@ -1353,6 +1549,8 @@ void sim_run(const sim_cfg *c, const sim_workload *wl, sim_result *res)
     res->ok = !s->failed;
     snprintf(res->why, sizeof res->why, "%s", s->why);
     res->tasks_run = s->tasks_done;
+    res->r0_slots = s->nlinks;
+    res->leaders = s->nleaders;
     res->last_task_s = (double)s->last_task_t * 1e-9;
     if (res->makespan_s > 0) {
         res->efficiency = wl->work_ns * 1e-9 / ((double)s->P * res->makespan_s);

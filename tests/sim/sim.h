@@ -124,6 +124,10 @@ typedef struct sim_cfg {
      * spawned tasks from each other and waves end the run; false: the
      * central policy (rank 0 brokers shares, STOP/STOPPED) */
     bool peers;
+    /* peer scheduling: node leaders (core/groups.h, role/relay.h) as the
+     * pool makes them with TF_LEADERS: -1 none, 0 a node's ranks a group,
+     * N > 0 runs of at most N of them; ignored by the central policy */
+    int leaders;
     double lat_intra_ns, lat_inter_ns; /* one way */
     double bw_intra, bw_inter;         /* bytes per ns */
     double jitter_ns;                  /* uniform extra delay per message, up to this */
@@ -184,6 +188,8 @@ typedef struct sim_result {
     uint64_t r0_sent, r0_recv;                   /* rank 0's messages over the network */
     uint64_t r0_sent_type[16], r0_recv_type[16]; /* the same by message type (core/msg.h) */
     uint64_t r0_loop_in, r0_loop_out;            /* to and from its own worker */
+    int r0_slots;                                /* what rank 0's coordinator reaches */
+    int leaders;                                 /* node leaders besides rank 0 */
     double r0_msgs_per_s;                        /* (sent + received) / makespan */
     double r0_busy_frac;                         /* rank 0's service thread busy / makespan */
     uint64_t shares;                             /* SHARE requests */
