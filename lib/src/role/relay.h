@@ -1,9 +1,10 @@
 /* relay.h - a node leader's role: the ranges of maps its parent hands it
  * are cut into chunks for its group's ranks (itself included) and for the
  * leaders below it, and their results go back up merged: a range's results
- * as one record once all are in, many ranks' in one message. So rank 0 reaches a bounded number of ranks (core/groups.h)
- * and keeps the whole job table: futures, cancel and avoid, the ordered
- * output, every result, are still its own.
+ * as one record once all are in, many ranks' in one message. So rank 0
+ * reaches a bounded number of ranks (core/groups.h) and keeps the whole
+ * job table: futures, cancel and avoid, the ordered output, every result,
+ * are still its own.
  *
  * The relay is a small coordinator without jobs: what it hands out is
  * what it was handed. Its parent sized each range as one chunk for every
