@@ -11,10 +11,10 @@
  * rank below (rank 0's chunk rule, with its estimate and the job's tail),
  * so each rank gets that chunk; how much to keep queued at each is the
  * relay's own measure (core/schedule.h's window), a slot standing for
- * `weight` ranks being kept that many windows ahead. Its parent balances the leaders: it refills a
- * leader's window as results come back, as it does for a rank, so no
- * leader holds more than a few milliseconds of work that another could
- * run.
+ * `weight` ranks being kept that many windows ahead. Its parent balances
+ * the leaders: it refills a leader's window as results come back, as it
+ * does for a rank, so no leader holds more than a few milliseconds of
+ * work that another could run.
  *
  * Only under peer scheduling: spawned tasks never pass through a relay
  * (ranks steal them from each other), and the waves (core/wave.h) see a
