@@ -28,7 +28,10 @@
 #     steals (TF_TRACE, "cat":"steal") of tf-uts at 2 ranks on the 2-core
 #     development machine (T1L and T3L, --hungry off, 4 runs each, Open
 #     MPI binding each rank to a core): the quantiles 0, 5%, ..., 100% in
-#     microseconds below (median 588 us, 90th percentile 2,614 us).
+#     microseconds below (median 588 us, 90th percentile 2,614 us); most
+#     of it was a second sleep after an MPI_Improbe that missed the
+#     message, which the builds measured on 16 cores did as well (the
+#     service loop now probes again after each sleep).
 set -eu
 
 build=${1:?usage: calibrate.sh BUILD_DIR [--quick]}
