@@ -141,7 +141,8 @@ typedef enum tf_wait_policy {
  * tf_pool_create on every rank, override them: TF_CHUNK (auto | guided | K),
  * TF_CHUNK_TARGET_US, TF_PREFETCH_US, TF_WAIT (auto | spin | yield | block),
  * TF_SPIN_US, TF_VERBOSE (0..3), TF_BIND (auto | core | socket | none),
- * TF_FILE_PREFETCH (0 | 1), TF_FILE_PREFETCH_MB.
+ * TF_FILE_PREFETCH (0 | 1), TF_FILE_PREFETCH_MB, TF_SCHED (peers | central),
+ * TF_IDLE_MAX_US, TF_LEADERS (node | off | N).
  * Reports, also read by tf_pool_create:
  *   TF_REPORT_BINDING=1  one line per rank on stderr from rank 0: host,
  *                        rank, cores of each thread, NUMA node, node group:
