@@ -15,8 +15,6 @@
  * sends them up unmerged: far below the largest message, and a bounded
  * amount held here. */
 #define MERGE_BYTES ((size_t)16 << 20)
-/* Jobs whose task function is remembered for the time measurements. */
-#define JOB_MEMORY 64
 /* Ranges first made room for. */
 #define RANGES_CAP0 16
 
@@ -59,11 +57,6 @@ struct tf__relay {
     size_t found;  /* the range a result was found in last */
     fn_entry *fns; /* by the parent's function number */
     size_t nfns;
-    struct {
-        uint64_t job;
-        uint32_t gid;
-    } jobs[JOB_MEMORY]; /* recent jobs' functions, a ring */
-    size_t njobs;
     size_t below;     /* ranks the slots stand for together */
     size_t *inflight; /* by slot: tasks handed on, results not yet back */
     int *src_slot;    /* by rank: the slot whose link reaches it, -1 none */
@@ -130,7 +123,6 @@ void tf__relay_reset(tf__relay *r)
     free(r->fns);
     r->fns = NULL;
     r->nfns = 0;
-    r->njobs = 0;
     memset(r->inflight, 0, (size_t)r->cfg.size * sizeof *r->inflight);
     r->rr = 0;
     tf__buf_free(&r->out);
@@ -170,25 +162,6 @@ static void define(tf__relay *r, int src, uint32_t gid, const char *name, size_t
     if (!e->name) oom(r);
     long li = tf__reg_find(r->cfg.reg, e->name);
     e->fn = li >= 0 ? r->cfg.reg->v[li].fn : NULL;
-}
-
-static void remember_job(tf__relay *r, uint64_t job, uint32_t gid)
-{
-    size_t last = (r->njobs + JOB_MEMORY - 1) % JOB_MEMORY;
-    if (r->njobs && r->jobs[last].job == job) return;
-    r->jobs[r->njobs % JOB_MEMORY].job = job;
-    r->jobs[r->njobs % JOB_MEMORY].gid = gid;
-    r->njobs++;
-}
-
-static fn_entry *job_fn(tf__relay *r, uint64_t job)
-{
-    size_t n = r->njobs < JOB_MEMORY ? r->njobs : JOB_MEMORY;
-    for (size_t k = 1; k <= n; k++) {
-        size_t i = (r->njobs - k) % JOB_MEMORY;
-        if (r->jobs[i].job == job) return &r->fns[r->jobs[i].gid];
-    }
-    return NULL;
 }
 
 static void push_range(tf__relay *r, const tf__item *it)
@@ -240,7 +213,6 @@ static void relay_on_tasks(void *arg, int src, tf__rbuf *rb)
             }
             it.fn = r->fns[it.gid].fn;
             it.fname = r->fns[it.gid].name;
-            remember_job(r, it.job, it.gid);
             push_range(r, &it);
         } else {
             /* SHARE and STOP are the central policy's, which has no leaders */
@@ -521,10 +493,10 @@ static void relay_on_message(void *arg, int src, tf__rbuf *rb)
         }
         if (rh.count > r->inflight[s]) malformed(r, src, "more results than tasks handed on");
         r->inflight[s] -= rh.count;
-        fn_entry *f = job_fn(r, rh.job);
-        if (f) tf__est_add(&f->est, (double)rh.elapsed_ns * 1e-9, rh.count);
         range *g = find_range(r, &rh);
         if (!g) malformed(r, src, "results of tasks not handed on");
+        /* the range knows its task function: its time goes to that one */
+        tf__est_add(&r->fns[g->it.gid].est, (double)rh.elapsed_ns * 1e-9, rh.count);
         piece pc = {rb,
                     start,
                     (size_t)(rd.p - start),
