@@ -211,7 +211,8 @@ static void test_chunk_target_and_prefetch_us(void)
         CU_ASSERT_EQUAL(*f, 2.0 * 1e-6);
         CU_ASSERT_EQUAL(one(name, "inf", &o), 0); /* no upper bound */
         CU_ASSERT_TRUE(isinf(*f));
-        REFUSES(name, "0", "0.0", "-0", "-1", "-inf", "nan", "x", "1x", "1 ", " ", "1,5");
+        REFUSES(name, "0", "0.0", "-0", "-1", "-inf", "nan", "x", "1x", "1 ", " ", "1,5", "1e-320",
+                "4.9e-324", "0x10", "0x1p-2");
     }
 }
 
@@ -297,10 +298,12 @@ static void test_file_prefetch_mb(void)
     CU_ASSERT_EQUAL(o.file_prefetch_bytes, 524288);
     CU_ASSERT_EQUAL(one("TF_FILE_PREFETCH_MB", "1e6", &o), 0);
     CU_ASSERT_EQUAL(o.file_prefetch_bytes, (size_t)1000000 << 20);
-    CU_ASSERT_EQUAL(one("TF_FILE_PREFETCH_MB", "1e-9", &o), 0); /* under a byte: 0 */
-    CU_ASSERT_EQUAL(o.file_prefetch_bytes, 0);
+    /* a byte is the least: a value under it would read nothing ahead */
+    CU_ASSERT_EQUAL(one("TF_FILE_PREFETCH_MB", "1e-6", &o), 0);
+    CU_ASSERT_EQUAL(o.file_prefetch_bytes, 1);
     CU_ASSERT_EQUAL(o.no_file_prefetch, 1);
-    REFUSES("TF_FILE_PREFETCH_MB", "0", "-1", "1000000.5", "1e7", "inf", "nan", "x", "64M");
+    REFUSES("TF_FILE_PREFETCH_MB", "0", "-1", "1000000.5", "1e7", "inf", "nan", "x", "64M", "1e-9",
+            "9e-7", "4.9e-324", "0x10", "0x1p4", "infinity", "1e-9999");
 }
 
 static void test_sched(void)

@@ -13,7 +13,8 @@ enum opt_kind {
     OPT_CHUNK,    /* "auto", "guided" or a task count >= 1 (FIXED): chunk and chunk_size */
     OPT_WORD,     /* one of words[]: the field gets the word's value */
     OPT_UINT,     /* a decimal integer in [lo, hi] */
-    OPT_POS,      /* a number > lo and <= hi: the field gets it times scale */
+    OPT_POS,      /* a decimal number > lo and <= hi: the field gets it times scale, which
+                     must not round to 0 */
     OPT_WORD_UINT /* one of words[], or a decimal integer in [lo, hi] */
 };
 
@@ -111,7 +112,7 @@ static const opt_row rows[] = {
      .lo = 0,
      .hi = 1e6,
      .scale = 1048576.0,
-     .help = "MiB > 0, at most 1000000: file contents read ahead per rank (default 64)"},
+     .help = "MiB, a byte (1e-6) to 1000000: file contents read ahead per rank (default 64)"},
     {.var = "TF_SCHED",
      .kind = OPT_WORD,
      FIELD(sched, F_INT),
@@ -184,14 +185,20 @@ static int parse(const opt_row *r, const char *v, tf_pool_opts *o)
         return 0;
     }
     case OPT_POS: {
+        /* strtod also reads hexadecimal ("0x10", "0x1p4"), which no option means */
+        if (strpbrk(v, "xX")) return -1;
         double d = strtod(v, &end);
         /* written so that NaN fails */
         if (end == v || *end || !(d > r->lo) || d > r->hi) return -1;
+        /* a value so small that the field would get 0 is refused, not turned
+         * into 0: the field's 0 means "the default" or "nothing" */
         if (r->type == F_SIZE) {
             size_t n = (size_t)(d * r->scale);
+            if (n == 0) return -1;
             memcpy((char *)o + r->off, &n, sizeof n);
         } else {
             double x = d * r->scale;
+            if (!(x > 0)) return -1;
             memcpy((char *)o + r->off, &x, sizeof x);
         }
         return 0;
