@@ -247,7 +247,9 @@ TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
  * results in input order in *res (owned by the caller: tf_results_free).
  * Returns 0 when every task ran, even if some failed: see
  * tf_results_failed. Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE,
- * TF_ETOOBIG (an input over about 2 GiB). */
+ * TF_ETOOBIG (an input over about 2 GiB, or n * elem_size more than
+ * PTRDIFF_MAX, which no memory holds; tf_map_unordered and tf_map_to
+ * alike). */
 TF_API int tf_map(tf_pool *pool, const char *fn, const void *in, size_t elem_size, size_t n,
                   tf_results **res);
 

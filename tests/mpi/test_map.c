@@ -1,7 +1,11 @@
 /* test_map.c - ordered tf_map and tf_mapv: a million tasks, inputs of varied
- * lengths, zero-byte elements, zero tasks and fewer tasks than ranks. */
+ * lengths, zero-byte elements, zero tasks, fewer tasks than ranks, and n *
+ * elem_size past what memory can hold. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -300,6 +304,83 @@ static void test_fewer_tasks_than_ranks(void)
     tf_pool_destroy(&pool);
 }
 
+/* ---- n * elem_size too large ---------------------------------------------- */
+
+static int overflow_calls;
+
+static void overflow_cb(void *arg, size_t index, int status, const void *out, size_t len,
+                        const char *err)
+{
+    (void)arg, (void)index, (void)status, (void)out, (void)len, (void)err;
+    overflow_calls++;
+}
+
+/* Each map entry point refuses inputs that no memory can hold (n *
+ * elem_size wraps round, or passes the largest object) with TF_ETOOBIG
+ * before any task is handed out; the pool then maps as before. */
+static int drv_overflow(tf_pool *pool, void *arg)
+{
+    (void)arg;
+    static const struct {
+        size_t elem, n;
+    } cases[] = {
+        {16, SIZE_MAX / 8}, /* wraps round */
+        {2, SIZE_MAX / 2},  /* fits size_t, passes PTRDIFF_MAX */
+        {(size_t)1 << 20, SIZE_MAX / ((size_t)1 << 19)},
+        {SIZE_MAX / 2 + 1, 2}, /* an element too large as well */
+    };
+    uint64_t small[4] = {0, 1, 2, 3};
+    char path[512];
+    const char *dir = getenv("TF_BINARY_DIR");
+    snprintf(path, sizeof path, "%s/tf-test-overflow-%ld", dir && *dir ? dir : "/tmp",
+             (long)getpid());
+    tf_output *o = NULL;
+    TH_EQ(tf_output_open(pool, path, TF_OUTPUT_ORDERED, NULL, &o), 0);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        size_t elem = cases[k].elem, n = cases[k].n;
+        tf_results *res = NULL;
+        int rc = tf_map(pool, "sq1", small, elem, n, &res);
+        TH_CHECK(rc == TF_ETOOBIG, "tf_map of %zu x %zu bytes: %s", n, elem, tf_err_name(rc));
+        TH_CHECK(strstr(tf_pool_errmsg(pool), "tf_map") != NULL, "message: %s",
+                 tf_pool_errmsg(pool));
+        TH_CHECK(res == NULL, "results on error");
+        tf_results_free(&res);
+        overflow_calls = 0;
+        rc = tf_map_unordered(pool, "sq1", small, elem, n, overflow_cb, NULL);
+        TH_CHECK(rc == TF_ETOOBIG, "tf_map_unordered of %zu x %zu bytes: %s", n, elem,
+                 tf_err_name(rc));
+        TH_EQ(overflow_calls, 0);
+        size_t failed = 99;
+        if (o) {
+            rc = tf_map_to(pool, "sq1", small, elem, n, o, &failed);
+            TH_CHECK(rc == TF_ETOOBIG, "tf_map_to of %zu x %zu bytes: %s", n, elem,
+                     tf_err_name(rc));
+            TH_EQ(failed, 0);
+        }
+    }
+    if (o) {
+        TH_EQ(tf_output_records(o), 0);
+        /* the output took no positions: a map to it starts at 0 */
+        TH_EQ(tf_map_to(pool, "sq1", small, 8, 4, o, NULL), 0);
+        TH_EQ(tf_output_records(o), 4);
+        TH_EQ(tf_output_close(&o), 0);
+    }
+    remove(path);
+    tf_results *res = NULL;
+    TH_EQ(tf_map(pool, "sq1", small, 8, 4, &res), 0);
+    check_sq1(res, 4);
+    tf_results_free(&res);
+    return 0;
+}
+
+static void test_map_size_overflow(void)
+{
+    tf_pool *pool = th_pool(NULL);
+    if (pool) TH_EQ(th_run(pool, drv_overflow, NULL), 0);
+    tf_pool_destroy(&pool);
+}
+
 TH_FUNCS(TH_FUNC("sq1", fn_sq1), TH_FUNC("inc", fn_inc), TH_FUNC("empty", fn_empty));
 TH_TESTS(TH_TEST(test_fewer_tasks_than_ranks), TH_TEST(test_map_zero_byte_elements),
-         TH_TEST(test_mapv_varied), TH_TEST(test_map_million), TH_TEST(test_zero_tasks));
+         TH_TEST(test_mapv_varied), TH_TEST(test_map_million), TH_TEST(test_zero_tasks),
+         TH_TEST(test_map_size_overflow));

@@ -6,6 +6,8 @@
  * its lock; while a call waits, the thread runs tasks (its worker), so rank
  * 0 is a worker too. Callbacks run on this thread without any lock held. */
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -143,9 +145,16 @@ static int fixed_job(tf_pool *p, const char *who, int kind, const char *fn, cons
 {
     if (!ok || (n && elem_size && !in))
         return p ? tf__fail(&p->ctx, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
+    if (!p) return TF_ESTATE;
     if (elem_size > TF__MAX_MSG)
         return tf__fail(&p->ctx, TF_ETOOBIG, "%s: inputs of %zu bytes (at most %zu)", who,
                         elem_size, TF__MAX_MSG);
+    /* no object is larger than PTRDIFF_MAX: such a count is a mistake, and
+     * the coordinator's in + i * elem_size would point anywhere */
+    if (elem_size && n > (size_t)PTRDIFF_MAX / elem_size)
+        return tf__fail(&p->ctx, TF_ETOOBIG,
+                        "%s: %zu inputs of %zu bytes are more than memory can hold", who, n,
+                        elem_size);
     tf__job *j;
     TF_CHECK(job_new(p, kind, false, fn, n, &j));
     j->layout = TF__FIXED;
