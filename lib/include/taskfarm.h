@@ -239,7 +239,9 @@ TF_API int tf_register(tf_pool *pool, const char *name, tf_fn fn);
 TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
 
 /* ---- the driver's calls: rank 0, main thread, inside the driver ---------
- * They return TF_ESTATE anywhere else. While one of them waits, the calling
+ * They return TF_ESTATE anywhere else, and tf_pool_errmsg says where the
+ * call was made instead ("tf_map inside a task", "tf_map outside tf_run",
+ * "tf_map on a rank other than 0"). While one of them waits, the calling
  * thread executes tasks itself, so rank 0 is a full worker. */
 
 /* Ordered map: runs task `fn` on n inputs of elem_size bytes each, laid out

@@ -1,6 +1,7 @@
 /* test_pool.c - pool life cycle and the rules of the API: repeated
  * create/destroy, several runs on one pool, the driver's return value,
  * calls made in the wrong state, registration errors, error names. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,12 +25,25 @@ static void ignore_cb(void *arg, size_t index, int status, const void *out, size
  * (taskfarm.h). */
 static uint64_t estate_seen, estate_wrong;
 
-static void count_estate(const char *call, int rc)
+/* The message of a refused call says what the caller was doing: it names
+ * the call and `what` ("inside a task", "outside tf_run"), and never blames
+ * a task for a call that no task made. 1 if so. */
+static int says(const tf_pool *pool, const char *call, const char *what)
 {
-    if (rc == TF_ESTATE)
+    const char *m = tf_pool_errmsg(pool);
+    bool task = strstr(what, "task") != NULL;
+    return strstr(m, call) && strstr(m, what) && (task || !strstr(m, "task"));
+}
+
+static void count_estate(tf_pool *pool, const char *call, int rc)
+{
+    /* registration is refused for the whole run, not for being in a task */
+    const char *what = strcmp(call, "tf_register") == 0 ? "inside tf_run" : "inside a task";
+    if (rc == TF_ESTATE && says(pool, call, what))
         estate_seen++;
     else if (estate_wrong++ == 0)
-        TH_CHECK(0, "%s inside a task returned %s, want TF_ESTATE", call, tf_err_name(rc));
+        TH_CHECK(0, "%s inside a task returned %s (%s), want TF_ESTATE saying so", call,
+                 tf_err_name(rc), tf_pool_errmsg(pool));
 }
 
 static int fn_misuse(tf_task *t, const void *in, size_t len, tf_buf *out)
@@ -40,7 +54,7 @@ static int fn_misuse(tf_task *t, const void *in, size_t len, tf_buf *out)
     tf_future *f = NULL;
     static const uint64_t x = 1; /* a submitted input outlives this task */
     /* The least harmful first, so that a failure names the first offender. */
-    count_estate("tf_register", tf_register(pool, "late", fn_twice));
+    count_estate(pool, "tf_register", tf_register(pool, "late", fn_twice));
     int rc = tf_submit(pool, "twice", &x, 8, &f);
     if (tf_pool_rank(pool) == 0) {
         TH_CHECK(rc == 0 && f, "tf_submit in a task of rank 0: %s", tf_err_name(rc));
@@ -48,14 +62,18 @@ static int fn_misuse(tf_task *t, const void *in, size_t len, tf_buf *out)
         /* waiting is still the driver's: TF_ESTATE unless already done */
         int w = tf_wait(f);
         TH_CHECK(w == TF_ESTATE || w == 0, "tf_wait in a task: %s", tf_err_name(w));
+        if (w == TF_ESTATE)
+            TH_CHECK(says(pool, "tf_wait", "inside a task"), "tf_wait in a task: %s",
+                     tf_pool_errmsg(pool));
         tf_future_release(&f);
     } else {
-        count_estate("tf_submit", rc);
+        count_estate(pool, "tf_submit", rc);
     }
-    count_estate("tf_wait_all", tf_wait_all(pool));
-    count_estate("tf_map", tf_map(pool, "twice", &x, 8, 1, &res));
+    count_estate(pool, "tf_wait_all", tf_wait_all(pool));
+    count_estate(pool, "tf_map", tf_map(pool, "twice", &x, 8, 1, &res));
     tf_results_free(&res);
-    count_estate("tf_map_unordered", tf_map_unordered(pool, "twice", &x, 8, 1, ignore_cb, NULL));
+    count_estate(pool, "tf_map_unordered",
+                 tf_map_unordered(pool, "twice", &x, 8, 1, ignore_cb, NULL));
     return 0;
 }
 
@@ -203,13 +221,22 @@ static void test_wrong_state_outside_run(void)
         uint64_t x = 3;
         tf_results *res = NULL;
         tf_future *f = NULL;
-        TH_EQ(tf_map(pool, "twice", &x, 8, 1, &res), TF_ESTATE);
+#define OUTSIDE(call, expr)                                                        \
+    do {                                                                           \
+        TH_EQ(expr, TF_ESTATE);                                                    \
+        TH_CHECK(says(pool, call, "outside tf_run"), "%s outside a run: %s", call, \
+                 tf_pool_errmsg(pool));                                            \
+    } while (0)
+        OUTSIDE("tf_map", tf_map(pool, "twice", &x, 8, 1, &res));
         TH_CHECK(res == NULL, "no results on error");
-        TH_EQ(tf_mapv(pool, "twice", NULL, NULL, 0, &res), TF_ESTATE);
-        TH_EQ(tf_submit(pool, "twice", &x, 8, &f), TF_ESTATE);
+        OUTSIDE("tf_mapv", tf_mapv(pool, "twice", NULL, NULL, 0, &res));
+        OUTSIDE("tf_submit", tf_submit(pool, "twice", &x, 8, &f));
         TH_CHECK(f == NULL, "no future on error");
-        TH_EQ(tf_wait_all(pool), TF_ESTATE);
-        TH_EQ(tf_map_unordered(pool, "twice", &x, 8, 1, ignore_cb, NULL), TF_ESTATE);
+        OUTSIDE("tf_wait_all", tf_wait_all(pool));
+        OUTSIDE("tf_map_unordered", tf_map_unordered(pool, "twice", &x, 8, 1, ignore_cb, NULL));
+        const char *path = "unused-files-path";
+        OUTSIDE("tf_map_files", tf_map_files(pool, "twice", &path, 1, &res));
+#undef OUTSIDE
         if (round == 0) TH_EQ(th_run(pool, drv_map100, NULL), 0);
     }
     tf_pool_destroy(&pool);

@@ -104,15 +104,38 @@ static bool job_complete(tf_pool *p, void *arg)
     return tf__job_complete(arg);
 }
 
+/* TF_ESTATE for call `who` made where it is not allowed, with a message
+ * that says where the caller was: in a task, outside any run, or on
+ * another rank than 0 (tf__fail names the rank). from_task_ok: the call
+ * is allowed in rank 0's tasks while the driver waits. */
+static int not_here(tf_pool *p, const char *who, bool from_task_ok)
+{
+    if (p->worker.in_task && from_task_ok)
+        return tf__fail(&p->ctx, TF_ESTATE,
+                        "%s inside a task: only rank 0's tasks may call it, while its driver "
+                        "waits",
+                        who);
+    if (p->worker.in_task)
+        return tf__fail(&p->ctx, TF_ESTATE,
+                        "%s inside a task: a driver call, for rank 0's driver only", who);
+    if (!p->in_run)
+        return tf__fail(&p->ctx, TF_ESTATE,
+                        "%s outside tf_run: a driver call, for rank 0's driver inside tf_run", who);
+    if (!p->co)
+        return tf__fail(&p->ctx, TF_ESTATE, "%s on a rank other than 0: a driver call", who);
+    return tf__fail(&p->ctx, TF_ESTATE, "%s after the driver returned: a driver call", who);
+}
+
 /* A new job of n tasks of fn, checked: the caller must be the driver (a
  * future may also be submitted by rank 0's tasks while the driver waits:
- * it waits for nobody); the caller fills the input fields. */
-static int job_new(tf_pool *p, int kind, bool from_task_ok, const char *fn, size_t n, tf__job **out)
+ * it waits for nobody); the caller fills the input fields. who: the call,
+ * for the messages. */
+static int job_new(tf_pool *p, const char *who, int kind, bool from_task_ok, const char *fn,
+                   size_t n, tf__job **out)
 {
     if (!p) return TF_ESTATE;
     bool ok = from_task_ok ? p->co && p->in_driver : tf__driving(p);
-    if (!ok)
-        return tf__fail(&p->ctx, TF_ESTATE, "driver calls are for rank 0's driver, not a task");
+    if (!ok) return not_here(p, who, from_task_ok);
     if (!tf__name_ok(fn)) return tf__fail(&p->ctx, TF_EINVAL, "bad task function name");
     tf__job *j = tf__job_new(kind, n);
     if (!j) return tf__fail(&p->ctx, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
@@ -156,7 +179,7 @@ static int fixed_job(tf_pool *p, const char *who, int kind, const char *fn, cons
                         "%s: %zu inputs of %zu bytes are more than memory can hold", who, n,
                         elem_size);
     tf__job *j;
-    TF_CHECK(job_new(p, kind, false, fn, n, &j));
+    TF_CHECK(job_new(p, who, kind, false, fn, n, &j));
     j->layout = TF__FIXED;
     j->in = in ? in : "";
     j->elem = elem_size;
@@ -185,7 +208,7 @@ int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len
                             i, len[i], TF__MAX_MSG);
     }
     tf__job *j;
-    TF_CHECK(job_new(p, TF__JOB_MAP, false, fn, n, &j));
+    TF_CHECK(job_new(p, "tf_mapv", TF__JOB_MAP, false, fn, n, &j));
     j->layout = TF__VECTOR;
     j->vin = in;
     j->vlen = len;
@@ -221,7 +244,7 @@ static int files_job(tf_pool *p, const char *who, int kind, const char *fn,
 {
     if (n && !paths) return p ? tf__fail(&p->ctx, TF_EINVAL, "%s: NULL argument", who) : TF_EINVAL;
     tf__job *j;
-    TF_CHECK(job_new(p, kind, false, fn, n, &j));
+    TF_CHECK(job_new(p, who, kind, false, fn, n, &j));
     int rc = 0;
     size_t *lens = path_lens(p, who, paths, n, &rc);
     if (!lens) {
@@ -431,7 +454,7 @@ static int submit(tf_pool *p, const char *fn, const void *in, size_t len, const 
     tf_future *fu = rc ? NULL : malloc(sizeof *fu);
     if (!rc && !fu) rc = p ? tf__fail(&p->ctx, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     tf__job *j = NULL;
-    if (!rc) rc = job_new(p, TF__JOB_FUT, true, fn, 1, &j);
+    if (!rc) rc = job_new(p, path ? "tf_submit_file" : "tf_submit", TF__JOB_FUT, true, fn, 1, &j);
     if (rc < 0) {
         free(fu);
         free(path);
@@ -472,8 +495,7 @@ int tf_wait(tf_future *f)
     bool d = fut_done(f);
     tf__coord_unlock(p->co);
     if (!d) {
-        if (!tf__driving(p))
-            return tf__fail(&p->ctx, TF_ESTATE, "tf_wait on an unfinished task outside the driver");
+        if (!tf__driving(p)) return not_here(p, "tf_wait on an unfinished task", false);
         drive_until(p, job_complete, f->job);
     }
     const char *o;
@@ -519,7 +541,7 @@ int tf_wait_any_timeout(tf_future *const *fs, size_t n, double timeout_s, size_t
     bool d = any_done(p, &s);
     tf__coord_unlock(p->co);
     if (!d) {
-        if (!tf__driving(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_wait_any outside the driver");
+        if (!tf__driving(p)) return not_here(p, "tf_wait_any on unfinished tasks", false);
         drive_until(p, any_done, &s);
     }
     if (s.timed_out) return TF_EBUSY;
@@ -561,8 +583,7 @@ int tf_future_cancel(tf_future *f)
 {
     if (!f) return TF_EINVAL;
     tf_pool *p = f->pool;
-    if (!p->co || !p->in_driver)
-        return tf__fail(&p->ctx, TF_ESTATE, "tf_future_cancel outside the driver");
+    if (!p->co || !p->in_driver) return not_here(p, "tf_future_cancel", true);
     int rc = tf__coord_cancel(p->co, f->job);
     return rc == TF_ENOMEM ? tf__fail(&p->ctx, rc, "out of memory canceling a task") : rc;
 }
@@ -587,7 +608,7 @@ static bool all_done(tf_pool *p, void *arg)
 int tf_wait_all(tf_pool *p)
 {
     if (!p) return TF_ESTATE;
-    if (!tf__driving(p)) return tf__fail(&p->ctx, TF_ESTATE, "tf_wait_all outside the driver");
+    if (!tf__driving(p)) return not_here(p, "tf_wait_all", false);
     drive_until(p, all_done, NULL);
     deliver_spawned(p);
     char msg[TF__ERRMSG_MAX];
