@@ -142,7 +142,11 @@ typedef enum tf_wait_policy {
  * TF_CHUNK_TARGET_US, TF_PREFETCH_US, TF_WAIT (auto | spin | yield | block),
  * TF_SPIN_US, TF_VERBOSE (0..3), TF_BIND (auto | core | socket | none),
  * TF_FILE_PREFETCH (0 | 1), TF_FILE_PREFETCH_MB, TF_SCHED (peers | central),
- * TF_IDLE_MAX_US, TF_LEADERS (node | off | N).
+ * TF_IDLE_MAX_US, TF_LEADERS (node | off | N). A bad value of any TF_*
+ * variable below or above (a number that would set its field to 0
+ * included) fails tf_pool_create with TF_EINVAL on every rank, and the
+ * lowest rank that has one prints one line on stderr:
+ *     taskfarm: NAME: invalid value 'V' [on rank R, if R is not 0]
  * Reports, also read by tf_pool_create:
  *   TF_REPORT_BINDING=1  one line per rank on stderr from rank 0: host,
  *                        rank, cores of each thread, NUMA node, node group:

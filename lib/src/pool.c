@@ -6,6 +6,7 @@
  * calls while the service thread is parked or not yet started, so the
  * library never has two threads in MPI at once (MPI_THREAD_SERIALIZED is
  * enough). */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -179,11 +180,12 @@ static int make_job_roles(tf_pool *p, const int *node_of)
     return rc;
 }
 
-/* Each rank's own parts, before anything collective: 0 or TF_E*. */
-static int make_parts(tf_pool *p, const tf_pool_opts *opts)
+/* Each rank's own parts, before anything collective: 0 or TF_E*; *bad
+ * names the TF_* variable with a bad value, if that was the error. */
+static int make_parts(tf_pool *p, const tf_pool_opts *opts, const char **bad)
 {
     TF_CHECK(tf__opts_defaults(&p->opts, opts));
-    TF_CHECK(tf__opts_env(&p->opts, getenv, p->rank, NULL));
+    TF_CHECK(tf__opts_env(&p->opts, getenv, p->rank, bad));
     p->ctx.verbose = p->opts.verbose;
     TF_CHECK(tf__waiter_init(&p->main_w));
     p->made = TF__MADE_MAIN_W;
@@ -196,7 +198,7 @@ static int make_parts(tf_pool *p, const tf_pool_opts *opts)
     p->made = TF__MADE_WORKER;
     p->worker.central = p->opts.sched == TF_SCHED_CENTRAL;
     if (p->rank == 0) TF_CHECK(tf__outs_create(p));
-    return tf__trace_open(p);
+    return tf__trace_open(p, bad);
 }
 
 /* A node leader's part of passive (core/wave.h): its relay holds
@@ -304,6 +306,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
     MPI_Query_thread(&level);
     int rc = 0;
     if (level < MPI_THREAD_SERIALIZED) rc = TF_ETHREAD;
+    const char *bad = NULL; /* a TF_* variable with a bad value here */
 
     tf_pool *p = calloc(1, sizeof *p);
     if (!p) rc = rc ? rc : TF_ENOMEM;
@@ -315,11 +318,15 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
         p->ctx.rank = p->rank;
         p->ctx.abort_fn = abort_job;
         p->ctx.abort_arg = p;
-        if (!rc) rc = make_parts(p, opts);
+        if (!rc) rc = make_parts(p, opts, &bad);
     }
-    /* every rank learns whether every rank could go on */
-    int worst = rc;
-    if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
+    /* every rank learns whether every rank could go on, and the lowest rank
+     * with a bad TF_* value (a launcher may give ranks environments of their
+     * own) says which; rank 0 has said so already */
+    int first[2] = {rc, bad ? p->rank : INT_MAX}, all[2] = {TF_EMPI, first[1]};
+    if (MPI_Allreduce(first, all, 2, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) all[0] = TF_EMPI;
+    int worst = all[0];
+    if (bad && all[1] == p->rank && p->rank != 0) tf__opts_say_bad(bad, getenv(bad), p->rank);
     if (worst == 0) {
         /* collective: every rank gets here */
         rc = tf__place_init(&(tf__place_in){.ctx = &p->ctx, .comm = comm, .bind = p->opts.bind},

@@ -1,9 +1,12 @@
 /* test_pool.c - pool life cycle and the rules of the API: repeated
  * create/destroy, several runs on one pool, the driver's return value,
  * calls made in the wrong state, registration errors, error names. */
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -137,6 +140,54 @@ static void test_create_bad_arguments(void)
     TH_EQ(tf_pool_create(MPI_COMM_WORLD, &bad, &pool), TF_EINVAL);
     TH_CHECK(pool == NULL, "*pool set to NULL on error");
     tf_pool_destroy(&pool);
+}
+
+/* A bad TF_* value on the last rank alone (a launcher may give ranks
+ * environments of their own): tf_pool_create fails on every rank, and
+ * exactly one line on some rank's stderr names the variable, the value and
+ * the rank. Each rank's stderr goes to a file of its own meanwhile. */
+static void bad_env_on_last_rank(const char *var, const char *value)
+{
+    int last = th_size() - 1;
+    char path[512];
+    const char *dir = getenv("TF_BINARY_DIR");
+    snprintf(path, sizeof path, "%s/tf-test-badenv-%ld", dir && *dir ? dir : "/tmp",
+             (long)getpid());
+    if (th_rank() == last) setenv(var, value, 1);
+    fflush(stderr);
+    int saved = dup(2), fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd >= 0) dup2(fd, 2);
+    tf_pool *pool = (tf_pool *)&pool;
+    int rc = tf_pool_create(MPI_COMM_WORLD, NULL, &pool);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    unsetenv(var);
+    TH_CHECK(rc == TF_EINVAL, "%s='%s' on rank %d: %s", var, value, last, tf_err_name(rc));
+    TH_CHECK(pool == NULL, "a pool despite the error");
+    char text[1024] = "";
+    ssize_t n = fd >= 0 ? pread(fd, text, sizeof text - 1, 0) : -1;
+    text[n > 0 ? n : 0] = '\0';
+    if (fd >= 0) close(fd);
+    remove(path);
+    char want[256];
+    if (last == 0)
+        snprintf(want, sizeof want, "taskfarm: %s: invalid value '%s'\n", var, value);
+    else
+        snprintf(want, sizeof want, "taskfarm: %s: invalid value '%s' on rank %d\n", var, value,
+                 last);
+    int mine = strcmp(text, want) == 0;
+    TH_CHECK(mine || text[0] == '\0', "%s: stray stderr: %s", var, text);
+    TH_CHECK(th_sum_u64((uint64_t)mine) == 1, "%s: no rank printed \"%.*s\"", var,
+             (int)strlen(want) - 1, want);
+}
+
+static void test_bad_env_on_one_rank(void)
+{
+    bad_env_on_last_rank("TF_WAIT", "busy");
+    bad_env_on_last_rank("TF_FILE_PREFETCH_MB", "1e-9");
+    bad_env_on_last_rank("TF_STATS", "yes");
+    bad_env_on_last_rank("TF_REPORT_BINDING", "2");
 }
 
 /* Last in the table: a library that hands MPI_COMM_NULL to MPI aborts the
@@ -386,4 +437,5 @@ TH_TESTS(TH_TEST(test_error_strings), TH_TEST(test_create_destroy_repeated),
          TH_TEST(test_runs_and_return_values), TH_TEST(test_pool_on_split_comm),
          TH_TEST(test_register_errors), TH_TEST(test_wrong_state_outside_run),
          TH_TEST(test_wrong_state_in_driver), TH_TEST(test_wrong_state_in_task),
-         TH_TEST(test_create_comm_null), TH_TEST(test_destroy_after_finalize_prepared));
+         TH_TEST(test_bad_env_on_one_rank), TH_TEST(test_create_comm_null),
+         TH_TEST(test_destroy_after_finalize_prepared));

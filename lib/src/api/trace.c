@@ -70,8 +70,9 @@ struct tf__runstats {
 
 /* ---- open, free, agreement ------------------------------------------------------ */
 
-int tf__trace_open(tf_pool *p)
+int tf__trace_open(tf_pool *p, const char **bad)
 {
+    *bad = NULL;
     p->trace = NULL;
     p->rs = NULL;
     struct tf__runstats *rs = calloc(1, sizeof *rs);
@@ -79,7 +80,8 @@ int tf__trace_open(tf_pool *p)
     const char *v = getenv("TF_STATS");
     int on = tf__opts_flag(v);
     if (on < 0) {
-        if (p->rank == 0) fprintf(stderr, "taskfarm: TF_STATS: invalid value '%s'\n", v);
+        if (p->rank == 0) tf__opts_say_bad("TF_STATS", v, 0);
+        *bad = "TF_STATS";
         free(rs);
         return TF_EINVAL;
     }

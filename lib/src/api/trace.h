@@ -25,8 +25,10 @@
 
 /* Main thread, tf_pool_create (after the options, before the service thread
  * starts): reads TF_STATS and TF_TRACE (no MPI call: not every rank may get
- * here). 0, TF_EINVAL (a bad TF_STATS, reported by rank 0) or TF_ENOMEM. */
-int tf__trace_open(tf_pool *p);
+ * here). 0, TF_EINVAL (a bad TF_STATS: *bad is "TF_STATS", and rank 0 has
+ * reported it, as tf__opts_env does) or TF_ENOMEM; *bad is NULL but for a
+ * bad value. */
+int tf__trace_open(tf_pool *p, const char **bad);
 /* Collective, main thread, tf_pool_destroy (service thread parked): writes
  * the file (rank 0) and frees everything. */
 void tf__trace_close(tf_pool *p);

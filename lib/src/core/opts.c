@@ -215,12 +215,21 @@ int tf__opts_env(tf_pool_opts *o, tf__getenv_fn get, int rank, const char **bad)
         const char *v = get(rows[i].var);
         if (!v || !*v) continue; /* empty is unset: VAR= in a job script clears it */
         if (parse(&rows[i], v, o) < 0) {
-            if (rank == 0) fprintf(stderr, "taskfarm: %s: invalid value '%s'\n", rows[i].var, v);
+            if (rank == 0) tf__opts_say_bad(rows[i].var, v, rank);
             if (bad) *bad = rows[i].var;
             return TF_EINVAL;
         }
     }
     return 0;
+}
+
+void tf__opts_say_bad(const char *name, const char *value, int rank)
+{
+    if (rank == 0)
+        fprintf(stderr, "taskfarm: %s: invalid value '%s'\n", name, value ? value : "");
+    else
+        fprintf(stderr, "taskfarm: %s: invalid value '%s' on rank %d\n", name, value ? value : "",
+                rank);
 }
 
 const char *tf__opts_var(size_t i, const char **help)

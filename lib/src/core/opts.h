@@ -23,11 +23,18 @@ int tf__opts_defaults(tf_pool_opts *o, const tf_pool_opts *in);
  * the variables up (NULL: getenv); an unset or empty variable leaves its
  * field alone. On the first bad value: prints
  *     taskfarm: NAME: invalid value 'V'
- * on stderr if rank is 0, sets *bad (if bad is not NULL) to NAME, and
+ * on stderr (tf__opts_say_bad) if rank is 0, sets *bad (if bad is not NULL)
+ * to NAME (another rank's bad value is told after tf_pool_create's first
+ * collective, when every rank knows which is the lowest with one), and
  * returns TF_EINVAL; the fields of the variables checked before it keep
  * their new values, those after it are untouched. *bad is NULL on success.
  * Main thread, in tf_pool_create; the names are static strings. */
 int tf__opts_env(tf_pool_opts *o, tf__getenv_fn get, int rank, const char **bad);
+
+/* Prints "taskfarm: NAME: invalid value 'V'" on stderr, with " on rank R"
+ * after it for a rank other than 0: the one line that reports a bad TF_*
+ * value, whichever variable and rank. Main thread, in tf_pool_create. */
+void tf__opts_say_bad(const char *name, const char *value, int rank);
 
 /* The table's i-th variable name and, in *help (if not NULL), its one-line
  * description; NULL past the last. Static strings, any thread. */

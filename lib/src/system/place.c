@@ -490,7 +490,7 @@ int tf__place_init(const tf__place_in *in, tf__place_out *out)
     int rc = groups(in->ctx, in->comm, rank, pl, rep, &rep0, &bad, &node);
     if (rc == 0 && bad >= 0) {
         /* every rank knows who has a bad value: all fail, one says why */
-        if (rank == bad) fprintf(stderr, "taskfarm: TF_REPORT_BINDING: invalid value '%s'\n", repv);
+        if (rank == bad) tf__opts_say_bad("TF_REPORT_BINDING", repv, rank);
         rc = tf__fail(in->ctx, TF_EINVAL, "TF_REPORT_BINDING: invalid value on rank %d", bad);
     }
     if (rc == 0) {
