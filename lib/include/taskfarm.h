@@ -161,7 +161,11 @@ typedef enum tf_wait_policy {
  *                        coordinator's share of rank 0)
  *   TF_TRACE=FILE        Chrome trace-event JSON of every run of the pool,
  *                        written by rank 0 at tf_pool_destroy (opens in
- *                        Perfetto or chrome://tracing)
+ *                        Perfetto or chrome://tracing). A regular FILE (or
+ *                        the one a symlink FILE names) is replaced once the
+ *                        trace is complete; a FIFO or a character device is
+ *                        written in place (a FIFO that nobody reads, or
+ *                        anything else, is refused with one line on stderr)
  * For TF_STATS and TF_TRACE rank 0's environment decides for every rank
  * (broadcast at the first tf_run). */
 /* Who balances spawned tasks (tf_spawn) between ranks:

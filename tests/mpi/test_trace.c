@@ -6,11 +6,18 @@
  * them exactly once, on the rank that ran it. Rank 0's stderr is captured
  * into a file for the checks of the printed lines. */
 #define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -384,6 +391,245 @@ static void test_stats_invalid(void)
     }
 }
 
+/* ---- what TF_TRACE names: a symlink, a FIFO, a device ---------------------- */
+
+/* Rank 0: a fresh directory for one test's files (the others get ""). */
+static void scratch_dir(char *buf, size_t n)
+{
+    buf[0] = '\0';
+    if (th_rank() != 0) return;
+    scratch(buf, n, "tracedir");
+    size_t l = strlen(buf);
+    snprintf(buf + l, n - l, "-XXXXXX");
+    if (!mkdtemp(buf)) {
+        TH_CHECK(0, "mkdtemp %s: %s", buf, strerror(errno));
+        buf[0] = '\0';
+    }
+}
+
+/* Rank 0: the names in dir, but . and .., joined by spaces; its count. */
+static int dir_list(const char *dir, char *names, size_t n)
+{
+    int k = 0;
+    names[0] = '\0';
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        k++;
+        size_t l = strlen(names);
+        snprintf(names + l, n - l, "%s%s", l ? " " : "", e->d_name);
+    }
+    if (d) closedir(d);
+    return k;
+}
+
+/* Rank 0: removes dir and what is in it (one level). */
+static void dir_remove(const char *dir)
+{
+    DIR *d = opendir(dir);
+    char p[1024];
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d) closedir(d);
+    rmdir(dir);
+}
+
+/* Collective: a pool that never runs with TF_TRACE=path on rank 0,
+ * destroyed with rank 0's stderr in err ("" if it printed nothing). */
+static void trace_to(const char *path, char *err, size_t n)
+{
+    char errpath[512];
+    scratch(errpath, sizeof errpath, "stderr-to");
+    env_rank0("TF_TRACE", path);
+    tf_pool *pool = th_pool(NULL);
+    unsetenv("TF_TRACE");
+    err[0] = '\0';
+    if (!pool) return;
+    capture_stderr(errpath);
+    TH_EQ(tf_pool_destroy(&pool), 0);
+    restore_stderr();
+    if (th_rank() != 0) return;
+    char *text = slurp(errpath, NULL);
+    snprintf(err, n, "%s", text ? text : "");
+    free(text);
+    remove(errpath);
+}
+
+/* 1 on every rank if rank 0 says yes. */
+static int rank0_says(int yes)
+{
+    MPI_Bcast(&yes, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    return yes;
+}
+
+/* A symlink stays a link: the trace goes to the file it names, existing or
+ * not, and nothing else is left in the directory. */
+static void test_trace_symlink(void)
+{
+    char dir[512], link[600], target[600], names[1024], err[1024], want[64];
+    scratch_dir(dir, sizeof dir);
+    if (!rank0_says(dir[0] != '\0')) return;
+    for (int dangling = 0; dangling < 2; dangling++) {
+        const char *tname = dangling ? "new.json" : "real.json";
+        snprintf(link, sizeof link, "%s/link.json", dir);
+        snprintf(target, sizeof target, "%s/%s", dir, tname);
+        if (th_rank() == 0) {
+            unlink(link);
+            unlink(target);
+            if (!dangling) {
+                FILE *f = fopen(target, "w");
+                if (f) fputs("old contents\n", f), fclose(f);
+            }
+            TH_CHECK(symlink(tname, link) == 0, "symlink: %s", strerror(errno));
+        }
+        trace_to(link, err, sizeof err);
+        if (th_rank() != 0) continue;
+        TH_CHECK(err[0] == '\0', "stderr: %s", err);
+        struct stat st;
+        TH_CHECK(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "%s is no longer a symlink", link);
+        ssize_t l = readlink(link, want, sizeof want - 1);
+        want[l > 0 ? l : 0] = '\0';
+        TH_CHECK(strcmp(want, tname) == 0, "the link now names '%s'", want);
+        check_trace(target, NULL, NULL, 0, 0);
+        TH_CHECK(dir_list(dir, names, sizeof names) == 2 + dangling, "in the directory: %s", names);
+    }
+    if (th_rank() == 0) dir_remove(dir);
+}
+
+/* The reading end of a FIFO, in a thread of rank 0's test. */
+typedef struct fifo_reader {
+    int fd;
+    char *buf;
+    size_t len;
+    atomic_bool stop; /* set when no writer will come */
+} fifo_reader;
+
+static void *fifo_read(void *arg)
+{
+    fifo_reader *r = arg;
+    char b[65536];
+    /* poll first: before a writer has opened the FIFO, read says EOF */
+    for (struct pollfd pf = {r->fd, POLLIN, 0}; !atomic_load(&r->stop);) {
+        int k = poll(&pf, 1, 100);
+        if (k < 0 && errno != EINTR) break;
+        if (k <= 0) continue;
+        ssize_t n = read(r->fd, b, sizeof b);
+        if (n == 0) break; /* the writer closed it */
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) continue;
+            break;
+        }
+        char *q = realloc(r->buf, r->len + (size_t)n + 1);
+        if (!q) break;
+        r->buf = q;
+        memcpy(r->buf + r->len, b, (size_t)n);
+        r->len += (size_t)n;
+        r->buf[r->len] = '\0';
+    }
+    return NULL;
+}
+
+/* A FIFO is written in place while someone reads it, and stays a FIFO;
+ * without a reader the trace is refused with one line, at once. */
+static void test_trace_fifo(void)
+{
+    char dir[512], fifo[600], got[600], names[1024], err[1024];
+    scratch_dir(dir, sizeof dir);
+    if (!rank0_says(dir[0] != '\0')) return;
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(got, sizeof got, "%s/got.json", dir);
+    fifo_reader r = {.fd = -1};
+    pthread_t th;
+    bool started = false;
+    if (th_rank() == 0) {
+        TH_CHECK(mkfifo(fifo, 0600) == 0, "mkfifo: %s", strerror(errno));
+        r.fd = open(fifo, O_RDONLY | O_NONBLOCK);
+        TH_CHECK(r.fd >= 0, "open %s: %s", fifo, strerror(errno));
+        started = r.fd >= 0 && pthread_create(&th, NULL, fifo_read, &r) == 0;
+    }
+    trace_to(fifo, err, sizeof err);
+    if (th_rank() == 0) {
+        struct stat st;
+        bool still = stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode);
+        TH_CHECK(still, "%s is no longer a FIFO", fifo);
+        if (!still) atomic_store(&r.stop, true); /* the writer wrote elsewhere */
+        if (started) pthread_join(th, NULL);
+        if (r.fd >= 0) close(r.fd);
+        TH_CHECK(err[0] == '\0', "stderr: %s", err);
+        FILE *f = fopen(got, "w");
+        if (f && r.buf) fwrite(r.buf, 1, r.len, f);
+        if (f) fclose(f);
+        check_trace(got, NULL, NULL, 0, 0);
+        free(r.buf);
+        unlink(got);
+    }
+
+    /* nobody reads: refused, and the FIFO is left as it was */
+    trace_to(fifo, err, sizeof err);
+    if (th_rank() == 0) {
+        char want[700];
+        snprintf(want, sizeof want, "taskfarm: TF_TRACE: cannot write '%s': ", fifo);
+        TH_CHECK(strncmp(err, want, strlen(want)) == 0 &&
+                     strchr(err, '\n') == err + strlen(err) - 1,
+                 "stderr: %s", err);
+        struct stat st;
+        TH_CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "%s is no longer a FIFO", fifo);
+        TH_CHECK(dir_list(dir, names, sizeof names) == 1, "in the directory: %s", names);
+        dir_remove(dir);
+    }
+}
+
+/* A character device (copies of /dev/null and /dev/full, made here) is
+ * written in place and stays a device; the full one's error is one line.
+ * Skipped where this process may not make device nodes or open them. */
+static void test_trace_char_device(void)
+{
+    char dir[512], dev[600], names[1024], err[1024];
+    scratch_dir(dir, sizeof dir);
+    if (!rank0_says(dir[0] != '\0')) return;
+    static const struct {
+        const char *name;
+        unsigned minor;
+        const char *err; /* NULL: none */
+    } devs[] = {{"null", 3, NULL}, {"full", 7, "No space left on device"}};
+    for (size_t k = 0; k < 2; k++) {
+        snprintf(dev, sizeof dev, "%s/%s", dir, devs[k].name);
+        int ok = 0, why = 0;
+        if (th_rank() == 0 && mknod(dev, S_IFCHR | 0600, makedev(1, devs[k].minor)) == 0) {
+            int fd = open(dev, O_WRONLY);
+            ok = fd >= 0;
+            if (fd >= 0) close(fd);
+        }
+        if (!ok) why = errno;
+        if (!rank0_says(ok)) {
+            if (th_rank() == 0)
+                printf("  (char device: cannot make and open one here: %s; not tried)\n",
+                       strerror(why));
+            break;
+        }
+        trace_to(dev, err, sizeof err);
+        if (th_rank() != 0) continue;
+        struct stat st;
+        TH_CHECK(stat(dev, &st) == 0 && S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 &&
+                     minor(st.st_rdev) == devs[k].minor,
+                 "%s is no longer the device", dev);
+        if (devs[k].err) {
+            char want[700];
+            snprintf(want, sizeof want, "taskfarm: TF_TRACE: cannot write '%s': %s\n", dev,
+                     devs[k].err);
+            TH_CHECK(strcmp(err, want) == 0, "stderr: %s", err);
+        } else {
+            TH_CHECK(err[0] == '\0', "stderr: %s", err);
+        }
+        TH_CHECK(dir_list(dir, names, sizeof names) == (int)k + 1, "in the directory: %s", names);
+    }
+    if (th_rank() == 0) dir_remove(dir);
+}
+
 TH_FUNCS(TH_FUNC("sq", fn_sq), TH_FUNC("tree \"quoted\"", fn_tree), TH_FUNC("fail", fn_fail));
 TH_TESTS(TH_TEST(test_trace_file), TH_TEST(test_trace_no_run), TH_TEST(test_trace_unwritable),
+         TH_TEST(test_trace_symlink), TH_TEST(test_trace_fifo), TH_TEST(test_trace_char_device),
          TH_TEST(test_stats_table), TH_TEST(test_stats_invalid));

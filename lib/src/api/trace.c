@@ -17,6 +17,9 @@
 #include "api/trace.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,7 +516,123 @@ static void meta_json(jbuf *j, int rank)
 typedef struct sink {
     FILE *f;
     int err;
+    const char *why; /* said instead of strerror(err), if not NULL */
+    char *tmp;       /* written here, then renamed over dest; NULL: in place */
+    char *dest;      /* the file the trace replaces (TF_TRACE's, or its link's) */
+    bool pipe_held;  /* SIGPIPE blocked on this thread while writing */
+    bool pipe_was_pending;
+    sigset_t pipe_old;
 } sink;
+
+/* Writes go to a FIFO or a device in place: a reader that goes away must
+ * give EPIPE, not end the program with SIGPIPE. Main thread, rank 0. */
+static void sink_hold_pipe(sink *s)
+{
+    sigset_t pipe, pending;
+    sigemptyset(&pipe);
+    sigaddset(&pipe, SIGPIPE);
+    if (pthread_sigmask(SIG_BLOCK, &pipe, &s->pipe_old) != 0) return;
+    s->pipe_held = true;
+    s->pipe_was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+}
+
+static void sink_release_pipe(sink *s)
+{
+    if (!s->pipe_held) return;
+    if (!s->pipe_was_pending) { /* take the SIGPIPE our writes raised, if any */
+        sigset_t pipe;
+        sigemptyset(&pipe);
+        sigaddset(&pipe, SIGPIPE);
+        struct timespec zero = {0, 0};
+        while (sigtimedwait(&pipe, NULL, &zero) == SIGPIPE) {
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &s->pipe_old, NULL);
+    s->pipe_held = false;
+}
+
+/* Rank 0: opens where the trace goes. TF_TRACE names
+ *   - nothing, or a regular file: a temporary file beside it, renamed over
+ *     it once complete, so that nobody reads half a trace;
+ *   - a symlink to a regular file: the same beside the file it names, so
+ *     that the link stays a link;
+ *   - a FIFO or a character device, through a link or not: written in
+ *     place, as replacing it would take it away from whoever reads it (a
+ *     FIFO that nobody reads is refused at once, not waited on);
+ *   - a link that names nothing: the file it names, created in place;
+ *   - anything else (a directory, a block device, a socket): refused.
+ * On error s->f is NULL and s->err (and perhaps s->why) set. */
+static void sink_open(sink *s, const char *path)
+{
+    struct stat st, lst;
+    bool exists = stat(path, &st) == 0;
+    bool link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+    if (exists && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+        /* O_NONBLOCK: a FIFO without a reader fails (ENXIO) instead of
+         * blocking the job until one comes */
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+            s->err = errno;
+            if (errno == ENXIO && S_ISFIFO(st.st_mode)) s->why = "a FIFO that nobody reads";
+            return;
+        }
+        int fl = fcntl(fd, F_GETFL);
+        if (fl != -1) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        s->f = fdopen(fd, "w");
+        if (!s->f) {
+            s->err = errno ? errno : EIO;
+            close(fd);
+            return;
+        }
+        sink_hold_pipe(s);
+        return;
+    }
+    if (exists && !S_ISREG(st.st_mode)) {
+        s->err = EINVAL;
+        s->why = "not a regular file, a FIFO or a character device";
+        return;
+    }
+    if (!exists && link) {
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        s->f = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (!s->f) {
+            s->err = errno ? errno : EIO;
+            if (fd >= 0) close(fd);
+        }
+        return;
+    }
+    errno = 0;
+    s->dest = exists && link ? realpath(path, NULL) : strdup(path);
+    if (!s->dest) {
+        s->err = errno ? errno : ENOMEM;
+        return;
+    }
+    size_t n = strlen(s->dest) + 8;
+    s->tmp = malloc(n);
+    if (!s->tmp) {
+        s->err = ENOMEM;
+        return;
+    }
+    /* a name of its own: two pools writing one TF_TRACE at once (pools on
+     * split communicators) must not share a file */
+    snprintf(s->tmp, n, "%s.XXXXXX", s->dest);
+    errno = 0;
+    int fd = mkstemp(s->tmp);
+    if (fd >= 0) {
+        mode_t um = umask(0);
+        umask(um);
+        (void)fchmod(fd, 0666 & ~um);
+        s->f = fdopen(fd, "w");
+        if (!s->f) {
+            s->err = errno ? errno : EIO;
+            close(fd);
+            remove(s->tmp);
+        }
+    } else {
+        s->err = errno ? errno : EIO;
+    }
+    if (!s->f) free(s->tmp), s->tmp = NULL;
+}
 
 static void sink_put(sink *s, const char *p, size_t n)
 {
@@ -604,29 +723,13 @@ static void write_trace(tf_pool *p)
     struct tf__runstats *rs = p->rs;
     struct tf__trace *tr = p->trace;
     if (tr) tf__timeline_settle(tr);
-    sink s = {NULL, 0};
-    char *tmp = NULL;
+    sink s = {0};
     bool bad = false;
     if (p->rank == 0) {
-        size_t n = strlen(rs->path ? rs->path : "") + 8;
-        tmp = malloc(n);
-        if (tmp && rs->path) {
-            /* a name of its own: two pools writing one TF_TRACE at once
-             * (pools on split communicators) must not share a file */
-            snprintf(tmp, n, "%s.XXXXXX", rs->path);
-            errno = 0;
-            int fd = mkstemp(tmp);
-            if (fd >= 0) {
-                mode_t um = umask(0);
-                umask(um);
-                (void)fchmod(fd, 0666 & ~um);
-                s.f = fdopen(fd, "w");
-                if (!s.f) close(fd);
-            }
-            if (!s.f) s.err = errno ? errno : EIO;
-        } else {
+        if (rs->path)
+            sink_open(&s, rs->path);
+        else
             s.err = ENOMEM;
-        }
         static const char head[] =
             "{\"traceEvents\":[\n{\"ph\":\"M\",\"pid\":0,\"tid\":0,\"name\":\"process_labels\","
             "\"args\":{\"labels\":\"taskfarm\"}}";
@@ -659,18 +762,20 @@ static void write_trace(tf_pool *p)
         if (fclose(s.f) != 0 && !s.err) s.err = errno ? errno : EIO;
         s.f = NULL;
     }
+    sink_release_pipe(&s);
     if (!s.err && bad) s.err = ENOMEM;
-    if (!s.err && rename(tmp, rs->path) != 0) s.err = errno ? errno : EIO;
+    if (!s.err && s.tmp && rename(s.tmp, s.dest) != 0) s.err = errno ? errno : EIO;
     if (s.err) {
         fprintf(stderr, "taskfarm: TF_TRACE: cannot write '%s': %s\n", rs->path ? rs->path : "?",
-                strerror(s.err));
-        if (tmp) remove(tmp);
+                s.why ? s.why : strerror(s.err));
+        if (s.tmp) remove(s.tmp);
     } else if (sum[0] || sum[2]) {
         fprintf(stderr,
                 "taskfarm: TF_TRACE: '%s': %llu events dropped (at most %zu a thread kept)\n",
                 rs->path, (unsigned long long)sum[0], TF__TR_MAX_EV);
     }
-    free(tmp);
+    free(s.tmp);
+    free(s.dest);
 }
 
 void tf__trace_close(tf_pool *p)
