@@ -495,7 +495,8 @@ static int replay_journal(const tfr_plan *pl, const char *tname, const tfr_journ
         const tfr_jrec *r = &j->v[k];
         long ix = task_index(&pl->tf, r->id);
         if (ix < 0)
-            return fail_usage("%s: task %" PRIu64 " is not in %s", tfr_opt.journal, r->id, tname);
+            return fail_usage("%s:%" PRIu64 ": task %" PRIu64 " is not in %s", tfr_opt.journal,
+                              r->line, r->id, tname);
         /* this record's output is not in the file: neither it nor any
          * later record is kept (a later one could fit again once the
          * file grows, and claim output that is not there) */

@@ -473,6 +473,25 @@ bad-input)
     [[ -e d || -e x ]] && fail "a refused run left files"
     ;;
 
+journal-foreign-id)
+    # a journal record of a task the task file does not have: one line naming
+    # the journal, its line and the id; exit status 2; no crash (this case
+    # runs under ASan too); the journal is left as it was
+    printf 'echo a\necho b\necho c\n' >tasks.txt
+    run -- -q --journal j.txt tasks.txt
+    want_rc 0 "all succeed"
+    sed -i '4s/^[0-9]*\t/9\t/' j.txt
+    records j.txt | cut -f1 | grep -qx 9 || fail "the test could not change line 4's id"
+    sum=$(md5sum <j.txt)
+    run -- --journal j.txt --resume tasks.txt
+    want_rc 2 "a record of an unknown task"
+    grep -Eq "^tfrun: j.txt:4: task 9 is not in tasks.txt$" err.txt || fail "message: $(cat err.txt)"
+    [[ $(grep -c '^tfrun:' err.txt) -eq 1 ]] || fail "more than one message: $(cat err.txt)"
+    grep -Eq "Sanitizer|Segmentation|signal 11" err.txt && fail "crashed: $(cat err.txt)"
+    [[ -s out.txt ]] && fail "tasks ran: $(cat out.txt)"
+    [[ $(md5sum <j.txt) == "$sum" ]] || fail "the journal was changed"
+    ;;
+
 *)
     fail "unknown case"
     ;;
