@@ -439,6 +439,84 @@ static int check_output_dir(void)
     return e ? fail_usage("--output-dir %s: %s", tfr_opt.output_dir, strerror(e)) : 0;
 }
 
+/* Which file a path names, to tell whether two paths name one file: the
+ * device and inode of what exists (any spelling, any link to it), else the
+ * absolute name it would be made under, symbolic links followed. */
+typedef struct file_id {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    char name[PATH_MAX]; /* if !exists; "" if not known */
+} file_id;
+
+#define SYMLINK_HOPS 40 /* the kernel's limit */
+
+static void identify(const char *path, file_id *id)
+{
+    memset(id, 0, sizeof *id);
+    struct stat st;
+    bool std_in = !strcmp(path, "-");
+    if (std_in ? fstat(STDIN_FILENO, &st) == 0 : stat(path, &st) == 0) {
+        id->exists = true;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return;
+    }
+    if (std_in) return;
+    /* a dangling link: creating the path creates its target */
+    char cur[PATH_MAX], link[PATH_MAX], dir[PATH_MAX], real[PATH_MAX];
+    if (snprintf(cur, sizeof cur, "%s", path) >= (int)sizeof cur) return;
+    for (int hop = 0; hop < SYMLINK_HOPS; hop++) {
+        ssize_t n = readlink(cur, link, sizeof link - 1);
+        if (n < 0) break;
+        link[n] = 0;
+        const char *slash = strrchr(cur, '/');
+        int dl = link[0] == '/' || !slash ? 0 : (int)(slash - cur) + 1;
+        if (snprintf(dir, sizeof dir, "%.*s%s", dl, cur, link) >= (int)sizeof dir) return;
+        memcpy(cur, dir, sizeof cur);
+    }
+    const char *slash = strrchr(cur, '/');
+    const char *base = slash ? slash + 1 : cur;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == cur ? 1 : (int)(slash - cur), cur);
+    if (!realpath(dir, real)) return; /* no such directory: opening it fails anyway */
+    if (snprintf(id->name, sizeof id->name, "%s/%s", strcmp(real, "/") ? real : "", base) >=
+        (int)sizeof id->name)
+        id->name[0] = 0;
+}
+
+static bool same_file(const file_id *a, const file_id *b)
+{
+    if (a->exists || b->exists)
+        return a->exists && b->exists && a->dev == b->dev && a->ino == b->ino;
+    return a->name[0] && !strcmp(a->name, b->name);
+}
+
+/* --output naming the task file or the journal, or --journal the task file,
+ * would destroy it: refused before anything is opened for writing. */
+static int check_distinct_files(const char *tname)
+{
+    file_id task, journal, output;
+    identify(tfr_opt.taskfile, &task);
+    if (tfr_opt.journal) {
+        identify(tfr_opt.journal, &journal);
+        if (same_file(&journal, &task))
+            return fail_usage("--journal %s: the same file as the task file %s", tfr_opt.journal,
+                              tname);
+    }
+    if (!tfr_opt.output_file) return 0;
+    identify(tfr_opt.output_file, &output);
+    if (same_file(&output, &task))
+        return fail_usage("--output %s: the same file as the task file %s", tfr_opt.output_file,
+                          tname);
+    if (tfr_opt.journal && same_file(&output, &journal))
+        return fail_usage("--output %s: the same file as the journal %s", tfr_opt.output_file,
+                          tfr_opt.journal);
+    return 0;
+}
+
 /* What the journal says of a task. */
 enum { TASK_TODO = 0, TASK_DONE_OK, TASK_DONE_FAILED };
 
@@ -613,7 +691,7 @@ static int prepare(tfr_plan *pl)
     const char *tname = strcmp(tfr_opt.taskfile, "-") ? tfr_opt.taskfile : "<stdin>";
     unsigned char sha[TFR_SHA256_LEN];
     int rc = load_taskfile(pl, tname, sha);
-    if (rc) return rc;
+    if (rc || (rc = check_distinct_files(tname))) return rc;
     if (tfr_opt.output_dir && (rc = check_output_dir())) return rc;
 
     unsigned char *state = calloc(pl->tf.n, 1); /* TASK_* per task */

@@ -492,6 +492,73 @@ journal-foreign-id)
     [[ $(md5sum <j.txt) == "$sum" ]] || fail "the journal was changed"
     ;;
 
+output-same-file)
+    # -o naming the task file or the journal (under any spelling, through a
+    # link) is refused before anything is written: exit status 2, one line,
+    # every file as it was. Open MPI's mpirun takes 2 s to end a job whose
+    # rank exits non-zero: at 2 and 4 ranks only the cases marked "all" run.
+    for i in 1 2 3; do echo "echo task$i"; done >tasks.txt
+    ln -s tasks.txt link.txt
+    ln tasks.txt hard.txt
+    mkdir sub
+    run -- -q --journal old.txt tasks.txt
+    want_rc 0 "a journal to resume from"
+    ((np == 1)) && direct=1
+    sums() { md5sum tasks.txt old.txt; }
+    before=$(sums)
+    refused() { # refused [all] REGEX tfrun-args...
+        local every=0
+        [[ $1 == all ]] && { every=1; shift; }
+        ((np == 1 || every)) || return 0
+        local re=$1
+        shift
+        run -- "$@"
+        [[ $rc -eq 2 ]] || { cat out.txt err.txt >&2; fail "tfrun $*: exit status $rc, want 2"; }
+        grep -Eq -- "$re" err.txt || fail "tfrun $*: message '$(cat err.txt)', want /$re/"
+        [[ $(grep -c '^tfrun:' err.txt) -eq 1 ]] || fail "tfrun $*: messages: $(cat err.txt)"
+        [[ -s out.txt ]] && fail "tfrun $*: tasks ran: $(cat out.txt)"
+        [[ $(sums) == "$before" ]] || fail "tfrun $*: a file was changed"
+        [[ -e new.txt ]] && fail "tfrun $*: new.txt was made"
+        return 0
+    }
+    refused all "^tfrun: --output tasks.txt: the same file as the task file tasks.txt$" \
+        -o tasks.txt tasks.txt
+    refused "^tfrun: --output ./tasks.txt: the same file as the task file tasks.txt$" \
+        -o ./tasks.txt tasks.txt
+    refused "^tfrun: --output link.txt: the same file as the task file tasks.txt$" \
+        -o link.txt tasks.txt
+    refused "^tfrun: --output hard.txt: the same file as the task file tasks.txt$" \
+        -o hard.txt tasks.txt
+    refused "^tfrun: --output $work/tasks.txt: the same file as the task file tasks.txt$" \
+        -o "$work/tasks.txt" tasks.txt
+    refused all "^tfrun: --output old.txt: the same file as the journal old.txt$" \
+        -o old.txt --journal old.txt --resume tasks.txt
+    refused "^tfrun: --output ./old.txt: the same file as the journal old.txt$" \
+        -o ./old.txt --journal old.txt --resume-failed tasks.txt
+    # neither exists yet: the same name however spelt
+    refused all "^tfrun: --output new.txt: the same file as the journal new.txt$" \
+        -o new.txt --journal new.txt tasks.txt
+    refused "^tfrun: --output sub/../new.txt: the same file as the journal ./new.txt$" \
+        -o sub/../new.txt --journal ./new.txt tasks.txt
+    ln -s new.txt dangling.txt
+    refused "^tfrun: --output dangling.txt: the same file as the journal new.txt$" \
+        -o dangling.txt --journal new.txt tasks.txt
+    refused "^tfrun: --journal link.txt: the same file as the task file tasks.txt$" \
+        --journal link.txt --resume tasks.txt
+    if ((np == 1)); then # standard input reaches a singleton as is
+        run -- -o tasks.txt - <tasks.txt
+        want_rc 2 "-o the file standard input reads"
+        grep -q "^tfrun: --output tasks.txt: the same file as the task file <stdin>$" err.txt ||
+            fail "message: $(cat err.txt)"
+        [[ $(sums) == "$before" ]] || fail "-o the standard input's file: changed"
+    fi
+    direct=0
+    # other files are fine
+    run -- -q -o sub/all.txt tasks.txt
+    want_rc 0 "another file"
+    [[ $(sort sub/all.txt | tr '\n' ' ') == "task1 task2 task3 " ]] || fail "output: $(cat sub/all.txt)"
+    ;;
+
 *)
     fail "unknown case"
     ;;
