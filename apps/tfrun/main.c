@@ -94,8 +94,10 @@ static void usage(void)
            "  --max-output BYTES    keep at most this much of each stream a task (64M)\n"
            "journal\n"
            "  --journal FILE        one line per finished task, written before it counts as done\n"
-           "  --resume              run only the tasks the journal has no record of\n"
+           "  --resume              run only the tasks the journal has no record of (the\n"
+           "                        journal must exist)\n"
            "  --resume-failed       also run again the tasks whose last record failed\n"
+           "  --resume-or-start     --resume, or start the journal if there is none\n"
            "failures\n"
            "  --timeout SEC|N%%      kill a task after SEC seconds, or N%% of the median run time\n"
            "  --retries N           run a failed task up to N more times, on another rank if any\n"
@@ -120,7 +122,9 @@ static void usage(void)
            "  -h, --help, --version\n"
            "\n"
            "exit status: 0 every task succeeded; 1 some task failed; 2 bad usage or input\n"
-           "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume.\n");
+           "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume;\n"
+           "4 the journal was deleted or replaced during the run (a warning says where its\n"
+           "records are).\n");
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -224,6 +228,8 @@ static bool set_switch(tfr_opts *o, const char *a)
         o->resume = true;
     else if (is_opt(a, NULL, "--resume-failed"))
         o->resume = o->resume_failed = true;
+    else if (is_opt(a, NULL, "--resume-or-start"))
+        o->resume = o->resume_or_start = true;
     else
         return false;
     return true;
@@ -301,7 +307,9 @@ static int check_options(const tfr_opts *o)
         return -1;
     }
     if (o->resume && !o->journal) {
-        ak_error("%s needs --journal FILE", o->resume_failed ? "--resume-failed" : "--resume");
+        ak_error("%s needs --journal FILE", o->resume_failed     ? "--resume-failed"
+                                            : o->resume_or_start ? "--resume-or-start"
+                                                                 : "--resume");
         return -1;
     }
     if (o->output_dir && o->output_file) {
@@ -534,6 +542,11 @@ static int read_journal(const tfr_plan *pl, const char *tname,
         if (!S_ISREG(st.st_mode))
             return fail_usage("--journal %s: not a regular file", tfr_opt.journal);
         if (tfr_read_all(tfr_opt.journal, &jd, &jl, err, sizeof err)) return fail_usage("%s", err);
+    } else if (errno == ENOENT && tfr_opt.resume && !tfr_opt.resume_or_start) {
+        /* a wrong name, or a journal lost: starting over would run every
+         * task again */
+        return fail_usage("--journal %s: no journal to resume from (--resume-or-start starts one)",
+                          tfr_opt.journal);
     }
     if (jl && !tfr_opt.resume) {
         free(jd);
@@ -600,7 +613,9 @@ static int replay_journal(const tfr_plan *pl, const char *tname, const tfr_journ
 static int open_journal(tfr_plan *pl, const tfr_journal *j, size_t cut,
                         const unsigned char sha[TFR_SHA256_LEN])
 {
-    int fd = open(tfr_opt.journal, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    /* read too: if the journal is deleted during the run, its records are
+     * copied from here (tfr_journal_watch) */
+    int fd = open(tfr_opt.journal, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return fail_usage("--journal %s: %s", tfr_opt.journal, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno != ENOLCK && errno != ENOSYS &&
         errno != EOPNOTSUPP) { /* no locks on this file system: go on */
@@ -665,6 +680,94 @@ static int open_output_file(tfr_plan *pl, int64_t keep_end)
     pl->out_off = lseek(fd, 0, SEEK_END);
     pl->out_fd = fd;
     return 0;
+}
+
+/* ---- rank 0: a journal deleted or replaced during the run ---------------------- */
+
+#define SAVED_NAMES 10 /* names tried beside the journal (PATH.saved.N) */
+#define JOURNAL_NAME_CAP (PATH_MAX + 32)
+/* Where the journal is now (tfr_opt.journal until it is lost), and whether
+ * it was lost during this run. */
+static char journal_at[JOURNAL_NAME_CAP];
+static bool journal_lost;
+
+/* Copies what fd `from` holds into fd `to` (at its offset). 0 or an errno. */
+static int copy_fd(int from, int to)
+{
+    char buf[65536];
+    for (off_t off = 0;;) {
+        ssize_t n = pread(from, buf, sizeof buf, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return 0;
+        for (ssize_t w = 0; w < n;) {
+            ssize_t k = write(to, buf + w, (size_t)(n - w));
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) return errno;
+            w += k;
+        }
+        off += n;
+    }
+}
+
+/* A new file for the journal's records: at its path if free, else at
+ * PATH.saved, PATH.saved.2, ... Its descriptor (name in `name`), or -1. */
+static int new_journal_file(bool path_free, char *name, size_t cap)
+{
+    for (int k = path_free ? 0 : 1; k <= SAVED_NAMES; k++) {
+        if (k == 0)
+            snprintf(name, cap, "%s", tfr_opt.journal);
+        else if (k == 1)
+            snprintf(name, cap, "%s.saved", tfr_opt.journal);
+        else
+            snprintf(name, cap, "%s.saved.%d", tfr_opt.journal, k);
+        int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+bool tfr_journal_watch(tfr_plan *pl)
+{
+    if (pl->journal_fd < 0) return journal_lost;
+    if (!journal_at[0]) snprintf(journal_at, sizeof journal_at, "%s", tfr_opt.journal);
+    struct stat fs, ps;
+    if (fstat(pl->journal_fd, &fs) < 0) return journal_lost;
+    bool here = stat(journal_at, &ps) == 0;
+    if (here && ps.st_dev == fs.st_dev && ps.st_ino == fs.st_ino) return journal_lost;
+    if (!here && errno != ENOENT && errno != ENOTDIR) return journal_lost; /* cannot tell */
+    journal_lost = true;
+    const char *what = here ? "replaced" : fs.st_nlink ? "moved away" : "deleted";
+    char name[JOURNAL_NAME_CAP];
+    int fd = new_journal_file(!here, name, sizeof name);
+    int e = fd < 0 ? errno : copy_fd(pl->journal_fd, fd);
+    if (!e) {
+        /* locked like the first, against a second tfrun */
+        (void)flock(fd, LOCK_EX | LOCK_NB);
+        if (fdatasync(fd) < 0 || dup3(fd, pl->journal_fd, O_CLOEXEC) < 0) e = errno;
+    }
+    if (fd >= 0) {
+        if (e) unlink(name); /* a part would claim to be the whole */
+        close(fd);
+    }
+    if (e) {
+        fprintf(stderr,
+                "tfrun: warning: %s was %s during the run and its records cannot be saved: "
+                "%s: %s\n",
+                journal_at, what, name, strerror(e));
+        return journal_lost;
+    }
+    if (!strcmp(name, journal_at))
+        fprintf(stderr,
+                "tfrun: warning: %s was %s during the run: its records are written to it "
+                "again\n",
+                journal_at, what);
+    else
+        fprintf(stderr, "tfrun: warning: %s was %s during the run: its records are in %s\n",
+                journal_at, what, name);
+    snprintf(journal_at, sizeof journal_at, "%s", name);
+    return journal_lost;
 }
 
 /* pl->todo: the tasks to run, in file order; the others counted as done. */
@@ -977,6 +1080,7 @@ int main(int argc, char **argv)
     }
 
     code = run_tasks(&plan, placed > 0);
+    if (ak_rank == 0 && tfr_journal_watch(&plan)) code = TFR_EXIT_JOURNAL;
     code = share_int(code);
     plan_free(&plan);
     free(tfr_envbase);

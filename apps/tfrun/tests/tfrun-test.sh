@@ -559,6 +559,56 @@ output-same-file)
     [[ $(sort sub/all.txt | tr '\n' ' ') == "task1 task2 task3 " ]] || fail "output: $(cat sub/all.txt)"
     ;;
 
+journal-lost)
+    # --resume with no journal is refused unless --resume-or-start says to
+    # start one; a journal deleted or replaced during the run is noticed
+    # (warning, exit status 4) and its records are not lost
+    printf 'echo a\necho b\necho c\n' >quick.txt
+    ((np == 1)) && direct=1 # Open MPI's mpirun takes 2 s to end after a refusal
+    run -- --journal none.txt --resume quick.txt
+    want_rc 2 "--resume without a journal"
+    grep -Eq "^tfrun: --journal none.txt: no journal to resume from \(--resume-or-start starts one\)$" \
+        err.txt || fail "message: $(cat err.txt)"
+    [[ -e none.txt || -s out.txt ]] && fail "--resume without a journal ran or made one"
+    run -- --journal none.txt --resume-failed quick.txt
+    want_rc 2 "--resume-failed without a journal"
+    direct=0
+    run -- -q --journal q.txt --resume-or-start quick.txt
+    want_rc 0 "--resume-or-start starts a new journal"
+    [[ $(count q.txt) -eq 3 && $(wc -l <out.txt) -eq 3 ]] || fail "new journal: $(cat q.txt)"
+    run -- -q --journal q.txt --resume-or-start quick.txt
+    want_rc 0 "--resume-or-start resumes"
+    [[ -s out.txt ]] && fail "--resume-or-start ran tasks again: $(cat out.txt)"
+    # deleted by a task while the run goes on (at 1 rank the run lasts past
+    # the first sync of the journal, which notices it; else the end does)
+    { echo "rm j.txt; sleep 0.1"; for i in $(seq 2 8); do echo "sleep 0.2; echo t$i"; done; } >tasks.txt
+    run -- --journal j.txt tasks.txt
+    want_rc 4 "the journal was deleted"
+    grep -Eq "^tfrun: warning: j.txt was deleted during the run: its records are written to it again$" \
+        err.txt || fail "message: $(cat err.txt)"
+    [[ $(count j.txt) -eq 8 && $(records j.txt | cut -f1 | sort -u | wc -l) -eq 8 ]] ||
+        fail "records after the deletion: $(cat j.txt)"
+    if ((np == 1)); then # noticed during the run, before the summary
+        grep -n "" err.txt | grep -E "warning: j.txt was deleted|tasks: 8 succeeded" | cut -d: -f2- |
+            head -1 | grep -q warning || fail "noticed only at the end: $(cat err.txt)"
+    fi
+    run -- -q --journal j.txt --resume tasks.txt
+    want_rc 0 "resume from the journal written again"
+    [[ -s out.txt ]] && fail "the resume ran tasks again: $(cat out.txt)"
+    rm j.txt
+    # replaced by another file: that one is left alone
+    sed -i '1s/^rm j.txt; /mv j.txt moved.txt; echo other >j.txt; /' tasks.txt
+    run -- --journal j.txt tasks.txt
+    want_rc 4 "the journal was replaced"
+    grep -Eq "^tfrun: warning: j.txt was replaced during the run: its records are in j.txt.saved$" \
+        err.txt || fail "message: $(cat err.txt)"
+    [[ $(cat j.txt) == other ]] || fail "the file that replaced the journal was changed"
+    [[ $(count j.txt.saved) -eq 8 ]] || fail "saved records: $(cat j.txt.saved)"
+    run -- -q --journal j.txt.saved --resume tasks.txt
+    want_rc 0 "resume from the saved journal"
+    [[ -s out.txt ]] && fail "the resume ran tasks again: $(cat out.txt)"
+    ;;
+
 *)
     fail "unknown case"
     ;;
