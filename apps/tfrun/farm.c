@@ -452,6 +452,7 @@ static void progress(farm *F, bool force)
         flush(F);
         if (F->pl->out_off >= 0) fdatasync(F->pl->out_fd);
         fdatasync(F->pl->journal_fd);
+        tfr_journal_watch(F->pl);
         F->last_sync = now;
     }
     if (tfr_opt.quiet || tfr_opt.progress_s <= 0) return;
@@ -598,7 +599,8 @@ static void resume_hint(const farm *F)
     size_t len = 0;
     bool has_resume = false;
     for (int i = 0; i < pl->argc; i++)
-        has_resume |= !strcmp(pl->argv[i], "--resume") || !strcmp(pl->argv[i], "--resume-failed");
+        has_resume |= !strcmp(pl->argv[i], "--resume") || !strcmp(pl->argv[i], "--resume-failed") ||
+                      !strcmp(pl->argv[i], "--resume-or-start");
     for (int i = 0; i < pl->argc && len < sizeof line - ROOM; i++) {
         const char *a = i == 0 ? "tfrun" : pl->argv[i];
         if (!a) break;

@@ -279,6 +279,7 @@ int tfr_journal_parse(const char *data, size_t len, const char *name, tfr_journa
         }
         if (parse_record(rec_line, &j->v[j->n])) goto garbage;
         j->v[j->n].line_off = (size_t)(s - data);
+        j->v[j->n].line = line;
         j->n++;
         j->valid_len = pos;
     }

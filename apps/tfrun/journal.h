@@ -43,6 +43,7 @@ typedef struct tfr_jrec {
     unsigned tries;
     int64_t out_end;
     size_t line_off; /* parse: where its line starts in the journal */
+    uint64_t line;   /* parse: its line number in the journal (from 1) */
 } tfr_jrec;
 
 typedef struct tfr_journal {

@@ -94,8 +94,10 @@ static void usage(void)
            "  --max-output BYTES    keep at most this much of each stream a task (64M)\n"
            "journal\n"
            "  --journal FILE        one line per finished task, written before it counts as done\n"
-           "  --resume              run only the tasks the journal has no record of\n"
+           "  --resume              run only the tasks the journal has no record of (the\n"
+           "                        journal must exist)\n"
            "  --resume-failed       also run again the tasks whose last record failed\n"
+           "  --resume-or-start     --resume, or start the journal if there is none\n"
            "failures\n"
            "  --timeout SEC|N%%      kill a task after SEC seconds, or N%% of the median run time\n"
            "  --retries N           run a failed task up to N more times, on another rank if any\n"
@@ -120,7 +122,9 @@ static void usage(void)
            "  -h, --help, --version\n"
            "\n"
            "exit status: 0 every task succeeded; 1 some task failed; 2 bad usage or input\n"
-           "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume.\n");
+           "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume;\n"
+           "4 the journal was deleted or replaced during the run (a warning says where its\n"
+           "records are).\n");
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -224,6 +228,8 @@ static bool set_switch(tfr_opts *o, const char *a)
         o->resume = true;
     else if (is_opt(a, NULL, "--resume-failed"))
         o->resume = o->resume_failed = true;
+    else if (is_opt(a, NULL, "--resume-or-start"))
+        o->resume = o->resume_or_start = true;
     else
         return false;
     return true;
@@ -301,7 +307,9 @@ static int check_options(const tfr_opts *o)
         return -1;
     }
     if (o->resume && !o->journal) {
-        ak_error("%s needs --journal FILE", o->resume_failed ? "--resume-failed" : "--resume");
+        ak_error("%s needs --journal FILE", o->resume_failed     ? "--resume-failed"
+                                            : o->resume_or_start ? "--resume-or-start"
+                                                                 : "--resume");
         return -1;
     }
     if (o->output_dir && o->output_file) {
@@ -439,6 +447,84 @@ static int check_output_dir(void)
     return e ? fail_usage("--output-dir %s: %s", tfr_opt.output_dir, strerror(e)) : 0;
 }
 
+/* Which file a path names, to tell whether two paths name one file: the
+ * device and inode of what exists (any spelling, any link to it), else the
+ * absolute name it would be made under, symbolic links followed. */
+typedef struct file_id {
+    bool exists;
+    dev_t dev;
+    ino_t ino;
+    char name[PATH_MAX]; /* if !exists; "" if not known */
+} file_id;
+
+#define SYMLINK_HOPS 40 /* the kernel's limit */
+
+static void identify(const char *path, file_id *id)
+{
+    memset(id, 0, sizeof *id);
+    struct stat st;
+    bool std_in = !strcmp(path, "-");
+    if (std_in ? fstat(STDIN_FILENO, &st) == 0 : stat(path, &st) == 0) {
+        id->exists = true;
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return;
+    }
+    if (std_in) return;
+    /* a dangling link: creating the path creates its target */
+    char cur[PATH_MAX], link[PATH_MAX], dir[PATH_MAX], real[PATH_MAX];
+    if (snprintf(cur, sizeof cur, "%s", path) >= (int)sizeof cur) return;
+    for (int hop = 0; hop < SYMLINK_HOPS; hop++) {
+        ssize_t n = readlink(cur, link, sizeof link - 1);
+        if (n < 0) break;
+        link[n] = 0;
+        const char *slash = strrchr(cur, '/');
+        int dl = link[0] == '/' || !slash ? 0 : (int)(slash - cur) + 1;
+        if (snprintf(dir, sizeof dir, "%.*s%s", dl, cur, link) >= (int)sizeof dir) return;
+        memcpy(cur, dir, sizeof cur);
+    }
+    const char *slash = strrchr(cur, '/');
+    const char *base = slash ? slash + 1 : cur;
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else
+        snprintf(dir, sizeof dir, "%.*s", slash == cur ? 1 : (int)(slash - cur), cur);
+    if (!realpath(dir, real)) return; /* no such directory: opening it fails anyway */
+    if (snprintf(id->name, sizeof id->name, "%s/%s", strcmp(real, "/") ? real : "", base) >=
+        (int)sizeof id->name)
+        id->name[0] = 0;
+}
+
+static bool same_file(const file_id *a, const file_id *b)
+{
+    if (a->exists || b->exists)
+        return a->exists && b->exists && a->dev == b->dev && a->ino == b->ino;
+    return a->name[0] && !strcmp(a->name, b->name);
+}
+
+/* --output naming the task file or the journal, or --journal the task file,
+ * would destroy it: refused before anything is opened for writing. */
+static int check_distinct_files(const char *tname)
+{
+    file_id task, journal, output;
+    identify(tfr_opt.taskfile, &task);
+    if (tfr_opt.journal) {
+        identify(tfr_opt.journal, &journal);
+        if (same_file(&journal, &task))
+            return fail_usage("--journal %s: the same file as the task file %s", tfr_opt.journal,
+                              tname);
+    }
+    if (!tfr_opt.output_file) return 0;
+    identify(tfr_opt.output_file, &output);
+    if (same_file(&output, &task))
+        return fail_usage("--output %s: the same file as the task file %s", tfr_opt.output_file,
+                          tname);
+    if (tfr_opt.journal && same_file(&output, &journal))
+        return fail_usage("--output %s: the same file as the journal %s", tfr_opt.output_file,
+                          tfr_opt.journal);
+    return 0;
+}
+
 /* What the journal says of a task. */
 enum { TASK_TODO = 0, TASK_DONE_OK, TASK_DONE_FAILED };
 
@@ -456,6 +542,11 @@ static int read_journal(const tfr_plan *pl, const char *tname,
         if (!S_ISREG(st.st_mode))
             return fail_usage("--journal %s: not a regular file", tfr_opt.journal);
         if (tfr_read_all(tfr_opt.journal, &jd, &jl, err, sizeof err)) return fail_usage("%s", err);
+    } else if (errno == ENOENT && tfr_opt.resume && !tfr_opt.resume_or_start) {
+        /* a wrong name, or a journal lost: starting over would run every
+         * task again */
+        return fail_usage("--journal %s: no journal to resume from (--resume-or-start starts one)",
+                          tfr_opt.journal);
     }
     if (jl && !tfr_opt.resume) {
         free(jd);
@@ -495,7 +586,8 @@ static int replay_journal(const tfr_plan *pl, const char *tname, const tfr_journ
         const tfr_jrec *r = &j->v[k];
         long ix = task_index(&pl->tf, r->id);
         if (ix < 0)
-            return fail_usage("%s: task %" PRIu64 " is not in %s", tfr_opt.journal, r->id, tname);
+            return fail_usage("%s:%" PRIu64 ": task %" PRIu64 " is not in %s", tfr_opt.journal,
+                              r->line, r->id, tname);
         /* this record's output is not in the file: neither it nor any
          * later record is kept (a later one could fit again once the
          * file grows, and claim output that is not there) */
@@ -521,7 +613,9 @@ static int replay_journal(const tfr_plan *pl, const char *tname, const tfr_journ
 static int open_journal(tfr_plan *pl, const tfr_journal *j, size_t cut,
                         const unsigned char sha[TFR_SHA256_LEN])
 {
-    int fd = open(tfr_opt.journal, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    /* read too: if the journal is deleted during the run, its records are
+     * copied from here (tfr_journal_watch) */
+    int fd = open(tfr_opt.journal, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return fail_usage("--journal %s: %s", tfr_opt.journal, strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) < 0 && errno != ENOLCK && errno != ENOSYS &&
         errno != EOPNOTSUPP) { /* no locks on this file system: go on */
@@ -588,6 +682,94 @@ static int open_output_file(tfr_plan *pl, int64_t keep_end)
     return 0;
 }
 
+/* ---- rank 0: a journal deleted or replaced during the run ---------------------- */
+
+#define SAVED_NAMES 10 /* names tried beside the journal (PATH.saved.N) */
+#define JOURNAL_NAME_CAP (PATH_MAX + 32)
+/* Where the journal is now (tfr_opt.journal until it is lost), and whether
+ * it was lost during this run. */
+static char journal_at[JOURNAL_NAME_CAP];
+static bool journal_lost;
+
+/* Copies what fd `from` holds into fd `to` (at its offset). 0 or an errno. */
+static int copy_fd(int from, int to)
+{
+    char buf[65536];
+    for (off_t off = 0;;) {
+        ssize_t n = pread(from, buf, sizeof buf, off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return errno;
+        if (n == 0) return 0;
+        for (ssize_t w = 0; w < n;) {
+            ssize_t k = write(to, buf + w, (size_t)(n - w));
+            if (k < 0 && errno == EINTR) continue;
+            if (k < 0) return errno;
+            w += k;
+        }
+        off += n;
+    }
+}
+
+/* A new file for the journal's records: at its path if free, else at
+ * PATH.saved, PATH.saved.2, ... Its descriptor (name in `name`), or -1. */
+static int new_journal_file(bool path_free, char *name, size_t cap)
+{
+    for (int k = path_free ? 0 : 1; k <= SAVED_NAMES; k++) {
+        if (k == 0)
+            snprintf(name, cap, "%s", tfr_opt.journal);
+        else if (k == 1)
+            snprintf(name, cap, "%s.saved", tfr_opt.journal);
+        else
+            snprintf(name, cap, "%s.saved.%d", tfr_opt.journal, k);
+        int fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd >= 0 || errno != EEXIST) return fd;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+bool tfr_journal_watch(tfr_plan *pl)
+{
+    if (pl->journal_fd < 0) return journal_lost;
+    if (!journal_at[0]) snprintf(journal_at, sizeof journal_at, "%s", tfr_opt.journal);
+    struct stat fs, ps;
+    if (fstat(pl->journal_fd, &fs) < 0) return journal_lost;
+    bool here = stat(journal_at, &ps) == 0;
+    if (here && ps.st_dev == fs.st_dev && ps.st_ino == fs.st_ino) return journal_lost;
+    if (!here && errno != ENOENT && errno != ENOTDIR) return journal_lost; /* cannot tell */
+    journal_lost = true;
+    const char *what = here ? "replaced" : fs.st_nlink ? "moved away" : "deleted";
+    char name[JOURNAL_NAME_CAP];
+    int fd = new_journal_file(!here, name, sizeof name);
+    int e = fd < 0 ? errno : copy_fd(pl->journal_fd, fd);
+    if (!e) {
+        /* locked like the first, against a second tfrun */
+        (void)flock(fd, LOCK_EX | LOCK_NB);
+        if (fdatasync(fd) < 0 || dup3(fd, pl->journal_fd, O_CLOEXEC) < 0) e = errno;
+    }
+    if (fd >= 0) {
+        if (e) unlink(name); /* a part would claim to be the whole */
+        close(fd);
+    }
+    if (e) {
+        fprintf(stderr,
+                "tfrun: warning: %s was %s during the run and its records cannot be saved: "
+                "%s: %s\n",
+                journal_at, what, name, strerror(e));
+        return journal_lost;
+    }
+    if (!strcmp(name, journal_at))
+        fprintf(stderr,
+                "tfrun: warning: %s was %s during the run: its records are written to it "
+                "again\n",
+                journal_at, what);
+    else
+        fprintf(stderr, "tfrun: warning: %s was %s during the run: its records are in %s\n",
+                journal_at, what, name);
+    snprintf(journal_at, sizeof journal_at, "%s", name);
+    return journal_lost;
+}
+
 /* pl->todo: the tasks to run, in file order; the others counted as done. */
 static int plan_todo(tfr_plan *pl, const unsigned char *state)
 {
@@ -612,7 +794,7 @@ static int prepare(tfr_plan *pl)
     const char *tname = strcmp(tfr_opt.taskfile, "-") ? tfr_opt.taskfile : "<stdin>";
     unsigned char sha[TFR_SHA256_LEN];
     int rc = load_taskfile(pl, tname, sha);
-    if (rc) return rc;
+    if (rc || (rc = check_distinct_files(tname))) return rc;
     if (tfr_opt.output_dir && (rc = check_output_dir())) return rc;
 
     unsigned char *state = calloc(pl->tf.n, 1); /* TASK_* per task */
@@ -898,6 +1080,7 @@ int main(int argc, char **argv)
     }
 
     code = run_tasks(&plan, placed > 0);
+    if (ak_rank == 0 && tfr_journal_watch(&plan)) code = TFR_EXIT_JOURNAL;
     code = share_int(code);
     plan_free(&plan);
     free(tfr_envbase);

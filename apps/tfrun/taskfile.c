@@ -79,6 +79,14 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
         return tfr_errf(err, errlen, "%s:%llu: NUL byte: not a text file of commands", name,
                         (unsigned long long)line);
     }
+    /* Some editors (Notepad) start a UTF-8 file with a byte-order mark: it
+     * would become part of the first command, which the shell then does not
+     * find. Only the first line is affected, so ids stay line numbers. */
+    static const char bom[] = "\xEF\xBB\xBF";
+    if (len >= sizeof bom - 1 && memcmp(data, bom, sizeof bom - 1) == 0) {
+        data += sizeof bom - 1;
+        len -= sizeof bom - 1;
+    }
     /* the commands are never longer than the file */
     tf->text = malloc(len + 1);
     size_t cap = 1024;

@@ -8,6 +8,7 @@
  *   - a line that ends in a backslash continues on the next line: the
  *     backslash and the newline are dropped, as sh drops them;
  *   - a "\r\n" line end counts as "\n";
+ *   - a UTF-8 byte-order mark (EF BB BF) at the very start is skipped;
  *   - refused, with "FILE:LINE: why": a NUL byte (a binary file), a command
  *     longer than TFR_CMD_MAX bytes (the kernel's limit for one argument of
  *     exec, MAX_ARG_STRLEN), a last line that ends in a backslash, and a file

@@ -536,6 +536,9 @@ static void test_comments_after_header(void)
     CU_ASSERT_EQUAL_FATAL(j.n, 2);
     check_rec(&j.v[0], &a);
     check_rec(&j.v[1], &b);
+    /* each record knows its line, for messages about it */
+    CU_ASSERT_EQUAL(j.v[0].line, 4);
+    CU_ASSERT_EQUAL(j.v[1].line, 8);
     CU_ASSERT_EQUAL(j.valid_len, t.len);
     CU_ASSERT(!j.torn);
     tfr_journal_free(&j);

@@ -460,6 +460,48 @@ static void test_continuation_like_sh(void)
                            "t.txt: no commands in the task file (only blank lines and comments)");
 }
 
+/* A UTF-8 byte-order mark, as some editors write first, is not part of the
+ * first command; anywhere else it is left alone. */
+static void test_utf8_bom(void)
+{
+    tfr_taskfile tf;
+    CU_ASSERT_EQUAL_FATAL(parse_str("\xEF\xBB\xBF"
+                                    "echo a\necho b\n",
+                                    &tf),
+                          0);
+    CU_ASSERT_EQUAL(tf.n, 2);
+    check_task(&tf, 0, 1, "echo a");
+    check_task(&tf, 1, 2, "echo b");
+    tfr_taskfile_free(&tf);
+    /* a comment or a blank line after the mark is still one */
+    CU_ASSERT_EQUAL_FATAL(parse_str("\xEF\xBB\xBF# c\n\necho x\n", &tf), 0);
+    CU_ASSERT_EQUAL(tf.n, 1);
+    check_task(&tf, 0, 3, "echo x");
+    tfr_taskfile_free(&tf);
+    CU_ASSERT_EQUAL_FATAL(parse_str("\xEF\xBB\xBF  # c\r\necho y\r\n", &tf), 0);
+    CU_ASSERT_EQUAL(tf.n, 1);
+    check_task(&tf, 0, 2, "echo y");
+    tfr_taskfile_free(&tf);
+    /* the mark alone: an empty file */
+    CU_ASSERT_EQUAL(parse_str("\xEF\xBB\xBF", &tf), -1);
+    CU_ASSERT_STRING_EQUAL(err, "t.txt: no commands in the task file (it is empty)");
+    check_empty_after_error(&tf);
+    /* not at the start: part of the command */
+    CU_ASSERT_EQUAL_FATAL(parse_str("echo a\n\xEF\xBB\xBF"
+                                    "echo b\n",
+                                    &tf),
+                          0);
+    CU_ASSERT_EQUAL(tf.n, 2);
+    check_task(&tf, 1, 2,
+               "\xEF\xBB\xBF"
+               "echo b");
+    tfr_taskfile_free(&tf);
+    /* an incomplete mark is not one */
+    CU_ASSERT_EQUAL_FATAL(parse_str("\xEF\xBBx\n", &tf), 0);
+    check_task(&tf, 0, 1, "\xEF\xBBx");
+    tfr_taskfile_free(&tf);
+}
+
 static const unit_test tests[] = {
     UNIT_TEST(test_continuation_like_sh),
     UNIT_TEST(test_ids_are_line_numbers),
@@ -475,5 +517,6 @@ static const unit_test tests[] = {
     UNIT_TEST(test_huge_line_refused_quickly),
     UNIT_TEST(test_many_tasks),
     UNIT_TEST(test_read_all),
+    UNIT_TEST(test_utf8_bom),
 };
 UNIT_MAIN("tfrun_taskfile", tests)

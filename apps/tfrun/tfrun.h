@@ -17,10 +17,11 @@
 
 /* Exit statuses (documented in tfrun --help and the README). */
 enum {
-    TFR_EXIT_OK = 0,     /* every task succeeded */
-    TFR_EXIT_FAILED = 1, /* some task failed (after its retries) */
-    TFR_EXIT_USAGE = 2,  /* bad usage or bad input: nothing was run */
-    TFR_EXIT_STOPPED = 3 /* stopped early (signal, --deadline): resume */
+    TFR_EXIT_OK = 0,      /* every task succeeded */
+    TFR_EXIT_FAILED = 1,  /* some task failed (after its retries) */
+    TFR_EXIT_USAGE = 2,   /* bad usage or bad input: nothing was run */
+    TFR_EXIT_STOPPED = 3, /* stopped early (signal, --deadline): resume */
+    TFR_EXIT_JOURNAL = 4  /* the journal was deleted or replaced during the run */
 };
 
 /* Room for a path under --output-dir: the directory (PATH_MAX at most) and
@@ -31,6 +32,8 @@ typedef struct tfr_opts {
     const char *taskfile;
     const char *journal, *output_dir, *output_file;
     bool tag, keep_order, resume, resume_failed, halt_on_error, quiet, keep_mpi_env, bar;
+    /* with resume: a missing journal is started, not refused */
+    bool resume_or_start;
     double timeout_s;   /* 0: none */
     double timeout_pct; /* > 0: timeout is this % of the median run time */
     unsigned retries;
@@ -97,6 +100,15 @@ typedef struct tfr_plan {
     int argc;
     char **argv; /* for the resume hint */
 } tfr_plan;
+
+/* Rank 0, main thread, between writes of the journal (the farm calls it
+ * after each sync, main.c once the farm is done): whether the journal's
+ * path still names the file pl->journal_fd writes. If not (deleted, moved
+ * away, replaced), what the journal holds is copied to a new file, at the
+ * path if it is free, else beside it, and the journal goes on there: no
+ * finished task is lost. A warning says where. True if that happened at any
+ * time in the run (the exit status is then TFR_EXIT_JOURNAL). */
+bool tfr_journal_watch(tfr_plan *pl);
 
 /* The driver (rank 0, inside tf_run). Returns the exit status. */
 int tfr_farm(tf_pool *pool, void *plan);

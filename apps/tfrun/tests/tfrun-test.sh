@@ -473,6 +473,142 @@ bad-input)
     [[ -e d || -e x ]] && fail "a refused run left files"
     ;;
 
+journal-foreign-id)
+    # a journal record of a task the task file does not have: one line naming
+    # the journal, its line and the id; exit status 2; no crash (this case
+    # runs under ASan too); the journal is left as it was
+    printf 'echo a\necho b\necho c\n' >tasks.txt
+    run -- -q --journal j.txt tasks.txt
+    want_rc 0 "all succeed"
+    sed -i '4s/^[0-9]*\t/9\t/' j.txt
+    records j.txt | cut -f1 | grep -qx 9 || fail "the test could not change line 4's id"
+    sum=$(md5sum <j.txt)
+    run -- --journal j.txt --resume tasks.txt
+    want_rc 2 "a record of an unknown task"
+    grep -Eq "^tfrun: j.txt:4: task 9 is not in tasks.txt$" err.txt || fail "message: $(cat err.txt)"
+    [[ $(grep -c '^tfrun:' err.txt) -eq 1 ]] || fail "more than one message: $(cat err.txt)"
+    grep -Eq "Sanitizer|Segmentation|signal 11" err.txt && fail "crashed: $(cat err.txt)"
+    [[ -s out.txt ]] && fail "tasks ran: $(cat out.txt)"
+    [[ $(md5sum <j.txt) == "$sum" ]] || fail "the journal was changed"
+    ;;
+
+output-same-file)
+    # -o naming the task file or the journal (under any spelling, through a
+    # link) is refused before anything is written: exit status 2, one line,
+    # every file as it was. Open MPI's mpirun takes 2 s to end a job whose
+    # rank exits non-zero: at 2 and 4 ranks only the cases marked "all" run.
+    for i in 1 2 3; do echo "echo task$i"; done >tasks.txt
+    ln -s tasks.txt link.txt
+    ln tasks.txt hard.txt
+    mkdir sub
+    run -- -q --journal old.txt tasks.txt
+    want_rc 0 "a journal to resume from"
+    ((np == 1)) && direct=1
+    sums() { md5sum tasks.txt old.txt; }
+    before=$(sums)
+    refused() { # refused [all] REGEX tfrun-args...
+        local every=0
+        [[ $1 == all ]] && { every=1; shift; }
+        ((np == 1 || every)) || return 0
+        local re=$1
+        shift
+        run -- "$@"
+        [[ $rc -eq 2 ]] || { cat out.txt err.txt >&2; fail "tfrun $*: exit status $rc, want 2"; }
+        grep -Eq -- "$re" err.txt || fail "tfrun $*: message '$(cat err.txt)', want /$re/"
+        [[ $(grep -c '^tfrun:' err.txt) -eq 1 ]] || fail "tfrun $*: messages: $(cat err.txt)"
+        [[ -s out.txt ]] && fail "tfrun $*: tasks ran: $(cat out.txt)"
+        [[ $(sums) == "$before" ]] || fail "tfrun $*: a file was changed"
+        [[ -e new.txt ]] && fail "tfrun $*: new.txt was made"
+        return 0
+    }
+    refused all "^tfrun: --output tasks.txt: the same file as the task file tasks.txt$" \
+        -o tasks.txt tasks.txt
+    refused "^tfrun: --output ./tasks.txt: the same file as the task file tasks.txt$" \
+        -o ./tasks.txt tasks.txt
+    refused "^tfrun: --output link.txt: the same file as the task file tasks.txt$" \
+        -o link.txt tasks.txt
+    refused "^tfrun: --output hard.txt: the same file as the task file tasks.txt$" \
+        -o hard.txt tasks.txt
+    refused "^tfrun: --output $work/tasks.txt: the same file as the task file tasks.txt$" \
+        -o "$work/tasks.txt" tasks.txt
+    refused all "^tfrun: --output old.txt: the same file as the journal old.txt$" \
+        -o old.txt --journal old.txt --resume tasks.txt
+    refused "^tfrun: --output ./old.txt: the same file as the journal old.txt$" \
+        -o ./old.txt --journal old.txt --resume-failed tasks.txt
+    # neither exists yet: the same name however spelt
+    refused all "^tfrun: --output new.txt: the same file as the journal new.txt$" \
+        -o new.txt --journal new.txt tasks.txt
+    refused "^tfrun: --output sub/../new.txt: the same file as the journal ./new.txt$" \
+        -o sub/../new.txt --journal ./new.txt tasks.txt
+    ln -s new.txt dangling.txt
+    refused "^tfrun: --output dangling.txt: the same file as the journal new.txt$" \
+        -o dangling.txt --journal new.txt tasks.txt
+    refused "^tfrun: --journal link.txt: the same file as the task file tasks.txt$" \
+        --journal link.txt --resume tasks.txt
+    if ((np == 1)); then # standard input reaches a singleton as is
+        run -- -o tasks.txt - <tasks.txt
+        want_rc 2 "-o the file standard input reads"
+        grep -q "^tfrun: --output tasks.txt: the same file as the task file <stdin>$" err.txt ||
+            fail "message: $(cat err.txt)"
+        [[ $(sums) == "$before" ]] || fail "-o the standard input's file: changed"
+    fi
+    direct=0
+    # other files are fine
+    run -- -q -o sub/all.txt tasks.txt
+    want_rc 0 "another file"
+    [[ $(sort sub/all.txt | tr '\n' ' ') == "task1 task2 task3 " ]] || fail "output: $(cat sub/all.txt)"
+    ;;
+
+journal-lost)
+    # --resume with no journal is refused unless --resume-or-start says to
+    # start one; a journal deleted or replaced during the run is noticed
+    # (warning, exit status 4) and its records are not lost
+    printf 'echo a\necho b\necho c\n' >quick.txt
+    ((np == 1)) && direct=1 # Open MPI's mpirun takes 2 s to end after a refusal
+    run -- --journal none.txt --resume quick.txt
+    want_rc 2 "--resume without a journal"
+    grep -Eq "^tfrun: --journal none.txt: no journal to resume from \(--resume-or-start starts one\)$" \
+        err.txt || fail "message: $(cat err.txt)"
+    [[ -e none.txt || -s out.txt ]] && fail "--resume without a journal ran or made one"
+    run -- --journal none.txt --resume-failed quick.txt
+    want_rc 2 "--resume-failed without a journal"
+    direct=0
+    run -- -q --journal q.txt --resume-or-start quick.txt
+    want_rc 0 "--resume-or-start starts a new journal"
+    [[ $(count q.txt) -eq 3 && $(wc -l <out.txt) -eq 3 ]] || fail "new journal: $(cat q.txt)"
+    run -- -q --journal q.txt --resume-or-start quick.txt
+    want_rc 0 "--resume-or-start resumes"
+    [[ -s out.txt ]] && fail "--resume-or-start ran tasks again: $(cat out.txt)"
+    # deleted by a task while the run goes on (at 1 rank the run lasts past
+    # the first sync of the journal, which notices it; else the end does)
+    { echo "rm j.txt; sleep 0.1"; for i in $(seq 2 8); do echo "sleep 0.2; echo t$i"; done; } >tasks.txt
+    run -- --journal j.txt tasks.txt
+    want_rc 4 "the journal was deleted"
+    grep -Eq "^tfrun: warning: j.txt was deleted during the run: its records are written to it again$" \
+        err.txt || fail "message: $(cat err.txt)"
+    [[ $(count j.txt) -eq 8 && $(records j.txt | cut -f1 | sort -u | wc -l) -eq 8 ]] ||
+        fail "records after the deletion: $(cat j.txt)"
+    if ((np == 1)); then # noticed during the run, before the summary
+        grep -n "" err.txt | grep -E "warning: j.txt was deleted|tasks: 8 succeeded" | cut -d: -f2- |
+            head -1 | grep -q warning || fail "noticed only at the end: $(cat err.txt)"
+    fi
+    run -- -q --journal j.txt --resume tasks.txt
+    want_rc 0 "resume from the journal written again"
+    [[ -s out.txt ]] && fail "the resume ran tasks again: $(cat out.txt)"
+    rm j.txt
+    # replaced by another file: that one is left alone
+    sed -i '1s/^rm j.txt; /mv j.txt moved.txt; echo other >j.txt; /' tasks.txt
+    run -- --journal j.txt tasks.txt
+    want_rc 4 "the journal was replaced"
+    grep -Eq "^tfrun: warning: j.txt was replaced during the run: its records are in j.txt.saved$" \
+        err.txt || fail "message: $(cat err.txt)"
+    [[ $(cat j.txt) == other ]] || fail "the file that replaced the journal was changed"
+    [[ $(count j.txt.saved) -eq 8 ]] || fail "saved records: $(cat j.txt.saved)"
+    run -- -q --journal j.txt.saved --resume tasks.txt
+    want_rc 0 "resume from the saved journal"
+    [[ -s out.txt ]] && fail "the resume ran tasks again: $(cat out.txt)"
+    ;;
+
 *)
     fail "unknown case"
     ;;
