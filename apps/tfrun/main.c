@@ -1048,9 +1048,13 @@ int main(int argc, char **argv)
     }
 #endif
     signals_block();
+    int guard_err = tfr_guard_start(); /* before MPI and every thread: it forks */
     start_watchdog();
     ak_init(&argc, &argv, "tfrun");
     gethostname(tfr_host, sizeof tfr_host - 1);
+    if (guard_err)
+        fprintf(stderr, "tfrun: warning: rank %d: no guard for its commands: %s\n", ak_rank,
+                strerror(guard_err));
     int parsed = parse_options(argc, argv);
     if (parsed != 0) {
         MPI_Finalize();

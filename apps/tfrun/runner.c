@@ -11,6 +11,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -34,6 +35,10 @@
 #define DEFAULT_PATH "/usr/bin:/bin"
 
 _Atomic int tfr_child_pgid;
+
+/* The guard's copy of tfr_child_pgid, in memory the rank shares with its
+ * guard; NULL: no guard. */
+static _Atomic int *guard_pgid;
 
 double tfr_wall(void)
 {
@@ -193,6 +198,73 @@ static const char *which(const char *name)
     return found;
 }
 
+/* ---- the guard ----------------------------------------------------------------
+ *
+ * A process of the rank's own, forked before MPI and every thread, which
+ * waits for the end of file on a pipe whose only writer is the rank: the
+ * kernel closes it however the rank ends, SIGKILL too. Then the guard kills
+ * the process group of the command that runs, if one does, and ends. It
+ * costs nothing per task: the group is a store into shared memory. */
+
+static _Noreturn void guard_main(int rd, int wr)
+{
+    close(wr);
+    /* out of the rank's process group and deaf to the signals that drain
+     * it: whatever ends the rank, the guard is left to clean up after it */
+    setpgid(0, 0);
+    static const int deaf[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGPIPE};
+    for (size_t k = 0; k < sizeof deaf / sizeof *deaf; k++) signal(deaf[k], SIG_IGN);
+    /* no descriptor of the launcher's: Hydra waits for the end of the
+     * rank's stdout and stderr, and the PMI socket is the rank's alone */
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        for (int fd = 0; fd <= 2; fd++) dup2(null, fd);
+        if (null > 2) close(null);
+    }
+    if (rd > 3) close_range(3, (unsigned)rd - 1, 0);
+    close_range((unsigned)rd + 1, ~0U, 0);
+    for (;;) {
+        char b;
+        ssize_t r = read(rd, &b, 1); /* nothing is ever written */
+        if (r == 0 || (r < 0 && errno != EINTR)) break;
+    }
+    int g = *guard_pgid;
+    if (g > 0) kill(-g, SIGKILL);
+    _exit(0);
+}
+
+int tfr_guard_start(void)
+{
+    void *m =
+        mmap(NULL, sizeof *guard_pgid, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return errno;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        int e = errno;
+        munmap(m, sizeof *guard_pgid);
+        return e;
+    }
+    guard_pgid = m;
+    pid_t pid = fork();
+    if (pid == 0) guard_main(p[0], p[1]);
+    int e = pid < 0 ? errno : 0;
+    close(p[0]);
+    if (e) { /* no guard: nothing to tell */
+        close(p[1]);
+        munmap(m, sizeof *guard_pgid);
+        guard_pgid = NULL;
+    }
+    /* p[1] stays open, unused, until the rank ends: its close is the word */
+    return e;
+}
+
+/* The command's group, for the launcher watchdog and for the guard. */
+static void set_child_pgid(int pgid)
+{
+    tfr_child_pgid = pgid;
+    if (guard_pgid) *guard_pgid = pgid;
+}
+
 static void nostart(tfr_run_res *rs, int err)
 {
     rs->kind = TFR_ST_NOSTART;
@@ -331,7 +403,7 @@ static void child_start(child *c, const tfr_run_req *rq, pid_t pid, int out_rd, 
     memset(c, 0, sizeof *c);
     c->rq = rq;
     c->pid = pid;
-    tfr_child_pgid = pid;
+    set_child_pgid(pid);
     c->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     double t0 = tfr_mono();
     c->t_timeout = rq->timeout_s > 0 ? t0 + rq->timeout_s : INFINITY;
@@ -547,7 +619,7 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs)
     child c;
     child_start(&c, rq, pid, out_pipe[0], err_pipe[0]);
     wait_child(&c);
-    tfr_child_pgid = 0;
+    set_child_pgid(0);
     child_close(&c);
     set_result(&c, rs);
     if (drain_casualty(&c)) rs->interrupted = true;

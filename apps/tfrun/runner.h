@@ -84,6 +84,15 @@ void tfr_run(const tfr_run_req *rq, tfr_run_res *rs);
  * launcher watchdog of main.c, which may read it from its thread). */
 extern _Atomic int tfr_child_pgid;
 
+/* Starts the rank's guard: a process that, however the rank ends (SIGKILL
+ * too), kills the process group of the command it was running, so that no
+ * command outlives its rank and runs on beside a --resume. Main thread,
+ * once, before MPI starts and before any other thread (it forks); 0, or
+ * the errno (then there is no guard). The guard ends with the rank.
+ * A rank killed in the moment between a command's start and tfr_run's note
+ * of its group leaves that one command behind. */
+int tfr_guard_start(void);
+
 /* Seconds since the epoch, and a monotonic clock. */
 double tfr_wall(void);
 double tfr_mono(void);

@@ -88,8 +88,20 @@ typedef struct tf_results tf_results; /* the ordered results of tf_map */
  * tf_task_fail(t, ...). Runs on the main thread of whichever rank got the
  * task. Any other non-zero return fails the task too: a negative TF_E* code
  * becomes its status, a positive value becomes TF_ETASK with a message that
- * names the value. */
+ * names the value.
+ *
+ * A task function must not end the process. exit() inside one (from the
+ * function or anything it calls) would end its rank without a word, and
+ * some launchers (MPICH's) would then report the whole job a success; so
+ * the library, which watches for it from tf_pool_create on, prints
+ * "taskfarm: fatal: rank R: task I: exit() inside task function 'NAME'"
+ * and ends the process with _exit(TF_EXIT_IN_TASK) instead, which the
+ * launcher reports as a failed rank and which ends the job. (_exit, a
+ * signal or abort() end the rank as they would anyway.) */
 typedef int (*tf_fn)(tf_task *t, const void *in, size_t in_len, tf_buf *out);
+
+/* The exit status of a process in which a task function called exit(). */
+#define TF_EXIT_IN_TASK 86
 
 /* The driver: runs on rank 0's main thread inside tf_run. Its return value
  * becomes tf_run's return on every rank. */

@@ -65,6 +65,16 @@ ranks_under() {
     done
     echo "${found[@]}"
 }
+# the commands the ranks $@ run: their children but their guards (each a
+# fork of its rank: the same arguments)
+commands_of() {
+    local r k
+    for r in "$@"; do
+        for k in $(pgrep -P "$r"); do
+            [[ $(ps -o args= -p "$k" 2>/dev/null) == "$tfrun"* ]] || echo "$k"
+        done
+    done
+}
 # whether the launcher is MPICH's Hydra
 hydra() { "${launcher[0]}" --version 2>&1 | grep -q HYDRA; }
 
@@ -296,7 +306,8 @@ drain-step)
     for _ in $(seq 150); do
         sleep 0.1
         ranks=$(ranks_under $pid)
-        cmds=$(for r in $ranks; do pgrep -P "$r"; done)
+        # shellcheck disable=SC2086
+        cmds=$(commands_of $ranks)
         [[ -n "$ranks" && $(wc -w <<<"$cmds") -ge $(wc -w <<<"$ranks") ]] && break
     done
     [[ -n "$ranks" ]] || fail "no ranks to signal"
@@ -607,6 +618,54 @@ journal-lost)
     run -- -q --journal j.txt.saved --resume tasks.txt
     want_rc 0 "resume from the saved journal"
     [[ -s out.txt ]] && fail "the resume ran tasks again: $(cat out.txt)"
+    ;;
+
+rank-killed)
+    # kill -9 of one rank's process: the launcher ends the job, and every
+    # rank's command (its shell and the shell's children) dies with its
+    # rank; none goes on to write after the job ended, so --resume runs
+    # each unfinished task exactly once. The sleep's length is unique to
+    # this test: it finds the commands.
+    mark="sleep 6.$$"
+    for i in 1 2 3 4; do echo "[ -e fast ] || $mark; echo \$TF_TASK_ID >>side.log"; done >tasks.txt
+    "${launcher[@]}" -np "$np" "$tfrun" -q --journal j.txt tasks.txt >out.txt 2>err.txt &
+    pid=$!
+    want=$((np < 4 ? np : 4))
+    for _ in $(seq 150); do
+        sleep 0.1
+        (($(pgrep -fc "^$mark\$") >= want)) && break
+    done
+    t0=$(date +%s.%N)
+    (($(pgrep -fc "^$mark\$") >= want)) || fail "the commands did not start"
+    victim=
+    for r in $(ranks_under $pid); do
+        victim=$r
+        tr '\0' '\n' <"/proc/$r/environ" 2>/dev/null | grep -Eqx '(OMPI_COMM_WORLD_RANK|PMI_RANK)=1' &&
+            break
+    done
+    [[ -n $victim ]] || fail "no ranks found under the launcher"
+    kill -9 "$victim"
+    timeout 30 tail --pid=$pid -f /dev/null
+    kill -0 $pid 2>/dev/null && fail "the job did not end 30 s after one of its ranks was killed"
+    wait $pid
+    note "the job ended $(echo "$(date +%s.%N) - $t0" | bc) s after the kill"
+    # the commands go with their ranks (at once, not when their sleep ends)
+    for _ in $(seq 10); do
+        pgrep -f "$mark" >/dev/null || break
+        sleep 0.1
+    done
+    left=$(pgrep -fa "$mark")
+    if [[ -n $left ]]; then
+        pkill -KILL -f "$mark"
+        fail "commands outlived their killed job: $left"
+    fi
+    touch fast
+    run -- -q --journal j.txt --resume tasks.txt
+    want_rc 0 "the resume runs the rest"
+    # an orphan of the first run would have written by now
+    sleep "$(echo "$t0 + 6.5 - $(date +%s.%N)" | bc | sed 's/^-.*/0/')"
+    [[ $(sort -n side.log | tr '\n' ' ') == "1 2 3 4 " ]] ||
+        fail "task ids in side.log: $(sort -n side.log | tr '\n' ' '), want each once"
     ;;
 
 *)

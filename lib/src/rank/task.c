@@ -9,10 +9,12 @@
  * when the rank goes idle. */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/msg.h"
@@ -79,6 +81,51 @@ void tf__worker_idle(tf__worker *w)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* ---- a rank that leaves inside a task ----------------------------------
+ *
+ * exit() inside a task function would end its rank without a word: the
+ * other ranks' service threads then find a peer gone, and MPICH's launcher
+ * reports the job a success. The task that runs is kept per thread around
+ * each call of a task function (the handler runs on the thread that called
+ * exit), so the handler knows whether the exit came from a task, and
+ * which. */
+
+static _Thread_local const tf_task *task_now;
+static _Thread_local const char *task_fn_now;
+
+static void exit_in_task(void)
+{
+    const tf_task *t = task_now;
+    if (!t) return; /* an exit outside any task: not ours to judge */
+    fprintf(stderr,
+            "taskfarm: fatal: rank %d: task %llu: exit() inside task function '%s': the rank "
+            "ends with status %d\n",
+            t->w->ctx->rank, (unsigned long long)t->id, task_fn_now ? task_fn_now : "?",
+            TF_EXIT_IN_TASK);
+    fflush(NULL); /* what the task printed: _exit would drop it */
+    _exit(TF_EXIT_IN_TASK);
+}
+
+static void watch_exits(void)
+{
+    if (atexit(exit_in_task) != 0) fprintf(stderr, "taskfarm: warning: atexit failed\n");
+}
+
+void tf__task_watch_exits(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, watch_exits);
+}
+
+/* The task function's call, inside which an exit is caught. */
+static inline int call_fn(tf_fn fn, tf_task *t, const void *in, size_t len, struct tf_buf *out)
+{
+    task_now = t;
+    int rc = fn(t, in, len, out);
+    task_now = NULL;
+    return rc;
+}
+
 /* ---- running an item ---------------------------------------------------- */
 
 static void fail_fmt(tf_task *t, const char *fmt, ...) TF_PRINTF(2, 3);
@@ -134,7 +181,7 @@ static __attribute__((noinline)) int run_file_task(tf__worker *w, const tf__item
     } else {
         uint64_t ts = w->trace ? tf__now_ns() : 0; /* the task starts after its I/O */
         t->path = in.path;
-        rc = fn(t, in.data ? in.data : "", in.len, out);
+        rc = call_fn(fn, t, in.data ? in.data : "", in.len, out);
         t->path = NULL;
         if (w->trace) tf__trace_task(w->trace, ts, t->id, it->fname);
         if (rc != 0 && !t->failed)
@@ -160,6 +207,7 @@ static uint64_t run_item(tf__worker *w, const tf__item *it)
     size_t off = 0;
     uint32_t nfail = 0;
     const bool fixed = it->layout == TF__FIXED;
+    task_fn_now = it->fname;
     const double io0 = w->st.io_wait_s;
     uint64_t t0 = tf__now_ns();
     for (uint32_t k = 0; k < it->count; k++) {
@@ -173,7 +221,7 @@ static uint64_t run_item(tf__worker *w, const tf__item *it)
         if (it->file) {
             rc = run_file_task(w, it, k, &t, fn, in, in_len, &out);
         } else if (fn) {
-            rc = fn(&t, in, in_len, &out);
+            rc = call_fn(fn, &t, in, in_len, &out);
             if (w->trace) tf__trace_task(w->trace, k ? 0 : t0, t.id, it->fname);
             if (rc != 0 && !t.failed)
                 fail_fmt(&t, "task function '%s' returned %d (%s)", it->fname, rc, tf_strerror(rc));

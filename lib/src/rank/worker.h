@@ -191,6 +191,10 @@ void tf__worker_forget_fns(tf__worker *w);
 int tf__worker_take(tf__worker *w, tf__item *it, size_t *assigned_left);
 /* Runs one item; 1 if it ran one, 0 if nothing was queued. */
 int tf__worker_exec(tf__worker *w);
+/* Makes an exit() inside a task function end the process with a message
+ * and TF_EXIT_IN_TASK (taskfarm.h). Once per process (later calls do
+ * nothing); any thread. */
+void tf__task_watch_exits(void);
 /* Hands `cur` over (if it holds anything) with `flags`, and starts a new
  * one; wake: wake the service thread. Fatal without memory. */
 void tf__worker_handover(tf__worker *w, uint32_t flags, bool wake);
