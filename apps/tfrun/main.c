@@ -121,7 +121,9 @@ static void usage(void)
            "  -h, --help, --version\n"
            "\n"
            "exit status: 0 every task succeeded; 1 some task failed; 2 bad usage or input\n"
-           "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume.\n");
+           "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume;\n"
+           "4 could not record the work (an output or journal write failed, a full disk):\n"
+           "resume once there is room.\n");
 }
 
 /* ---- options -------------------------------------------------------------- */

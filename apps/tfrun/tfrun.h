@@ -17,10 +17,13 @@
 
 /* Exit statuses (documented in tfrun --help and the README). */
 enum {
-    TFR_EXIT_OK = 0,     /* every task succeeded */
-    TFR_EXIT_FAILED = 1, /* some task failed (after its retries) */
-    TFR_EXIT_USAGE = 2,  /* bad usage or bad input: nothing was run */
-    TFR_EXIT_STOPPED = 3 /* stopped early (signal, --deadline): resume */
+    TFR_EXIT_OK = 0,      /* every task succeeded */
+    TFR_EXIT_FAILED = 1,  /* some task failed (after its retries) */
+    TFR_EXIT_USAGE = 2,   /* bad usage or bad input: nothing was run */
+    TFR_EXIT_STOPPED = 3, /* stopped early (signal, --deadline): resume */
+    /* an output or journal write failed (a full disk): what ran since is
+     * not recorded; resume once there is room */
+    TFR_EXIT_UNRECORDED = 4
 };
 
 /* Room for a path under --output-dir: the directory (PATH_MAX at most) and
@@ -54,9 +57,13 @@ typedef struct tfr_in {
 /* What a worker did with it. For SKIPPED and INTERRUPTED, code is the
  * signal that started the drain, or -1 for the deadline. */
 enum {
-    TFR_RAN = 0,    /* ran; kind and code say how it ended */
-    TFR_SKIPPED,    /* not started: draining, or would pass --deadline */
-    TFR_INTERRUPTED /* started, then stopped by the drain: not done */
+    TFR_RAN = 0,     /* ran; kind and code say how it ended */
+    TFR_SKIPPED,     /* not started: draining, or would pass --deadline */
+    TFR_INTERRUPTED, /* started, then stopped by the drain: not done */
+    /* --output-dir: its files could not be made or kept (code: the errno;
+     * kind TFR_ST_NOSTART if it did not start): not done, and the farm
+     * stops as after a write that failed */
+    TFR_LOST
 };
 
 /* A task's output: this header, then out_len bytes of stdout and err_len of

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "median.h"
@@ -110,18 +111,42 @@ static int open_parts(parts *pt, uint64_t id, int rank)
     return e;
 }
 
+/* 0, or ENOSPC if the file system of --output-dir has no block left for
+ * this process: a command's write there may have failed. The command
+ * writes its files itself, so tfrun sees no write error; and whether it
+ * exits 1 on one, or goes on without a word, is its own affair. */
+static int output_dir_full(void)
+{
+    struct statvfs sv;
+    /* a file system that reports no blocks at all (some FUSE ones) says
+     * nothing of its room */
+    if (statvfs(tfr_opt.output_dir, &sv) < 0 || sv.f_blocks == 0) return 0;
+    fsblkcnt_t left = geteuid() == 0 ? sv.f_bfree : sv.f_bavail; /* root may use the reserve */
+    return left == 0 ? ENOSPC : 0;
+}
+
 /* Closes the part files; a task that ran keeps them under their names
- * (their sizes into *h), any other loses them. A task whose output cannot
- * be kept counts as not started. */
+ * (their sizes into *h), one that did not loses them. A task whose output
+ * may not be whole (a close that fails, a full file system) or cannot be
+ * renamed is TFR_LOST, not a failure of its own: it runs again on resume.
+ * Its part files stay where they are (rank 0 removes them when the run
+ * ends): removing them here would free room that another rank's command
+ * then finds, while that rank is still to look whether its own has failed. */
 static void close_parts(parts *pt, tfr_out *h)
 {
-    close(pt->out_fd);
-    close(pt->err_fd);
+    int e = close(pt->out_fd) < 0 ? errno : 0;
+    if (close(pt->err_fd) < 0 && !e) e = errno;
     bool keep = h->what == TFR_RAN;
-    int e = finish_part(pt->out_path, h->id, "out", keep, &h->out_total);
+    if (keep && !e) e = output_dir_full();
+    if (keep && e) {
+        h->what = TFR_LOST;
+        h->code = e;
+        return;
+    }
+    e = finish_part(pt->out_path, h->id, "out", keep, &h->out_total);
     if (!e) e = finish_part(pt->err_path, h->id, "err", keep, &h->err_total);
     if (e && keep) {
-        h->kind = TFR_ST_NOSTART; /* its output could not be kept */
+        h->what = TFR_LOST;
         h->code = e;
     }
 }
@@ -185,8 +210,8 @@ int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
     parts pt = {.out_fd = -1, .err_fd = -1};
     if (tfr_opt.output_dir) {
         int e = open_parts(&pt, q.id, rank);
-        if (e) {
-            h.what = TFR_RAN;
+        if (e) { /* not run: its output would have nowhere to go */
+            h.what = TFR_LOST;
             h.kind = TFR_ST_NOSTART;
             h.code = e;
             h.end = tfr_wall();
