@@ -372,7 +372,8 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
         return;
     }
     if (!F->ob_t0) F->ob_t0 = tfr_mono();
-    if (h->out_total > h->out_len || h->err_total > h->err_len)
+    /* under --output-dir the totals are the files' sizes, and nothing is kept here */
+    if (!tfr_opt.output_dir && (h->out_total > h->out_len || h->err_total > h->err_len))
         fprintf(stderr,
                 "tfrun: task %" PRIu64 ": output past --max-output dropped (%" PRIu64
                 " and %" PRIu64 " bytes written, %" PRIu64 " and %" PRIu64 " kept)\n",

@@ -550,6 +550,7 @@ disk-full)
     mount -o remount,size=1m m3 || fail "cannot grow m3"
     run -- --output-dir m3 --journal j3.txt --resume t3.txt
     want_rc 0 "--output-dir: resumed with room"
+    grep -q -- "--max-output" err.txt && fail "--output-dir: a note on --max-output: $(cat err.txt)"
     [[ $(count j3.txt) -eq 30 ]] || fail "--output-dir: $(count j3.txt) records, want 30"
     for i in $(seq 30); do
         [[ $(cat m3/$i.out) == out$i && $(cat m3/$i.err) == err$i ]] ||
