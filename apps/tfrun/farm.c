@@ -841,12 +841,19 @@ int tfr_farm(tf_pool *pool, void *arg)
 {
     farm F;
     if (farm_init(&F, pool, arg)) return TFR_EXIT_FAILED;
+    /* what a run that was killed left behind */
+    size_t stale = tfr_opt.output_dir ? tfr_remove_parts() : 0;
+    if (stale && !tfr_opt.quiet)
+        fprintf(stderr, "tfrun: --output-dir %s: %zu unfinished files of an earlier run removed\n",
+                tfr_opt.output_dir, stale);
     tfr_tick = farm_tick;
     tfr_tick_arg = &F;
     drive(&F);
     release_handled(&F);
     flush(&F);
     sync_records(&F);
+    /* those of the tasks whose output could not be kept (worker.c) */
+    if (tfr_opt.output_dir && F.write_failed) tfr_remove_parts();
     tfr_tick = NULL;
     int code = summary(&F);
     farm_free(&F);

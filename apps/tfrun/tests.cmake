@@ -5,7 +5,8 @@ if(NOT TF_BUILD_TESTS)
     return()
 endif()
 set(tfrun_cases basic tag-order outputs journal kill-resume drain-usr1 drain-term drain-step timeout
-    retries deadline cores progress bad-input disk-full)
+    retries deadline cores progress bad-input disk-full
+    stale-parts)
 foreach(case IN LISTS tfrun_cases)
     foreach(np IN ITEMS 1 2 4)
         set(name app.tfrun.${case}.np${np})

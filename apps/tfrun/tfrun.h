@@ -91,6 +91,12 @@ extern void *tfr_tick_arg;
 
 /* The task function "cmd" (worker.c). */
 int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out);
+/* --output-dir: removes the part files the workers write a task's output
+ * to until it has finished (ID.out.part-RANK-PID, ID.err.part-RANK-PID),
+ * and no other file; returns how many. Only while no task runs anywhere
+ * (rank 0, at the start and the end of the farm): the directory is the
+ * run's own. */
+size_t tfr_remove_parts(void);
 
 /* What rank 0 prepared before the run (main.c) and the farm (farm.c). */
 typedef struct tfr_plan {

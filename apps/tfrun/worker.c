@@ -4,6 +4,7 @@
  * a library failure: the function returns 0 unless its output cannot be
  * stored, and the farm reads what happened from the tfr_out header. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -79,6 +80,7 @@ typedef struct parts {
     int out_fd, err_fd; /* -1: no --output-dir */
 } parts;
 
+/* A part file's name: ID.EXT.part-RANK-PID (tfr_remove_parts knows it). */
 static int open_part(char *path, size_t cap, uint64_t id, const char *ext, int rank)
 {
     snprintf(path, cap, "%s/%" PRIu64 ".%s.part-%d-%ld", tfr_opt.output_dir, id, ext, rank,
@@ -149,6 +151,36 @@ static void close_parts(parts *pt, tfr_out *h)
         h->what = TFR_LOST;
         h->code = e;
     }
+}
+
+/* s past a run of one or more digits, or NULL if it does not start with one. */
+static const char *skip_digits(const char *s)
+{
+    const char *p = s;
+    while (*p >= '0' && *p <= '9') p++;
+    return p > s ? p : NULL;
+}
+
+/* Whether name is one that open_part makes. */
+static bool part_name(const char *name)
+{
+    const char *p = skip_digits(name);
+    if (!p || (strncmp(p, ".out.part-", 10) && strncmp(p, ".err.part-", 10))) return false;
+    p = skip_digits(p + 10);
+    if (!p || *p != '-') return false;
+    p = skip_digits(p + 1);
+    return p && !*p;
+}
+
+size_t tfr_remove_parts(void)
+{
+    DIR *d = opendir(tfr_opt.output_dir);
+    if (!d) return 0;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (part_name(e->d_name) && unlinkat(dirfd(d), e->d_name, 0) == 0) n++;
+    closedir(d);
+    return n;
 }
 
 /* Whether the task, started now, would not end by its deadline. The run

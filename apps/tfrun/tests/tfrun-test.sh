@@ -543,6 +543,7 @@ disk-full)
     records j3.txt | awk -F'\t' '$2 != "exit:0" {exit 1}' ||
         fail "--output-dir: a task whose output was lost was recorded: $(records j3.txt | grep -v exit:0)"
     summary_ok j3.txt
+    ls m3 | grep -q part && fail "--output-dir: part files left: $(ls m3 | grep part | head -3)"
     for id in $(records j3.txt | cut -f1); do
         [[ $(cat m3/$id.out) == out$id && $(cat m3/$id.err) == err$id ]] ||
             fail "--output-dir: task $id recorded, its files wrong"
@@ -556,6 +557,39 @@ disk-full)
         [[ $(cat m3/$i.out) == out$i && $(cat m3/$i.err) == err$i ]] ||
             fail "--output-dir: m3/$i.out or .err wrong after the resume"
     done
+    ;;
+
+stale-parts)
+    # the part files a killed run left in --output-dir (ID.out.part-RANK-PID,
+    # ID.err.part-RANK-PID) are removed when the next run starts, and only
+    # those; the outputs are right
+    mkdir res
+    for i in $(seq 6); do echo "echo out$i; echo err$i >&2"; done >tasks.txt
+    echo stale >res/3.out.part-0-4242
+    echo stale >res/3.err.part-1-4242
+    echo stale >res/17.out.part-12-99999
+    for f in notes.part-1-2 3.out.part-x 3.log.part-0-1 3.out.part-0-1.bak keep.txt; do
+        echo theirs >"res/$f"
+    done
+    run -- --output-dir res tasks.txt
+    want_rc 0 "all succeed"
+    left=$(ls res | grep -E '^[0-9]+\.(out|err)\.part-[0-9]+-[0-9]+$')
+    [[ -z $left ]] && [[ ! -e res/3.out.part-0-4242 ]] || fail "stale part files left: $left"
+    for f in notes.part-1-2 3.out.part-x 3.log.part-0-1 3.out.part-0-1.bak keep.txt; do
+        [[ $(cat "res/$f" 2>/dev/null) == theirs ]] || fail "res/$f, not tfrun's, was touched"
+    done
+    for i in $(seq 6); do
+        [[ $(cat res/$i.out) == out$i && $(cat res/$i.err) == err$i ]] || fail "res/$i.out or .err wrong"
+    done
+    # and on --resume
+    echo stale >res/5.out.part-3-777
+    run -- --output-dir res --journal j.txt tasks.txt
+    want_rc 0 "with a journal"
+    echo stale >res/5.out.part-3-777
+    run -- --output-dir res --journal j.txt --resume tasks.txt
+    want_rc 0 "resume"
+    [[ -e res/5.out.part-3-777 ]] && fail "--resume left a stale part file"
+    [[ $(cat res/5.out) == out5 ]] || fail "res/5.out wrong after the resume"
     ;;
 
 *)
