@@ -10,6 +10,11 @@
  *     then its journal record: only then does the task count as done. With
  *     --keep-order the slot holds the output until every task before it has
  *     been written; the window bounds what is held.
+ * A task counts as done only once it is recorded: its journal record
+ * written (without --journal: its output). If an output or journal write
+ * fails (a full disk), or a command's --output-dir files cannot be kept,
+ * nothing more is written and no new task starts; the tasks that ran but are
+ * not recorded are counted apart, and run again on resume (TFR_EXIT_UNRECORDED).
  * While rank 0 runs a command of its own, the runner calls farm_tick about
  * every 10 ms: finished attempts of the other ranks are handled at once and
  * the window is refilled (rank 0's tasks may submit), not when rank 0's
@@ -79,6 +84,14 @@ typedef struct slot {
     char *data;
 } slot;
 
+/* A task whose output and record wait to be written: where they end in
+ * the farm's ob and jb, so that after a write that failed half way those
+ * written whole still count. */
+typedef struct pend {
+    size_t ob_end, jb_end;
+    bool ok;
+} pend;
+
 typedef struct farm {
     tf_pool *pool;
     tfr_plan *pl;
@@ -88,9 +101,12 @@ typedef struct farm {
     size_t next;    /* the next task of pl->todo to submit */
     size_t head;    /* --keep-order: the next task of pl->todo to write */
     bool stopping;
-    int stop_sig;         /* the signal that stopped it, 0 if none */
-    const char *stop_why; /* or why else */
-    bool write_failed;
+    int stop_sig;                 /* the signal that stopped it, 0 if none */
+    const char *stop_why;         /* or why else */
+    bool write_failed;            /* nothing more is written */
+    char lost_what[TFR_PATH_CAP]; /* what could not be written, and why */
+    int lost_err;
+    uint64_t lost;                /* tasks that ran but are not recorded */
     bool order_cut;               /* --keep-order: a task was not done; write no more */
     uint64_t ok, failed, retried; /* "not run" is what is left of ntodo */
     double t0;
@@ -105,21 +121,26 @@ typedef struct farm {
     struct obuf {
         char *b;
         size_t len, cap;
-    } ob, jb, eb;              /* eb: one task's stderr block, written at once */
-    double ob_t0;              /* when the oldest byte waiting came */
-    uint64_t buf_ok, buf_fail; /* tasks counted whose records wait */
+    } ob, jb, eb; /* eb: one task's stderr block, written at once */
+    double ob_t0; /* when the oldest byte waiting came */
+    pend *pend;   /* the tasks whose output and records wait, in order */
+    size_t npend, pend_cap;
+    uint64_t sync_ok, sync_fail; /* tasks recorded since the last fdatasync */
 } farm;
 
 /* ---- output ------------------------------------------------------------------ */
 
-static int write_all(int fd, const char *p, size_t n)
+/* 0, or the errno with *done the bytes written before it. */
+static int write_all(int fd, const char *p, size_t n, size_t *done)
 {
+    *done = 0;
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) return errno;
         p += w;
         n -= (size_t)w;
+        *done += (size_t)w;
     }
     return 0;
 }
@@ -192,33 +213,78 @@ static void stop(farm *F, int sig, const char *why)
     }
 }
 
+static const char *out_name(void)
+{
+    return tfr_opt.output_file ? tfr_opt.output_file : "standard output";
+}
+
+/* The work can no longer be recorded (what: the file, e: the errno): the
+ * first time, says so and stops the farm. */
+static void record_failed(farm *F, const char *what, int e)
+{
+    if (F->write_failed) return;
+    F->write_failed = true;
+    snprintf(F->lost_what, sizeof F->lost_what, "%s", what);
+    F->lost_err = e;
+    fprintf(stderr, "tfrun: %s: %s; stopping\n", what, strerror(e));
+    stop(F, 0, "could not record");
+}
+
+/* A task counted as done that is not recorded after all. */
+static void unrecord(farm *F, bool ok)
+{
+    if (ok)
+        F->ok--;
+    else
+        F->failed--;
+    F->lost++;
+}
+
 /* Writes the waiting output, then the journal lines of its tasks: a record
  * never reaches the journal before its output is out. If the output cannot
- * be written, its tasks are not recorded (they run again on resume). */
+ * be written, its tasks are not recorded (they run again on resume); if the
+ * journal cannot, those whose records are not whole in it. */
 static void flush(farm *F)
 {
     tfr_plan *pl = F->pl;
-    int e = F->ob.len ? write_all(pl->out_fd, F->ob.b, F->ob.len) : 0;
-    if (e) {
-        if (!F->write_failed)
-            fprintf(stderr, "tfrun: %s: %s; stopping\n",
-                    tfr_opt.output_file ? tfr_opt.output_file : "standard output", strerror(e));
-        F->write_failed = true;
-        F->ok -= F->buf_ok;
-        F->failed -= F->buf_fail;
-        F->jb.len = 0;
-        stop(F, 0, "output error");
+    size_t ow = 0, jw = 0;
+    int eo = F->ob.len ? write_all(pl->out_fd, F->ob.b, F->ob.len, &ow) : 0;
+    if (eo) record_failed(F, out_name(), eo);
+    if (!eo && F->jb.len) {
+        int ej = write_all(pl->journal_fd, F->jb.b, F->jb.len, &jw);
+        if (ej) record_failed(F, tfr_opt.journal, ej);
     }
-    e = F->jb.len ? write_all(pl->journal_fd, F->jb.b, F->jb.len) : 0;
-    if (e) {
-        if (!F->write_failed)
-            fprintf(stderr, "tfrun: %s: %s; stopping\n", tfr_opt.journal, strerror(e));
-        F->write_failed = true;
-        stop(F, 0, "journal error");
+    for (size_t k = 0; k < F->npend; k++) {
+        const pend *p = &F->pend[k];
+        bool kept = pl->journal_fd >= 0 ? !eo && p->jb_end <= jw : p->ob_end <= ow;
+        if (!kept)
+            unrecord(F, p->ok);
+        else if (p->ok)
+            F->sync_ok++;
+        else
+            F->sync_fail++;
     }
+    F->npend = 0;
     F->ob.len = F->jb.len = 0;
-    F->buf_ok = F->buf_fail = 0;
     F->ob_t0 = 0;
+}
+
+/* fdatasync of the --output file and the journal: the records written
+ * since the last one are durable only if it succeeds. */
+static void sync_records(farm *F)
+{
+    tfr_plan *pl = F->pl;
+    if (pl->journal_fd < 0) return;
+    flush(F);
+    /* EINVAL: a device or pipe, which keeps nothing to sync */
+    if (pl->out_off >= 0 && fdatasync(pl->out_fd) < 0 && errno != EINVAL)
+        record_failed(F, out_name(), errno);
+    else if (fdatasync(pl->journal_fd) < 0)
+        record_failed(F, tfr_opt.journal, errno);
+    else
+        F->sync_ok = F->sync_fail = 0;
+    for (; F->sync_ok; F->sync_ok--) unrecord(F, true);
+    for (; F->sync_fail; F->sync_fail--) unrecord(F, false);
 }
 
 /* Appends a task's standard output to what waits (if memory is short,
@@ -230,10 +296,8 @@ static bool queue_output(farm *F, uint64_t id, const tfr_out *h, const char *dat
     size_t before = F->ob.len;
     if (put_block(&F->ob, id, data, h->out_len)) {
         flush(F); /* out of memory: write what waits, then this one alone */
-        if (put_block(&F->ob, id, data, h->out_len)) {
-            fprintf(stderr, "tfrun: task %" PRIu64 ": out of memory for its output\n", id);
-            F->write_failed = true;
-            stop(F, 0, "out of memory");
+        if (F->write_failed || put_block(&F->ob, id, data, h->out_len)) {
+            record_failed(F, out_name(), ENOMEM);
             return false;
         }
         before = 0;
@@ -247,10 +311,33 @@ static void write_err_block(farm *F, uint64_t id, const char *p, size_t n)
 {
     clear_bar(F);
     F->eb.len = 0;
-    if (put_block(&F->eb, id, p, n) == 0) (void)write_all(2, F->eb.b, F->eb.len);
+    size_t done;
+    if (put_block(&F->eb, id, p, n) == 0) (void)write_all(2, F->eb.b, F->eb.len, &done);
 }
 
-/* Appends the task's journal record to what waits, after its output. */
+/* Room for a task's record in jb and its entry in pend, made before its
+ * output is queued, so that a task is queued whole or not at all (if memory
+ * is short, after writing what waits). False if even that fails. */
+static bool reserve(farm *F)
+{
+    for (int round = 0; round < 2; round++) {
+        if (round) flush(F);
+        if (F->write_failed) return false;
+        if (F->npend == F->pend_cap) {
+            size_t nc = F->pend_cap ? 2 * F->pend_cap : 64;
+            pend *np = realloc(F->pend, nc * sizeof *np);
+            if (!np) continue;
+            F->pend = np;
+            F->pend_cap = nc;
+        }
+        if (F->pl->journal_fd < 0 || ob_room(&F->jb, TFR_JOURNAL_LINE_MAX)) return true;
+    }
+    record_failed(F, F->pl->journal_fd >= 0 ? tfr_opt.journal : out_name(), ENOMEM);
+    return false;
+}
+
+/* Appends the task's journal record to what waits, after its output (in
+ * the room reserve() made). */
 static void queue_record(farm *F, const slot *s, const tfr_out *h)
 {
     tfr_plan *pl = F->pl;
@@ -269,12 +356,7 @@ static void queue_record(farm *F, const slot *s, const tfr_out *h)
     };
     memcpy(r.host, h->host, sizeof r.host);
     r.host[sizeof r.host - 1] = 0;
-    char *d = ob_room(&F->jb, TFR_JOURNAL_LINE_MAX);
-    if (!d) {
-        flush(F);
-        d = ob_room(&F->jb, TFR_JOURNAL_LINE_MAX);
-    }
-    if (d) F->jb.len += tfr_journal_format(d, TFR_JOURNAL_LINE_MAX, &r);
+    F->jb.len += tfr_journal_format(F->jb.b + F->jb.len, TFR_JOURNAL_LINE_MAX, &r);
 }
 
 /* Writes a finished task's output, then its journal record, and counts it. */
@@ -282,28 +364,32 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
 {
     tfr_plan *pl = F->pl;
     const tfr_task *tk = &pl->tf.v[s->task];
-    if (F->write_failed) return; /* nothing more is written: it runs again on resume */
-    if (!F->ob.len && !F->jb.len) F->ob_t0 = tfr_mono();
-    if (!queue_output(F, tk->id, h, data)) return;
-    if (h->out_total > h->out_len || h->err_total > h->err_len)
+    bool ok = h->kind == TFR_ST_EXIT && h->code == 0;
+    if (h->rank >= 0 && h->rank < F->size) F->busy[h->rank] += h->end - h->start;
+    /* once nothing more is written, it runs again on resume */
+    if (!reserve(F) || !queue_output(F, tk->id, h, data)) {
+        F->lost++;
+        return;
+    }
+    if (!F->ob_t0) F->ob_t0 = tfr_mono();
+    /* under --output-dir the totals are the files' sizes, and nothing is kept here */
+    if (!tfr_opt.output_dir && (h->out_total > h->out_len || h->err_total > h->err_len))
         fprintf(stderr,
                 "tfrun: task %" PRIu64 ": output past --max-output dropped (%" PRIu64
                 " and %" PRIu64 " bytes written, %" PRIu64 " and %" PRIu64 " kept)\n",
                 tk->id, h->out_total, h->err_total, h->out_len, h->err_len);
     if (h->err_len) write_err_block(F, tk->id, data + h->out_len, h->err_len);
     if (pl->journal_fd >= 0) queue_record(F, s, h);
-    if (h->kind == TFR_ST_EXIT && h->code == 0) {
-        F->buf_ok++;
+    F->pend[F->npend++] = (pend){F->ob.len, F->jb.len, ok};
+    if (ok) {
         F->ok++;
     } else {
-        F->buf_fail++;
         F->failed++;
         if (h->kind == TFR_ST_NOSTART)
             fprintf(stderr, "tfrun: task %" PRIu64 " (line %" PRIu64 "): not started: %s\n", tk->id,
                     tk->id, strerror(h->code));
         if (tfr_opt.halt_on_error) stop(F, 0, "--halt-on-error");
     }
-    if (h->rank >= 0 && h->rank < F->size) F->busy[h->rank] += h->end - h->start;
     if (F->ob.len >= FLUSH_AT || F->jb.len >= FLUSH_AT) flush(F);
 }
 
@@ -376,6 +462,16 @@ static void handle(farm *F, slot *s, int rc, const char *o, size_t len)
     tfr_out h;
     const char *data = read_result(F, s, rc, o, len, &h);
     switch (h.what) {
+    case TFR_LOST: { /* --output-dir: ran (or not), its output could not be kept */
+        char what[TFR_PATH_CAP];
+        snprintf(what, sizeof what, "--output-dir %s: task %" PRIu64, tfr_opt.output_dir,
+                 F->pl->tf.v[s->task].id);
+        record_failed(F, what, h.code);
+        if (h.kind != TFR_ST_NOSTART) F->lost++;
+        if (h.rank >= 0 && h.rank < F->size) F->busy[h.rank] += h.end - h.start;
+        not_done(F, s);
+        return;
+    }
     case TFR_SKIPPED:
     case TFR_INTERRUPTED:
         /* a rank that got the signal (or saw the deadline) before rank 0 */
@@ -447,11 +543,9 @@ static void fmt_dur(char *b, size_t cap, double s)
 static void progress(farm *F, bool force)
 {
     double now = tfr_mono();
-    if ((F->ob.len || F->jb.len) && now - F->ob_t0 >= FLUSH_AFTER) flush(F);
+    if ((F->ob.len || F->jb.len || F->npend) && now - F->ob_t0 >= FLUSH_AFTER) flush(F);
     if (F->pl->journal_fd >= 0 && now - F->last_sync >= SYNC_EVERY) {
-        flush(F);
-        if (F->pl->out_off >= 0) fdatasync(F->pl->out_fd);
-        fdatasync(F->pl->journal_fd);
+        sync_records(F);
         tfr_journal_watch(F->pl);
         F->last_sync = now;
     }
@@ -625,8 +719,8 @@ static int summary(farm *F)
     tfr_plan *pl = F->pl;
     clear_bar(F);
     double wall = tfr_mono() - F->t0;
-    uint64_t ran = F->ok + F->failed;
-    uint64_t left = pl->ntodo - ran;
+    uint64_t ran = F->ok + F->failed; /* and recorded */
+    uint64_t left = pl->ntodo - ran - F->lost;
     uint64_t failed_all = F->failed + (tfr_opt.resume_failed ? 0 : pl->done_failed);
     if (!tfr_opt.quiet) {
         fprintf(stderr,
@@ -652,6 +746,15 @@ static int summary(farm *F)
         else
             fprintf(stderr, "tfrun: busy share: mean %.1f%%, max %.1f%% over %d ranks\n",
                     100 * sum / F->size, 100 * mx, F->size);
+    }
+    if (F->write_failed) {
+        fprintf(stderr,
+                "tfrun: could not record the work (%s: %s): %" PRIu64 " task%s ran but %s not "
+                "recorded\n",
+                F->lost_what, strerror(F->lost_err), F->lost, F->lost == 1 ? "" : "s",
+                F->lost == 1 ? "is" : "are");
+        resume_hint(F);
+        return TFR_EXIT_UNRECORDED;
     }
     if (F->stopping && left &&
         (F->stop_sig || (F->stop_why && !strcmp(F->stop_why, "--deadline")))) {
@@ -707,6 +810,7 @@ static void farm_free(farm *F)
     free(F->ob.b);
     free(F->jb.b);
     free(F->eb.b);
+    free(F->pend);
 }
 
 /* Until no task runs: submit, wait for a finished attempt (or until what
@@ -722,7 +826,7 @@ static void drive(farm *F)
         }
         if (!any_running(F)) break;
         size_t idx;
-        if (F->ob.len || F->jb.len) {
+        if (F->ob.len || F->jb.len || F->npend) {
             /* what waits is written at the latest FLUSH_AFTER from now */
             double left = FLUSH_AFTER - (tfr_mono() - F->ob_t0);
             if (tf_wait_any_timeout(F->fs, F->nslots, left > 0 ? left : 0, &idx) == TF_EBUSY)
@@ -739,15 +843,19 @@ int tfr_farm(tf_pool *pool, void *arg)
 {
     farm F;
     if (farm_init(&F, pool, arg)) return TFR_EXIT_FAILED;
+    /* what a run that was killed left behind */
+    size_t stale = tfr_opt.output_dir ? tfr_remove_parts() : 0;
+    if (stale && !tfr_opt.quiet)
+        fprintf(stderr, "tfrun: --output-dir %s: %zu unfinished files of an earlier run removed\n",
+                tfr_opt.output_dir, stale);
     tfr_tick = farm_tick;
     tfr_tick_arg = &F;
     drive(&F);
     release_handled(&F);
     flush(&F);
-    if (F.pl->journal_fd >= 0) {
-        if (F.pl->out_off >= 0) fdatasync(F.pl->out_fd);
-        fdatasync(F.pl->journal_fd);
-    }
+    sync_records(&F);
+    /* those of the tasks whose output could not be kept (worker.c) */
+    if (tfr_opt.output_dir && F.write_failed) tfr_remove_parts();
     tfr_tick = NULL;
     int code = summary(&F);
     farm_free(&F);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "appkit.h"
+#include "deadline.h"
 #include "runner.h"
 #include "tfrun.h"
 
@@ -123,8 +124,9 @@ static void usage(void)
            "\n"
            "exit status: 0 every task succeeded; 1 some task failed; 2 bad usage or input\n"
            "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume;\n"
-           "4 the journal was deleted or replaced during the run (a warning says where its\n"
-           "records are).\n");
+           "4 could not record the work: an output or journal write failed (a full disk),\n"
+           "or the journal was deleted or replaced (a warning says where its records are);\n"
+           "resume once there is room.\n");
 }
 
 /* ---- options -------------------------------------------------------------- */
@@ -153,55 +155,10 @@ static int parse_bytes(const char *opt, const char *s, size_t *v)
 
 static int parse_deadline(const char *s, double *out)
 {
-    double now = tfr_wall(), t = -1;
-    char *end;
-    if (*s == '+' || *s == '@') {
-        errno = 0;
-        double x = s[1] >= '0' && s[1] <= '9' ? strtod(s + 1, &end) : -1;
-        double mul = 1;
-        if (x >= 0 && !errno && *s == '+') {
-            if (*end == 's')
-                end++;
-            else if (*end == 'm')
-                mul = 60, end++;
-            else if (*end == 'h')
-                mul = 3600, end++;
-        }
-        if (x >= 0 && !errno && !*end) t = *s == '+' ? now + x * mul : x;
-    } else {
-        static const char *const fmts[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
-                                           "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
-                                           "%H:%M:%S",          "%H:%M"};
-        for (size_t k = 0; k < ARRAY_LEN(fmts) && t < 0; k++) {
-            time_t nt = time(NULL);
-            struct tm tm;
-            localtime_r(&nt, &tm);
-            tm.tm_sec = 0;
-            end = strptime(s, fmts[k], &tm);
-            if (!end || *end) continue;
-            tm.tm_isdst = -1;
-            time_t v = mktime(&tm);
-            if (v != (time_t)-1) t = (double)v;
-            if (t >= 0 && t <= now && fmts[k][1] == 'H') { /* a time of day: the next one */
-                tm.tm_mday++;
-                tm.tm_isdst = -1;
-                v = mktime(&tm);
-                t = v != (time_t)-1 ? (double)v : -1;
-            }
-        }
-    }
-    if (t < 0) {
-        ak_error("--deadline: want +SEC, +Nm, +Nh, HH:MM[:SS], YYYY-MM-DDTHH:MM[:SS] or @EPOCH, "
-                 "got '%s'",
-                 s);
-        return -1;
-    }
-    if (t <= now) {
-        ak_error("--deadline: '%s' is in the past", s);
-        return -1;
-    }
-    *out = t;
-    return 0;
+    char err[MSG_CAP];
+    if (!tfr_deadline_parse(s, tfr_wall(), out, err, sizeof err)) return 0;
+    ak_error("%s", err);
+    return -1;
 }
 
 static bool is_opt(const char *a, const char *short_name, const char *long_name)
@@ -1084,7 +1041,7 @@ int main(int argc, char **argv)
     }
 
     code = run_tasks(&plan, placed > 0);
-    if (ak_rank == 0 && tfr_journal_watch(&plan)) code = TFR_EXIT_JOURNAL;
+    if (ak_rank == 0 && tfr_journal_watch(&plan)) code = TFR_EXIT_UNRECORDED;
     code = share_int(code);
     plan_free(&plan);
     free(tfr_envbase);

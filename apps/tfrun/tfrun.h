@@ -21,7 +21,11 @@ enum {
     TFR_EXIT_FAILED = 1,  /* some task failed (after its retries) */
     TFR_EXIT_USAGE = 2,   /* bad usage or bad input: nothing was run */
     TFR_EXIT_STOPPED = 3, /* stopped early (signal, --deadline): resume */
-    TFR_EXIT_JOURNAL = 4  /* the journal was deleted or replaced during the run */
+    /* the farm could not record its work where it was asked to: an output
+     * or journal write failed (a full disk), and what ran since is not
+     * recorded, or the journal was deleted or replaced during the run (its
+     * records were saved where a warning says); resume */
+    TFR_EXIT_UNRECORDED = 4
 };
 
 /* Room for a path under --output-dir: the directory (PATH_MAX at most) and
@@ -57,9 +61,13 @@ typedef struct tfr_in {
 /* What a worker did with it. For SKIPPED and INTERRUPTED, code is the
  * signal that started the drain, or -1 for the deadline. */
 enum {
-    TFR_RAN = 0,    /* ran; kind and code say how it ended */
-    TFR_SKIPPED,    /* not started: draining, or would pass --deadline */
-    TFR_INTERRUPTED /* started, then stopped by the drain: not done */
+    TFR_RAN = 0,     /* ran; kind and code say how it ended */
+    TFR_SKIPPED,     /* not started: draining, or would pass --deadline */
+    TFR_INTERRUPTED, /* started, then stopped by the drain: not done */
+    /* --output-dir: its files could not be made or kept (code: the errno;
+     * kind TFR_ST_NOSTART if it did not start): not done, and the farm
+     * stops as after a write that failed */
+    TFR_LOST
 };
 
 /* A task's output: this header, then out_len bytes of stdout and err_len of
@@ -87,6 +95,12 @@ extern void *tfr_tick_arg;
 
 /* The task function "cmd" (worker.c). */
 int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out);
+/* --output-dir: removes the part files the workers write a task's output
+ * to until it has finished (ID.out.part-RANK-PID, ID.err.part-RANK-PID),
+ * and no other file; returns how many. Only while no task runs anywhere
+ * (rank 0, at the start and the end of the farm): the directory is the
+ * run's own. */
+size_t tfr_remove_parts(void);
 
 /* What rank 0 prepared before the run (main.c) and the farm (farm.c). */
 typedef struct tfr_plan {
@@ -107,7 +121,7 @@ typedef struct tfr_plan {
  * away, replaced), what the journal holds is copied to a new file, at the
  * path if it is free, else beside it, and the journal goes on there: no
  * finished task is lost. A warning says where. True if that happened at any
- * time in the run (the exit status is then TFR_EXIT_JOURNAL). */
+ * time in the run (the exit status is then TFR_EXIT_UNRECORDED). */
 bool tfr_journal_watch(tfr_plan *pl);
 
 /* The driver (rank 0, inside tf_run). Returns the exit status. */

@@ -4,6 +4,7 @@
  * a library failure: the function returns 0 unless its output cannot be
  * stored, and the farm reads what happened from the tfr_out header. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "median.h"
@@ -78,6 +80,7 @@ typedef struct parts {
     int out_fd, err_fd; /* -1: no --output-dir */
 } parts;
 
+/* A part file's name: ID.EXT.part-RANK-PID (tfr_remove_parts knows it). */
 static int open_part(char *path, size_t cap, uint64_t id, const char *ext, int rank)
 {
     snprintf(path, cap, "%s/%" PRIu64 ".%s.part-%d-%ld", tfr_opt.output_dir, id, ext, rank,
@@ -110,20 +113,74 @@ static int open_parts(parts *pt, uint64_t id, int rank)
     return e;
 }
 
+/* 0, or ENOSPC if the file system of --output-dir has no block left for
+ * this process: a command's write there may have failed. The command
+ * writes its files itself, so tfrun sees no write error; and whether it
+ * exits 1 on one, or goes on without a word, is its own affair. */
+static int output_dir_full(void)
+{
+    struct statvfs sv;
+    /* a file system that reports no blocks at all (some FUSE ones) says
+     * nothing of its room */
+    if (statvfs(tfr_opt.output_dir, &sv) < 0 || sv.f_blocks == 0) return 0;
+    fsblkcnt_t left = geteuid() == 0 ? sv.f_bfree : sv.f_bavail; /* root may use the reserve */
+    return left == 0 ? ENOSPC : 0;
+}
+
 /* Closes the part files; a task that ran keeps them under their names
- * (their sizes into *h), any other loses them. A task whose output cannot
- * be kept counts as not started. */
+ * (their sizes into *h), one that did not loses them. A task whose output
+ * may not be whole (a close that fails, a full file system) or cannot be
+ * renamed is TFR_LOST, not a failure of its own: it runs again on resume.
+ * Its part files stay where they are (rank 0 removes them when the run
+ * ends): removing them here would free room that another rank's command
+ * then finds, while that rank is still to look whether its own has failed. */
 static void close_parts(parts *pt, tfr_out *h)
 {
-    close(pt->out_fd);
-    close(pt->err_fd);
+    int e = close(pt->out_fd) < 0 ? errno : 0;
+    if (close(pt->err_fd) < 0 && !e) e = errno;
     bool keep = h->what == TFR_RAN;
-    int e = finish_part(pt->out_path, h->id, "out", keep, &h->out_total);
+    if (keep && !e) e = output_dir_full();
+    if (keep && e) {
+        h->what = TFR_LOST;
+        h->code = e;
+        return;
+    }
+    e = finish_part(pt->out_path, h->id, "out", keep, &h->out_total);
     if (!e) e = finish_part(pt->err_path, h->id, "err", keep, &h->err_total);
     if (e && keep) {
-        h->kind = TFR_ST_NOSTART; /* its output could not be kept */
+        h->what = TFR_LOST;
         h->code = e;
     }
+}
+
+/* s past a run of one or more digits, or NULL if it does not start with one. */
+static const char *skip_digits(const char *s)
+{
+    const char *p = s;
+    while (*p >= '0' && *p <= '9') p++;
+    return p > s ? p : NULL;
+}
+
+/* Whether name is one that open_part makes. */
+static bool part_name(const char *name)
+{
+    const char *p = skip_digits(name);
+    if (!p || (strncmp(p, ".out.part-", 10) && strncmp(p, ".err.part-", 10))) return false;
+    p = skip_digits(p + 10);
+    if (!p || *p != '-') return false;
+    p = skip_digits(p + 1);
+    return p && !*p;
+}
+
+size_t tfr_remove_parts(void)
+{
+    DIR *d = opendir(tfr_opt.output_dir);
+    if (!d) return 0;
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        if (part_name(e->d_name) && unlinkat(dirfd(d), e->d_name, 0) == 0) n++;
+    closedir(d);
+    return n;
 }
 
 /* Whether the task, started now, would not end by its deadline. The run
@@ -185,8 +242,8 @@ int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
     parts pt = {.out_fd = -1, .err_fd = -1};
     if (tfr_opt.output_dir) {
         int e = open_parts(&pt, q.id, rank);
-        if (e) {
-            h.what = TFR_RAN;
+        if (e) { /* not run: its output would have nowhere to go */
+            h.what = TFR_LOST;
             h.kind = TFR_ST_NOSTART;
             h.code = e;
             h.end = tfr_wall();

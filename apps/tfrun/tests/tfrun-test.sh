@@ -668,6 +668,125 @@ rank-killed)
         fail "task ids in side.log: $(sort -n side.log | tr '\n' ' '), want each once"
     ;;
 
+disk-full)
+    # A full disk under --output, --journal and --output-dir: exit status 4
+    # ("could not record the work"), the summary counts only what was
+    # recorded and says how many tasks ran but could not be, a task whose
+    # output could not be kept is not recorded as failed, and once there is
+    # room --resume ends the work with every output exactly once. The full
+    # disks are small tmpfs mounts in a mount namespace of this case's own.
+    if [[ -z ${TFRUN_TEST_NS:-} ]]; then
+        cd / && rm -rf "$work"
+        trap - EXIT
+        TFRUN_TEST_NS=1 exec unshare -m --propagation private "$0" "$case_name" "$np" "$tfrun" \
+            "${launcher[@]}"
+    fi
+    trap 'umount -l "$work"/m1 "$work"/m2 "$work"/m3 2>/dev/null; cleanup' EXIT
+    mkdir m1 m2 m3
+    for m in m1 m2 m3; do
+        mount -t tmpfs -o size=64k tmpfs $m || fail "cannot mount a tmpfs on $m"
+    done
+    # the summary's count of succeeded tasks is the journal's count of whole
+    # records (a torn last one, cut by --resume, is none; the header is two
+    # lines)
+    summary_ok() { # JOURNAL
+        local s n
+        s=$(grep -o '[0-9]* succeeded, 0 failed' err.txt | cut -d' ' -f1)
+        n=$(($(tr -cd '\n' <"$1" | wc -c) - 2))
+        [[ -n $s && $s -eq $n ]] || fail "summary: '$(grep succeeded err.txt)', $n records in $1"
+        grep -Eq '^tfrun: could not record the work \(.*No space left on device\): [0-9]+ tasks? ran but (is|are) not recorded' err.txt ||
+            fail "no 'could not record' line: $(cat err.txt)"
+        grep -q "tfrun: to go on, .*--resume" err.txt || fail "no hint to resume: $(cat err.txt)"
+    }
+
+    # --output to a device that is always full
+    for i in $(seq 20); do echo "echo out$i"; done >t0.txt
+    run -- -o /dev/full --journal j0.txt t0.txt
+    want_rc 4 "--output /dev/full"
+    grep -q "/dev/full: No space left on device" err.txt || fail "message: $(cat err.txt)"
+    summary_ok j0.txt
+
+    # --output on a file system that fills in the middle of the run
+    for i in $(seq 60); do echo "printf '%03d%2999s\n' $i x"; done >t1.txt
+    run -- -o m1/all.txt --journal j1.txt t1.txt
+    want_rc 4 "--output on a full disk"
+    summary_ok j1.txt
+    mount -o remount,size=1m m1 || fail "cannot grow m1"
+    run -- -o m1/all.txt --journal j1.txt --resume t1.txt
+    want_rc 0 "--output: resumed with room"
+    [[ $(count j1.txt) -eq 60 && $(records j1.txt | cut -f1 | sort -u | wc -l) -eq 60 ]] ||
+        fail "--output: $(count j1.txt) records after the resume, want 60 tasks once"
+    [[ $(cut -c1-3 m1/all.txt | sort | tr '\n' ' ') == "$(seq -f %03g 60 | tr '\n' ' ')" ]] ||
+        fail "--output: the file does not hold each task's output once"
+
+    # --journal on a file system with one page left
+    head -c 61000 /dev/zero >m2/filler
+    for i in $(seq 150); do echo "true $i"; done >t2.txt
+    run -- --journal m2/j.txt t2.txt
+    want_rc 4 "--journal on a full disk"
+    summary_ok m2/j.txt
+    rm m2/filler
+    run -- --journal m2/j.txt --resume t2.txt
+    want_rc 0 "--journal: resumed with room"
+    [[ $(count m2/j.txt) -eq 150 && $(records m2/j.txt | cut -f1 | sort -u | wc -l) -eq 150 ]] ||
+        fail "--journal: $(count m2/j.txt) records after the resume, want 150 tasks once"
+
+    # --output-dir: the commands' writes fail; their tasks did not fail
+    for i in $(seq 30); do echo "echo out$i; echo err$i >&2"; done >t3.txt
+    run -- --output-dir m3 --journal j3.txt t3.txt
+    want_rc 4 "--output-dir on a full disk"
+    records j3.txt | awk -F'\t' '$2 != "exit:0" {exit 1}' ||
+        fail "--output-dir: a task whose output was lost was recorded: $(records j3.txt | grep -v exit:0)"
+    summary_ok j3.txt
+    ls m3 | grep -q part && fail "--output-dir: part files left: $(ls m3 | grep part | head -3)"
+    for id in $(records j3.txt | cut -f1); do
+        [[ $(cat m3/$id.out) == out$id && $(cat m3/$id.err) == err$id ]] ||
+            fail "--output-dir: task $id recorded, its files wrong"
+    done
+    mount -o remount,size=1m m3 || fail "cannot grow m3"
+    run -- --output-dir m3 --journal j3.txt --resume t3.txt
+    want_rc 0 "--output-dir: resumed with room"
+    grep -q -- "--max-output" err.txt && fail "--output-dir: a note on --max-output: $(cat err.txt)"
+    [[ $(count j3.txt) -eq 30 ]] || fail "--output-dir: $(count j3.txt) records, want 30"
+    for i in $(seq 30); do
+        [[ $(cat m3/$i.out) == out$i && $(cat m3/$i.err) == err$i ]] ||
+            fail "--output-dir: m3/$i.out or .err wrong after the resume"
+    done
+    ;;
+
+stale-parts)
+    # the part files a killed run left in --output-dir (ID.out.part-RANK-PID,
+    # ID.err.part-RANK-PID) are removed when the next run starts, and only
+    # those; the outputs are right
+    mkdir res
+    for i in $(seq 6); do echo "echo out$i; echo err$i >&2"; done >tasks.txt
+    echo stale >res/3.out.part-0-4242
+    echo stale >res/3.err.part-1-4242
+    echo stale >res/17.out.part-12-99999
+    for f in notes.part-1-2 3.out.part-x 3.log.part-0-1 3.out.part-0-1.bak keep.txt; do
+        echo theirs >"res/$f"
+    done
+    run -- --output-dir res tasks.txt
+    want_rc 0 "all succeed"
+    left=$(ls res | grep -E '^[0-9]+\.(out|err)\.part-[0-9]+-[0-9]+$')
+    [[ -z $left ]] && [[ ! -e res/3.out.part-0-4242 ]] || fail "stale part files left: $left"
+    for f in notes.part-1-2 3.out.part-x 3.log.part-0-1 3.out.part-0-1.bak keep.txt; do
+        [[ $(cat "res/$f" 2>/dev/null) == theirs ]] || fail "res/$f, not tfrun's, was touched"
+    done
+    for i in $(seq 6); do
+        [[ $(cat res/$i.out) == out$i && $(cat res/$i.err) == err$i ]] || fail "res/$i.out or .err wrong"
+    done
+    # and on --resume
+    echo stale >res/5.out.part-3-777
+    run -- --output-dir res --journal j.txt tasks.txt
+    want_rc 0 "with a journal"
+    echo stale >res/5.out.part-3-777
+    run -- --output-dir res --journal j.txt --resume tasks.txt
+    want_rc 0 "resume"
+    [[ -e res/5.out.part-3-777 ]] && fail "--resume left a stale part file"
+    [[ $(cat res/5.out) == out5 ]] || fail "res/5.out wrong after the resume"
+    ;;
+
 *)
     fail "unknown case"
     ;;
