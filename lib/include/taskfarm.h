@@ -580,9 +580,10 @@ TF_API int tf_pool_placement(const tf_pool *pool, tf_placement *pl);
  * file. The file's bytes at the end are exactly those an uninterrupted
  * tf_map_to on an ORDERED output would have written: the records of
  * positions 0..n-1 in order, back to back, a failed task's position with
- * no record. Every position is run to completion once: the ones the file
- * holds are never run again, the others are run once more from the start
- * (a task the kill cut short left nothing).
+ * no record: each record exactly once. A position whose record the file
+ * holds is never run again; the others are run from the start (a task
+ * that was running at the kill, or whose record was not yet durable, runs
+ * again: what a task does besides its output may happen twice).
  *
  * Beside PATH the call keeps PATH.tfindex, an index: a header (n,
  * elem_size, fn, a checksum of the inputs) and one entry per finished
@@ -594,9 +595,15 @@ TF_API int tf_pool_placement(const tf_pool *pool, tf_placement *pl);
  * but not indexed, a torn entry). Keep the two files together; a finished
  * run's rerun maps nothing.
  *
+ * The index (little-endian): a 104-byte header ("TFMAPIX1", n, elem_size,
+ * the inputs' checksum, the function's name in 64 bytes, a checksum of the
+ * header), then 24 bytes a position (the position, the file's length after
+ * its record, flags: 1 failed, a checksum of the entry).
+ *
  * Durability as in tf_output_opts: with TF_DURABLE_NONE nothing is synced,
- * and only what a killed process left (the page cache keeps it) is sure to
- * be found; a machine's crash may lose more. A failed position stays
+ * which is safe against a killed process (the page cache keeps what it
+ * wrote) but not against a crashed machine, after which the index may name
+ * bytes that never reached the disk. A failed position stays
  * failed in a rerun (records after it are in the file already); to run it
  * again, start afresh. */
 typedef enum tf_resume_mode {
@@ -624,6 +631,8 @@ typedef struct tf_resume_info {
  *   TF_EINVAL     PATH.tfindex is not such an index; PATH exists with no
  *                 index (not made by this call: remove it, or
  *                 TF_RESUME_START); TF_RESUME and no index; bad arguments
+ *   TF_EBUSY      the index is in use (flock) by a map still running,
+ *                 such as an orphaned rank 0 of a killed launcher
  *   TF_ESYS, TF_ENOMEM, TF_ESTATE, TF_ETOOBIG as tf_map_to */
 TF_API int tf_map_to_resume(tf_pool *pool, const char *fn, const void *in, size_t elem_size,
                             size_t n, const char *path, const tf_output_opts *opts,

@@ -338,6 +338,7 @@ static char *slurp(const char *f, size_t *len)
     CU_ASSERT_PTR_NOT_NULL_FATAL(d);
     CU_ASSERT_EQUAL((long)fread(d, 1, (size_t)n, fp), n);
     fclose(fp);
+    d[n] = '\0';
     *len = (size_t)n;
     return d;
 }
@@ -496,6 +497,20 @@ static void test_resume_refused(void)
                     TF_EMISMATCH);
     CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, "fewer than"));
     check_file(ref, rlen / 2);
+    /* an index a running map holds is refused, even to start afresh */
+    spill(path, ref, rlen);
+    spill(ixp, refix, rixlen);
+    tf_output *held = NULL;
+    CU_ASSERT_EQUAL_FATAL(tf__out_open_resume(os, path, &op, &id, TF_RESUME, &done, &failed, &held),
+                          0);
+    for (int mode = TF_RESUME_OR_START; mode <= TF_RESUME_START; mode++) {
+        CU_ASSERT_EQUAL(tf__out_open_resume(os, path, &op, &id, mode, &done, &failed, &o),
+                        TF_EBUSY);
+        CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, "in use by a running map"));
+    }
+    CU_ASSERT_EQUAL(tf__out_close(held), 0);
+    check_file(ref, rlen);
+    spill(path, ref, rlen / 2);
     /* not an index at all */
     spill(ixp, "TFMAPIX1 but not one", 20);
     CU_ASSERT_EQUAL(tf__out_open_resume(os, path, &op, &id, TF_RESUME, &done, &failed, &o),

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -723,6 +724,20 @@ static int read_at(int fd, void *p, size_t len, off_t off)
     return 0;
 }
 
+/* The index is this process's while it is open: a rerun started while an
+ * earlier run (an orphaned rank 0 of a killed launcher) still writes would
+ * interleave two writers. A file system without flock locks nothing. */
+static int lock_index(tf__ctx *ctx, int fd, const char *ixpath)
+{
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK)
+            return tf__fail(ctx, TF_EBUSY, "output index '%s' is in use by a running map", ixpath);
+        break;
+    }
+    return 0;
+}
+
 int tf__out_open_resume(struct tf__outs *os, const char *path, const tf_output_opts *o,
                         const tf__out_ident *id, int mode, uint64_t *done, uint64_t *failed,
                         tf_output **out)
@@ -766,6 +781,7 @@ int tf__out_open_resume(struct tf__outs *os, const char *path, const tf_output_o
         }
     }
     if (!fresh) {
+        if ((rc = lock_index(ctx, ixfd, ixpath)) < 0) goto out;
         struct stat st;
         if (fstat(ixfd, &st) < 0) {
             rc = tf__fail(ctx, TF_ESYS, "output index '%s': %s", ixpath, strerror(errno));
@@ -841,11 +857,11 @@ int tf__out_open_resume(struct tf__outs *os, const char *path, const tf_output_o
             goto out;
         }
     } else {
-        while ((ixfd = open(ixpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 &&
-               errno == EINTR) {
+        while ((ixfd = open(ixpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 && errno == EINTR) {
         }
-        if (ixfd < 0 || (e = write_all(ixfd, want, sizeof want)) != 0 ||
-            (e = sync_fd(ixfd, o)) != 0) {
+        if (ixfd >= 0 && (rc = lock_index(ctx, ixfd, ixpath)) < 0) goto out;
+        if (ixfd < 0 || (ftruncate(ixfd, 0) < 0 && (e = errno) != 0) ||
+            (e = write_all(ixfd, want, sizeof want)) != 0 || (e = sync_fd(ixfd, o)) != 0) {
             rc = tf__fail(ctx, TF_ESYS, "output index '%s': %s", ixpath,
                           strerror(ixfd < 0 ? errno : e));
             goto out;
