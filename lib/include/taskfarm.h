@@ -60,7 +60,8 @@ extern "C" {
     X(ESYS, -10, "system call failed")              \
     X(EBUSY, -11, "not finished yet")               \
     X(EPROTO, -12, "malformed message")             \
-    X(ECANCELED, -13, "task canceled")
+    X(ECANCELED, -13, "task canceled")              \
+    X(EMISMATCH, -14, "file made for another map")
 
 enum tf_errno {
     TF_OK = 0,
@@ -570,6 +571,72 @@ typedef struct tf_placement {
 } tf_placement;
 
 TF_API int tf_pool_placement(const tf_pool *pool, tf_placement *pl);
+
+/* ---- a map that resumes ------------------------------------------------ */
+
+/* tf_map_to into a file of its own that a rerun completes: a job killed in
+ * the middle (kill -9, a node lost, the time limit) is run again with the
+ * same arguments, and the call maps only the positions missing from the
+ * file. The file's bytes at the end are exactly those an uninterrupted
+ * tf_map_to on an ORDERED output would have written: the records of
+ * positions 0..n-1 in order, back to back, a failed task's position with
+ * no record: each record exactly once. A position whose record the file
+ * holds is never run again; the others are run from the start (a task
+ * that was running at the kill, or whose record was not yet durable, runs
+ * again: what a task does besides its output may happen twice).
+ *
+ * Beside PATH the call keeps PATH.tfindex, an index: a header (n,
+ * elem_size, fn, a checksum of the inputs) and one entry per finished
+ * position in order (where its record ends in PATH, whether it failed).
+ * The writer adds a position's entry only after its record is written and
+ * synced, and syncs the index too, so the index names durable records
+ * only. A rerun keeps the whole entries of the index that agree with the
+ * file, and cuts off anything after them in both files (a block written
+ * but not indexed, a torn entry). Keep the two files together; a finished
+ * run's rerun maps nothing.
+ *
+ * The index (little-endian): a 104-byte header ("TFMAPIX1", n, elem_size,
+ * the inputs' checksum, the function's name in 64 bytes, a checksum of the
+ * header), then 24 bytes a position (the position, the file's length after
+ * its record, flags: 1 failed, a checksum of the entry).
+ *
+ * Durability as in tf_output_opts: with TF_DURABLE_NONE nothing is synced,
+ * which is safe against a killed process (the page cache keeps what it
+ * wrote) but not against a crashed machine, after which the index may name
+ * bytes that never reached the disk. A failed position stays
+ * failed in a rerun (records after it are in the file already); to run it
+ * again, start afresh. */
+typedef enum tf_resume_mode {
+    TF_RESUME_OR_START = 0, /* resume if PATH.tfindex exists, else start */
+    TF_RESUME = 1,          /* resume; no index is an error (TF_EINVAL) */
+    TF_RESUME_START = 2     /* start afresh: both files truncated */
+} tf_resume_mode;
+
+typedef struct tf_resume_info {
+    uint64_t done_before;   /* positions the file held at the start */
+    uint64_t failed_before; /* of which failed */
+    uint64_t ran;           /* tasks this call ran: n - done_before */
+    uint64_t failed;        /* of which failed */
+} tf_resume_info;
+
+/* A driver call. Maps fn over the n inputs of elem_size bytes at `in`, as
+ * tf_map_to, into the file at path (opened and closed by the call as an
+ * ORDERED output with opts, which may be NULL; opts->append is ignored).
+ * info, if not NULL, gets the counts. Returns 0 once every position is in
+ * the file (and synced, as opts says); TF_ETASK if a position failed, in
+ * this call or before (this call's first message in tf_pool_errmsg).
+ * Errors, with the file named in tf_pool_errmsg and nothing changed on disk:
+ *   TF_EMISMATCH  the index was made for a different n, elem_size, fn or
+ *                 inputs, or PATH is shorter than its index says
+ *   TF_EINVAL     PATH.tfindex is not such an index; PATH exists with no
+ *                 index (not made by this call: remove it, or
+ *                 TF_RESUME_START); TF_RESUME and no index; bad arguments
+ *   TF_EBUSY      the index is in use (flock) by a map still running,
+ *                 such as an orphaned rank 0 of a killed launcher
+ *   TF_ESYS, TF_ENOMEM, TF_ESTATE, TF_ETOOBIG as tf_map_to */
+TF_API int tf_map_to_resume(tf_pool *pool, const char *fn, const void *in, size_t elem_size,
+                            size_t n, const char *path, const tf_output_opts *opts,
+                            tf_resume_mode mode, tf_resume_info *info);
 
 #ifdef __cplusplus
 }

@@ -320,8 +320,214 @@ static void test_open_fails(void)
     tf__outs_free(os);
 }
 
+/* ---- indexed outputs (tf_map_to_resume) ---- */
+
+#define RN 20 /* positions of the resumable map below */
+
+static char ixp[128];
+
+/* A whole file: its bytes (the caller frees them) and length in *len. */
+static char *slurp(const char *f, size_t *len)
+{
+    FILE *fp = fopen(f, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *d = malloc((size_t)n + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_EQUAL((long)fread(d, 1, (size_t)n, fp), n);
+    fclose(fp);
+    d[n] = '\0';
+    *len = (size_t)n;
+    return d;
+}
+
+static void spill(const char *f, const char *d, size_t len)
+{
+    FILE *fp = fopen(f, "wb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    CU_ASSERT_EQUAL(fwrite(d, 1, len, fp), len);
+    fclose(fp);
+}
+
+static tf__out_ident ident(uint64_t n, const char *fn)
+{
+    tf__out_ident id = {.n = n, .elem_size = 8, .in_sum = 42};
+    snprintf(id.fn, sizeof id.fn, "%s", fn);
+    return id;
+}
+
+/* Resumes path's map (mode) and puts positions from where it stands to RN;
+ * position 5 fails. What was found: *done. */
+static int resume_and_finish(struct tf__outs *os, int mode, uint64_t *done, uint64_t *failed)
+{
+    tf_output_opts op = opts(64, 1 << 20, 64);
+    tf__out_ident id = ident(RN, "sq");
+    tf_output *o = NULL;
+    int rc = tf__out_open_resume(os, path, &op, &id, mode, done, failed, &o);
+    if (rc < 0) return rc;
+    int trc = -1;
+    uint64_t base = tf__out_take(o, RN - *done, &trc);
+    CU_ASSERT_EQUAL(trc, 0);
+    CU_ASSERT_EQUAL(base, *done);
+    /* in order from an even start (each record goes out at once), else the
+     * last first (all held back until the first comes) */
+    bool fwd = *done % 2 == 0;
+    for (uint64_t i = *done; i < RN; i++) {
+        uint64_t q = fwd ? i : RN - 1 - (i - *done);
+        char r[64];
+        snprintf(r, sizeof r, "record %llu:%.*s\n", (unsigned long long)q, (int)(q % 7), "xxxxxxx");
+        tf__out_put(o, q, r, strlen(r), q == 5); /* a failed task's data: its message */
+    }
+    tf__out_untake(o, base, true);
+    CU_ASSERT_EQUAL(tf__out_finish(o), 0);
+    return tf__out_close(o);
+}
+
+/* A file with k whole records and a torn tail (bytes past the last indexed
+ * record, half an index entry): the resume finds k, cuts the tails, and the
+ * rest makes both files byte-identical to an uninterrupted run's. */
+static void test_resume_torn(void)
+{
+    tmp_path();
+    snprintf(ixp, sizeof ixp, "%s" TF__IX_SUFFIX, path);
+    struct tf__outs *os = outs_new();
+    uint64_t done = 9, failed = 9;
+    CU_ASSERT_EQUAL_FATAL(resume_and_finish(os, TF_RESUME_START, &done, &failed), 0);
+    CU_ASSERT_EQUAL(done, 0);
+    size_t rlen, rixlen;
+    char *ref = slurp(path, &rlen), *refix = slurp(ixp, &rixlen);
+    CU_ASSERT_EQUAL(rixlen, TF__IX_HEADER + RN * TF__IX_ENTRY);
+    CU_ASSERT_PTR_NULL(strstr(ref, "record 5:")); /* failed: no record */
+
+    /* a finished file: a rerun maps nothing and changes nothing */
+    CU_ASSERT_EQUAL(resume_and_finish(os, TF_RESUME, &done, &failed), 0);
+    CU_ASSERT_EQUAL(done, RN);
+    CU_ASSERT_EQUAL(failed, 1);
+
+    for (uint64_t k = 0; k <= RN; k += 3) {
+        /* the end of record k-1, from the index */
+        const unsigned char *e =
+            (const unsigned char *)refix + TF__IX_HEADER + (k ? k - 1 : 0) * TF__IX_ENTRY + 8;
+        size_t end = 0;
+        for (int i = 7; k && i >= 0; i--) end = end << 8 | e[i];
+        char *torn = malloc(end + 5);
+        memcpy(torn, ref, end);
+        memcpy(torn + end, "torn!", 5); /* a block written, not indexed */
+        spill(path, torn, end + (k < RN ? 5 : 0));
+        spill(ixp, refix, TF__IX_HEADER + k * TF__IX_ENTRY + (k < RN ? 11 : 0));
+        free(torn);
+        CU_ASSERT_EQUAL(resume_and_finish(os, TF_RESUME, &done, &failed), 0);
+        CU_ASSERT_EQUAL(done, k);
+        CU_ASSERT_EQUAL(failed, k > 5 ? 1 : 0);
+        size_t len, ixlen;
+        char *got = slurp(path, &len), *gotix = slurp(ixp, &ixlen);
+        CU_ASSERT(len == rlen && memcmp(got, ref, rlen) == 0);
+        CU_ASSERT(ixlen == rixlen && memcmp(gotix, refix, rixlen) == 0);
+        free(got);
+        free(gotix);
+    }
+
+    /* an entry spoiled in the middle ends the valid ones there */
+    char *bad = malloc(rixlen);
+    memcpy(bad, refix, rixlen);
+    bad[TF__IX_HEADER + 8 * TF__IX_ENTRY + 9] ^= 1;
+    spill(ixp, bad, rixlen);
+    free(bad);
+    CU_ASSERT_EQUAL(resume_and_finish(os, TF_RESUME, &done, &failed), 0);
+    CU_ASSERT_EQUAL(done, 8);
+    size_t len;
+    char *got = slurp(path, &len);
+    CU_ASSERT(len == rlen && memcmp(got, ref, rlen) == 0);
+    free(got);
+
+    tf__outs_free(os);
+    free(ref);
+    free(refix);
+    unlink(ixp);
+    tmp_done();
+}
+
+/* Whatever does not fit is refused with a message, and both files stay as
+ * they were. */
+static void test_resume_refused(void)
+{
+    tmp_path();
+    snprintf(ixp, sizeof ixp, "%s" TF__IX_SUFFIX, path);
+    struct tf__outs *os = outs_new();
+    tf_output_opts op = opts(64, 1 << 20, 64);
+    uint64_t done, failed;
+    tf_output *o = NULL;
+
+    /* TF_RESUME with nothing to resume; a file of the name with no index */
+    tf__out_ident id = ident(RN, "sq");
+    CU_ASSERT_EQUAL(tf__out_open_resume(os, path, &op, &id, TF_RESUME, &done, &failed, &o),
+                    TF_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, "no index"));
+    spill(path, "mine", 4);
+    CU_ASSERT_EQUAL(tf__out_open_resume(os, path, &op, &id, TF_RESUME_OR_START, &done, &failed, &o),
+                    TF_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, "without an index"));
+    check_file("mine", 4);
+
+    CU_ASSERT_EQUAL_FATAL(resume_and_finish(os, TF_RESUME_START, &done, &failed), 0);
+    size_t rlen, rixlen;
+    char *ref = slurp(path, &rlen), *refix = slurp(ixp, &rixlen);
+    spill(ixp, refix, rixlen - 3 * TF__IX_ENTRY); /* a killed run's */
+
+    tf__out_ident other[4] = {ident(RN + 1, "sq"), ident(RN, "cube"), ident(RN, "sq"),
+                              ident(RN, "sq")};
+    other[2].elem_size = 4;
+    other[3].in_sum = 43;
+    const char *why[4] = {"(n differs)", "(function differs)", "(elem_size differs)",
+                          "(inputs differ)"};
+    for (int i = 0; i < 4; i++) {
+        o = NULL;
+        CU_ASSERT_EQUAL(
+            tf__out_open_resume(os, path, &op, &other[i], TF_RESUME_OR_START, &done, &failed, &o),
+            TF_EMISMATCH);
+        CU_ASSERT_PTR_NULL(o);
+        CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, "made for another map"));
+        CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, why[i]));
+    }
+    /* the file shorter than its index says */
+    spill(path, ref, rlen / 2);
+    CU_ASSERT_EQUAL(tf__out_open_resume(os, path, &op, &id, TF_RESUME, &done, &failed, &o),
+                    TF_EMISMATCH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, "fewer than"));
+    check_file(ref, rlen / 2);
+    /* an index a running map holds is refused, even to start afresh */
+    spill(path, ref, rlen);
+    spill(ixp, refix, rixlen);
+    tf_output *held = NULL;
+    CU_ASSERT_EQUAL_FATAL(tf__out_open_resume(os, path, &op, &id, TF_RESUME, &done, &failed, &held),
+                          0);
+    for (int mode = TF_RESUME_OR_START; mode <= TF_RESUME_START; mode++) {
+        CU_ASSERT_EQUAL(tf__out_open_resume(os, path, &op, &id, mode, &done, &failed, &o),
+                        TF_EBUSY);
+        CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, "in use by a running map"));
+    }
+    CU_ASSERT_EQUAL(tf__out_close(held), 0);
+    check_file(ref, rlen);
+    spill(path, ref, rlen / 2);
+    /* not an index at all */
+    spill(ixp, "TFMAPIX1 but not one", 20);
+    CU_ASSERT_EQUAL(tf__out_open_resume(os, path, &op, &id, TF_RESUME, &done, &failed, &o),
+                    TF_EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(ctx.errmsg, "not a tf_map_to_resume index"));
+    check_file(ref, rlen / 2);
+
+    tf__outs_free(os);
+    free(ref);
+    free(refix);
+    unlink(ixp);
+    tmp_done();
+}
+
 static const unit_test tests[] = {UNIT_TEST(test_limit_map_to),  UNIT_TEST(test_take_and_write),
                                   UNIT_TEST(test_close_missing), UNIT_TEST(test_blocks_reversed),
                                   UNIT_TEST(test_unordered),     UNIT_TEST(test_left_open),
-                                  UNIT_TEST(test_open_fails)};
+                                  UNIT_TEST(test_open_fails),    UNIT_TEST(test_resume_torn),
+                                  UNIT_TEST(test_resume_refused)};
 UNIT_MAIN("output", tests)

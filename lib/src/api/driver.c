@@ -12,6 +12,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "api/output_api.h"
 #include "api/pool_parts.h"
 #include "api/results.h"
 #include "core/jobs.h"
@@ -633,4 +634,41 @@ int tf_pool_on_spawn_result(tf_pool *p, tf_result_cb cb, void *arg)
     p->spawn_cb = cb;
     p->spawn_arg = arg;
     return 0;
+}
+
+int tf_map_to_resume(tf_pool *p, const char *fn, const void *in, size_t elem_size, size_t n,
+                     const char *path, const tf_output_opts *opts, tf_resume_mode mode,
+                     tf_resume_info *info)
+{
+    if (info) *info = (tf_resume_info){0};
+    if (p && path && !*path) return tf__fail(&p->ctx, TF_EINVAL, "tf_map_to_resume: empty path");
+    if (p && (mode < TF_RESUME_OR_START || mode > TF_RESUME_START))
+        return tf__fail(&p->ctx, TF_EINVAL, "tf_map_to_resume: bad mode %d", (int)mode);
+    tf__job *j = NULL;
+    TF_CHECK(fixed_job(p, "tf_map_to_resume", TF__JOB_MAP, fn, in, elem_size, n, path != NULL, &j));
+    /* the index remembers what the file was made for: a rerun with other
+     * arguments would mix two maps' records in one file */
+    tf__out_ident id = {
+        .n = n, .elem_size = elem_size, .in_sum = tf__out_sum(j->in, n * elem_size)};
+    snprintf(id.fn, sizeof id.fn, "%s", fn);
+    tf_output *o = NULL;
+    uint64_t done = 0, failed_before = 0;
+    int rc = tf__output_open_resume(p, path, opts, &id, mode, &done, &failed_before, &o);
+    if (rc < 0) {
+        tf__job_free(j);
+        return rc;
+    }
+    /* only the positions the file lacks: they follow the ones it holds */
+    j->in = (const char *)j->in + done * elem_size;
+    j->n = n - (size_t)done;
+    size_t ran = j->n, nf = 0;
+    rc = map_to_common(p, j, fn, o, &nf);
+    int crc = tf__out_close(o);
+    if (crc < 0 && (rc == 0 || rc == TF_ETASK)) rc = crc;
+    if (info) *info = (tf_resume_info){done, failed_before, ran, nf};
+    if (rc == 0 && failed_before)
+        rc = tf__fail(&p->ctx, TF_ETASK,
+                      "output '%s': %llu of %zu positions failed in an earlier run", path,
+                      (unsigned long long)failed_before, n);
+    return rc;
 }

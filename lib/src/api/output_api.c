@@ -32,6 +32,22 @@ void tf__outs_destroy(tf_pool *p)
 
 static bool main_ok(tf_pool *p) { return p && p->co && !p->worker.in_task; }
 
+/* opts (NULL: defaults) checked, with every default filled in. */
+static int full_opts(tf_pool *p, const char *who, const tf_output_opts *opts, tf_output_opts *out)
+{
+    tf_output_opts o = opts ? *opts : (tf_output_opts){0};
+    if (o.durability < TF_DURABLE_BLOCK || o.durability > TF_DURABLE_RECORD || o.flush_s < 0 ||
+        (o.append != 0 && o.append != 1))
+        return tf__fail(&p->ctx, TF_EINVAL, "%s: bad options", who);
+    if (o.block_size == 0) o.block_size = (size_t)1 << 20;
+    if (o.max_held == 0) o.max_held = (size_t)64 << 20;
+    if (o.max_ahead == 0) o.max_ahead = 65536;
+    if (o.flush_s == 0) o.flush_s = 1.0;
+    if (o.block_size > TF__MAX_MSG) o.block_size = TF__MAX_MSG;
+    *out = o;
+    return 0;
+}
+
 int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf_output_opts *opts,
                    tf_output **out)
 {
@@ -43,16 +59,19 @@ int tf_output_open(tf_pool *p, const char *path, tf_output_order order, const tf
         return tf__fail(&p->ctx, TF_ESTATE, "tf_output_open: rank 0's main thread only");
     if (order != TF_OUTPUT_ORDERED && order != TF_OUTPUT_UNORDERED)
         return tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: bad order %d", (int)order);
-    tf_output_opts o = opts ? *opts : (tf_output_opts){0};
-    if (o.durability < TF_DURABLE_BLOCK || o.durability > TF_DURABLE_RECORD || o.flush_s < 0 ||
-        (o.append != 0 && o.append != 1))
-        return tf__fail(&p->ctx, TF_EINVAL, "tf_output_open: bad options");
-    if (o.block_size == 0) o.block_size = (size_t)1 << 20;
-    if (o.max_held == 0) o.max_held = (size_t)64 << 20;
-    if (o.max_ahead == 0) o.max_ahead = 65536;
-    if (o.flush_s == 0) o.flush_s = 1.0;
-    if (o.block_size > TF__MAX_MSG) o.block_size = TF__MAX_MSG;
+    tf_output_opts o;
+    TF_CHECK(full_opts(p, "tf_output_open", opts, &o));
     return tf__out_open(p->outs, path, order, &o, out);
+}
+
+int tf__output_open_resume(tf_pool *p, const char *path, const tf_output_opts *opts,
+                           const tf__out_ident *id, int mode, uint64_t *done, uint64_t *failed,
+                           tf_output **out)
+{
+    tf_output_opts o;
+    TF_CHECK(full_opts(p, "tf_map_to_resume", opts, &o));
+    o.append = 0;
+    return tf__out_open_resume(p->outs, path, &o, id, mode, done, failed, out);
 }
 
 int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t len)

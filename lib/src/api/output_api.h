@@ -15,4 +15,10 @@ int tf__outs_create(tf_pool *p);
  * is left open, frees p->outs. Idempotent. */
 void tf__outs_destroy(tf_pool *p);
 
+/* The driver (tf_map_to_resume): the options checked and filled in as
+ * tf_output_open does, then tf__out_open_resume (system/output.h). */
+int tf__output_open_resume(tf_pool *p, const char *path, const tf_output_opts *opts,
+                           const tf__out_ident *id, int mode, uint64_t *done, uint64_t *failed,
+                           tf_output **out);
+
 #endif

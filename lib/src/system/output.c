@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +30,8 @@ typedef struct oblk {
     struct oblk *next;
     size_t len, cap;
     uint64_t records;
+    unsigned char *ix; /* an indexed output: the index entries of the block's positions */
+    size_t ixlen, ixcap;
     char d[];
 } oblk;
 
@@ -60,6 +64,10 @@ struct tf_output {
     size_t rcap, held_bytes, held_n;
     mrange *maps;
     size_t nmaps;
+    /* an indexed output (tf_map_to_resume): ixfd its index, off the file's
+     * length once every record appended so far is written */
+    int ixfd;
+    uint64_t off;
     /* results */
     uint64_t records, bytes; /* written to the file (under lock) */
     int err;
@@ -79,6 +87,7 @@ struct tf__outs {
 };
 
 static int close_output(tf_output *o);
+static void ix_encode(unsigned char *e, uint64_t pos, uint64_t end, uint32_t flags);
 
 int tf__outs_new(const tf__outs_cfg *cfg, struct tf__outs **out)
 {
@@ -142,7 +151,7 @@ static void set_err(tf_output *o, int err, const char *what)
 static void seal(tf_output *o)
 {
     oblk *b = o->cur;
-    if (!b || b->len == 0) return;
+    if (!b || (b->len == 0 && b->ixlen == 0)) return;
     o->cur = NULL;
     b->next = NULL;
     if (o->rtail)
@@ -158,8 +167,27 @@ static void seal(tf_output *o)
     pthread_mutex_unlock(&os->wm);
 }
 
-static void append(tf_output *o, const void *data, size_t len)
+/* The index entry of the position that follows the last one indexed:
+ * pos, the file's length after its record, flags; see output.h. */
+static void index_entry(tf_output *o, oblk *b, uint64_t pos, uint32_t flags)
 {
+    if (b->ixcap - b->ixlen < TF__IX_ENTRY) {
+        size_t cap = b->ixcap ? 2 * b->ixcap : 64 * TF__IX_ENTRY;
+        unsigned char *v = realloc(b->ix, cap);
+        if (!v) tf__fatal(o->os->cfg.ctx, "out of memory for an output index of %zu bytes", cap);
+        b->ix = v;
+        b->ixcap = cap;
+    }
+    ix_encode(b->ix + b->ixlen, pos, o->off, flags);
+    b->ixlen += TF__IX_ENTRY;
+}
+
+/* Appends the record of position pos (ignored unless indexed); skip: a
+ * failed position, which has no bytes, only an index entry. */
+static void append_at(tf_output *o, uint64_t pos, const void *data, size_t len, bool skip)
+{
+    if (skip && o->ixfd < 0) return;
+    if (skip) len = 0; /* a failed task's data is its message */
     oblk *b = o->cur;
     if (b && b->cap - b->len < len) {
         seal(o);
@@ -172,13 +200,22 @@ static void append(tf_output *o, const void *data, size_t len)
         b->len = 0;
         b->cap = cap;
         b->records = 0;
+        b->ix = NULL;
+        b->ixlen = b->ixcap = 0;
         o->cur = b;
         o->cur_t0 = tf__now_ns();
     }
     if (len) memcpy(b->d + b->len, data, len);
     b->len += len;
-    b->records++;
+    o->off += len;
+    if (!skip) b->records++;
+    if (o->ixfd >= 0) index_entry(o, b, pos, skip ? TF__IX_FAILED : 0);
     if (o->o.durability == TF_DURABLE_RECORD || b->len >= o->o.block_size) seal(o);
+}
+
+static void append(tf_output *o, const void *data, size_t len)
+{
+    append_at(o, 0, data, len, false);
 }
 
 /* ORDERED: room in the ring for position pos (pos - next_pos < max_ahead,
@@ -224,12 +261,12 @@ static int put_locked(tf_output *o, uint64_t pos, const void *data, size_t len, 
         o->held_n++;
         return 0;
     }
-    if (!skip) append(o, data, len);
+    append_at(o, o->next_pos, data, len, skip);
     o->next_pos++;
     while (o->held_n && o->rcap) {
         hslot *h = &o->ring[o->next_pos % o->rcap];
         if (!h->st) break;
-        if (h->st == 1) append(o, h->d ? h->d : "", h->len);
+        append_at(o, o->next_pos, h->d ? h->d : "", h->len, h->st == 2);
         o->held_bytes -= h->len;
         o->held_n--;
         free(h->d);
@@ -257,6 +294,19 @@ uint64_t tf__out_limit(tf_output *o, uint64_t base)
 }
 
 /* ---- writing ---------------------------------------------------------------------- */
+
+/* Writes len bytes at fd's end; 0 or an errno (ENOSPC for a write of
+ * nothing). */
+static int write_all(int fd, const void *p, size_t len)
+{
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, (const char *)p + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return w < 0 ? errno : ENOSPC;
+        off += (size_t)w;
+    }
+    return 0;
+}
 
 /* Writes every sealed block (any thread; o->io serializes). 1 if it wrote.
  * trace_thread: the timeline buffer of the calling thread, -1 for the
@@ -296,6 +346,20 @@ static int write_ready(tf_output *o, int trace_thread)
             err = errno;
             what = "fdatasync";
         }
+        /* the index names a record only once the record is in the file (and
+         * synced): a crash between the two leaves a tail the index does not
+         * name, which a resume cuts off */
+        if (!broken && !err && b->ixlen) {
+            int e = write_all(o->ixfd, b->ix, b->ixlen);
+            if (e) {
+                err = e;
+                what = "write of the index";
+            } else if (o->o.durability != TF_DURABLE_NONE && fdatasync(o->ixfd) < 0 &&
+                       errno != EINVAL) {
+                err = errno;
+                what = "fdatasync of the index";
+            }
+        }
         struct tf__trace *tr = trace_thread >= 0 && o->os->cfg.trace ? *o->os->cfg.trace : NULL;
         if (tr) tf__trace_span(tr, trace_thread, TF__TR_WRITE, t0, tf__now_ns(), b->len);
         pthread_mutex_lock(&o->lock);
@@ -305,6 +369,7 @@ static int write_ready(tf_output *o, int trace_thread)
             o->bytes += b->len;
         }
         pthread_mutex_unlock(&o->lock);
+        free(b->ix);
         free(b);
     }
     pthread_mutex_unlock(&o->io);
@@ -393,6 +458,7 @@ int tf__out_open(struct tf__outs *os, const char *path, tf_output_order order,
         return tf__fail(ctx, TF_ESYS, "output '%s': %s", path, strerror(e));
     }
     w->fd = fd;
+    w->ixfd = -1;
     /* a new file's name survives a crash only once its directory is synced */
     if (o->durability != TF_DURABLE_NONE) {
         char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
@@ -482,7 +548,7 @@ static int close_output(tf_output *o)
     while (o->order == TF_OUTPUT_ORDERED && o->held_n) {
         if (missing == UINT64_MAX) missing = o->next_pos;
         hslot *h = &o->ring[o->next_pos % o->rcap];
-        if (h->st == 1) append(o, h->d ? h->d : "", h->len);
+        if (h->st) append_at(o, o->next_pos, h->d ? h->d : "", h->len, h->st == 2);
         if (h->st) {
             o->held_bytes -= h->len;
             o->held_n--;
@@ -499,6 +565,11 @@ static int close_output(tf_output *o)
     if (o->o.durability != TF_DURABLE_NONE && !o->err && fsync(o->fd) < 0 && errno != EINVAL)
         set_err(o, errno, "fsync");
     if (close(o->fd) < 0 && !o->err) set_err(o, errno, "close");
+    if (o->ixfd >= 0) {
+        if (o->o.durability != TF_DURABLE_NONE && !o->err && fsync(o->ixfd) < 0 && errno != EINVAL)
+            set_err(o, errno, "fsync of the index");
+        if (close(o->ixfd) < 0 && !o->err) set_err(o, errno, "close of the index");
+    }
     rc = out_err(o);
     if (!rc && missing != UINT64_MAX)
         rc = tf__fail(ctx, TF_EINVAL, "output '%s': position %llu was never written", o->path,
@@ -576,4 +647,252 @@ int tf__out_finish(tf_output *o)
     pthread_mutex_unlock(&o->lock);
     write_ready(o, TF__TR_MAIN);
     return out_err(o);
+}
+
+/* ---- indexed outputs (tf_map_to_resume; format in output.h) -------------------------- */
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = v << 8 | p[i];
+    return v;
+}
+
+/* FNV-1a over a few bytes: the header's and the entries' checksums. */
+static uint64_t fnv(const unsigned char *p, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3u;
+    return h;
+}
+
+uint64_t tf__out_sum(const void *p, size_t len)
+{
+    /* a word at a time: the inputs may be gigabytes */
+    const unsigned char *c = p;
+    uint64_t h = 0x9e3779b97f4a7c15u ^ len;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, c + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdu;
+        h ^= h >> 32;
+    }
+    for (; i < len; i++) h = (h ^ c[i]) * 0x100000001b3u;
+    return h;
+}
+
+static void ix_encode(unsigned char *e, uint64_t pos, uint64_t end, uint32_t flags)
+{
+    put64(e, pos);
+    put64(e + 8, end);
+    for (int i = 0; i < 4; i++) e[16 + i] = (unsigned char)(flags >> (8 * i));
+    uint32_t c = (uint32_t)fnv(e, 20) ^ 0x54464958u; /* never 0 for all-zero bytes */
+    for (int i = 0; i < 4; i++) e[20 + i] = (unsigned char)(c >> (8 * i));
+}
+
+static void ix_header(unsigned char *h, const tf__out_ident *id)
+{
+    memset(h, 0, TF__IX_HEADER);
+    memcpy(h, "TFMAPIX1", 8);
+    put64(h + 8, id->n);
+    put64(h + 16, id->elem_size);
+    put64(h + 24, id->in_sum);
+    memcpy(h + 32, id->fn, strnlen(id->fn, 63));
+    put64(h + 96, fnv(h, 96));
+}
+
+static int sync_fd(int fd, const tf_output_opts *o)
+{
+    return o->durability != TF_DURABLE_NONE && fsync(fd) < 0 && errno != EINVAL ? errno : 0;
+}
+
+/* Reads len bytes at offset off; 0, or an errno (EIO for a short read). */
+static int read_at(int fd, void *p, size_t len, off_t off)
+{
+    for (size_t got = 0; got < len;) {
+        ssize_t r = pread(fd, (char *)p + got, len - got, off + (off_t)got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return r < 0 ? errno : EIO;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+/* The index is this process's while it is open: a rerun started while an
+ * earlier run (an orphaned rank 0 of a killed launcher) still writes would
+ * interleave two writers. A file system without flock locks nothing. */
+static int lock_index(tf__ctx *ctx, int fd, const char *ixpath)
+{
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK)
+            return tf__fail(ctx, TF_EBUSY, "output index '%s' is in use by a running map", ixpath);
+        break;
+    }
+    return 0;
+}
+
+int tf__out_open_resume(struct tf__outs *os, const char *path, const tf_output_opts *o,
+                        const tf__out_ident *id, int mode, uint64_t *done, uint64_t *failed,
+                        tf_output **out)
+{
+    tf__ctx *ctx = os->cfg.ctx;
+    *out = NULL;
+    *done = *failed = 0;
+    size_t plen = strlen(path);
+    char *ixpath = malloc(plen + sizeof TF__IX_SUFFIX);
+    if (!ixpath) return tf__fail(ctx, TF_ENOMEM, "tf_map_to_resume: out of memory");
+    memcpy(ixpath, path, plen);
+    memcpy(ixpath + plen, TF__IX_SUFFIX, sizeof TF__IX_SUFFIX);
+    unsigned char hdr[TF__IX_HEADER], want[TF__IX_HEADER];
+    ix_header(want, id);
+    int rc = 0, ixfd = -1, e;
+    unsigned char *ents = NULL;
+    uint64_t k = 0, end = 0, nfail = 0;
+    bool fresh = mode == TF_RESUME_START;
+    if (!fresh) {
+        while ((ixfd = open(ixpath, O_RDWR | O_CLOEXEC)) < 0 && errno == EINTR) {
+        }
+        if (ixfd < 0 && errno != ENOENT) {
+            rc = tf__fail(ctx, TF_ESYS, "output index '%s': %s", ixpath, strerror(errno));
+            goto out;
+        }
+        if (ixfd < 0 && mode == TF_RESUME) {
+            rc =
+                tf__fail(ctx, TF_EINVAL, "output '%s': no index '%s' to resume from", path, ixpath);
+            goto out;
+        }
+        if (ixfd < 0) {
+            /* a file of the same name that is not ours is not overwritten */
+            if (access(path, F_OK) == 0) {
+                rc = tf__fail(ctx, TF_EINVAL,
+                              "output '%s' exists without an index '%s': not made by "
+                              "tf_map_to_resume (remove it, or start afresh)",
+                              path, ixpath);
+                goto out;
+            }
+            fresh = true;
+        }
+    }
+    if (!fresh) {
+        if ((rc = lock_index(ctx, ixfd, ixpath)) < 0) goto out;
+        struct stat st;
+        if (fstat(ixfd, &st) < 0) {
+            rc = tf__fail(ctx, TF_ESYS, "output index '%s': %s", ixpath, strerror(errno));
+            goto out;
+        }
+        if (st.st_size < TF__IX_HEADER || (e = read_at(ixfd, hdr, sizeof hdr, 0)) != 0 ||
+            memcmp(hdr, "TFMAPIX1", 8) != 0 || get64(hdr + 96) != fnv(hdr, 96)) {
+            rc =
+                tf__fail(ctx, TF_EINVAL, "output index '%s': not a tf_map_to_resume index", ixpath);
+            goto out;
+        }
+        if (memcmp(hdr, want, TF__IX_HEADER) != 0) {
+            char hfn[65] = {0};
+            memcpy(hfn, hdr + 32, 64);
+            const char *what = get64(hdr + 8) != id->n                ? "n differs"
+                               : get64(hdr + 16) != id->elem_size     ? "elem_size differs"
+                               : memcmp(hdr + 32, want + 32, 64) != 0 ? "function differs"
+                                                                      : "inputs differ";
+            rc = tf__fail(ctx, TF_EMISMATCH,
+                          "output '%s' was made for another map (%s): fn '%s', n %llu, "
+                          "elem_size %llu there; fn '%s', n %llu, elem_size %llu here",
+                          path, what, hfn, (unsigned long long)get64(hdr + 8),
+                          (unsigned long long)get64(hdr + 16), id->fn, (unsigned long long)id->n,
+                          (unsigned long long)id->elem_size);
+            goto out;
+        }
+        /* the whole, valid entries in order; the first that is not ends them */
+        uint64_t whole = (uint64_t)(st.st_size - TF__IX_HEADER) / TF__IX_ENTRY;
+        if (whole > id->n) whole = id->n;
+        if (whole && !(ents = malloc((size_t)whole * TF__IX_ENTRY))) {
+            rc = tf__fail(ctx, TF_ENOMEM, "tf_map_to_resume: out of memory reading '%s'", ixpath);
+            goto out;
+        }
+        if (whole && (e = read_at(ixfd, ents, (size_t)whole * TF__IX_ENTRY, TF__IX_HEADER))) {
+            rc = tf__fail(ctx, TF_ESYS, "output index '%s': %s", ixpath, strerror(e));
+            goto out;
+        }
+        for (; k < whole; k++) {
+            const unsigned char *en = ents + k * TF__IX_ENTRY;
+            unsigned char chk[TF__IX_ENTRY];
+            uint64_t pos = get64(en), eend = get64(en + 8);
+            uint32_t fl = (uint32_t)en[16] | (uint32_t)en[17] << 8 | (uint32_t)en[18] << 16 |
+                          (uint32_t)en[19] << 24;
+            ix_encode(chk, pos, eend, fl);
+            if (memcmp(chk, en, TF__IX_ENTRY) != 0 || pos != k || eend < end ||
+                (fl & ~TF__IX_FAILED) || ((fl & TF__IX_FAILED) && eend != end))
+                break;
+            end = eend;
+            if (fl & TF__IX_FAILED) nfail++;
+        }
+        /* the file must hold what the index names; more is a tail cut off */
+        struct stat ds;
+        bool there = stat(path, &ds) == 0;
+        if (!there && errno != ENOENT) {
+            rc = tf__fail(ctx, TF_ESYS, "output '%s': %s", path, strerror(errno));
+            goto out;
+        }
+        uint64_t have = there ? (uint64_t)ds.st_size : 0;
+        if (have < end) {
+            rc = tf__fail(ctx, TF_EMISMATCH,
+                          "output '%s' has %llu bytes, fewer than the %llu its index '%s' "
+                          "names: not resumable",
+                          path, (unsigned long long)have, (unsigned long long)end, ixpath);
+            goto out;
+        }
+        if (have > end && truncate(path, (off_t)end) < 0) {
+            rc = tf__fail(ctx, TF_ESYS, "output '%s': truncate: %s", path, strerror(errno));
+            goto out;
+        }
+        off_t keep = TF__IX_HEADER + (off_t)k * TF__IX_ENTRY;
+        if (st.st_size > keep && ftruncate(ixfd, keep) < 0) {
+            rc = tf__fail(ctx, TF_ESYS, "output index '%s': truncate: %s", ixpath, strerror(errno));
+            goto out;
+        }
+    } else {
+        while ((ixfd = open(ixpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0 && errno == EINTR) {
+        }
+        if (ixfd >= 0 && (rc = lock_index(ctx, ixfd, ixpath)) < 0) goto out;
+        if (ixfd < 0 || (ftruncate(ixfd, 0) < 0 && (e = errno) != 0) ||
+            (e = write_all(ixfd, want, sizeof want)) != 0 || (e = sync_fd(ixfd, o)) != 0) {
+            rc = tf__fail(ctx, TF_ESYS, "output index '%s': %s", ixpath,
+                          strerror(ixfd < 0 ? errno : e));
+            goto out;
+        }
+        /* the data file is truncated below: the index says it holds nothing */
+        if (truncate(path, 0) < 0 && errno != ENOENT) {
+            rc = tf__fail(ctx, TF_ESYS, "output '%s': truncate: %s", path, strerror(errno));
+            goto out;
+        }
+    }
+    if (lseek(ixfd, 0, SEEK_END) < 0 || (e = sync_fd(ixfd, o)) != 0) {
+        rc = tf__fail(ctx, TF_ESYS, "output index '%s': %s", ixpath, strerror(errno));
+        goto out;
+    }
+    tf_output_opts oo = *o;
+    oo.append = 1; /* cut to the index's length above; the records go after it */
+    tf_output *w = NULL;
+    rc = tf__out_open(os, path, TF_OUTPUT_ORDERED, &oo, &w);
+    if (rc < 0) goto out;
+    pthread_mutex_lock(&w->lock);
+    w->ixfd = ixfd;
+    w->off = end;
+    w->next_pos = w->used_end = k;
+    pthread_mutex_unlock(&w->lock);
+    ixfd = -1;
+    *done = k;
+    *failed = nfail;
+    *out = w;
+out:
+    if (ixfd >= 0) close(ixfd);
+    free(ents);
+    free(ixpath);
+    return rc;
 }

@@ -80,6 +80,48 @@ uint64_t tf__out_bytes(const tf_output *o);
 /* The pool given at create time. */
 tf_pool *tf__out_pool(const tf_output *o);
 
+/* ---- indexed outputs: a map that resumes (tf_map_to_resume) ----
+ *
+ * The file holds the records back to back, as any ORDERED output; its
+ * index, PATH.tfindex, says where each ends. All numbers little-endian.
+ *   header (TF__IX_HEADER bytes): "TFMAPIX1", n, elem_size, the inputs'
+ *     checksum (u64 each), the function's name (64 bytes, NUL-padded), a
+ *     checksum of the 96 bytes before it (u64)
+ *   an entry per position, in position order (TF__IX_ENTRY bytes): the
+ *     position (u64), the file's length after its record (u64), flags
+ *     (u32: TF__IX_FAILED, a failed task with no record), a checksum of the
+ *     20 bytes before it (u32)
+ * The writer appends a block's entries only after the block's bytes are
+ * written (and synced, unless TF_DURABLE_NONE), so an entry never names
+ * bytes that are not in the file; a resume keeps the entries that are whole
+ * and valid, in order, and cuts both files after the last one. */
+#define TF__IX_HEADER 104
+#define TF__IX_ENTRY 24
+#define TF__IX_FAILED 1u
+#define TF__IX_SUFFIX ".tfindex"
+
+/* What an index was made for. */
+typedef struct tf__out_ident {
+    uint64_t n, elem_size, in_sum;
+    char fn[64];
+} tf__out_ident;
+
+/* A checksum of len bytes at p (the inputs of a resumable map). */
+uint64_t tf__out_sum(const void *p, size_t len);
+
+/* Main thread: opens path and its index as an ORDERED output for the map
+ * id names. mode (tf_resume_mode): TF_RESUME_START truncates both;
+ * TF_RESUME needs the index and keeps what it names; TF_RESUME_OR_START
+ * resumes if the index exists, else starts. o->append is ignored. On
+ * success *done positions (0..*done-1) are in the file, *failed of them
+ * failed, and the output's next position is *done. Errors (message in the
+ * ctx): TF_EMISMATCH (the index was made for another map, or the file is
+ * shorter than the index says), TF_EINVAL (a file that is no index, or a
+ * file without an index to resume), TF_ESYS, TF_ENOMEM. */
+int tf__out_open_resume(struct tf__outs *os, const char *path, const tf_output_opts *o,
+                        const tf__out_ident *id, int mode, uint64_t *done, uint64_t *failed,
+                        tf_output **out);
+
 /* Coordinator (coord.lock held): record of map position pos (absolute);
  * skip: a failed task, whose position is passed over. */
 void tf__out_put(tf_output *o, uint64_t pos, const void *data, size_t len, bool skip);
