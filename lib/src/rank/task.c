@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/schedule.h"
@@ -151,7 +152,7 @@ static __attribute__((noinline)) void record_fail(tf__worker *w, tf_task *t, uin
     if (tf__buf_put(ob, t->msg, strlen(t->msg) + 1) < 0) oom(w);
     if (*nfail == w->capfail) {
         size_t cap = w->capfail ? w->capfail * 2 : 16;
-        int32_t *v = realloc(w->failv, cap * 2 * sizeof *v);
+        int32_t *v = tf__realloc(w->failv, cap * 2 * sizeof *v);
         if (!v) oom(w);
         w->failv = v;
         w->capfail = cap;

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/timeline.h"
 
@@ -83,21 +84,21 @@ static int close_output(tf_output *o);
 int tf__outs_new(const tf__outs_cfg *cfg, struct tf__outs **out)
 {
     *out = NULL;
-    struct tf__outs *os = calloc(1, sizeof *os);
+    struct tf__outs *os = tf__calloc(1, sizeof *os);
     if (!os) return TF_ENOMEM;
     if (pthread_mutex_init(&os->lock, NULL)) {
-        free(os);
+        tf__free(os);
         return TF_ESYS;
     }
     if (pthread_mutex_init(&os->wm, NULL)) {
         pthread_mutex_destroy(&os->lock);
-        free(os);
+        tf__free(os);
         return TF_ESYS;
     }
     if (pthread_cond_init(&os->wc, NULL)) {
         pthread_mutex_destroy(&os->wm);
         pthread_mutex_destroy(&os->lock);
-        free(os);
+        tf__free(os);
         return TF_ESYS;
     }
     os->cfg = *cfg;
@@ -127,7 +128,7 @@ void tf__outs_free(struct tf__outs *os)
     pthread_cond_destroy(&os->wc);
     pthread_mutex_destroy(&os->wm);
     pthread_mutex_destroy(&os->lock);
-    free(os);
+    tf__free(os);
 }
 
 /* ---- blocks (o->lock held) ------------------------------------------------------ */
@@ -167,7 +168,7 @@ static void append(tf_output *o, const void *data, size_t len)
     }
     if (!b) {
         size_t cap = len > o->o.block_size ? len : o->o.block_size;
-        b = malloc(sizeof *b + cap);
+        b = tf__malloc(sizeof *b + cap);
         if (!b) tf__fatal(o->os->cfg.ctx, "out of memory for an output block of %zu bytes", cap);
         b->len = 0;
         b->cap = cap;
@@ -189,13 +190,13 @@ static int ring_fit(tf_output *o, uint64_t pos)
     if (need <= o->rcap) return 0;
     size_t cap = o->rcap ? o->rcap : 64;
     while (cap < need) cap *= 2;
-    hslot *r = calloc(cap, sizeof *r);
+    hslot *r = tf__calloc(cap, sizeof *r);
     if (!r) return TF_ENOMEM;
     for (size_t i = 0; i < o->rcap; i++) {
         uint64_t q = o->next_pos + i;
         r[q % cap] = o->ring[q % o->rcap];
     }
-    free(o->ring);
+    tf__free(o->ring);
     o->ring = r;
     o->rcap = cap;
     return 0;
@@ -210,9 +211,9 @@ static int put_locked(tf_output *o, uint64_t pos, const void *data, size_t len, 
     }
     if (pos != o->next_pos) {
         char *d = NULL;
-        if (!skip && len && !(d = malloc(len))) return TF_ENOMEM;
+        if (!skip && len && !(d = tf__malloc(len))) return TF_ENOMEM;
         if (ring_fit(o, pos) < 0) {
-            free(d);
+            tf__free(d);
             return TF_ENOMEM;
         }
         hslot *h = &o->ring[pos % o->rcap];
@@ -232,7 +233,7 @@ static int put_locked(tf_output *o, uint64_t pos, const void *data, size_t len, 
         if (h->st == 1) append(o, h->d ? h->d : "", h->len);
         o->held_bytes -= h->len;
         o->held_n--;
-        free(h->d);
+        tf__free(h->d);
         *h = (hslot){0};
         o->next_pos++;
     }
@@ -305,7 +306,7 @@ static int write_ready(tf_output *o, int trace_thread)
             o->bytes += b->len;
         }
         pthread_mutex_unlock(&o->lock);
-        free(b);
+        tf__free(b);
     }
     pthread_mutex_unlock(&o->io);
     return did;
@@ -355,28 +356,28 @@ int tf__out_open(struct tf__outs *os, const char *path, tf_output_order order,
 {
     tf__ctx *ctx = os->cfg.ctx;
     *out = NULL;
-    tf_output *w = calloc(1, sizeof *w);
-    if (!w || !(w->path = strdup(path))) {
-        free(w);
+    tf_output *w = tf__calloc(1, sizeof *w);
+    if (!w || !(w->path = tf__strdup(path))) {
+        tf__free(w);
         return tf__fail(ctx, TF_ENOMEM, "tf_output_open: out of memory");
     }
     if (!os->started) {
         if (pthread_create(&os->writer, NULL, writer_main, os)) {
-            free(w->path);
-            free(w);
+            tf__free(w->path);
+            tf__free(w);
             return tf__fail(ctx, TF_ESYS, "tf_output_open: cannot start the writer thread");
         }
         os->started = true;
     }
     if (pthread_mutex_init(&w->lock, NULL)) {
-        free(w->path);
-        free(w);
+        tf__free(w->path);
+        tf__free(w);
         return tf__fail(ctx, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
     }
     if (pthread_mutex_init(&w->io, NULL)) {
         pthread_mutex_destroy(&w->lock);
-        free(w->path);
-        free(w);
+        tf__free(w->path);
+        tf__free(w);
         return tf__fail(ctx, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
     }
     int fd;
@@ -388,21 +389,21 @@ int tf__out_open(struct tf__outs *os, const char *path, tf_output_order order,
         int e = errno;
         pthread_mutex_destroy(&w->lock);
         pthread_mutex_destroy(&w->io);
-        free(w->path);
-        free(w);
+        tf__free(w->path);
+        tf__free(w);
         return tf__fail(ctx, TF_ESYS, "output '%s': %s", path, strerror(e));
     }
     w->fd = fd;
     /* a new file's name survives a crash only once its directory is synced */
     if (o->durability != TF_DURABLE_NONE) {
-        char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+        char *dir = tf__strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
         const char *d = !dir ? NULL : !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
         int dfd = d ? open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
         if (dfd >= 0) {
             (void)fsync(dfd);
             close(dfd);
         }
-        free(dir);
+        tf__free(dir);
     }
     w->os = os;
     w->order = order;
@@ -486,7 +487,7 @@ static int close_output(tf_output *o)
         if (h->st) {
             o->held_bytes -= h->len;
             o->held_n--;
-            free(h->d);
+            tf__free(h->d);
             *h = (hslot){0};
         }
         o->next_pos++;
@@ -505,10 +506,10 @@ static int close_output(tf_output *o)
                       (unsigned long long)missing);
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->io);
-    free(o->ring);
-    free(o->maps);
-    free(o->path);
-    free(o);
+    tf__free(o->ring);
+    tf__free(o->maps);
+    tf__free(o->path);
+    tf__free(o);
     return rc;
 }
 
@@ -539,7 +540,7 @@ uint64_t tf__out_take(tf_output *o, uint64_t n, int *rc)
         *rc = TF_EINVAL;
         base = o->next_pos;
     } else if (o->order == TF_OUTPUT_ORDERED && n) {
-        mrange *m = realloc(o->maps, (o->nmaps + 1) * sizeof *m);
+        mrange *m = tf__realloc(o->maps, (o->nmaps + 1) * sizeof *m);
         if (!m) {
             *rc = TF_ENOMEM;
         } else {
