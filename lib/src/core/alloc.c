@@ -11,6 +11,7 @@
 
 /* A thread is told apart by the address of its own copy of this. */
 static _Thread_local char thread_mark;
+static _Thread_local int run_part;
 
 static atomic_int armed;
 static atomic_int scope;
@@ -23,8 +24,8 @@ static atomic_int failed;
 static int injected(void)
 {
     if (!atomic_load_explicit(&armed, memory_order_relaxed)) return 0;
-    int mine = atomic_load(&owner) == (uintptr_t)&thread_mark;
-    if (mine != (atomic_load(&scope) == TF__ALLOC_THIS_THREAD)) return 0;
+    int caller = !run_part && atomic_load(&owner) == (uintptr_t)&thread_mark;
+    if (caller != (atomic_load(&scope) == TF__ALLOC_CALLER)) return 0;
     unsigned long k = atomic_fetch_add(&count, 1) + 1;
     if (k != atomic_load(&fail_at)) return 0;
     atomic_store(&failed, 1);
@@ -49,6 +50,12 @@ void tf__alloc_fail_nth(tf__alloc_scope sc, unsigned long n)
     atomic_store(&armed, 1);
 }
 
+int tf__alloc_run_part(int on)
+{
+    int was = run_part;
+    run_part = on;
+    return was;
+}
 void tf__alloc_off(void) { atomic_store(&armed, 0); }
 unsigned long tf__alloc_count(void) { return atomic_load(&count); }
 int tf__alloc_failed(void) { return atomic_load(&failed); }

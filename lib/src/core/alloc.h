@@ -22,16 +22,23 @@ char *tf__strndup(const char *s, size_t n);
 /* ---- for tests only ------------------------------------------------------------
  *
  * tf__alloc_fail_nth counts the allocations (realloc included, free not)
- * made from now on by the threads of `scope`, and makes the nth of them
- * fail (NULL, once: the ones after it succeed again); n 0 only counts.
- * The scope is taken relative to the calling thread: counting only its own
- * allocations keeps a walk over an API call exact while the service thread
- * runs. tf__alloc_off stops counting and failing. Called by one test
- * thread at a time, never while another call of these two runs. */
+ * of `scope` from now on, and makes the nth of them fail (NULL, once: the
+ * ones after it succeed again); n 0 only counts. TF__ALLOC_CALLER: the
+ * calling thread's own, outside the stretches where it works for a run
+ * (tf__alloc_run_part): what a walk over an API call fails, exactly, while
+ * the service thread runs. TF__ALLOC_RUN: every other allocation, the
+ * service thread's and the tasks'. tf__alloc_off stops counting and
+ * failing. Called by one test thread at a time, never while another call
+ * of these two runs. */
 typedef enum {
-    TF__ALLOC_THIS_THREAD,   /* the caller's thread: an API call */
-    TF__ALLOC_OTHER_THREADS, /* every other thread: the service thread */
+    TF__ALLOC_CALLER, /* an API call on the calling thread */
+    TF__ALLOC_RUN,    /* the run: other threads, and tasks on this one */
 } tf__alloc_scope;
+
+/* The calling thread enters (1) or leaves (0) work for the run: running
+ * tasks, handing their results over; returns what it was doing before.
+ * Its allocations there count as the run's. For the library, not tests. */
+int tf__alloc_run_part(int on);
 
 void tf__alloc_fail_nth(tf__alloc_scope scope, unsigned long n);
 void tf__alloc_off(void);

@@ -54,7 +54,9 @@ void tf__worker_handover(tf__worker *w, uint32_t flags, bool wake)
     h->flags |= flags;
     w->cur_t0 = tf__now_ns();
     if (ho_empty(h)) return;
+    int was = tf__alloc_run_part(1);
     tf__handover *n = tf__handover_new(h->b.len + h->b.len / 8);
+    tf__alloc_run_part(was);
     if (!n) tf__fatal(w->ctx, "out of memory for a result buffer");
     pthread_mutex_lock(&w->lock);
     if (w->ho_tail)
@@ -295,6 +297,7 @@ int tf__worker_exec(tf__worker *w)
     size_t left;
     if (!tf__worker_take(w, &it, &left)) return 0;
     w->idle_reported = false;
+    int was = tf__alloc_run_part(1); /* the task's allocations are the run's */
     w->in_task = true;
     atomic_store_explicit(&w->running, true, memory_order_relaxed);
     uint64_t end = run_item(w, &it);
@@ -304,6 +307,7 @@ int tf__worker_exec(tf__worker *w)
     /* the coordinator refills when it hears from this rank (schedule.h) */
     int rep = tf__sched_report(it.job != 0, left, &w->report_below, w->cur->b.len, end - w->cur_t0);
     if (rep != TF__REPORT_NONE) tf__worker_handover(w, 0, rep == TF__REPORT_WAKE);
+    tf__alloc_run_part(was);
     return 1;
 }
 
