@@ -218,11 +218,16 @@ static int make_peers(tf_pool *p, MPI_Comm comm)
 {
     int mine[2] = {p->place.pl.node, (int)p->opts.sched};
     int *all = tf__malloc(2 * (size_t)p->size * sizeof *all);
+    /* every rank learns whether every rank has room before the gather: one
+     * that skipped it would leave the others waiting there */
     int ok = all != NULL, agreed = 0;
-    if (ok && MPI_Allgather(mine, 2, MPI_INT, all, 2, MPI_INT, comm) != MPI_SUCCESS) ok = 0;
     if (MPI_Allreduce(&ok, &agreed, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS || !agreed) {
         tf__free(all);
         return agreed ? TF_EMPI : TF_ENOMEM;
+    }
+    if (MPI_Allgather(mine, 2, MPI_INT, all, 2, MPI_INT, comm) != MPI_SUCCESS) {
+        tf__free(all);
+        return TF_EMPI;
     }
     int *node_of = all; /* packed in place: node_of[r] = all[2r] */
     for (int r = 0; r < p->size; r++) {
