@@ -14,6 +14,7 @@
 #include "api/output_api.h"
 #include "api/pool_parts.h"
 #include "api/trace.h"
+#include "core/alloc.h"
 #include "core/groups.h"
 #include "core/opts.h"
 #include "role/relay.h"
@@ -30,14 +31,14 @@ static void abort_job(void *arg)
 
 static void destroy_links(tf_pool *p)
 {
-    free(p->slot_weight);
-    free(p->slot_of);
+    tf__free(p->slot_weight);
+    tf__free(p->slot_of);
     p->slot_weight = NULL;
     p->slot_of = NULL;
     if (!p->links) return;
     for (int s = 0; s < p->nlinks; s++)
         if (p->links[s]) p->links[s]->ops->destroy(p->links[s]);
-    free(p->links);
+    tf__free(p->links);
     p->links = NULL;
     p->nlinks = 0;
 }
@@ -65,7 +66,7 @@ static void pool_free(tf_pool *p)
     if (p->made >= TF__MADE_MAIN_W) tf__waiter_destroy(&p->main_w);
     tf__reg_free(&p->reg);
     if (p->comm != MPI_COMM_NULL) MPI_Comm_free(&p->comm);
-    free(p);
+    tf__free(p);
 }
 
 /* The coordinator's wake-ups: the driver, and the service thread. */
@@ -77,12 +78,12 @@ static void wake_service(void *arg) { tf__waiter_wake(((tf_pool *)arg)->worker.s
 static int make_links(tf_pool *p, const tf__groups *g)
 {
     int cap = g ? tf__groups_count(g, g->group_of[p->rank]) + g->fanout : p->size;
-    int *rank = malloc((size_t)cap * sizeof *rank);
-    p->slot_weight = malloc((size_t)cap * sizeof *p->slot_weight);
-    p->links = calloc((size_t)cap, sizeof *p->links);
-    if (g) p->slot_of = malloc((size_t)p->size * sizeof *p->slot_of);
+    int *rank = tf__malloc((size_t)cap * sizeof *rank);
+    p->slot_weight = tf__malloc((size_t)cap * sizeof *p->slot_weight);
+    p->links = tf__calloc((size_t)cap, sizeof *p->links);
+    if (g) p->slot_of = tf__malloc((size_t)p->size * sizeof *p->slot_of);
     if (!rank || !p->slot_weight || !p->links || (g && !p->slot_of)) {
-        free(rank);
+        tf__free(rank);
         return TF_ENOMEM;
     }
     if (g) {
@@ -97,7 +98,7 @@ static int make_links(tf_pool *p, const tf__groups *g)
                                          : tf__link_remote(&p->ctx, &p->tp, rank[s]);
         if (!p->links[s]) rc = TF_ENOMEM;
     }
-    free(rank);
+    tf__free(rank);
     return rc;
 }
 
@@ -216,17 +217,22 @@ static bool relay_passive(void *arg, uint64_t *acts)
 static int make_peers(tf_pool *p, MPI_Comm comm)
 {
     int mine[2] = {p->place.pl.node, (int)p->opts.sched};
-    int *all = malloc(2 * (size_t)p->size * sizeof *all);
+    int *all = tf__malloc(2 * (size_t)p->size * sizeof *all);
+    /* every rank learns whether every rank has room before the gather: one
+     * that skipped it would leave the others waiting there */
     int ok = all != NULL, agreed = 0;
-    if (ok && MPI_Allgather(mine, 2, MPI_INT, all, 2, MPI_INT, comm) != MPI_SUCCESS) ok = 0;
     if (MPI_Allreduce(&ok, &agreed, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS || !agreed) {
-        free(all);
+        tf__free(all);
         return agreed ? TF_EMPI : TF_ENOMEM;
+    }
+    if (MPI_Allgather(mine, 2, MPI_INT, all, 2, MPI_INT, comm) != MPI_SUCCESS) {
+        tf__free(all);
+        return TF_EMPI;
     }
     int *node_of = all; /* packed in place: node_of[r] = all[2r] */
     for (int r = 0; r < p->size; r++) {
         if (all[2 * r + 1] != mine[1]) {
-            free(all);
+            tf__free(all);
             if (p->rank == 0)
                 fprintf(stderr, "taskfarm: TF_SCHED differs between ranks (rank %d has %s)\n", r,
                         mine[1] == TF_SCHED_PEERS ? "central" : "peers");
@@ -249,7 +255,7 @@ static int make_peers(tf_pool *p, MPI_Comm comm)
             }
         }
     }
-    free(all);
+    tf__free(all);
     int worst = rc;
     if (MPI_Allreduce(&rc, &worst, 1, MPI_INT, MPI_MIN, comm) != MPI_SUCCESS) worst = TF_EMPI;
     return worst;
@@ -308,7 +314,7 @@ int tf_pool_create(MPI_Comm comm, const tf_pool_opts *opts, tf_pool **out)
     if (level < MPI_THREAD_SERIALIZED) rc = TF_ETHREAD;
     const char *bad = NULL; /* a TF_* variable with a bad value here */
 
-    tf_pool *p = calloc(1, sizeof *p);
+    tf_pool *p = tf__calloc(1, sizeof *p);
     if (!p) rc = rc ? rc : TF_ENOMEM;
     if (p) {
         p->comm = MPI_COMM_NULL;

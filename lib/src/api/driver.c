@@ -15,6 +15,7 @@
 #include "api/output_api.h"
 #include "api/pool_parts.h"
 #include "api/results.h"
+#include "core/alloc.h"
 #include "core/jobs.h"
 #include "core/msg.h"
 #include "system/output.h"
@@ -33,7 +34,7 @@ static void deliver_spawned(tf_pool *p)
         tf__delivery *dl;
         size_t n = tf__coord_take_spawned(p->co, &dl);
         if (n == 0) {
-            free(dl);
+            tf__free(dl);
             return;
         }
         for (size_t i = 0; i < n; i++) {
@@ -42,7 +43,7 @@ static void deliver_spawned(tf_pool *p)
                         d->status ? 0 : d->len, d->status ? d->p : NULL);
             tf__rbuf_unref(d->owner);
         }
-        free(dl);
+        tf__free(dl);
     }
 }
 
@@ -219,7 +220,7 @@ int tf_mapv(tf_pool *p, const char *fn, const void *const *in, const size_t *len
 /* The lengths of n paths, checked; NULL (with the error set) if one is bad. */
 static size_t *path_lens(tf_pool *p, const char *who, const char *const *paths, size_t n, int *rc)
 {
-    size_t *lens = malloc((n ? n : 1) * sizeof *lens);
+    size_t *lens = tf__malloc((n ? n : 1) * sizeof *lens);
     if (!lens) {
         *rc = tf__fail(&p->ctx, TF_ENOMEM, "%s: out of memory", who);
         return NULL;
@@ -231,7 +232,7 @@ static size_t *path_lens(tf_pool *p, const char *who, const char *const *paths, 
                            !paths[i] ? "NULL"
                            : l       ? "too long"
                                      : "empty");
-            free(lens);
+            tf__free(lens);
             return NULL;
         }
         lens[i] = l;
@@ -352,7 +353,7 @@ static bool mapu_ready(tf_pool *p, void *arg)
     tf__job *j = s->j;
     size_t n = j->recs.n - j->ndelivered;
     if (n > s->captake) {
-        tf__rec *v = realloc(s->take, n * sizeof *v);
+        tf__rec *v = tf__realloc(s->take, n * sizeof *v);
         if (!v) {
             s->oom = true;
             return true;
@@ -395,13 +396,13 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
                 else
                     cb(arg, rec->first + k, 0, out, len, NULL);
             }
-            free(rec->offs);
+            tf__free(rec->offs);
             delivered += rec->count;
         }
         s.ntake = 0;
     }
     drive_until(p, job_complete, j); /* MPI may still be sending from its inputs */
-    free(s.take);
+    tf__free(s.take);
     size_t failed = j->failed;
     tf__job_free(j);
     if (s.oom) return tf__fail(&p->ctx, TF_ENOMEM, "out of memory delivering results");
@@ -431,7 +432,7 @@ int tf_submit_file(tf_pool *p, const char *fn, const char *path, tf_future **f)
     if (!*path || strlen(path) >= PATH_MAX)
         return p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_file: empty or too long path")
                  : TF_EINVAL;
-    char *copy = strdup(path);
+    char *copy = tf__strdup(path);
     if (!copy) return p ? tf__fail(&p->ctx, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     return submit(p, fn, copy, strlen(copy), NULL, copy, f);
 }
@@ -452,13 +453,13 @@ static int submit(tf_pool *p, const char *fn, const void *in, size_t len, const 
                    ((o->flags & TF_SUBMIT_AVOID) && (!p || o->rank < 0 || o->rank >= p->size))))
         rc = p ? tf__fail(&p->ctx, TF_EINVAL, "tf_submit_ex: bad flags or rank") : TF_EINVAL;
     if (f) *f = NULL;
-    tf_future *fu = rc ? NULL : malloc(sizeof *fu);
+    tf_future *fu = rc ? NULL : tf__malloc(sizeof *fu);
     if (!rc && !fu) rc = p ? tf__fail(&p->ctx, TF_ENOMEM, "out of memory") : TF_ENOMEM;
     tf__job *j = NULL;
     if (!rc) rc = job_new(p, path ? "tf_submit_file" : "tf_submit", TF__JOB_FUT, true, fn, 1, &j);
     if (rc < 0) {
-        free(fu);
-        free(path);
+        tf__free(fu);
+        tf__free(path);
         return rc;
     }
     j->layout = TF__FIXED;
@@ -470,7 +471,7 @@ static int submit(tf_pool *p, const char *fn, const void *in, size_t len, const 
     rc = job_start(p, j, fn);
     if (rc < 0) {
         tf__job_free(j);
-        free(fu);
+        tf__free(fu);
         return rc;
     }
     fu->pool = p;
@@ -596,7 +597,7 @@ void tf_future_release(tf_future **fp)
     if (!fp || !*fp) return;
     tf_future *f = *fp;
     tf__coord_release(f->pool->co, f->job);
-    free(f);
+    tf__free(f);
     *fp = NULL;
 }
 

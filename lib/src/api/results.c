@@ -5,6 +5,8 @@
 
 #include <stdlib.h>
 
+#include "core/alloc.h"
+
 struct tf_results {
     size_t n, failed;
     tf__recs recs; /* sorted on first lookup; lookups cache the last record */
@@ -14,7 +16,7 @@ struct tf_results {
 
 int tf__results_from_job(tf__ctx *ctx, tf__job *j, tf_results **res)
 {
-    tf_results *r = malloc(sizeof *r);
+    tf_results *r = tf__malloc(sizeof *r);
     if (!r) {
         tf__job_free(j);
         return tf__fail(ctx, TF_ENOMEM, "out of memory for results");
@@ -71,8 +73,8 @@ void tf_results_free(tf_results **rp)
     if (!rp || !*rp) return;
     tf_results *r = *rp;
     for (size_t i = 0; i < r->nbufs; i++) tf__rbuf_unref(r->bufs[i]);
-    free(r->bufs);
+    tf__free(r->bufs);
     tf__recs_free(&r->recs);
-    free(r);
+    tf__free(r);
     *rp = NULL;
 }

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/opts.h"
 #include "core/timeline.h"
 #include "api/pool_parts.h"
@@ -78,14 +79,14 @@ int tf__trace_open(tf_pool *p, const char **bad)
     *bad = NULL;
     p->trace = NULL;
     p->rs = NULL;
-    struct tf__runstats *rs = calloc(1, sizeof *rs);
+    struct tf__runstats *rs = tf__calloc(1, sizeof *rs);
     if (!rs) return TF_ENOMEM;
     const char *v = getenv("TF_STATS");
     int on = tf__opts_flag(v);
     if (on < 0) {
         if (p->rank == 0) tf__opts_say_bad("TF_STATS", v, 0);
         *bad = "TF_STATS";
-        free(rs);
+        tf__free(rs);
         return TF_EINVAL;
     }
     rs->stats_env = on;
@@ -95,13 +96,13 @@ int tf__trace_open(tf_pool *p, const char **bad)
         char cwd[4096];
         if (v[0] != '/' && getcwd(cwd, sizeof cwd)) {
             size_t n = strlen(cwd) + strlen(v) + 2;
-            rs->path = malloc(n);
+            rs->path = tf__malloc(n);
             if (rs->path) snprintf(rs->path, n, "%s/%s", cwd, v);
         } else {
-            rs->path = strdup(v);
+            rs->path = tf__strdup(v);
         }
         if (!rs->path) {
-            free(rs);
+            tf__free(rs);
             return TF_ENOMEM;
         }
         rs->trace_env = true;
@@ -114,8 +115,8 @@ void tf__trace_free(tf_pool *p)
 {
     tf__timeline_free(p->trace);
     p->trace = NULL;
-    if (p->rs) free(p->rs->path), free(p->rs->rows);
-    free(p->rs);
+    if (p->rs) tf__free(p->rs->path), tf__free(p->rs->rows);
+    tf__free(p->rs);
     p->rs = NULL;
 }
 
@@ -125,7 +126,7 @@ static void agree(tf_pool *p)
 {
     struct tf__runstats *rs = p->rs;
     if (p->rank == 0 && rs->stats_env) {
-        rs->rows = malloc((size_t)p->size * NF * sizeof *rs->rows);
+        rs->rows = tf__malloc((size_t)p->size * NF * sizeof *rs->rows);
         if (!rs->rows) {
             fprintf(stderr, "taskfarm: stats: out of memory; TF_STATS is ignored\n");
             rs->stats_env = false;
@@ -219,7 +220,7 @@ static void stats_print(tf_pool *p, const double *all, unsigned run)
         }
     } else {
         /* per column over the ranks; a row is then no single rank */
-        double *col = malloc((size_t)n * sizeof *col);
+        double *col = tf__malloc((size_t)n * sizeof *col);
         double lo[NF], med[NF], hi[NF];
         for (int k = 0; col && k < NF; k++) {
             for (int r = 0; r < n; r++) col[r] = all[r * NF + k];
@@ -233,7 +234,7 @@ static void stats_print(tf_pool *p, const double *all, unsigned run)
             stats_row("median", med);
             stats_row("max", hi);
         }
-        free(col);
+        tf__free(col);
     }
     tot[F_RUN] = wall * n; /* busy % of the total: of all ranks' wall time */
     stats_row("total", tot);
@@ -251,7 +252,7 @@ static void stats_print(tf_pool *p, const double *all, unsigned run)
             wall > 0 ? all[F_MR] / wall : 0.0);
     if (!p->peers_made) return;
     /* the median of the ranks' medians: each rank's is of its own steals */
-    double *med = malloc((size_t)n * sizeof *med);
+    double *med = tf__malloc((size_t)n * sizeof *med);
     int nm = 0;
     for (int r = 0; med && r < n; r++)
         if (all[r * NF + F_STEAL_TRY] > 0) med[nm++] = all[r * NF + F_STEAL_MED];
@@ -260,7 +261,7 @@ static void stats_print(tf_pool *p, const double *all, unsigned run)
         qsort(med, (size_t)nm, sizeof *med, cmp_double);
         m = nm % 2 ? med[nm / 2] : (med[nm / 2 - 1] + med[nm / 2]) / 2;
     }
-    free(med);
+    tf__free(med);
     fprintf(stderr,
             "taskfarm: stats: steals: %.0f requests, %.0f got tasks (%.0f tasks), median "
             "latency %.1f us (median over ranks); %.0f lifeline pushes; %.0f waves\n",
@@ -324,7 +325,7 @@ static void jb_reserve(jbuf *j, size_t n)
     if (j->bad || j->cap - j->len > n) return;
     size_t cap = j->cap ? j->cap : 4096;
     while (cap - j->len <= n) cap *= 2;
-    char *q = realloc(j->p, cap);
+    char *q = tf__realloc(j->p, cap);
     if (!q) {
         j->bad = true;
         return;
@@ -602,13 +603,13 @@ static void sink_open(sink *s, const char *path)
         return;
     }
     errno = 0;
-    s->dest = exists && link ? realpath(path, NULL) : strdup(path);
+    s->dest = exists && link ? realpath(path, NULL) : tf__strdup(path);
     if (!s->dest) {
         s->err = errno ? errno : ENOMEM;
         return;
     }
     size_t n = strlen(s->dest) + 8;
-    s->tmp = malloc(n);
+    s->tmp = tf__malloc(n);
     if (!s->tmp) {
         s->err = ENOMEM;
         return;
@@ -631,7 +632,7 @@ static void sink_open(sink *s, const char *path)
     } else {
         s->err = errno ? errno : EIO;
     }
-    if (!s->f) free(s->tmp), s->tmp = NULL;
+    if (!s->f) tf__free(s->tmp), s->tmp = NULL;
 }
 
 static void sink_put(sink *s, const char *p, size_t n)
@@ -685,7 +686,7 @@ static void rank_json(tf_pool *p, sink *s, bool *bad)
     }
     piece_out(p, s, &j, bad);
     if (p->rank != 0) MPI_Send(NULL, 0, MPI_CHAR, 0, TAG_TRACE, p->comm);
-    free(j.p);
+    tf__free(j.p);
 }
 
 /* Rank 0: copies rank r's pieces into the file. */
@@ -699,7 +700,7 @@ static void recv_rank(tf_pool *p, sink *s, int r, bool *bad)
         if (MPI_Probe(r, TAG_TRACE, p->comm, &st) != MPI_SUCCESS) break;
         MPI_Get_count(&st, MPI_CHAR, &n);
         if ((size_t)n > cap) {
-            char *q = realloc(b, (size_t)n);
+            char *q = tf__realloc(b, (size_t)n);
             if (q) {
                 b = q;
                 cap = (size_t)n;
@@ -715,7 +716,7 @@ static void recv_rank(tf_pool *p, sink *s, int r, bool *bad)
         if (n == 0) break;
         sink_put(s, b, (size_t)n);
     }
-    free(b);
+    tf__free(b);
 }
 
 static void write_trace(tf_pool *p)
@@ -774,8 +775,8 @@ static void write_trace(tf_pool *p)
                 "taskfarm: TF_TRACE: '%s': %llu events dropped (at most %zu a thread kept)\n",
                 rs->path, (unsigned long long)sum[0], TF__TR_MAX_EV);
     }
-    free(s.tmp);
-    free(s.dest);
+    tf__free(s.tmp);
+    tf__free(s.dest);
 }
 
 void tf__trace_close(tf_pool *p)

@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "core/alloc.h"
+
 /* The slow path of tf__buf_room: grows the buffer by doubling. */
 void *tf__buf_grow(tf__buf *b, size_t n)
 {
@@ -12,7 +14,7 @@ void *tf__buf_grow(tf__buf *b, size_t n)
         size_t cap = b->cap ? b->cap : 256;
         while (cap < need) cap *= 2;
         if (cap > TF__MAX_MSG) cap = TF__MAX_MSG;
-        char *p = realloc(b->p, cap);
+        char *p = tf__realloc(b->p, cap);
         if (!p) return NULL;
         b->p = p;
         b->cap = cap;
@@ -22,16 +24,16 @@ void *tf__buf_grow(tf__buf *b, size_t n)
 
 void tf__buf_free(tf__buf *b)
 {
-    free(b->p);
+    tf__free(b->p);
     b->p = NULL;
     b->len = b->cap = 0;
 }
 
 tf__rbuf *tf__rbuf_wrap(char *data, size_t len)
 {
-    tf__rbuf *b = malloc(sizeof *b);
+    tf__rbuf *b = tf__malloc(sizeof *b);
     if (!b) {
-        free(data);
+        tf__free(data);
         return NULL;
     }
     atomic_init(&b->ref, 1);
@@ -42,7 +44,7 @@ tf__rbuf *tf__rbuf_wrap(char *data, size_t len)
 
 tf__rbuf *tf__rbuf_new(size_t len)
 {
-    char *d = malloc(len ? len : 1);
+    char *d = tf__malloc(len ? len : 1);
     if (!d) return NULL;
     return tf__rbuf_wrap(d, len);
 }
@@ -50,7 +52,7 @@ tf__rbuf *tf__rbuf_new(size_t len)
 void tf__rbuf_unref(tf__rbuf *b)
 {
     if (b && atomic_fetch_sub_explicit(&b->ref, 1, memory_order_acq_rel) == 1) {
-        free(b->data);
-        free(b);
+        tf__free(b->data);
+        tf__free(b);
     }
 }

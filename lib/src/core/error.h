@@ -1,5 +1,23 @@
 /* error.h - internal error helpers shared by the library files.
- * Pure: no MPI, no threads. */
+ * Pure: no MPI, no threads.
+ *
+ * Out of memory (every allocation goes through core/alloc.h):
+ *
+ * - An API call on the caller's thread returns TF_ENOMEM, with the message
+ *   in tf_pool_errmsg, while nothing it made is shared yet: tf_pool_create
+ *   (undoing every step, collectively), tf_register, tf_map and the other
+ *   driver calls before the job is started and when results are gathered,
+ *   tf_submit, tf_output_open, tf_output_write of a record that waits for
+ *   its turn. The call left nothing behind and the next call may succeed.
+ *   A failed tf_buf_append or tf_spawn is the task's: it fails that task.
+ * - Everything a run does once work is shared aborts the job with one line,
+ *   "taskfarm: fatal: rank R: out of memory ..." (tf__fatal): the service
+ *   thread (messages, links, the coordinator, a node leader's relay,
+ *   stealing), a rank's handover of results, and an output's block for
+ *   records whose turn has come. Going on there would lose results that
+ *   other ranks or the caller count on, or hang the run waiting for them.
+ * - Best effort, no error: without the machine's topology a pool runs
+ *   unplaced; a new output file's directory is then not synced. */
 #ifndef TF_ERROR_H
 #define TF_ERROR_H
 

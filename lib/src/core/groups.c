@@ -4,15 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "taskfarm.h"
 
 void tf__groups_free(tf__groups *g)
 {
-    free(g->group_of);
-    free(g->leader);
-    free(g->first);
-    free(g->members);
-    free(g->ranks);
+    tf__free(g->group_of);
+    tf__free(g->leader);
+    tf__free(g->first);
+    tf__free(g->members);
+    tf__free(g->ranks);
     memset(g, 0, sizeof *g);
 }
 
@@ -22,14 +23,14 @@ int tf__groups_make(tf__groups *g, int size, const int *node_of, int split, int 
     g->size = size;
     g->fanout = fanout > 0 ? fanout : TF__LEADER_FANOUT;
     size_t n = size > 0 ? (size_t)size : 1;
-    g->group_of = malloc(n * sizeof *g->group_of);
-    g->leader = malloc(n * sizeof *g->leader);
-    g->first = malloc((n + 1) * sizeof *g->first);
-    g->members = malloc(n * sizeof *g->members);
-    g->ranks = calloc(n, sizeof *g->ranks);
-    int *fill = calloc(n, sizeof *fill); /* per group: ranks placed so far */
+    g->group_of = tf__malloc(n * sizeof *g->group_of);
+    g->leader = tf__malloc(n * sizeof *g->leader);
+    g->first = tf__malloc((n + 1) * sizeof *g->first);
+    g->members = tf__malloc(n * sizeof *g->members);
+    g->ranks = tf__calloc(n, sizeof *g->ranks);
+    int *fill = tf__calloc(n, sizeof *fill); /* per group: ranks placed so far */
     if (!g->group_of || !g->leader || !g->first || !g->members || !g->ranks || !fill) {
-        free(fill);
+        tf__free(fill);
         tf__groups_free(g);
         return TF_ENOMEM;
     }
@@ -60,7 +61,7 @@ int tf__groups_make(tf__groups *g, int size, const int *node_of, int split, int 
         int h = g->group_of[r];
         g->members[g->first[h] + fill[h]++] = r;
     }
-    free(fill);
+    tf__free(fill);
     /* subtree sizes: a child's number is above its parent's */
     for (int h = ng - 1; h >= 0; h--) {
         g->ranks[h] += (size_t)tf__groups_count(g, h);

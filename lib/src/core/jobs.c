@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "taskfarm.h"
 
 /* The table's first size: enough for the jobs of most runs, which hold a
@@ -13,7 +14,7 @@
 
 tf__job *tf__job_new(int kind, size_t n)
 {
-    tf__job *j = calloc(1, sizeof *j);
+    tf__job *j = tf__calloc(1, sizeof *j);
     if (!j) return NULL;
     j->kind = kind;
     j->n = n;
@@ -25,12 +26,12 @@ void tf__job_free(tf__job *j)
 {
     if (!j) return;
     for (size_t i = 0; i < j->nbufs; i++) tf__rbuf_unref(j->bufs[i]);
-    free(j->bufs);
-    free(j->own);
-    free(j->own_lens);
-    free(j->out_err);
+    tf__free(j->bufs);
+    tf__free(j->own);
+    tf__free(j->own_lens);
+    tf__free(j->out_err);
     tf__recs_free(&j->recs);
-    free(j);
+    tf__free(j);
 }
 
 int tf__job_keep(tf__job *j, tf__rbuf *rb)
@@ -38,7 +39,7 @@ int tf__job_keep(tf__job *j, tf__rbuf *rb)
     if (j->nbufs && j->bufs[j->nbufs - 1] == rb) return 0;
     if (j->nbufs == j->capbufs) {
         size_t cap = j->capbufs ? j->capbufs * 2 : BUFS_CAP0;
-        tf__rbuf **b = realloc(j->bufs, cap * sizeof *b);
+        tf__rbuf **b = tf__realloc(j->bufs, cap * sizeof *b);
         if (!b) return TF_ENOMEM;
         j->bufs = b;
         j->capbufs = cap;
@@ -63,7 +64,7 @@ static void link_in(tf__jobs *t, tf__job *j)
 static int grow(tf__jobs *t)
 {
     size_t cap = t->cap ? t->cap * 2 : JOBS_CAP0;
-    tf__job **nb = calloc(cap, sizeof *nb);
+    tf__job **nb = tf__calloc(cap, sizeof *nb);
     if (!nb) return TF_ENOMEM;
     tf__job **old = t->slot;
     size_t ocap = t->cap;
@@ -74,7 +75,7 @@ static int grow(tf__jobs *t)
             nx = x->hnext;
             link_in(t, x);
         }
-    free(old);
+    tf__free(old);
     return 0;
 }
 
@@ -146,6 +147,6 @@ void tf__jobs_free(tf__jobs *t)
             nx = x->hnext;
             tf__job_free(x);
         }
-    free(t->slot);
+    tf__free(t->slot);
     *t = (tf__jobs){0};
 }

@@ -3,15 +3,16 @@
 
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "taskfarm.h"
 
 static int grow(tf__queue *q)
 {
     size_t cap = q->cap ? q->cap * 2 : 16;
-    tf__item *v = malloc(cap * sizeof *v);
+    tf__item *v = tf__malloc(cap * sizeof *v);
     if (!v) return TF_ENOMEM;
     for (size_t i = 0; i < q->n; i++) v[i] = q->v[(q->head + i) % q->cap];
-    free(q->v);
+    tf__free(q->v);
     q->v = v;
     q->cap = cap;
     q->head = 0;
@@ -62,7 +63,7 @@ void tf__queue_clear(tf__queue *q)
 void tf__queue_free(tf__queue *q)
 {
     tf__queue_clear(q);
-    free(q->v);
+    tf__free(q->v);
     q->v = NULL;
     q->cap = q->n = q->head = 0;
 }

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+
 static inline uint32_t len_at(const char *lens, uint32_t k)
 {
     uint32_t l;
@@ -57,7 +59,7 @@ int tf__recs_add(tf__recs *rs, const tf__rec *r)
 {
     if (rs->n == rs->cap) {
         size_t cap = rs->cap ? rs->cap * 2 : 16;
-        tf__rec *v = realloc(rs->v, cap * sizeof *v);
+        tf__rec *v = tf__realloc(rs->v, cap * sizeof *v);
         if (!v) return -1;
         rs->v = v;
         rs->cap = cap;
@@ -101,8 +103,8 @@ tf__rec *tf__recs_find(tf__recs *rs, uint64_t i)
 
 void tf__recs_free(tf__recs *rs)
 {
-    for (size_t k = 0; k < rs->n; k++) free(rs->v[k].offs);
-    free(rs->v);
+    for (size_t k = 0; k < rs->n; k++) tf__free(rs->v[k].offs);
+    tf__free(rs->v);
     *rs = (tf__recs){0};
 }
 
@@ -113,7 +115,7 @@ int tf__rec_get(tf__rec *r, uint32_t k, const char **p, size_t *len)
         off = (size_t)k * r->ulen;
     } else {
         if (!r->offs) {
-            r->offs = malloc(r->count * sizeof *r->offs);
+            r->offs = tf__malloc(r->count * sizeof *r->offs);
             if (!r->offs) {
                 *p = NULL;
                 *len = 0;

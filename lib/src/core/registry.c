@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "taskfarm.h"
 
 static uint64_t fnv1a(const char *s)
@@ -33,7 +34,7 @@ static long append(tf__reg *r, const char *name, void *fn)
 {
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 8;
-        tf__reg_entry *v = realloc(r->v, cap * sizeof *v);
+        tf__reg_entry *v = tf__realloc(r->v, cap * sizeof *v);
         if (!v) return -1;
         r->v = v;
         r->cap = cap;
@@ -62,7 +63,7 @@ long tf__reg_intern(tf__reg *r, const char *name)
 
 void tf__reg_free(tf__reg *r)
 {
-    free(r->v);
+    tf__free(r->v);
     r->v = NULL;
     r->n = r->cap = 0;
 }

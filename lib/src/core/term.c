@@ -4,12 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "taskfarm.h"
 
 int tf__term_init(tf__term *t, int nranks)
 {
     memset(t, 0, sizeof *t);
-    t->stopped = calloc(nranks > 0 ? (size_t)nranks : 1, 1);
+    t->stopped = tf__calloc(nranks > 0 ? (size_t)nranks : 1, 1);
     if (!t->stopped) return TF_ENOMEM;
     t->nranks = nranks;
     return 0;
@@ -17,7 +18,7 @@ int tf__term_init(tf__term *t, int nranks)
 
 void tf__term_free(tf__term *t)
 {
-    free(t->stopped);
+    tf__free(t->stopped);
     memset(t, 0, sizeof *t);
 }
 

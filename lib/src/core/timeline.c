@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 
 #if defined(__x86_64__)
@@ -85,7 +86,7 @@ static inline uint64_t task_clock(const struct tf__trace *tr)
 
 struct tf__trace *tf__timeline_create(void)
 {
-    struct tf__trace *tr = calloc(1, sizeof *tr);
+    struct tf__trace *tr = tf__calloc(1, sizeof *tr);
     if (tr) tr->tsc = tsc_usable();
     return tr;
 }
@@ -100,7 +101,7 @@ static void buf_free(tr_buf *b)
 {
     for (tr_chunk *c = b->head, *n; c; c = n) {
         n = c->next;
-        free(c);
+        tf__free(c);
     }
     memset(b, 0, sizeof *b);
 }
@@ -110,9 +111,9 @@ void tf__timeline_free(struct tf__trace *tr)
     if (!tr) return;
     buf_free(&tr->th[0]);
     buf_free(&tr->th[1]);
-    for (size_t i = 0; i < tr->nnames; i++) free(tr->names[i]);
-    free(tr->names);
-    free(tr);
+    for (size_t i = 0; i < tr->nnames; i++) tf__free(tr->names[i]);
+    tf__free(tr->names);
+    tf__free(tr);
 }
 
 /* ---- recording ------------------------------------------------------------------ */
@@ -124,7 +125,7 @@ static tf__trace_ev *ev_new(tr_buf *b)
         b->n++;
         return &c->e[c->n++];
     }
-    if (b->n >= TF__TR_MAX_EV || !(c = malloc(sizeof *c))) {
+    if (b->n >= TF__TR_MAX_EV || !(c = tf__malloc(sizeof *c))) {
         b->dropped++;
         return NULL;
     }
@@ -169,12 +170,12 @@ static int32_t name_index(struct tf__trace *tr, const char *s)
     }
     if (tr->nnames == tr->capnames) {
         size_t cap = tr->capnames ? 2 * tr->capnames : 16;
-        char **v = realloc(tr->names, cap * sizeof *v);
+        char **v = tf__realloc(tr->names, cap * sizeof *v);
         if (!v) return -1;
         tr->names = v;
         tr->capnames = cap;
     }
-    char *c = strdup(s);
+    char *c = tf__strdup(s);
     if (!c) return -1;
     tr->names[tr->nnames] = c;
     tr->last = tr->nnames;

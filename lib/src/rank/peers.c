@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/timeline.h"
@@ -38,7 +39,7 @@
 #define INC(c, n) atomic_fetch_add_explicit(&(c), (n), memory_order_relaxed)
 #define GET(c) atomic_load_explicit(&(c), memory_order_relaxed)
 
-static int *ints(size_t n) { return malloc((n ? n : 1) * sizeof(int)); }
+static int *ints(size_t n) { return tf__malloc((n ? n : 1) * sizeof(int)); }
 
 int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_net *net, int rank,
                    int size, const int *node_of)
@@ -52,10 +53,10 @@ int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_ne
     p->local = ints((size_t)size);
     p->remote = ints((size_t)size);
     p->buddy = ints(32);
-    p->asked = calloc(32, 1);
+    p->asked = tf__calloc(32, 1);
     p->lthief = ints((size_t)size);
-    p->is_lthief = calloc((size_t)size, 1);
-    p->near = calloc((size_t)size, 1);
+    p->is_lthief = tf__calloc((size_t)size, 1);
+    p->near = tf__calloc((size_t)size, 1);
     if (!p->local || !p->remote || !p->buddy || !p->asked || !p->lthief || !p->is_lthief ||
         !p->near) {
         tf__peers_free(p);
@@ -105,13 +106,13 @@ int tf__peers_init(tf__peers *p, tf__ctx *ctx, tf__worker *w, const tf__peers_ne
 
 void tf__peers_free(tf__peers *p)
 {
-    free(p->local);
-    free(p->remote);
-    free(p->buddy);
-    free(p->asked);
-    free(p->lthief);
-    free(p->is_lthief);
-    free(p->near);
+    tf__free(p->local);
+    tf__free(p->remote);
+    tf__free(p->buddy);
+    tf__free(p->asked);
+    tf__free(p->lthief);
+    tf__free(p->is_lthief);
+    tf__free(p->near);
     memset(p, 0, sizeof *p);
 }
 

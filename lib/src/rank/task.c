@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/schedule.h"
@@ -53,7 +54,9 @@ void tf__worker_handover(tf__worker *w, uint32_t flags, bool wake)
     h->flags |= flags;
     w->cur_t0 = tf__now_ns();
     if (ho_empty(h)) return;
+    int was = tf__alloc_run_part(1);
     tf__handover *n = tf__handover_new(h->b.len + h->b.len / 8);
+    tf__alloc_run_part(was);
     if (!n) tf__fatal(w->ctx, "out of memory for a result buffer");
     pthread_mutex_lock(&w->lock);
     if (w->ho_tail)
@@ -151,7 +154,7 @@ static __attribute__((noinline)) void record_fail(tf__worker *w, tf_task *t, uin
     if (tf__buf_put(ob, t->msg, strlen(t->msg) + 1) < 0) oom(w);
     if (*nfail == w->capfail) {
         size_t cap = w->capfail ? w->capfail * 2 : 16;
-        int32_t *v = realloc(w->failv, cap * 2 * sizeof *v);
+        int32_t *v = tf__realloc(w->failv, cap * 2 * sizeof *v);
         if (!v) oom(w);
         w->failv = v;
         w->capfail = cap;
@@ -294,6 +297,7 @@ int tf__worker_exec(tf__worker *w)
     size_t left;
     if (!tf__worker_take(w, &it, &left)) return 0;
     w->idle_reported = false;
+    int was = tf__alloc_run_part(1); /* the task's allocations are the run's */
     w->in_task = true;
     atomic_store_explicit(&w->running, true, memory_order_relaxed);
     uint64_t end = run_item(w, &it);
@@ -303,6 +307,7 @@ int tf__worker_exec(tf__worker *w)
     /* the coordinator refills when it hears from this rank (schedule.h) */
     int rep = tf__sched_report(it.job != 0, left, &w->report_below, w->cur->b.len, end - w->cur_t0);
     if (rep != TF__REPORT_NONE) tf__worker_handover(w, 0, rep == TF__REPORT_WAKE);
+    tf__alloc_run_part(was);
     return 1;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/msg.h"
 #include "system/files.h"
@@ -45,10 +46,10 @@ int tf__worker_init(tf__worker *w, tf__ctx *ctx, tf_pool *pool, const tf__reg *r
 
 tf__handover *tf__handover_new(size_t hint)
 {
-    tf__handover *h = calloc(1, sizeof *h);
+    tf__handover *h = tf__calloc(1, sizeof *h);
     if (hint < TF__RHDR_LEN) hint = TF__RHDR_LEN;
     if (!h || !tf__buf_room(&h->b, hint)) {
-        free(h);
+        tf__free(h);
         return NULL;
     }
     h->b.len = TF__RHDR_LEN;
@@ -60,7 +61,7 @@ static void free_handovers(tf__worker *w)
     for (tf__handover *h = w->ho_head, *n; h; h = n) {
         n = h->next;
         tf__buf_free(&h->b);
-        free(h);
+        tf__free(h);
     }
     w->ho_head = w->ho_tail = NULL;
 }
@@ -73,7 +74,7 @@ static void drop_batch(tf__worker *w)
 
 void tf__worker_free(tf__worker *w)
 {
-    free(w->failv);
+    tf__free(w->failv);
     w->failv = NULL;
     drop_batch(w);
     tf__queue_free(&w->inq);
@@ -81,7 +82,7 @@ void tf__worker_free(tf__worker *w)
     free_handovers(w);
     if (w->cur) {
         tf__buf_free(&w->cur->b);
-        free(w->cur);
+        tf__free(w->cur);
         w->cur = NULL;
     }
     tf__worker_forget_fns(w);
@@ -204,10 +205,10 @@ void tf__worker_forget_fns(tf__worker *w)
 {
     for (size_t i = 0; i < w->nfns; i++)
         if (w->fns[i]) {
-            free(w->fns[i]->name);
-            free(w->fns[i]);
+            tf__free(w->fns[i]->name);
+            tf__free(w->fns[i]);
         }
-    free(w->fns);
+    tf__free(w->fns);
     w->fns = NULL;
     w->nfns = 0;
 }
@@ -219,7 +220,7 @@ static void define_fn(tf__worker *w, uint32_t id, const char *name, size_t nl)
     if (id >= w->nfns) {
         size_t n = w->nfns ? w->nfns : 8;
         while (n <= id) n *= 2;
-        tf__fn_def **v = realloc(w->fns, n * sizeof *v);
+        tf__fn_def **v = tf__realloc(w->fns, n * sizeof *v);
         if (!v) tf__fatal(w->ctx, "out of memory");
         memset(v + w->nfns, 0, (n - w->nfns) * sizeof *v);
         w->fns = v;
@@ -227,12 +228,12 @@ static void define_fn(tf__worker *w, uint32_t id, const char *name, size_t nl)
     }
     tf__fn_def *e = w->fns[id];
     if (!e) {
-        e = calloc(1, sizeof *e);
+        e = tf__calloc(1, sizeof *e);
         if (!e) tf__fatal(w->ctx, "out of memory");
         w->fns[id] = e;
     }
-    free(e->name);
-    e->name = strndup(name, nl);
+    tf__free(e->name);
+    e->name = tf__strndup(name, nl);
     if (!e->name) tf__fatal(w->ctx, "out of memory");
     long li = tf__reg_find(w->reg, e->name);
     e->fn = li >= 0 ? w->reg->v[li].fn : NULL;
@@ -364,7 +365,7 @@ int tf__worker_collect(tf__worker *w, const tf__uplink *up)
         spawned = 0;
         if (!n && !share) rh.flags |= last_flags;
         emit(up, &h->b, &rh);
-        free(h);
+        tf__free(h);
         sent = 1;
     }
     if (share || (last_flags && !sent)) {

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
+
 /* The function table's first size. */
 #define FNS_CAP0 8
 
@@ -25,16 +27,16 @@ static void link_sent(void *arg, tf__job *j)
 int tf__coord_create(const tf__coord_cfg *cfg, const tf__coord_ops *ops, tf__coord **out)
 {
     *out = NULL;
-    tf__coord *co = calloc(1, sizeof *co);
+    tf__coord *co = tf__calloc(1, sizeof *co);
     if (!co) return TF_ENOMEM;
     co->ops = ops;
     co->cfg = *cfg;
-    co->peer = calloc((size_t)cfg->size, sizeof *co->peer);
+    co->peer = tf__calloc((size_t)cfg->size, sizeof *co->peer);
     if (!co->peer || tf__term_init(&co->term, cfg->size) < 0 ||
         pthread_mutex_init(&co->lock, NULL)) {
         tf__term_free(&co->term);
-        free(co->peer);
-        free(co);
+        tf__free(co->peer);
+        tf__free(co);
         return TF_ENOMEM;
     }
     co->sched.policy = cfg->chunk_policy;
@@ -44,7 +46,7 @@ int tf__coord_create(const tf__coord_cfg *cfg, const tf__coord_ops *ops, tf__coo
     if (co->cfg.nranks <= 0) co->cfg.nranks = cfg->size;
     co->sched.nworkers = co->cfg.nranks;
     atomic_init(&co->version, 0);
-    co->src_slot = malloc((size_t)co->cfg.nranks * sizeof *co->src_slot);
+    co->src_slot = tf__malloc((size_t)co->cfg.nranks * sizeof *co->src_slot);
     if (!co->src_slot) {
         tf__coord_destroy(&co);
         return TF_ENOMEM;
@@ -63,7 +65,7 @@ int tf__coord_create(const tf__coord_cfg *cfg, const tf__coord_ops *ops, tf__coo
         cfg->links[r]->sent_arg = co;
         if (cfg->links[r]->ops->starved) co->nseen++;
     }
-    co->seen = malloc((co->nseen ? co->nseen : 1) * sizeof *co->seen);
+    co->seen = tf__malloc((co->nseen ? co->nseen : 1) * sizeof *co->seen);
     if (!co->seen) {
         tf__coord_destroy(&co);
         return TF_ENOMEM;
@@ -96,7 +98,7 @@ void tf__coord_reset(tf__coord *co, bool spawn_results)
     co->epoch = 0;
     tf__jobs_reset(&co->jobs);
     /* function numbers are per run: each run sends the names again */
-    for (size_t g = 0; g < co->nfns; g++) free(co->fns[g].name);
+    for (size_t g = 0; g < co->nfns; g++) tf__free(co->fns[g].name);
     co->nfns = 0;
     tf__reg_free(&co->names);
     co->ops->reset(co);
@@ -108,15 +110,15 @@ void tf__coord_destroy(tf__coord **cop)
     if (!co) return;
     tf__coord_reset(co, false);
     tf__jobs_free(&co->jobs);
-    free(co->fns);
-    free(co->peer);
-    free(co->seen);
-    free(co->src_slot);
-    free(co->deliv);
+    tf__free(co->fns);
+    tf__free(co->peer);
+    tf__free(co->seen);
+    tf__free(co->src_slot);
+    tf__free(co->deliv);
     tf__queue_free(&co->spare);
     tf__term_free(&co->term);
     pthread_mutex_destroy(&co->lock);
-    free(co);
+    tf__free(co);
     *cop = NULL;
 }
 
@@ -128,12 +130,12 @@ long tf__coord_fn(tf__coord *co, const char *fn)
     if (g < 0 || (size_t)g < co->nfns) return g;
     if (co->nfns == co->capfns) {
         size_t cap = co->capfns ? co->capfns * 2 : FNS_CAP0;
-        tf__fn_entry *v = realloc(co->fns, cap * sizeof *v);
+        tf__fn_entry *v = tf__realloc(co->fns, cap * sizeof *v);
         if (!v) return -1; /* the name is numbered already: a later call retries */
         co->fns = v;
         co->capfns = cap;
     }
-    char *name = strdup(fn);
+    char *name = tf__strdup(fn);
     if (!name) return -1;
     long li = tf__reg_find(co->cfg.reg, fn);
     co->fns[co->nfns] = (tf__fn_entry){name, li >= 0 ? co->cfg.reg->v[li].fn : NULL, {0, 0}};

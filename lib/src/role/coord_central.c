@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/msg.h"
 
 /* The most bytes of inputs one chunk takes in, so that it fits in one
@@ -55,10 +56,10 @@ static void to_sink(tf__coord *co, tf__job *j, tf__rec *rec)
         size_t dl;
         int st = tf__rec_get(rec, k, &dp, &dl);
         if (!dp) oom(co, "for results");
-        if (st && !j->out_err) j->out_err = strdup(dp);
+        if (st && !j->out_err) j->out_err = tf__strdup(dp);
         j->sink->put(j->sink_arg, j->out_base + rec->first + k, dp, dl, st != 0);
     }
-    free(rec->offs);
+    tf__free(rec->offs);
     rec->offs = NULL;
 }
 
@@ -75,14 +76,14 @@ static void spawned_outputs(tf__coord *co, const tf__result_hdr *rh, tf__rec *re
         if (!co->spawn_results) continue;
         if (co->ndeliv == co->capdeliv) {
             size_t cap = co->capdeliv ? co->capdeliv * 2 : DELIV_CAP0;
-            tf__delivery *d = realloc(co->deliv, cap * sizeof *d);
+            tf__delivery *d = tf__realloc(co->deliv, cap * sizeof *d);
             if (!d) oom(co, "for spawned results");
             co->deliv = d;
             co->capdeliv = cap;
         }
         co->deliv[co->ndeliv++] = (tf__delivery){rh->first_id + k, st, dp, dl, tf__rbuf_ref(rb)};
     }
-    free(rec->offs);
+    tf__free(rec->offs);
 }
 
 /* A RESULT record from rank src (its kind byte read). */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/msg.h"
 
 /* The most bytes of inputs one TASKS message takes in, so that it stays far
@@ -51,7 +52,7 @@ static void remote_define(remote *r, uint32_t gid, const char *name)
     if (gid >= r->ndefined) {
         size_t n = r->ndefined ? r->ndefined : 8;
         while (n <= gid) n *= 2;
-        uint8_t *d = realloc(r->defined, n);
+        uint8_t *d = tf__realloc(r->defined, n);
         if (!d) tf__fatal(r->ctx, "out of memory");
         memset(d + r->ndefined, 0, n - r->ndefined);
         r->defined = d;
@@ -79,7 +80,7 @@ static int remote_put(tf__link *l, const tf__item *it, tf__job *j)
     if (!bn) return 0;
     if (r->nbulk == r->capbulk) {
         size_t cap = r->capbulk ? r->capbulk * 2 : BULK_CAP0;
-        bulk *b = realloc(r->bulk, cap * sizeof *b);
+        bulk *b = tf__realloc(r->bulk, cap * sizeof *b);
         if (!b) tf__fatal(r->ctx, "out of memory");
         r->bulk = b;
         r->capbulk = cap;
@@ -147,7 +148,7 @@ static void bulk_sent(void *arg)
     sent_note *n = arg;
     if (n->j) n->l->sent(n->l->sent_arg, n->j);
     tf__rbuf_unref(n->owner);
-    free(n);
+    tf__free(n);
 }
 
 static int remote_flush(tf__link *l)
@@ -157,7 +158,7 @@ static int remote_flush(tf__link *l)
     tf__tp_send(r->tp, l->rank, TF__TAG_MSG, r->out.p, r->out.len, r->out.p, NULL, NULL);
     r->out = (tf__buf){0};
     for (size_t k = 0; k < r->nbulk; k++) {
-        sent_note *n = malloc(sizeof *n);
+        sent_note *n = tf__malloc(sizeof *n);
         if (!n) tf__fatal(r->ctx, "out of memory");
         *n = (sent_note){l, r->bulk[k].job, r->bulk[k].owner};
         tf__tp_send(r->tp, l->rank, TF__TAG_BULK, r->bulk[k].p, r->bulk[k].n, NULL, bulk_sent, n);
@@ -171,7 +172,7 @@ static void remote_reset(tf__link *l)
     remote *r = (remote *)l;
     for (size_t k = 0; k < r->nbulk; k++) tf__rbuf_unref(r->bulk[k].owner);
     tf__buf_free(&r->out);
-    free(r->defined);
+    tf__free(r->defined);
     r->defined = NULL;
     r->ndefined = 0;
     r->nbulk = 0;
@@ -181,8 +182,8 @@ static void remote_destroy(tf__link *l)
 {
     remote *r = (remote *)l;
     remote_reset(l);
-    free(r->bulk);
-    free(r);
+    tf__free(r->bulk);
+    tf__free(r);
 }
 
 static const tf__link_ops remote_ops = {
@@ -198,7 +199,7 @@ static const tf__link_ops remote_ops = {
 
 tf__link *tf__link_remote(tf__ctx *ctx, tf__transport *tp, int rank)
 {
-    remote *r = calloc(1, sizeof *r);
+    remote *r = tf__calloc(1, sizeof *r);
     if (!r) return NULL;
     r->l.ops = &remote_ops;
     r->l.rank = rank;
@@ -276,7 +277,7 @@ static void loop_destroy(tf__link *l)
 {
     loopback *b = (loopback *)l;
     tf__queue_free(&b->q);
-    free(b);
+    tf__free(b);
 }
 
 static const tf__link_ops loop_ops = {
@@ -293,7 +294,7 @@ static const tf__link_ops loop_ops = {
 
 tf__link *tf__link_loopback(tf__ctx *ctx, tf__worker *w, int rank)
 {
-    loopback *b = calloc(1, sizeof *b);
+    loopback *b = tf__calloc(1, sizeof *b);
     if (!b) return NULL;
     b->l.ops = &loop_ops;
     b->l.rank = rank;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "core/msg.h"
 #include "core/schedule.h"
 
@@ -75,12 +76,12 @@ static void oom(tf__relay *r) { tf__fatal(r->cfg.ctx, "out of memory in a node l
 int tf__relay_create(const tf__relay_cfg *cfg, tf__relay **out)
 {
     *out = NULL;
-    tf__relay *r = calloc(1, sizeof *r);
+    tf__relay *r = tf__calloc(1, sizeof *r);
     if (!r) return TF_ENOMEM;
     r->cfg = *cfg;
     r->sched = (tf__sched){.prefetch_s = cfg->prefetch_s}; /* for the window */
-    r->inflight = calloc((size_t)cfg->size, sizeof *r->inflight);
-    r->src_slot = malloc((size_t)cfg->nranks * sizeof *r->src_slot);
+    r->inflight = tf__calloc((size_t)cfg->size, sizeof *r->inflight);
+    r->src_slot = tf__malloc((size_t)cfg->nranks * sizeof *r->src_slot);
     if (!r->inflight || !r->src_slot) {
         tf__relay_destroy(&r);
         return TF_ENOMEM;
@@ -106,7 +107,7 @@ int tf__relay_create(const tf__relay_cfg *cfg, tf__relay **out)
 static void drop_pieces(range *g)
 {
     for (size_t k = 0; k < g->npieces; k++) tf__rbuf_unref(g->pieces[k].rb);
-    free(g->pieces);
+    tf__free(g->pieces);
     g->pieces = NULL;
     g->npieces = g->cappieces = 0;
 }
@@ -119,8 +120,8 @@ void tf__relay_reset(tf__relay *r)
         drop_pieces(g);
     }
     r->rhead = r->rn = r->hand = r->found = 0;
-    for (size_t g = 0; g < r->nfns; g++) free(r->fns[g].name);
-    free(r->fns);
+    for (size_t g = 0; g < r->nfns; g++) tf__free(r->fns[g].name);
+    tf__free(r->fns);
     r->fns = NULL;
     r->nfns = 0;
     memset(r->inflight, 0, (size_t)r->cfg.size * sizeof *r->inflight);
@@ -135,10 +136,10 @@ void tf__relay_destroy(tf__relay **rp)
     tf__relay *r = *rp;
     if (!r) return;
     if (r->inflight) tf__relay_reset(r);
-    free(r->rv);
-    free(r->inflight);
-    free(r->src_slot);
-    free(r);
+    tf__free(r->rv);
+    tf__free(r->inflight);
+    tf__free(r->src_slot);
+    tf__free(r);
     *rp = NULL;
 }
 
@@ -150,15 +151,15 @@ static void define(tf__relay *r, int src, uint32_t gid, const char *name, size_t
     if (gid >= r->nfns) {
         size_t n = r->nfns ? r->nfns : 8;
         while (n <= gid) n *= 2;
-        fn_entry *v = realloc(r->fns, n * sizeof *v);
+        fn_entry *v = tf__realloc(r->fns, n * sizeof *v);
         if (!v) oom(r);
         memset(v + r->nfns, 0, (n - r->nfns) * sizeof *v);
         r->fns = v;
         r->nfns = n;
     }
     fn_entry *e = &r->fns[gid];
-    free(e->name);
-    e->name = strndup(name, nl);
+    tf__free(e->name);
+    e->name = tf__strndup(name, nl);
     if (!e->name) oom(r);
     long li = tf__reg_find(r->cfg.reg, e->name);
     e->fn = li >= 0 ? r->cfg.reg->v[li].fn : NULL;
@@ -168,10 +169,10 @@ static void push_range(tf__relay *r, const tf__item *it)
 {
     if (r->rn == r->rcap) {
         size_t cap = r->rcap ? r->rcap * 2 : RANGES_CAP0;
-        range *v = malloc(cap * sizeof *v);
+        range *v = tf__malloc(cap * sizeof *v);
         if (!v) oom(r);
         for (size_t k = 0; k < r->rn; k++) v[k] = r->rv[(r->rhead + k) % r->rcap];
-        free(r->rv);
+        tf__free(r->rv);
         r->rv = v;
         r->rcap = cap;
         r->rhead = 0;
@@ -445,7 +446,7 @@ static void take_piece(tf__relay *r, range *g, const piece *pc, uint64_t elapsed
     }
     if (g->npieces == g->cappieces) {
         size_t cap = g->cappieces ? 2 * g->cappieces : 4;
-        piece *v = realloc(g->pieces, cap * sizeof *v);
+        piece *v = tf__realloc(g->pieces, cap * sizeof *v);
         if (!v) oom(r);
         g->pieces = v;
         g->cappieces = cap;

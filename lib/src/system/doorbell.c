@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/alloc.h"
 #include "taskfarm.h"
 
 /* Each waiter on its own cache lines: the owner's spinning on `flag` must
@@ -57,8 +58,8 @@ int tf__doorbells_init(tf__doorbells *d, MPI_Comm comm, tf__ctx *ctx)
     }
     /* every waiter of the node is made before any rank looks at them */
     MPI_Barrier(node);
-    d->near = calloc((size_t)size, sizeof *d->near);
-    int *lr = malloc((size_t)nsize * sizeof *lr), *pr = malloc((size_t)nsize * sizeof *pr);
+    d->near = tf__calloc((size_t)size, sizeof *d->near);
+    int *lr = tf__malloc((size_t)nsize * sizeof *lr), *pr = tf__malloc((size_t)nsize * sizeof *pr);
     MPI_Group gn, gc;
     MPI_Comm_group(node, &gn);
     MPI_Comm_group(comm, &gc);
@@ -77,8 +78,8 @@ int tf__doorbells_init(tf__doorbells *d, MPI_Comm comm, tf__ctx *ctx)
     }
     MPI_Group_free(&gn);
     MPI_Group_free(&gc);
-    free(lr);
-    free(pr);
+    tf__free(lr);
+    tf__free(pr);
     MPI_Comm_free(&node);
     rc = agree(comm, rc);
     if (rc < 0) tf__doorbells_free(d);
@@ -87,7 +88,7 @@ int tf__doorbells_init(tf__doorbells *d, MPI_Comm comm, tf__ctx *ctx)
 
 void tf__doorbells_forget(tf__doorbells *d)
 {
-    free(d->near);
+    tf__free(d->near);
     d->near = NULL;
     d->mine = NULL;
     d->win = MPI_WIN_NULL;
@@ -96,7 +97,7 @@ void tf__doorbells_forget(tf__doorbells *d)
 void tf__doorbells_free(tf__doorbells *d)
 {
     if (d->win == MPI_WIN_NULL) return;
-    free(d->near);
+    tf__free(d->near);
     d->near = NULL;
     if (d->mine) tf__waiter_destroy(d->mine);
     d->mine = NULL;

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/timeline.h"
 
@@ -64,10 +65,10 @@ static inline fent *at(struct tf__files *f, uint64_t seq) { return &f->v[seq & (
 int tf__files_create(const tf__files_cfg *cfg, struct tf__files **out)
 {
     *out = NULL;
-    struct tf__files *f = calloc(1, sizeof *f);
+    struct tf__files *f = tf__calloc(1, sizeof *f);
     if (!f) return TF_ENOMEM;
     if (pthread_mutex_init(&f->lock, NULL)) {
-        free(f);
+        tf__free(f);
         return TF_ESYS;
     }
     f->cfg = *cfg;
@@ -77,8 +78,8 @@ int tf__files_create(const tf__files_cfg *cfg, struct tf__files **out)
 
 static void fent_clear(fent *e)
 {
-    free(e->path);
-    free(e->data);
+    tf__free(e->path);
+    tf__free(e->data);
     if (e->fd >= 0) close(e->fd);
     memset(e, 0, sizeof *e);
     e->fd = -1;
@@ -101,15 +102,15 @@ void tf__files_destroy(struct tf__files *f)
     if (!f) return;
     tf__files_reset(f);
     pthread_mutex_destroy(&f->lock);
-    free(f->v);
-    free(f);
+    tf__free(f->v);
+    tf__free(f);
 }
 
 /* ---- the service thread ----------------------------------------------------- */
 
 static char *dup_path(const char *s, size_t n)
 {
-    char *c = malloc(n + 1);
+    char *c = tf__malloc(n + 1);
     if (!c) return NULL;
     memcpy(c, s, n);
     c[n] = '\0';
@@ -124,10 +125,10 @@ void tf__files_add(struct tf__files *f, const tf__item *it)
     if (need > f->cap) {
         size_t cap = f->cap ? f->cap : 64;
         while (cap < need) cap *= 2;
-        fent *v = malloc(cap * sizeof *v);
+        fent *v = tf__malloc(cap * sizeof *v);
         if (!v) tf__fatal(f->cfg.ctx, "out of memory for input files");
         for (uint64_t s = f->head; s < f->tail; s++) v[s & (cap - 1)] = *at(f, s);
-        free(f->v);
+        tf__free(f->v);
         f->v = v;
         f->cap = cap;
     }
@@ -194,7 +195,7 @@ static int read_some(fent *e, size_t slice)
         }
         e->want = st.st_size > 0 ? (size_t)st.st_size : 0;
         e->cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-        e->data = malloc(e->cap);
+        e->data = tf__malloc(e->cap);
         if (!e->data) {
             e->err = ENOMEM;
             e->what = "malloc";
@@ -210,7 +211,7 @@ static int read_some(fent *e, size_t slice)
             return 1;
         }
         if (e->len == e->cap) { /* a file of unknown size */
-            char *d = realloc(e->data, e->cap * 2);
+            char *d = tf__realloc(e->data, e->cap * 2);
             if (!d) {
                 e->err = ENOMEM;
                 e->what = "realloc";
@@ -315,7 +316,7 @@ static void hand_out(fent *e, tf__fin *out)
     e->path = NULL;
     e->fd = -1;
     if (out->err) {
-        free(out->data);
+        tf__free(out->data);
         out->data = NULL;
         out->len = 0;
     }
@@ -388,7 +389,7 @@ void tf__files_get(struct tf__files *f, const tf__item *it, uint32_t k, const ch
 
 void tf__files_release(tf__fin *in)
 {
-    free(in->data);
-    free(in->path);
+    tf__free(in->data);
+    tf__free(in->path);
     memset(in, 0, sizeof *in);
 }

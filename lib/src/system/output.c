@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/timeline.h"
 
@@ -92,21 +93,21 @@ static void ix_encode(unsigned char *e, uint64_t pos, uint64_t end, uint32_t fla
 int tf__outs_new(const tf__outs_cfg *cfg, struct tf__outs **out)
 {
     *out = NULL;
-    struct tf__outs *os = calloc(1, sizeof *os);
+    struct tf__outs *os = tf__calloc(1, sizeof *os);
     if (!os) return TF_ENOMEM;
     if (pthread_mutex_init(&os->lock, NULL)) {
-        free(os);
+        tf__free(os);
         return TF_ESYS;
     }
     if (pthread_mutex_init(&os->wm, NULL)) {
         pthread_mutex_destroy(&os->lock);
-        free(os);
+        tf__free(os);
         return TF_ESYS;
     }
     if (pthread_cond_init(&os->wc, NULL)) {
         pthread_mutex_destroy(&os->wm);
         pthread_mutex_destroy(&os->lock);
-        free(os);
+        tf__free(os);
         return TF_ESYS;
     }
     os->cfg = *cfg;
@@ -136,7 +137,7 @@ void tf__outs_free(struct tf__outs *os)
     pthread_cond_destroy(&os->wc);
     pthread_mutex_destroy(&os->wm);
     pthread_mutex_destroy(&os->lock);
-    free(os);
+    tf__free(os);
 }
 
 /* ---- blocks (o->lock held) ------------------------------------------------------ */
@@ -173,7 +174,7 @@ static void index_entry(tf_output *o, oblk *b, uint64_t pos, uint32_t flags)
 {
     if (b->ixcap - b->ixlen < TF__IX_ENTRY) {
         size_t cap = b->ixcap ? 2 * b->ixcap : 64 * TF__IX_ENTRY;
-        unsigned char *v = realloc(b->ix, cap);
+        unsigned char *v = tf__realloc(b->ix, cap);
         if (!v) tf__fatal(o->os->cfg.ctx, "out of memory for an output index of %zu bytes", cap);
         b->ix = v;
         b->ixcap = cap;
@@ -195,7 +196,7 @@ static void append_at(tf_output *o, uint64_t pos, const void *data, size_t len, 
     }
     if (!b) {
         size_t cap = len > o->o.block_size ? len : o->o.block_size;
-        b = malloc(sizeof *b + cap);
+        b = tf__malloc(sizeof *b + cap);
         if (!b) tf__fatal(o->os->cfg.ctx, "out of memory for an output block of %zu bytes", cap);
         b->len = 0;
         b->cap = cap;
@@ -226,13 +227,13 @@ static int ring_fit(tf_output *o, uint64_t pos)
     if (need <= o->rcap) return 0;
     size_t cap = o->rcap ? o->rcap : 64;
     while (cap < need) cap *= 2;
-    hslot *r = calloc(cap, sizeof *r);
+    hslot *r = tf__calloc(cap, sizeof *r);
     if (!r) return TF_ENOMEM;
     for (size_t i = 0; i < o->rcap; i++) {
         uint64_t q = o->next_pos + i;
         r[q % cap] = o->ring[q % o->rcap];
     }
-    free(o->ring);
+    tf__free(o->ring);
     o->ring = r;
     o->rcap = cap;
     return 0;
@@ -247,9 +248,9 @@ static int put_locked(tf_output *o, uint64_t pos, const void *data, size_t len, 
     }
     if (pos != o->next_pos) {
         char *d = NULL;
-        if (!skip && len && !(d = malloc(len))) return TF_ENOMEM;
+        if (!skip && len && !(d = tf__malloc(len))) return TF_ENOMEM;
         if (ring_fit(o, pos) < 0) {
-            free(d);
+            tf__free(d);
             return TF_ENOMEM;
         }
         hslot *h = &o->ring[pos % o->rcap];
@@ -269,7 +270,7 @@ static int put_locked(tf_output *o, uint64_t pos, const void *data, size_t len, 
         append_at(o, o->next_pos, h->d ? h->d : "", h->len, h->st == 2);
         o->held_bytes -= h->len;
         o->held_n--;
-        free(h->d);
+        tf__free(h->d);
         *h = (hslot){0};
         o->next_pos++;
     }
@@ -369,8 +370,8 @@ static int write_ready(tf_output *o, int trace_thread)
             o->bytes += b->len;
         }
         pthread_mutex_unlock(&o->lock);
-        free(b->ix);
-        free(b);
+        tf__free(b->ix);
+        tf__free(b);
     }
     pthread_mutex_unlock(&o->io);
     return did;
@@ -420,28 +421,28 @@ int tf__out_open(struct tf__outs *os, const char *path, tf_output_order order,
 {
     tf__ctx *ctx = os->cfg.ctx;
     *out = NULL;
-    tf_output *w = calloc(1, sizeof *w);
-    if (!w || !(w->path = strdup(path))) {
-        free(w);
+    tf_output *w = tf__calloc(1, sizeof *w);
+    if (!w || !(w->path = tf__strdup(path))) {
+        tf__free(w);
         return tf__fail(ctx, TF_ENOMEM, "tf_output_open: out of memory");
     }
     if (!os->started) {
         if (pthread_create(&os->writer, NULL, writer_main, os)) {
-            free(w->path);
-            free(w);
+            tf__free(w->path);
+            tf__free(w);
             return tf__fail(ctx, TF_ESYS, "tf_output_open: cannot start the writer thread");
         }
         os->started = true;
     }
     if (pthread_mutex_init(&w->lock, NULL)) {
-        free(w->path);
-        free(w);
+        tf__free(w->path);
+        tf__free(w);
         return tf__fail(ctx, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
     }
     if (pthread_mutex_init(&w->io, NULL)) {
         pthread_mutex_destroy(&w->lock);
-        free(w->path);
-        free(w);
+        tf__free(w->path);
+        tf__free(w);
         return tf__fail(ctx, TF_ESYS, "tf_output_open: pthread_mutex_init failed");
     }
     int fd;
@@ -453,22 +454,22 @@ int tf__out_open(struct tf__outs *os, const char *path, tf_output_order order,
         int e = errno;
         pthread_mutex_destroy(&w->lock);
         pthread_mutex_destroy(&w->io);
-        free(w->path);
-        free(w);
+        tf__free(w->path);
+        tf__free(w);
         return tf__fail(ctx, TF_ESYS, "output '%s': %s", path, strerror(e));
     }
     w->fd = fd;
     w->ixfd = -1;
     /* a new file's name survives a crash only once its directory is synced */
     if (o->durability != TF_DURABLE_NONE) {
-        char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+        char *dir = tf__strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
         const char *d = !dir ? NULL : !slash ? "." : slash == dir ? "/" : (*slash = '\0', dir);
         int dfd = d ? open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
         if (dfd >= 0) {
             (void)fsync(dfd);
             close(dfd);
         }
-        free(dir);
+        tf__free(dir);
     }
     w->os = os;
     w->order = order;
@@ -552,7 +553,7 @@ static int close_output(tf_output *o)
         if (h->st) {
             o->held_bytes -= h->len;
             o->held_n--;
-            free(h->d);
+            tf__free(h->d);
             *h = (hslot){0};
         }
         o->next_pos++;
@@ -576,10 +577,10 @@ static int close_output(tf_output *o)
                       (unsigned long long)missing);
     pthread_mutex_destroy(&o->lock);
     pthread_mutex_destroy(&o->io);
-    free(o->ring);
-    free(o->maps);
-    free(o->path);
-    free(o);
+    tf__free(o->ring);
+    tf__free(o->maps);
+    tf__free(o->path);
+    tf__free(o);
     return rc;
 }
 
@@ -610,7 +611,7 @@ uint64_t tf__out_take(tf_output *o, uint64_t n, int *rc)
         *rc = TF_EINVAL;
         base = o->next_pos;
     } else if (o->order == TF_OUTPUT_ORDERED && n) {
-        mrange *m = realloc(o->maps, (o->nmaps + 1) * sizeof *m);
+        mrange *m = tf__realloc(o->maps, (o->nmaps + 1) * sizeof *m);
         if (!m) {
             *rc = TF_ENOMEM;
         } else {
@@ -746,7 +747,7 @@ int tf__out_open_resume(struct tf__outs *os, const char *path, const tf_output_o
     *out = NULL;
     *done = *failed = 0;
     size_t plen = strlen(path);
-    char *ixpath = malloc(plen + sizeof TF__IX_SUFFIX);
+    char *ixpath = tf__malloc(plen + sizeof TF__IX_SUFFIX);
     if (!ixpath) return tf__fail(ctx, TF_ENOMEM, "tf_map_to_resume: out of memory");
     memcpy(ixpath, path, plen);
     memcpy(ixpath + plen, TF__IX_SUFFIX, sizeof TF__IX_SUFFIX);
@@ -811,7 +812,7 @@ int tf__out_open_resume(struct tf__outs *os, const char *path, const tf_output_o
         /* the whole, valid entries in order; the first that is not ends them */
         uint64_t whole = (uint64_t)(st.st_size - TF__IX_HEADER) / TF__IX_ENTRY;
         if (whole > id->n) whole = id->n;
-        if (whole && !(ents = malloc((size_t)whole * TF__IX_ENTRY))) {
+        if (whole && !(ents = tf__malloc((size_t)whole * TF__IX_ENTRY))) {
             rc = tf__fail(ctx, TF_ENOMEM, "tf_map_to_resume: out of memory reading '%s'", ixpath);
             goto out;
         }
@@ -892,7 +893,7 @@ int tf__out_open_resume(struct tf__outs *os, const char *path, const tf_output_o
     *out = w;
 out:
     if (ixfd >= 0) close(ixfd);
-    free(ents);
-    free(ixpath);
+    tf__free(ents);
+    tf__free(ixpath);
     return rc;
 }

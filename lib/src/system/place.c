@@ -60,6 +60,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/alloc.h"
 #include "core/opts.h"
 
 struct tf__place {
@@ -427,16 +428,16 @@ static int report(tf__ctx *ctx, MPI_Comm comm, const tf_placement *pl)
     MPI_Comm_rank(comm, &rank);
     MPI_Comm_size(comm, &size);
     tf_placement *all = NULL;
-    int ok = rank != 0 || (all = malloc((size_t)size * sizeof *all)) != NULL;
+    int ok = rank != 0 || (all = tf__malloc((size_t)size * sizeof *all)) != NULL;
     int e = MPI_Bcast(&ok, 1, MPI_INT, 0, comm); /* no rank gathers into nothing */
     if (e != MPI_SUCCESS) {
-        free(all);
+        tf__free(all);
         return mpi_fail(ctx, "MPI_Bcast", e);
     }
     if (!ok) return tf__fail(ctx, TF_ENOMEM, "placement: out of memory for the report");
     e = MPI_Gather(pl, (int)sizeof *pl, MPI_BYTE, all, (int)sizeof *pl, MPI_BYTE, 0, comm);
     if (e != MPI_SUCCESS) {
-        free(all);
+        tf__free(all);
         return mpi_fail(ctx, "MPI_Gather", e);
     }
     if (rank == 0) {
@@ -451,7 +452,7 @@ static int report(tf__ctx *ctx, MPI_Comm comm, const tf_placement *pl)
         }
         fflush(stderr);
     }
-    free(all);
+    tf__free(all);
     return 0;
 }
 
@@ -461,14 +462,14 @@ static int report(tf__ctx *ctx, MPI_Comm comm, const tf_placement *pl)
  * failed. */
 static struct tf__place *load_topology(void)
 {
-    struct tf__place *pc = calloc(1, sizeof *pc);
+    struct tf__place *pc = tf__calloc(1, sizeof *pc);
     if (pc && hwloc_topology_init(&pc->topo) < 0) {
-        free(pc);
+        tf__free(pc);
         return NULL;
     }
     if (pc && hwloc_topology_load(pc->topo) < 0) {
         hwloc_topology_destroy(pc->topo);
-        free(pc);
+        tf__free(pc);
         return NULL;
     }
     return pc;
@@ -546,6 +547,6 @@ void tf__place_free(tf__place_out *out)
     hwloc_bitmap_free(pc->main_before);
     hwloc_bitmap_free(pc->mem_before);
     hwloc_topology_destroy(pc->topo);
-    free(pc);
+    tf__free(pc);
     out->hw = NULL;
 }

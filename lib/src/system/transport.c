@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/clock.h"
 #include "core/msg.h"
 #include "core/timeline.h"
@@ -37,8 +38,8 @@ void tf__tp_init(tf__transport *t, MPI_Comm comm, tf__ctx *ctx, struct tf__trace
 
 void tf__tp_free(tf__transport *t)
 {
-    free(t->req);
-    free(t->pend);
+    tf__free(t->req);
+    tf__free(t->pend);
     t->req = NULL;
     t->pend = NULL;
     t->nreq = t->capreq = 0;
@@ -54,9 +55,9 @@ void tf__tp_send(tf__transport *t, int dest, int tag, const void *buf, size_t n,
 {
     if (t->nreq == t->capreq) {
         size_t cap = t->capreq ? t->capreq * 2 : REQ_CAP0;
-        MPI_Request *r = realloc(t->req, cap * sizeof *r);
+        MPI_Request *r = tf__realloc(t->req, cap * sizeof *r);
         if (r) t->req = r;
-        tf__pending *pd = realloc(t->pend, cap * sizeof *pd);
+        tf__pending *pd = tf__realloc(t->pend, cap * sizeof *pd);
         if (pd) t->pend = pd;
         if (!r || !pd) tf__fatal(t->ctx, "out of memory for requests");
         t->capreq = cap;
@@ -74,7 +75,7 @@ void tf__tp_send(tf__transport *t, int dest, int tag, const void *buf, size_t n,
 
 static void complete(tf__pending *pd)
 {
-    free(pd->own);
+    tf__free(pd->own);
     if (pd->cb) pd->cb(pd->arg);
     *pd = (tf__pending){0};
 }
