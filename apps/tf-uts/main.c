@@ -185,10 +185,14 @@ static double geo_denominator(int h)
 }
 
 /* A huge expected branching factor (-b 1e9) can draw more children than an
- * int holds: those are capped like any count over 100, not converted. */
+ * int holds: those are capped like any count over 100, not converted.
+ * Parameters that describe no distribution at a height (the exponential
+ * decrease with -d 1 divides by log 1 = 0) give NaN or -inf there: no
+ * children, not a conversion of NaN to int. */
 static int children_geo(const uint8_t s[20], int h)
 {
     double n = floor(log(1 - rng_prob(s)) / geo_denominator(h));
+    if (!(n >= 0)) return 0;
     return n > MAX_CHILDREN ? MAX_CHILDREN + 1 : (int)n;
 }
 

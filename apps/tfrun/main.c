@@ -197,9 +197,16 @@ static int parse_timeout(tfr_opts *o, const char *v)
 {
     size_t n = strlen(v);
     if (n > 1 && v[n - 1] == '%') {
-        char pct[64];
-        snprintf(pct, sizeof pct, "%.*s", (int)(n - 1), v);
-        return ak_double("--timeout", pct, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_pct);
+        /* the whole number, however long: a copy cut short could drop what
+         * makes it invalid */
+        char *pct = strndup(v, n - 1);
+        if (!pct) {
+            ak_error("--timeout: out of memory");
+            return -1;
+        }
+        int rc = ak_double("--timeout", pct, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_pct);
+        free(pct);
+        return rc;
     }
     return ak_double("--timeout", v, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_s);
 }

@@ -704,6 +704,16 @@ static void test_chunk_malformed(void)
     CU_ASSERT_EQUAL(decode(F, fl), -1);
     memcpy(F + OFF_REST, save, 8);
     CU_ASSERT_EQUAL(decode(F, fl), 0);
+    /* a bulk flag on a payload below TF__BULK_MIN, which no sender sets: it
+     * would leave the chunk with no data at all (none inline, none to come) */
+    F[OFF_BULK] = 1;
+    CU_ASSERT_EQUAL(decode(F, fl), -1);
+    set_u64(F + OFF_REST, 0); /* nothing to send */
+    CU_ASSERT_EQUAL(decode(F, fl), -1);
+    set_u64(F + OFF_REST, TF__BULK_MIN / 2); /* two tasks: exactly TF__BULK_MIN */
+    CU_ASSERT_EQUAL(decode(F, fl), 0);
+    F[OFF_BULK] = 0;
+    memcpy(F + OFF_REST, save, 8);
 
     /* PACKED is never bulk */
     P[OFF_BULK] = 1;

@@ -463,6 +463,9 @@ bad-input)
     expect "^tfrun: --timeout: want a number" --timeout abc tasks.txt
     expect "^tfrun: --timeout: want a number" --timeout 0 tasks.txt
     expect "^tfrun: --timeout: want a number" --timeout x% tasks.txt
+    # an N% longer than any number is refused whole, not read cut short
+    expect "^tfrun: --timeout: want a number.*, got '5\.0{70}x'$" \
+        --timeout "5.$(printf '0%.0s' {1..70})x%" tasks.txt
     expect "^tfrun: --retries: want a whole number" --retries -1 tasks.txt
     expect all "^tfrun: --deadline: '@1' is in the past$" --deadline @1 tasks.txt
     expect "^tfrun: --deadline: want \+SEC" --deadline soon tasks.txt

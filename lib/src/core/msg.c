@@ -138,6 +138,9 @@ int tf__msg_get_chunk(tf__rd *r, tf__item *it, size_t *bulk_len)
         if (r->err || (it->elem && it->count > TF__MAX_MSG / it->elem)) return -1;
         size_t total = it->elem * it->count;
         if (bulk) {
+            /* a sender announces only payloads this large: a smaller one
+             * would leave the chunk with no data, neither here nor to come */
+            if (total < TF__BULK_MIN) return -1;
             *bulk_len = total;
         } else {
             it->data = tf__rd_take(r, total);
