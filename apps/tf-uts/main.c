@@ -168,7 +168,7 @@ static double geo_denominator(int h)
         switch (T.shape) {
         case EXPDEC: b = T.b0 * pow((double)h, -log(T.b0) / log((double)T.gen_mx)); break;
         case CYCLIC:
-            b = h > 5 * T.gen_mx
+            b = (int64_t)h > 5 * (int64_t)T.gen_mx
                     ? 0.0
                     : pow(T.b0, sin(2.0 * 3.141592653589793 * (double)h / (double)T.gen_mx));
             break;
