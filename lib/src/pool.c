@@ -196,6 +196,7 @@ static int make_parts(tf_pool *p, const tf_pool_opts *opts, const char **bad)
     TF_CHECK(tf__files_create(&fc, &p->files));
     p->made = TF__MADE_FILES;
     TF_CHECK(tf__worker_init(&p->worker, &p->ctx, p, &p->reg, p->files, &p->main_w, &p->svc_w));
+    tf__task_watch_exits(); /* once per process: exit() inside a task is reported */
     p->made = TF__MADE_WORKER;
     p->worker.central = p->opts.sched == TF_SCHED_CENTRAL;
     if (p->rank == 0) TF_CHECK(tf__outs_create(p));

@@ -23,7 +23,6 @@
 int tf__worker_init(tf__worker *w, tf__ctx *ctx, tf_pool *pool, const tf__reg *reg,
                     struct tf__files *files, tf__waiter *main_w, tf__waiter *svc_w)
 {
-    tf__task_watch_exits();
     memset(w, 0, sizeof *w);
     w->ctx = ctx;
     w->pool = pool;
