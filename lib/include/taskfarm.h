@@ -287,8 +287,8 @@ TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
  * tf_map_files_to, tf_map_to_resume) runs all its tasks whatever fails,
  * and then returns
  *   0          if no task failed;
- *   TF_ETASK   if K > 0 failed: tf_pool_errmsg says "K of N tasks failed;
- *              the first: rank R: task I: MESSAGE". The succeeded tasks'
+ *   TF_ETASK   if K > 0 failed: tf_pool_errmsg holds "K of N tasks
+ *              failed; the first: rank R: task I: MESSAGE". The succeeded tasks'
  *              outputs are delivered exactly as without failures: in *res
  *              (which is set and must be freed: tf_results_free; each
  *              input's status and message in tf_results_get and
@@ -296,8 +296,8 @@ TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
  *              in the output file (a failed task's position has no
  *              record; `failed` gets K).
  * Any other error means the map did not run (nothing delivered, *res
- * NULL), except TF_ENOMEM or TF_ESYS arising while results arrive (said
- * at each call). A future reports its own task's failure (tf_wait), and
+ * NULL), except TF_ENOMEM or TF_ESYS arising while results arrive (some
+ * may have been delivered then). A future reports its own task's failure (tf_wait), and
  * tf_wait_all the failures of spawned tasks.
  *
  * Task ids (tf_task_id, tf_future_id, the "task I" of messages). The job
