@@ -267,7 +267,10 @@ static int run_map(tf_pool *pool, struct bench *b, const unsigned char *in, size
     double t0 = MPI_Wtime();
     int rc = tf_map(pool, "bench", in, esz, n, &res);
     b->seconds[r] = MPI_Wtime() - t0;
-    if (rc) return fail(b, pool, "tf_map", rc);
+    if (rc) {
+        tf_results_free(&res); /* made with TF_ETASK */
+        return fail(b, pool, "tf_map", rc);
+    }
     for (size_t i = 0; i < n; i++) {
         const void *o = NULL;
         size_t len = 0;

@@ -174,7 +174,7 @@ static int driver(tf_pool *pool, void *arg)
         } else {
             tf_results *res = NULL;
             int rc = tf_map(pool, "band", r->bands, sizeof(uint32_t), r->nbands, &res);
-            if (rc) return rc;
+            if (rc && rc != TF_ETASK) return rc; /* TF_ETASK: the loop names the band */
             for (uint32_t b = 0; b < r->nbands; b++) {
                 const uint8_t *o;
                 size_t len;

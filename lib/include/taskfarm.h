@@ -84,7 +84,14 @@ typedef struct tf_future tf_future;   /* one submitted task */
 typedef struct tf_results tf_results; /* the ordered results of tf_map */
 
 /* A task function. `in` holds `in_len` bytes, valid until the function
- * returns (in_len may be 0; `in` is then non-NULL but not to be read). The
+ * returns (in_len may be 0; `in` is then non-NULL but not to be read). `in`
+ * has no alignment beyond 1: inputs travel packed in messages and buffers
+ * (after a spawned task's function name, say), so a task reads a number or
+ * a struct by copying it out, never through a cast pointer:
+ *     struct job j;
+ *     if (in_len != sizeof j) return tf_task_fail(t, "bad input");
+ *     memcpy(&j, in, sizeof j);
+ * The
  * function appends its output to `out` and returns 0, or returns
  * tf_task_fail(t, ...). Runs on the main thread of whichever rank got the
  * task. Any other non-zero return fails the task too: a negative TF_E* code
@@ -246,10 +253,16 @@ TF_API int tf_pool_size(const tf_pool *pool);
  * belongs to the pool and changes with the next failing call. */
 TF_API const char *tf_pool_errmsg(const tf_pool *pool);
 
-/* Registers a task function under `name` (1..63 bytes). Not collective, but
- * every rank should register the same names before tf_run: a task whose name
- * its rank does not know fails with TF_ENOFUNC; the job goes on. Not inside
- * tf_run. Errors: TF_EINVAL, TF_EEXIST, TF_ENOMEM, TF_ESTATE. */
+/* Registers a task function under `name` (1..63 bytes). Not collective
+ * (nothing is sent), but every rank must register the same names before
+ * tf_run. A call that names a function (the maps, tf_submit*, tf_spawn)
+ * checks the name on the rank that makes it, rank 0 for the driver's
+ * calls: a name that rank did not register fails the call at once with
+ * TF_ENOFUNC, nothing run. A name rank 0 has and another rank lacks is
+ * found only where a task of it reaches that rank: that task fails with
+ * TF_ENOFUNC, as a failed task (see "Failed tasks" below), and the job
+ * goes on. Not inside tf_run. Errors: TF_EINVAL, TF_EEXIST, TF_ENOMEM,
+ * TF_ESTATE. */
 TF_API int tf_register(tf_pool *pool, const char *name, tf_fn fn);
 
 /* Collective. Runs `driver(pool, arg)` on rank 0 (other ranks may pass NULL);
@@ -263,13 +276,47 @@ TF_API int tf_run(tf_pool *pool, tf_driver driver, void *arg);
  * They return TF_ESTATE anywhere else, and tf_pool_errmsg says where the
  * call was made instead ("tf_map inside a task", "tf_map outside tf_run",
  * "tf_map on a rank other than 0"). While one of them waits, the calling
- * thread executes tasks itself, so rank 0 is a full worker. */
+ * thread executes tasks itself, so rank 0 is a full worker.
+ *
+ * Every call that takes a task function's name returns TF_ENOFUNC at once,
+ * running nothing, if rank 0 has no function of that name (tf_register).
+ *
+ * Failed tasks. A task fails when its function returns non-zero (or its
+ * input file cannot be read, or its rank lacks its function). Every map
+ * (tf_map, tf_mapv, tf_map_files, tf_map_unordered, tf_map_to,
+ * tf_map_files_to, tf_map_to_resume) runs all its tasks whatever fails,
+ * and then returns
+ *   0          if no task failed;
+ *   TF_ETASK   if K > 0 failed: tf_pool_errmsg holds "K of N tasks
+ *              failed; the first: rank R: task I: MESSAGE". The succeeded tasks'
+ *              outputs are delivered exactly as without failures: in *res
+ *              (which is set and must be freed: tf_results_free; each
+ *              input's status and message in tf_results_get and
+ *              tf_results_error), to the callback (with each failure), or
+ *              in the output file (a failed task's position has no
+ *              record; `failed` gets K).
+ * Any other error means the map did not run (nothing delivered, *res
+ * NULL), except TF_ENOMEM or TF_ESYS arising while results arrive (some
+ * may have been delivered then). A future reports its own task's failure (tf_wait), and
+ * tf_wait_all the failures of spawned tasks.
+ *
+ * Task ids (tf_task_id, tf_future_id, the "task I" of messages). The job
+ * tasks of a pool are numbered from 0 in the order the driver's calls
+ * made them, over the pool's whole life (every run): a map of n inputs
+ * gets n consecutive ids, input i running as task F + i, where F counts
+ * the job tasks made before it (by maps and tf_submit*); a submit gets
+ * one id. tf_map_to_resume runs only the positions its file lacks: with D
+ * positions done before (tf_resume_info.done_before), position p runs as
+ * task F + p - D. A spawned task's id has bit 63 set and is unique in the
+ * pool, in no order; it is not an index. A task that needs its input's
+ * index should carry it in its input. */
 
 /* Ordered map: runs task `fn` on n inputs of elem_size bytes each, laid out
  * contiguously at `in` (borrowed until tf_map returns), and returns the
  * results in input order in *res (owned by the caller: tf_results_free).
- * Returns 0 when every task ran, even if some failed: see
- * tf_results_failed. Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE,
+ * Returns 0, or TF_ETASK if some task failed, with *res set either way
+ * (see "Failed tasks" above). Errors: TF_ENOFUNC, TF_EINVAL, TF_ENOMEM,
+ * TF_ESTATE,
  * TF_ETOOBIG (an input over about 2 GiB, or n * elem_size more than
  * PTRDIFF_MAX, which no memory holds; tf_map_unordered and tf_map_to
  * alike). */
@@ -297,7 +344,7 @@ typedef void (*tf_result_cb)(void *arg, size_t index, int status, const void *ou
 
 /* Unordered map: like tf_map, but hands each result to cb as it arrives.
  * Returns when all n callbacks have run: 0, or TF_ETASK if some task
- * failed (each failure was also passed to cb). */
+ * failed (each failure was also passed to cb; see "Failed tasks"). */
 TF_API int tf_map_unordered(tf_pool *pool, const char *fn, const void *in, size_t elem_size,
                             size_t n, tf_result_cb cb, void *arg);
 
@@ -391,8 +438,7 @@ TF_API int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t 
  * used so far), in input order; TF_EINVAL if an earlier position is still
  * missing (its records could only wait). A failed task writes no record (its
  * position is skipped); returns 0 if every task succeeded, TF_ETASK if some
- * failed (the first message in tf_pool_errmsg; `failed`, if not NULL, gets
- * the count). Returns once every record is written to the file (and synced,
+ * failed (see "Failed tasks"; `failed`, if not NULL, gets the count). Returns once every record is written to the file (and synced,
  * as the durability policy says). Driver calls. */
 TF_API int tf_map_to(tf_pool *pool, const char *fn, const void *in, size_t elem_size, size_t n,
                      tf_output *o, size_t *failed);
@@ -418,7 +464,8 @@ TF_API uint64_t tf_output_bytes(const tf_output *o);
 /* Submits one task; its input is borrowed until the task has finished
  * (tf_wait on it returned, or tf_wait_all did), even if the future was
  * released before. *f is owned by the caller: tf_future_release.
- * Errors: TF_EINVAL, TF_ENOMEM, TF_ESTATE, TF_ETOOBIG (over about 2 GiB). */
+ * Errors (*f NULL): TF_ENOFUNC, TF_EINVAL, TF_ENOMEM, TF_ESTATE,
+ * TF_ETOOBIG (over about 2 GiB). */
 TF_API int tf_submit(tf_pool *pool, const char *fn, const void *in, size_t len, tf_future **f);
 
 /* Options of tf_submit_ex; the zero value means what tf_submit does. */
@@ -492,8 +539,9 @@ TF_API tf_pool *tf_task_pool(const tf_task *t);
 
 /* Spawns a child task from inside a task function (any rank). The input is
  * copied. The child's output goes to the spawn-result callback if one is set;
- * its failure is counted for tf_wait_all. Errors: TF_EINVAL, TF_ENOMEM,
- * TF_ETOOBIG (an input over about 1 GiB). */
+ * its failure is counted for tf_wait_all. Errors (nothing spawned):
+ * TF_ENOFUNC (this rank has no function of that name), TF_EINVAL,
+ * TF_ENOMEM, TF_ETOOBIG (an input over about 1 GiB). */
 TF_API int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len);
 /* Inside a task function: how many ranks asked this rank for spawned tasks
  * and found none since this rank last spawned one (0: none is waiting). A
@@ -624,7 +672,9 @@ typedef struct tf_resume_info {
  * ORDERED output with opts, which may be NULL; opts->append is ignored).
  * info, if not NULL, gets the counts. Returns 0 once every position is in
  * the file (and synced, as opts says); TF_ETASK if a position failed, in
- * this call or before (this call's first message in tf_pool_errmsg).
+ * this call or before (see "Failed tasks"; a failure of an earlier run
+ * only is said as "output 'PATH': K of N positions failed in an earlier
+ * run"). A name rank 0 lacks is TF_ENOFUNC before any file is touched.
  * Errors, with the file named in tf_pool_errmsg and nothing changed on disk:
  *   TF_EMISMATCH  the index was made for a different n, elem_size, fn or
  *                 inputs, or PATH is shorter than its index says

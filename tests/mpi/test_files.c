@@ -92,7 +92,7 @@ static int drv_map(tf_pool *pool, void *arg)
 {
     (void)arg;
     tf_results *res = NULL;
-    TH_EQ(tf_map_files(pool, "hash", (const char *const *)paths, NFILES + 3, &res), 0);
+    TH_EQ(tf_map_files(pool, "hash", (const char *const *)paths, NFILES + 3, &res), TF_ETASK);
     if (!res) return 1;
     TH_EQ(tf_results_count(res), NFILES + 3);
     TH_EQ(tf_results_failed(res), 3);

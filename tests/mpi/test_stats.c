@@ -36,7 +36,7 @@ static int drv_plan(tf_pool *pool, void *arg)
     if (res) TH_EQ(tf_results_failed(res), 0);
     tf_results_free(&res);
     if (p->fail_n) { /* zero tasks are test_map's business */
-        TH_EQ(tf_map(pool, "fail", in, 8, p->fail_n, &res), 0);
+        TH_EQ(tf_map(pool, "fail", in, 8, p->fail_n, &res), TF_ETASK);
         if (res) TH_EQ(tf_results_failed(res), p->fail_n);
         tf_results_free(&res);
     }

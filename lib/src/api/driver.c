@@ -139,6 +139,12 @@ static int job_new(tf_pool *p, const char *who, int kind, bool from_task_ok, con
     bool ok = from_task_ok ? p->co && p->in_driver : tf__driving(p);
     if (!ok) return not_here(p, who, from_task_ok);
     if (!tf__name_ok(fn)) return tf__fail(&p->ctx, TF_EINVAL, "bad task function name");
+    /* rank 0 stands for every rank (all register the same names): a name
+     * it lacks is a mistake in the program, better said once now than as
+     * n failed tasks */
+    long idx = tf__reg_find(&p->reg, fn);
+    if (idx < 0 || !p->reg.v[idx].fn)
+        return tf__fail(&p->ctx, TF_ENOFUNC, "%s: no task function '%s' is registered", who, fn);
     tf__job *j = tf__job_new(kind, n);
     if (!j) return tf__fail(&p->ctx, TF_ENOMEM, "out of memory for a job of %zu tasks", n);
     *out = j;
@@ -160,7 +166,13 @@ static int map_common(tf_pool *p, tf__job *j, const char *fn, tf_results **res)
         return rc;
     }
     drive_until(p, job_complete, j);
-    return tf__results_from_job(&p->ctx, j, res);
+    TF_CHECK(tf__results_from_job(&p->ctx, j, res));
+    size_t nf = tf_results_failed(*res);
+    if (!nf) return 0;
+    const char *first = NULL;
+    for (size_t i = 0; !first && i < tf_results_count(*res); i++) first = tf_results_error(*res, i);
+    return tf__fail(&p->ctx, TF_ETASK, "%zu of %zu tasks failed; the first: %s", nf,
+                    tf_results_count(*res), first ? first : "?");
 }
 
 /* A job of n inputs of elem_size bytes each at `in`; `ok`: the caller's
@@ -379,6 +391,7 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
     }
     mapu_state s = {j, NULL, 0, 0, false};
     size_t delivered = 0;
+    char first[256] = "";
     while (delivered < n && !s.oom) {
         drive_until(p, mapu_ready, &s);
         for (size_t r = 0; r < s.ntake && !s.oom; r++) {
@@ -391,6 +404,7 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
                     s.oom = true;
                     break;
                 }
+                if (st && !first[0]) snprintf(first, sizeof first, "%s", out);
                 if (st)
                     cb(arg, rec->first + k, st, NULL, 0, out);
                 else
@@ -406,7 +420,9 @@ int tf_map_unordered(tf_pool *p, const char *fn, const void *in, size_t elem_siz
     size_t failed = j->failed;
     tf__job_free(j);
     if (s.oom) return tf__fail(&p->ctx, TF_ENOMEM, "out of memory delivering results");
-    if (failed) return tf__fail(&p->ctx, TF_ETASK, "%zu of %zu tasks failed", failed, n);
+    if (failed)
+        return tf__fail(&p->ctx, TF_ETASK, "%zu of %zu tasks failed; the first: %s", failed, n,
+                        first[0] ? first : "?");
     return 0;
 }
 

@@ -335,12 +335,15 @@ int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len)
     if (!t || !tf__name_ok(fn) || (len && !in)) return TF_EINVAL;
     if (len > TF__MAX_MSG / 2) return TF_ETOOBIG;
     tf__worker *w = t->w;
+    /* every rank registers the same names: one this rank lacks would only
+     * fail later, wherever the task went */
+    long idx = tf__reg_find(w->reg, fn);
+    if (idx < 0 || !w->reg->v[idx].fn) return TF_ENOFUNC;
     size_t nl = strlen(fn) + 1;
     tf__rbuf *rb = tf__rbuf_new(nl + len);
     if (!rb) return TF_ENOMEM;
     memcpy(rb->data, fn, nl);
     if (len) memcpy(rb->data + nl, in, len);
-    long idx = tf__reg_find(w->reg, fn);
     tf__item it;
     memset(&it, 0, sizeof it);
     it.job = 0;
@@ -350,7 +353,7 @@ int tf_spawn(tf_task *t, const char *fn, const void *in, size_t len)
     it.elem = len;
     it.data = rb->data + nl;
     it.owner = rb;
-    it.fn = idx >= 0 ? w->reg->v[idx].fn : NULL;
+    it.fn = w->reg->v[idx].fn;
     it.fname = rb->data;
     /* count first, then queue: whoever ships or finishes it reports after */
     atomic_fetch_add(&w->spawned, 1);
