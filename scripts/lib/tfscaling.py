@@ -164,10 +164,11 @@ def fit_amdahl(rows):
     else:
         f_se = NAN
     q = t95(dof)
-    return {"f": f, "f_se": f_se, "f_lo": f - q * f_se, "f_hi": f + q * f_se,
-            "a": a, "b": b, "t1": t1, "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN,
-            "n": n, "dof": dof, "nps": nps,
-            "max_speedup": 1 / f if f > 0 else math.inf}
+    fit = {"f": f, "f_se": f_se, "f_lo": f - q * f_se, "f_hi": f + q * f_se,
+           "a": a, "b": b, "t1": t1, "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN,
+           "n": n, "dof": dof, "nps": nps,
+           "max_speedup": 1 / f if f > 0 else math.inf}
+    return _few_rank_counts(fit, "f", ("max_speedup",))
 
 
 def fit_gustafson(rows):
@@ -200,8 +201,37 @@ def fit_gustafson(rows):
     else:
         s_se = NAN
     q = t95(dof)
-    return {"s": s, "s_se": s_se, "s_lo": s - q * s_se, "s_hi": s + q * s_se, "t1": 1 / u,
-            "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN, "n": n, "dof": dof, "nps": nps}
+    fit = {"s": s, "s_se": s_se, "s_lo": s - q * s_se, "s_hi": s + q * s_se, "t1": 1 / u,
+           "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN, "n": n, "dof": dof, "nps": nps}
+    return _few_rank_counts(fit, "s", ())
+
+
+# A two-parameter law through fewer rank counts than this is fitted but not
+# tested: its parameters are determined by the means alone, and the repeats'
+# scatter says how well the means are known, not whether the law holds.
+MIN_RANK_COUNTS_TESTED = 3
+
+
+def _few_rank_counts(fit, k, extrapolated):
+    """Below MIN_RANK_COUNTS_TESTED rank counts: the fraction k is kept, its
+    interval, R² and the extrapolations are NaN and fit["few"] is set."""
+    fit["few"] = len(fit["nps"]) < MIN_RANK_COUNTS_TESTED
+    if fit["few"]:
+        for key in (f"{k}_se", f"{k}_lo", f"{k}_hi", "r2") + tuple(extrapolated):
+            fit[key] = NAN
+    return fit
+
+
+def fit_warnings(fit, weak):
+    """Sentences to warn of (scripts/scaling prints them, the report keeps them)."""
+    if not fit or not fit.get("few"):
+        return []
+    n = len(fit["nps"])
+    k, law = ("s", "Gustafson") if weak else ("f", "Amdahl")
+    lim = "" if weak else " and no max speedup 1/f"
+    return [f"only {n} rank counts: {law}'s law has two parameters, which {n} rank counts "
+            f"determine without testing the law; {k} is given without an interval{lim} "
+            "(run three or more rank counts for those)"]
 
 
 def analyze(rows, weak):
@@ -254,7 +284,9 @@ def fit_text(fit, why, weak, short=False):
         r2 = f", R² = {fit['r2']:.4f}" if math.isfinite(fit["r2"]) else ""
         return f"{law} fit: {k} = {v}{pm}{r2}"
     where = f"{fit['n']} runs at {len(fit['nps'])} rank counts"
-    if se:
+    if fit.get("few"):
+        ci = f" (no interval from {len(fit['nps'])} rank counts)"
+    elif se:
         d = len(v.split(".")[1]) if "." in v else 0
         ci = f" (95% interval {fit[k + '_lo']:.{d}f} to {fit[k + '_hi']:.{d}f})"
     elif fit["dof"] < 1:
@@ -267,7 +299,9 @@ def fit_text(fit, why, weak, short=False):
                 f" over {where}: serial fraction s = {v}{pm}{ci}, fitted T(1) = "
                 f"{fmt_s(fit['t1'])} s, R² = {r2}")
     f = fit["f"]
-    if f > 1:
+    if fit.get("few"):
+        lim = "f > 1: the time grows with the ranks" if f > 1 else "no limit extrapolated"
+    elif f > 1:
         lim = ("f > 1: the time grows with the ranks, overhead beyond any serial part "
                "(Amdahl's law does not describe these runs)")
     elif f > 0:
@@ -492,7 +526,7 @@ def plot(summary, fit, weak, title, out_dir, subtitle=""):
 
 def write_outputs(rows, weak, out_dir, title, meta):
     """summary.csv, report.md and the four images in out_dir. Returns the
-    text to print: the table, the fit and the notes."""
+    text to print (the table, the fit and the notes) and the warnings."""
     summary, fit, why = analyze(rows, weak)
     with open(os.path.join(out_dir, "summary.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -507,6 +541,7 @@ def write_outputs(rows, weak, out_dir, title, meta):
     table = table_lines(summary, weak)
     line = fit_text(fit, why, weak)
     extra = notes(summary, rows, weak)
+    warnings = fit_warnings(fit, weak)
     md = [f"# Scaling of `{title}`", "",
           ("Weak scaling: the work grows with the ranks." if weak else
            "Strong scaling: the same problem at every rank count."), ""]
@@ -521,12 +556,14 @@ def write_outputs(rows, weak, out_dir, title, meta):
             md += [f"Each rank count ran {n} time{'s' if n > 1 else ''}, interleaved (every "
                    f"rank count once, then again), binding {meta.get('bind', '?')}.", ""]
     md += table + ["", line, ""]
+    for n in warnings:
+        md += [f"**Warning:** {n}.", ""]
     for n in extra:
         md += [n, ""]
     md += ["![speedup](speedup.png)", "", "![efficiency](efficiency.png)", ""]
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("\n".join(md))
-    return "\n".join(table + ["", line] + extra)
+    return "\n".join(table + ["", line] + extra), warnings
 
 
 # ---- the sweep ---------------------------------------------------------------------

@@ -157,7 +157,34 @@ class AmdahlFit(unittest.TestCase):
         fit = ts.fit_amdahl(amdahl_rows(0.1, 5.0, [1, 2]))
         self.assertEqual(fit["dof"], 0)
         self.assertTrue(math.isnan(fit["f_se"]))
-        self.assertIn("no uncertainty", ts.fit_text(fit, None, False))
+        self.assertIn("three or more rank counts", ts.fit_warnings(fit, False)[0])
+        self.assertNotIn("95%", ts.fit_text(fit, None, False))
+
+    def test_two_rank_counts_give_no_interval_nor_limit(self):
+        # Two rank counts fix both parameters of the law: repeats only tell
+        # the noise of two means, not whether the law holds, so an interval
+        # of f and an extrapolated 1/f would claim what the data cannot.
+        for weak in (False, True):
+            rows = (gustafson_rows(0.1, 5.0, [1, 2], reps=4, noise=0.02, seed=5) if weak
+                    else amdahl_rows(0.05, 10.0, [1, 2], reps=4, noise=0.02, seed=5))
+            _, fit, _ = ts.analyze(rows, weak)
+            k = "s" if weak else "f"
+            self.assertTrue(math.isfinite(fit[k]))
+            for key in (f"{k}_se", f"{k}_lo", f"{k}_hi", "r2"):
+                self.assertTrue(math.isnan(fit[key]), (weak, key, fit[key]))
+            text = ts.fit_text(fit, None, weak)
+            self.assertNotIn("95%", text)
+            self.assertNotIn("max speedup", text)
+            self.assertNotIn("±", text)
+            self.assertNotIn("±", ts.fit_text(fit, None, weak, short=True))
+            warn = ts.fit_warnings(fit, weak)
+            self.assertEqual(len(warn), 1, warn)
+            self.assertIn("only 2 rank counts", warn[0])
+            self.assertIn("three or more", warn[0])
+        self.assertTrue(math.isnan(fit.get("max_speedup", math.nan)))
+        _, fit, _ = ts.analyze(amdahl_rows(0.05, 10.0, [1, 2, 4], reps=2, noise=0.02), False)
+        self.assertEqual(ts.fit_warnings(fit, False), [])
+        self.assertIn("max speedup", ts.fit_text(fit, None, False))
 
     def test_relative_speedup_without_one_rank(self):
         summary = ts.strong_metrics(ts.summarize(amdahl_rows(0.0, 8.0, [2, 4, 8])))
@@ -258,6 +285,13 @@ class Analyze(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("Amdahl fit: not possible (needs ok runs at two or more rank counts)",
                           r.stdout)
+            write_csv(path, amdahl_rows(0.1, 2.0, [1, 2], reps=3, noise=0.01))
+            r = scaling("--analyze", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("scaling: warning: only 2 rank counts", r.stderr)
+            self.assertNotIn("max speedup", r.stdout)
+            with open(os.path.join(d, "report.md")) as fh:
+                self.assertIn("only 2 rank counts", fh.read())
             self.assertTrue(os.path.exists(os.path.join(d, "efficiency.png")))
 
     def test_csv_round_trip(self):
