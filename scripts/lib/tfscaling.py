@@ -26,20 +26,24 @@ import csv
 import json
 import math
 import os
+import re
 import shlex
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 
 import numpy as np
 
-CSV_FIELDS = ["run", "app", "np", "rep", "seconds", "wall_s", "ok", "json"]
-SUMMARY_FIELDS = ["np", "runs", "median", "min", "max", "stdev", "speedup", "efficiency",
-                  "karp_flatt"]
+CSV_FIELDS = ["run", "app", "np", "rep", "seconds", "wall_s", "ok", "json", "warmup"]
+SUMMARY_FIELDS = ["np", "runs", "median", "min", "max", "stdev", "speedup", "speedup_lo",
+                  "speedup_hi", "efficiency", "efficiency_lo", "efficiency_hi", "karp_flatt"]
+# How the speedup's interval is made, for the report and the plots' legends.
+CI_METHOD = ("95% confidence interval of the speedup: Welch's t-interval of the "
+             "difference of the mean log times at P and at the reference, exponentiated "
+             "(the ratio of geometric-mean times); it needs 2 or more ok runs at both")
 NAN = float("nan")
 
 
@@ -53,12 +57,18 @@ class FitError(Exception):
 
 # ---- statistics --------------------------------------------------------------------
 
+def counted(rows):
+    """The rows the analysis uses: every run but the warm-up runs."""
+    return [r for r in rows if not r.get("warmup")]
+
+
 def summarize(rows):
     """One dict per rank count seen in rows (failed-only ones too, with
     runs = 0), sorted by np: np, runs (ok), failed, median, min, max, stdev
-    (NaN where undefined)."""
+    (NaN where undefined), times (the ok runs' seconds). Warm-up runs are
+    left out."""
     by = {}
-    for r in rows:
+    for r in counted(rows):
         ent = by.setdefault(r["np"], {"ok": [], "failed": 0})
         if r["ok"]:
             ent["ok"].append(r["seconds"])
@@ -67,13 +77,40 @@ def summarize(rows):
     out = []
     for p in sorted(by):
         t, failed = by[p]["ok"], by[p]["failed"]
-        s = {"np": p, "runs": len(t), "failed": failed, "median": NAN, "min": NAN,
-             "max": NAN, "stdev": NAN, "speedup": NAN, "efficiency": NAN, "karp_flatt": NAN}
+        s = {"np": p, "runs": len(t), "failed": failed, "times": list(t)}
+        s.update({k: NAN for k in SUMMARY_FIELDS[2:]})
         if t:
             s.update(median=statistics.median(t), min=min(t), max=max(t),
                      stdev=statistics.stdev(t) if len(t) > 1 else NAN)
         out.append(s)
     return out
+
+
+def ratio_ci(t_ref, t_p):
+    """95% interval of T_ref/T_p from the runs' times: Welch's t-interval of
+    mean(log t_ref) - mean(log t_p), exponentiated. Timings are skewed to the
+    right and a ratio is what is wanted, so the logs are the natural scale;
+    Welch, because the spread differs between rank counts. The quantile is
+    taken at the whole degrees of freedom below Welch-Satterthwaite's (the
+    wider side). (NaN, NaN) with fewer than 2 runs at either."""
+    if len(t_ref) < 2 or len(t_p) < 2:
+        return NAN, NAN
+    a, b = np.log(np.asarray(t_ref, float)), np.log(np.asarray(t_p, float))
+    va, vb = float(a.var(ddof=1)) / len(a), float(b.var(ddof=1)) / len(b)
+    d = float(a.mean() - b.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return math.exp(d), math.exp(d)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    q = t95(max(1, math.floor(dof)))
+    return math.exp(d - q * se), math.exp(d + q * se)
+
+
+def _fill_ci(s, t_ref, scale, per):
+    """speedup_lo/hi = scale * the interval of T_ref/T(P); efficiency_* = / per."""
+    lo, hi = ratio_ci(t_ref, s["times"])
+    s["speedup_lo"], s["speedup_hi"] = scale * lo, scale * hi
+    s["efficiency_lo"], s["efficiency_hi"] = scale * lo / per, scale * hi / per
 
 
 def baseline(summary):
@@ -92,6 +129,7 @@ def strong_metrics(summary):
     if base is None:
         return summary
     p0, t0 = base
+    ref = next(s["times"] for s in summary if s["np"] == p0)
     for s in summary:
         p = s["np"]
         if not s["runs"] or not s["median"] > 0:
@@ -99,6 +137,8 @@ def strong_metrics(summary):
         S = t0 * p0 / s["median"]
         s["speedup"] = S
         s["efficiency"] = S / p
+        if p != p0:
+            _fill_ci(s, ref, p0, p)
         if p > p0:
             s["karp_flatt"] = (1 / S - 1 / p) / (1 - 1 / p)
     return summary
@@ -110,11 +150,14 @@ def weak_metrics(summary):
     base = baseline(summary)
     if base is None:
         return summary
-    _, t0 = base
+    p0, t0 = base
+    ref = next(s["times"] for s in summary if s["np"] == p0)
     for s in summary:
         if s["runs"] and s["median"] > 0:
             s["efficiency"] = t0 / s["median"]
             s["speedup"] = s["np"] * s["efficiency"]
+            if s["np"] != p0:
+                _fill_ci(s, ref, s["np"], s["np"])
     return summary
 
 
@@ -138,7 +181,7 @@ def fit_amdahl(rows):
     f, f_se, f_lo, f_hi (95%), a, b, t1 = a + b, r2, n, dof, nps,
     max_speedup (1/f, inf if f <= 0). f_se is NaN when there are no residual
     degrees of freedom (as many runs as parameters). Raises FitError."""
-    ok = [(r["np"], r["seconds"]) for r in rows if r["ok"]]
+    ok = [(r["np"], r["seconds"]) for r in counted(rows) if r["ok"]]
     nps = sorted({p for p, _ in ok})
     if len(nps) < 2:
         raise FitError("needs ok runs at two or more rank counts")
@@ -178,7 +221,7 @@ def fit_gustafson(rows):
     noise is in the uncertainty, as it would not be with T1 fixed to the
     median 1-rank time) and 1 rank need not have been run. Returns s, s_se,
     s_lo, s_hi (95%), t1, r2, n, dof, nps. Raises FitError."""
-    ok = [(r["np"], r["seconds"]) for r in rows if r["ok"] and r["seconds"] > 0]
+    ok = [(r["np"], r["seconds"]) for r in counted(rows) if r["ok"] and r["seconds"] > 0]
     nps = sorted({p for p, _ in ok})
     if len(nps) < 2:
         raise FitError("needs ok runs at two or more rank counts")
@@ -317,13 +360,17 @@ def fit_text(fit, why, weak, short=False):
 
 def table_lines(summary, weak):
     sp, eff = ("scaled speedup", "weak efficiency") if weak else ("speedup", "efficiency")
-    out = [f"| np | runs | median s | min s | {sp} | {eff} | Karp–Flatt |",
-           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = [f"| np | runs | median s | min s | max s | stdev s | {sp} | {sp} 95% CI | {eff} "
+           "| Karp–Flatt |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for s in summary:
         runs = str(s["runs"]) + (f" ({s['failed']} failed)" if s["failed"] else "")
         eff_s = "–" if not math.isfinite(s["efficiency"]) else f"{100 * s['efficiency']:.1f}%"
+        ci = (f"{s['speedup_lo']:.3f}–{s['speedup_hi']:.3f}"
+              if math.isfinite(s["speedup_lo"]) else "–")
         out.append(f"| {s['np']} | {runs} | {fmt_s(s['median'])} | {fmt_s(s['min'])} | "
-                   f"{fmt_num(s['speedup'], '.3f')} | {eff_s} | "
+                   f"{fmt_s(s['max'])} | {fmt_s(s['stdev'])} | "
+                   f"{fmt_num(s['speedup'], '.3f')} | {ci} | {eff_s} | "
                    f"{fmt_num(s['karp_flatt'], '.4f')} |")
     return out
 
@@ -337,6 +384,21 @@ def notes(summary, rows, weak):
         out.append(f"No ok run at 1 rank: speedups are relative to {p0} ranks, "
                    + (f"S_w = P·T({p0})/T(P)." if weak
                       else f"S = T({p0})·{p0}/T(P) (it assumes perfect scaling up to {p0})."))
+    most = max((s["runs"] for s in summary), default=0)
+    if most == 1:
+        out.append("One run per rank count: no spread and no interval of the speedup "
+                   "(--repeat 3 or more gives both).")
+    elif any(math.isfinite(s["speedup_lo"]) for s in summary):
+        out.append(f"Spread: min, max and sample standard deviation of the ok runs at each "
+                   f"rank count. {CI_METHOD}.")
+    warm = [r for r in rows if r.get("warmup")]
+    if warm:
+        per = max(sum(1 for r in warm if r["np"] == p) for p in {r["np"] for r in warm})
+        bad = sum(1 for r in warm if not r["ok"])
+        out.append(f"{len(warm)} warm-up run{'s' if len(warm) > 1 else ''} ({per} per rank "
+                   f"count, before the counted rounds) are left out"
+                   + (f"; {bad} of them failed." if bad else "."))
+    rows = counted(rows)
     src = [has_app_seconds(r) for r in rows if r["ok"]]
     if src and all(src):
         out.append("Times are the app's own timed region (\"seconds\" of its JSON line), "
@@ -432,30 +494,96 @@ def _parse_row(path, line, get, index):
         rep = int(get("rep")) if get("rep") else index
     except ValueError:
         raise bad(f"rep '{get('rep')}' is not a whole number")
+    warm = get("warmup").lower()  # absent in the CSVs of older sweeps
+    if warm not in ("", "0", "1", "true", "false"):
+        raise bad(f"warmup '{get('warmup')}' is not 0 or 1")
     return {"run": get("run"), "app": get("app"), "np": p, "rep": rep, "seconds": sec,
-            "wall_s": wall, "ok": ok, "json": get("json")}
+            "wall_s": wall, "ok": ok, "json": get("json"), "warmup": warm in ("1", "true")}
 
 
 def csv_row(r):
     return {"run": r["run"], "app": r["app"], "np": r["np"], "rep": r["rep"],
             "seconds": repr(r["seconds"]) if math.isfinite(r["seconds"]) else "",
             "wall_s": f"{r['wall_s']:.6f}" if math.isfinite(r["wall_s"]) else "",
-            "ok": int(bool(r["ok"])), "json": r["json"]}
+            "ok": int(bool(r["ok"])), "json": r["json"], "warmup": int(bool(r.get("warmup")))}
 
 
 # ---- plots -------------------------------------------------------------------------
 
+HEX_RUN = re.compile(r"\b[0-9a-fA-F]{16,}\b")
+TITLE_MAX = 80
+
+
+def short_title(title, limit=TITLE_MAX):
+    """A title that fits one line of a plot: hexadecimal strings of 16 digits
+    or more (hashes) cut to their first 8 and an ellipsis, then words
+    dropped from the end, with an ellipsis, down to limit characters."""
+    t = HEX_RUN.sub(lambda m: m.group(0)[:8] + "…", " ".join(title.split()))
+    if len(t) <= limit:
+        return t
+    words, out = t.split(" "), ""
+    for w in words:
+        if len(out) + len(w) + (1 if out else 0) > limit - 2:
+            break
+        out += (" " if out else "") + w
+    return (out or t[:limit - 2]) + " …"
+
+
+def points_label(summary):
+    """How many runs each plotted point is made of, in words."""
+    n = sorted({s["runs"] for s in summary if s["runs"]})
+    if not n:
+        return "measured"
+    if n == [1]:
+        return "measured (1 run per point)"
+    k = str(n[0]) if len(n) == 1 else f"{n[0]}–{n[-1]}"
+    return f"measured: median of {k} runs"
+
+
+def _style_axes(ax, key, ps, weak, p0, top=None):
+    """The log2 rank axis, the y axis of the speedup (log2) or efficiency
+    (linear from 0), labels and grid."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+    lo_p, hi_p = min(ps), max(ps)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ps)
+    ax.set_xticklabels([str(p) for p in ps])
+    ax.xaxis.set_minor_locator(NullLocator())
+    if key == "speedup":  # log-log: the ideal is the diagonal
+        ax.set_yscale("log", base=2)
+        ax.yaxis.set_major_locator(LogLocator(base=2))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_ylabel(f"scaled speedup  P·T({p0})/T(P)" if weak else
+                      ("speedup  T(1)/T(P)" if p0 == 1 else
+                       f"relative speedup  T({p0})·{p0}/T(P)"))
+    else:
+        ax.set_ylim(0, max(1.0, top or 1.0) * 1.08)
+        ax.set_ylabel(f"weak efficiency  T({p0})/T(P)" if weak else "efficiency  S/P")
+    if hi_p > lo_p:
+        ax.set_xlim(lo_p / 2**0.25, hi_p * 2**0.25)
+    ax.set_xlabel("MPI ranks P")
+    ax.grid(True, alpha=0.3)
+
+
+def _save(fig, out_dir, key):
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, f"{key}.png"), dpi=120)
+    fig.savefig(os.path.join(out_dir, f"{key}.svg"), metadata={"Date": None})
+
+
 def plot(summary, fit, weak, title, out_dir, subtitle=""):
-    """speedup.{png,svg} and efficiency.{png,svg}: the medians with min-max
-    bars, the ideal and the fitted law, log2 rank axis."""
+    """speedup.{png,svg} and efficiency.{png,svg}: the medians, the 95%
+    interval of the speedup as error bars, the min-max spread as thin grey
+    lines, the ideal and the fitted law, log2 rank axis. Returns the figures'
+    titles (for the tests)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     meas = [s for s in summary if s["runs"] and s["median"] > 0]
     if not meas:
-        return
+        return []
     p0, t0 = baseline(summary)
     ps = [s["np"] for s in meas]
     lo_p, hi_p = min(ps), max(ps)
@@ -474,7 +602,7 @@ def plot(summary, fit, weak, title, out_dir, subtitle=""):
         curve = (fit["a"] + fit["b"] / p0) * p0 / tf
     legend_fit = fit_text(fit, None, weak, short=True) if fit else None
     mode = ("weak scaling" if weak else "strong scaling") + (f", {subtitle}" if subtitle else "")
-
+    titles = []
     for key in ("speedup", "efficiency"):
         div = [1.0 if key == "speedup" else float(p) for p in ps]
         y = [s[key] for s in meas]
@@ -488,38 +616,28 @@ def plot(summary, fit, weak, title, out_dir, subtitle=""):
         if curve is not None:
             ax.plot(grid, curve if key == "speedup" else curve / grid, "-",
                     color="tab:orange", lw=1.5, label=legend_fit)
-        yerr = [[max(v - lo, 0) for v, lo in zip(y, y_lo)],
-                [max(hi - v, 0) for v, hi in zip(y, y_hi)]]
-        n_runs = max(s["runs"] for s in meas)
-        ax.errorbar(ps, y, yerr=yerr, fmt="o", color="tab:blue", ms=5, capsize=4,
-                    label=f"measured: median, min–max of {n_runs} run(s)")
-
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(ps)
-        ax.set_xticklabels([str(p) for p in ps])
-        ax.xaxis.set_minor_locator(NullLocator())
-        if key == "speedup":  # log-log: the ideal is the diagonal
-            ax.set_yscale("log", base=2)
-            ax.yaxis.set_major_locator(LogLocator(base=2))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.yaxis.set_minor_locator(NullLocator())
-            ax.set_ylabel(f"scaled speedup  P·T({p0})/T(P)" if weak else
-                          ("speedup  T(1)/T(P)" if p0 == 1 else
-                           f"relative speedup  T({p0})·{p0}/T(P)"))
-        else:
-            top = max([1.0] + [v for v in y_hi if math.isfinite(v)])
-            ax.set_ylim(0, top * 1.08)
-            ax.set_ylabel(f"weak efficiency  T({p0})/T(P)" if weak else "efficiency  S/P")
-        if hi_p > lo_p:
-            ax.set_xlim(lo_p / 2**0.25, hi_p * 2**0.25)
-        ax.set_xlabel("MPI ranks P")
-        ax.set_title(textwrap.fill(title, 70) + f"\n{mode}", fontsize=9)
-        ax.grid(True, alpha=0.3)
+        spread = [(p, lo, hi) for p, lo, hi in zip(ps, y_lo, y_hi) if hi > lo]
+        if spread:
+            ax.vlines([p for p, _, _ in spread], [lo for _, lo, _ in spread],
+                      [hi for _, _, hi in spread], color="0.55", lw=4, alpha=0.45,
+                      label="min–max of the runs")
+        ci = [(p, v, s[f"{key}_lo"], s[f"{key}_hi"]) for p, v, s in zip(ps, y, meas)
+              if math.isfinite(s[f"{key}_lo"])]
+        if ci:
+            ax.errorbar([c[0] for c in ci], [c[1] for c in ci],
+                        yerr=[[max(v - lo, 0) for _, v, lo, _ in ci],
+                              [max(hi - v, 0) for _, v, _, hi in ci]],
+                        fmt="none", ecolor="tab:blue", capsize=4, lw=1.2,
+                        label="95% CI (Welch t, log times)")
+        ax.plot(ps, y, "o", color="tab:blue", ms=5, label=points_label(meas))
+        top = max([1.0] + [v for v in y_hi + [c[3] for c in ci] if math.isfinite(v)])
+        _style_axes(ax, key, ps, weak, p0, top)
+        titles.append(short_title(title))
+        ax.set_title(f"{titles[-1]}\n{mode}", fontsize=9)
         ax.legend(fontsize=8, loc="best")
-        fig.tight_layout()
-        fig.savefig(os.path.join(out_dir, f"{key}.png"), dpi=120)
-        fig.savefig(os.path.join(out_dir, f"{key}.svg"), metadata={"Date": None})
+        _save(fig, out_dir, key)
         plt.close(fig)
+    return titles
 
 
 # ---- outputs -----------------------------------------------------------------------
@@ -553,8 +671,11 @@ def write_outputs(rows, weak, out_dir, title, meta):
                                             if meta.get("commit") else ""), ""]
         if meta.get("repeat"):
             n = meta["repeat"]
+            w = meta.get("warmup") or 0
             md += [f"Each rank count ran {n} time{'s' if n > 1 else ''}, interleaved (every "
-                   f"rank count once, then again), binding {meta.get('bind', '?')}.", ""]
+                   f"rank count once, then again), binding {meta.get('bind', '?')}"
+                   + (f", after {w} warm-up round{'s' if w > 1 else ''} left out of the "
+                      "analysis." if w else "."), ""]
     md += table + ["", line, ""]
     for n in warnings:
         md += [f"**Warning:** {n}.", ""]
@@ -680,19 +801,22 @@ def run_one(cmd, timeout):
 
 
 def run_sweep(launcher, app, args_for, ranks, repeat, out_dir, bind, timeout, run_name,
-              rows, log=sys.stderr):
-    """Every rank count once per round, `repeat` rounds; appends each run's
-    row to rows (the caller's list, so that an interrupted sweep keeps what
-    it has) and to scaling.csv as it goes, each run's output to logs/."""
+              rows, log=sys.stderr, warmup=0):
+    """Every rank count once per round: `warmup` rounds whose runs are
+    marked warmup (kept, not counted), then `repeat` rounds; appends each
+    run's row to rows (the caller's list, so that an interrupted sweep keeps
+    what it has) and to scaling.csv as it goes, each run's output to logs/."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     logs = os.path.join(out_dir, "logs")
     os.makedirs(logs, exist_ok=True)
-    total, k = repeat * len(ranks), 0
+    total, k = (warmup + repeat) * len(ranks), 0
     with open(os.path.join(out_dir, "scaling.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         w.writeheader()
         f.flush()
-        for rep in range(1, repeat + 1):
+        rounds = [(True, r) for r in range(1, warmup + 1)]
+        rounds += [(False, r) for r in range(1, repeat + 1)]
+        for warm, rep in rounds:
             for p in ranks:
                 k += 1
                 cmd = launcher.command(p, bind, cores, [app] + args_for(p))
@@ -708,16 +832,19 @@ def run_sweep(launcher, app, args_for, ranks, repeat, out_dir, bind, timeout, ru
                     status = "FAILED (the app reports \"ok\": false)"
                 else:
                     status = "ok"
-                with open(os.path.join(logs, f"np{p}-rep{rep}.log"), "w") as lf:
+                what = f"warmup{rep}" if warm else f"rep{rep}"
+                with open(os.path.join(logs, f"np{p}-{what}.log"), "w") as lf:
                     lf.write(f"$ {shlex.join(cmd)}\n" + _lines(out))
                     if err:
                         lf.write("---- stderr ----\n" + _lines(err))
                     lf.write(f"---- {status}; wall {wall:.3f} s ----\n")
                 row = {"run": run_name, "app": os.path.basename(app), "np": p, "rep": rep,
-                       "seconds": secs, "wall_s": wall, "ok": status == "ok", "json": js_line}
+                       "seconds": secs, "wall_s": wall, "ok": status == "ok", "json": js_line,
+                       "warmup": warm}
                 rows.append(row)
                 w.writerow(csv_row(row))
                 f.flush()
-                print(f"scaling: [{k}/{total}] rep {rep} np {p}: {fmt_s(secs)} s "
+                print(f"scaling: [{k}/{total}] {'warm-up' if warm else 'rep'} {rep} np {p}: "
+                      f"{fmt_s(secs)} s "
                       f"(wall {wall:.2f} s) {status}", file=log, flush=True)
     return rows

@@ -13,6 +13,7 @@ import math
 import os
 import random
 import stat
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -200,6 +201,78 @@ class AmdahlFit(unittest.TestCase):
         self.assertTrue(math.isnan(ts.t95(0)))
 
 
+class SpreadAndInterval(unittest.TestCase):
+    def test_ratio_interval_covers_the_truth_95_percent_of_the_time(self):
+        # Log-normal times, 3 runs a side, unequal spread: the interval of
+        # T(1)/T(4) covers the true ratio of the (geometric) means.
+        hits = 0
+        for seed in range(1000):
+            rnd = random.Random(seed)
+            t1 = [10.0 * math.exp(rnd.gauss(0, 0.05)) for _ in range(3)]
+            t4 = [4.0 * math.exp(rnd.gauss(0, 0.02)) for _ in range(3)]
+            lo, hi = ts.ratio_ci(t1, t4)
+            hits += lo <= 2.5 <= hi
+        self.assertGreaterEqual(hits, 930)
+        self.assertLessEqual(hits, 985)
+        self.assertTrue(all(math.isnan(x) for x in ts.ratio_ci([1.0], [0.5, 0.6])))
+        self.assertEqual(ts.ratio_ci([2.0, 2.0], [1.0, 1.0]), (2.0, 2.0))
+
+    def test_summary_has_spread_and_interval(self):
+        rows = amdahl_rows(0.1, 10.0, [1, 2, 4], reps=4, noise=0.02, seed=3)
+        summary = ts.strong_metrics(ts.summarize(rows))
+        s1, s4 = summary[0], summary[2]
+        t4 = [r["seconds"] for r in rows if r["np"] == 4]
+        self.assertEqual((s4["min"], s4["max"]), (min(t4), max(t4)))
+        self.assertAlmostEqual(s4["stdev"], statistics.stdev(t4), delta=1e-12)
+        self.assertTrue(math.isnan(s1["speedup_lo"]))  # the reference: 1 by definition
+        self.assertLess(s4["speedup_lo"], s4["speedup_hi"])
+        self.assertLess(s4["speedup_lo"], 1 / (0.1 + 0.9 / 4) + 0.2)
+        self.assertAlmostEqual(s4["efficiency_hi"], s4["speedup_hi"] / 4, delta=1e-12)
+        weak = ts.weak_metrics(ts.summarize(gustafson_rows(0.1, 5.0, [1, 4], reps=3,
+                                                           noise=0.01)))
+        self.assertAlmostEqual(weak[1]["speedup_lo"], 4 * weak[1]["efficiency_lo"],
+                               delta=1e-12)
+        text = "\n".join(ts.table_lines(summary, False))
+        self.assertIn("| speedup 95% CI |", text)
+        self.assertIn(f"{s4['speedup_lo']:.3f}–{s4['speedup_hi']:.3f}", text)
+        self.assertTrue(any("Welch" in n for n in ts.notes(summary, rows, False)))
+
+    def test_warmup_runs_are_not_counted(self):
+        rows = amdahl_rows(0.2, 10.0, [1, 2, 4], reps=2)
+        warm = [dict(r, seconds=r["seconds"] * 3, warmup=True) for r in rows[:3]]
+        summary, fit, _ = ts.analyze(warm + rows, weak=False)
+        self.assertEqual([s["runs"] for s in summary], [2, 2, 2])
+        self.assertAlmostEqual(fit["f"], 0.2, delta=1e-9)
+        self.assertEqual(fit["n"], 6)
+        self.assertIn("3 warm-up runs (1 per rank count, before the counted rounds) are left "
+                      "out.", ts.notes(summary, warm + rows, False))
+
+    def test_one_run_per_point_is_said(self):
+        summary = ts.strong_metrics(ts.summarize(amdahl_rows(0.1, 10.0, PS)))
+        self.assertEqual(ts.points_label(summary), "measured (1 run per point)")
+        self.assertTrue(any(n.startswith("One run per rank count")
+                            for n in ts.notes(summary, amdahl_rows(0.1, 10.0, PS), False)))
+        summary = ts.summarize(amdahl_rows(0.1, 10.0, PS, reps=3))
+        self.assertEqual(ts.points_label(summary), "measured: median of 3 runs")
+        summary[0]["runs"] = 2
+        self.assertEqual(ts.points_label(summary), "measured: median of 2–3 runs")
+
+    def test_titles_are_shortened_not_wrapped(self):
+        sha = "124af7767661740d9b746003ff1146c40ffa26d00a3e301ac7439d319123f46f"
+        t = ts.short_title(f"tf-mandelbrot --expect-sha256 {sha} --width 4096")
+        self.assertEqual(t, "tf-mandelbrot --expect-sha256 124af776… --width 4096")
+        long = "tf-uts " + " ".join(f"--opt{i} {i}" for i in range(40))
+        t = ts.short_title(long)
+        self.assertLessEqual(len(t), ts.TITLE_MAX)
+        self.assertTrue(t.endswith(" …") and t.startswith("tf-uts --opt0 0"), t)
+        with tempfile.TemporaryDirectory() as d:
+            rows = amdahl_rows(0.1, 10.0, [1, 2, 4], reps=2, noise=0.01)
+            summary, fit, _ = ts.analyze(rows, False)
+            titles = ts.plot(summary, fit, False, long + " " + sha, d, "host (16 cores)")
+            self.assertEqual(len(titles), 2)
+            self.assertTrue(all("\n" not in t and len(t) <= ts.TITLE_MAX for t in titles))
+
+
 class GustafsonFit(unittest.TestCase):
     def test_exact(self):
         rows = gustafson_rows(0.1, 5.0, PS)
@@ -245,8 +318,8 @@ class Analyze(unittest.TestCase):
             write_csv(path, amdahl_rows(0.1, 20.0, PS, reps=3, noise=0.005))
             r = scaling("--analyze", path)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("| np | runs | median s | min s | speedup | efficiency | Karp–Flatt |",
-                          r.stdout)
+            self.assertIn("| np | runs | median s | min s | max s | stdev s | speedup | "
+                          "speedup 95% CI | efficiency | Karp–Flatt |", r.stdout)
             self.assertIn("Amdahl fit T(P) = a + b/P over 15 runs at 5 rank counts", r.stdout)
             for name in ("summary.csv", "report.md", "speedup.png", "speedup.svg",
                          "efficiency.png", "efficiency.svg"):
@@ -328,6 +401,8 @@ class BadUsage(unittest.TestCase):
         self.check([app, "--ranks", "1,2,1"], "--ranks: 1,2,1 names a rank count twice")
         self.check([app, "--ranks", "1", "--repeat", "0"], "--repeat: want a whole number")
         self.check([app, "--ranks", "1", "--repeat=two"], "--repeat: want a whole number")
+        self.check([app, "--ranks", "1", "--warmup", "-1"], "--warmup: want a whole number")
+        self.check([app, "--ranks", "1", "--warmup=101"], "--warmup: want a whole number")
         self.check([app, "--ranks", "1", "--bind", "socket"], "--bind: want auto, core or none")
         self.check([app, "--ranks", "1", "--launcher", "qsub"], "--launcher: want mpirun or srun")
         self.check([app, "--ranks", "1", "--timeout", "-5"], "--timeout: want a positive")
@@ -428,12 +503,16 @@ class Sweep(unittest.TestCase):
     def test_weak_placeholders_and_launcher(self):
         with tempfile.TemporaryDirectory() as d:
             r = scaling(self.bench, "map", "--tasks", "{np*5000}", "--weak", "--ranks", "1,2",
-                        "--repeat", "1", "--out", d, "--name", "weak",
+                        "--repeat", "1", "--warmup", "1", "--out", d, "--name", "weak",
                         "--mpirun", f"env TF_SCALING_TEST=1 {MPIRUN}", "--", "--repeat", "1")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             rows = read_rows(os.path.join(d, "weak", "scaling.csv"))
-            self.assertEqual([json.loads(x["json"])["tasks"] for x in rows], [5000, 10000])
+            self.assertEqual([json.loads(x["json"])["tasks"] for x in rows], [5000, 10000] * 2)
+            self.assertEqual([x["warmup"] for x in rows], ["1", "1", "0", "0"])
             self.assertIn("Gustafson fit", r.stdout)
+            self.assertIn("| 2 | 1 |", r.stdout)  # the warm-up run not counted
+            self.assertIn("2 warm-up runs (1 per rank count", r.stdout)
+            self.assertTrue(os.path.exists(os.path.join(d, "weak", "logs", "np2-warmup1.log")))
             with open(os.path.join(d, "weak", "logs", "np2-rep1.log")) as fh:
                 self.assertTrue(fh.readline().startswith(f"$ env TF_SCALING_TEST=1 {MPIRUN} "))
 
