@@ -366,7 +366,7 @@ def table_lines(summary, weak):
     for s in summary:
         runs = str(s["runs"]) + (f" ({s['failed']} failed)" if s["failed"] else "")
         eff_s = "–" if not math.isfinite(s["efficiency"]) else f"{100 * s['efficiency']:.1f}%"
-        ci = (f"{s['speedup_lo']:.3f}–{s['speedup_hi']:.3f}"
+        ci = (f"{s['speedup_lo']:.4g}–{s['speedup_hi']:.4g}"
               if math.isfinite(s["speedup_lo"]) else "–")
         out.append(f"| {s['np']} | {runs} | {fmt_s(s['median'])} | {fmt_s(s['min'])} | "
                    f"{fmt_s(s['max'])} | {fmt_s(s['stdev'])} | "
@@ -676,6 +676,14 @@ def write_outputs(rows, weak, out_dir, title, meta):
                    f"rank count once, then again), binding {meta.get('bind', '?')}"
                    + (f", after {w} warm-up round{'s' if w > 1 else ''} left out of the "
                       "analysis." if w else "."), ""]
+    if meta and meta.get("methods"):
+        md += ["## Methods", ""] + methods_lines(meta["methods"]) + [
+            f"- launcher: {meta.get('mpi', '?')}; binding {meta.get('bind', '?')}", ""]
+        if os.path.exists(os.path.join(out_dir, "topology.txt")):
+            md += ["The machine's topology as `lstopo-no-graphics --of console --no-io` "
+                   "drew it: [topology.txt](topology.txt). All of it, machine-readable: "
+                   "`meta.json`.", ""]
+        md += ["## Results", ""]
     md += table + ["", line, ""]
     for n in warnings:
         md += [f"**Warning:** {n}.", ""]
@@ -685,6 +693,179 @@ def write_outputs(rows, weak, out_dir, title, meta):
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("\n".join(md))
     return "\n".join(table + ["", line] + extra), warnings
+
+
+# ---- methods: what a methods section needs -------------------------------------------
+
+def _run(cmd, timeout=30):
+    """stdout of cmd, '' if it cannot be run or fails."""
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        return r.stdout if r.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def app_version(app):
+    """What `APP --version` prints (taskfarm's apps: ak_print_version), as a
+    dict: taskfarm, mpi_library, mpi_standard, build_type, compiler, c_flags.
+    Run directly, as an MPI singleton. {} for an app without it."""
+    out, d = _run([app, "--version"]), {}
+    m = re.match(r"\S+ \(taskfarm\) (\S+)", out)
+    if not m:
+        return d
+    d["taskfarm"] = m.group(1)
+    for ln in out.splitlines()[1:]:
+        key, _, val = ln.partition(": ")
+        if key == "MPI library":
+            d["mpi_library"] = val.strip()
+        elif key == "MPI standard":
+            d["mpi_standard"] = val.strip()
+        elif key == "build":
+            for part in ln[len("build: "):].split("; "):
+                if part.startswith("compiler: "):
+                    d["compiler"] = part[len("compiler: "):]
+                elif part.startswith("C flags: "):
+                    d["c_flags"] = part[len("C flags: "):]
+                else:
+                    d["build_type"] = part
+    return d
+
+
+def linked(app):
+    """The MPI and taskfarm libraries the dynamic linker resolves for app
+    (ldd): {"mpi": path, "taskfarm": path}, those found."""
+    d = {}
+    for ln in _run(["ldd", app]).splitlines():
+        name, arrow, rest = ln.strip().partition(" => ")
+        path = rest.split(" (")[0].strip() if arrow else ""
+        if not path or path == "not found":
+            continue
+        if re.match(r"lib(mpi|mpich)(_\w+)?\.so", name) and "mpi" not in d:
+            d["mpi"] = path
+        elif name.startswith("libtaskfarm"):
+            d["taskfarm"] = path
+    return d
+
+
+def cmake_cache(app):
+    """The build's settings from the CMakeCache.txt of the build tree that
+    holds app (build/bin/APP: build/CMakeCache.txt): path, build_type,
+    c_compiler, c_flags (CMAKE_C_FLAGS and those of the build type) and the
+    TF_* options. {} when app is not in a build tree."""
+    d = os.path.dirname(os.path.realpath(app))
+    for _ in range(3):
+        path = os.path.join(d, "CMakeCache.txt")
+        if os.path.isfile(path):
+            break
+        d = os.path.dirname(d)
+    else:
+        return {}
+    cache = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for ln in f:
+                m = re.match(r"([A-Za-z_][\w-]*):(\w+)=(.*)$", ln.rstrip("\n"))
+                if m and m.group(2) != "INTERNAL":
+                    cache[m.group(1)] = m.group(3)
+    except OSError:
+        return {}
+    bt = cache.get("CMAKE_BUILD_TYPE", "")
+    flags = " ".join(x for x in (cache.get("CMAKE_C_FLAGS", ""),
+                                 cache.get(f"CMAKE_C_FLAGS_{bt.upper()}", "") if bt else "")
+                     if x.strip())
+    return {"path": path, "build_type": bt, "c_compiler": cache.get("CMAKE_C_COMPILER", ""),
+            "c_flags": flags,
+            "options": {k: v for k, v in sorted(cache.items()) if k.startswith("TF_")}}
+
+
+def topology():
+    """The machine as hwloc sees it (hwloc-info): packages, numa_nodes,
+    cores, pus, smt (PUs per core) and the tool's version; {"error": why}
+    without hwloc."""
+    out = _run(["hwloc-info"])
+    if not out:
+        return {"error": "hwloc-info not found or failed (Debian package hwloc)"}
+    count = {}
+    for ln in out.splitlines():
+        m = re.search(r"depth -?\d+:\s+(\d+) (\w+) \(type", ln)
+        if m:
+            count[m.group(2)] = count.get(m.group(2), 0) + int(m.group(1))
+    d = {"packages": count.get("Package"), "numa_nodes": count.get("NUMANode"),
+         "cores": count.get("Core"), "pus": count.get("PU"),
+         "tool": _run(["hwloc-info", "--version"]).strip()}
+    if d["cores"] and d["pus"]:
+        d["smt"] = d["pus"] // d["cores"]
+    return d
+
+
+def methods(app, root):
+    """Everything a methods section states about a sweep of app, as a dict
+    (meta.json's "methods"; report.md renders it)."""
+    u = os.uname()
+    ver = app_version(app)
+    src = {}
+    try:
+        with open(os.path.join(root, "lib", "include", "taskfarm.h")) as f:
+            src = dict(re.findall(r"#define TF_VERSION_(MAJOR|MINOR|PATCH) (\d+)", f.read()))
+    except OSError:
+        pass
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f
+                        if ln.startswith("model name")), "")
+    except OSError:
+        pass
+    return {
+        "taskfarm_version": ver.get("taskfarm") or ".".join(
+            src.get(k, "?") for k in ("MAJOR", "MINOR", "PATCH")),
+        "taskfarm_version_from": "the app's --version" if ver.get("taskfarm")
+        else "the source tree's taskfarm.h",
+        "app_version": ver, "cmake": cmake_cache(app), "linked": linked(app),
+        "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}",
+        "cpu_model": cpu or u.machine, "topology": topology(),
+        "tf_env": {k: v for k, v in sorted(os.environ.items()) if k.startswith("TF_")},
+    }
+
+
+def methods_lines(m):
+    """methods() as Markdown list items."""
+    ver, cm, ln, topo = m.get("app_version", {}), m.get("cmake", {}), m.get("linked", {}), \
+        m.get("topology", {})
+    src = m.get("taskfarm_version_from", "?")
+    out = [f"- taskfarm {m.get('taskfarm_version', '?')} (from {src})"]
+    build = ver.get("build_type") or cm.get("build_type")
+    flags = ver.get("c_flags") or cm.get("c_flags")
+    comp = ver.get("compiler") or cm.get("c_compiler")
+    if build or flags or comp:
+        src = "the program" if ver.get("build_type") else "CMakeCache.txt"
+        out.append(f"- build: {build or '?'}; compiler {comp or '?'}"
+                   + (f" ({cm['c_compiler']})" if cm.get("c_compiler") and ver.get("compiler")
+                      else "") + f"; C flags `{flags or 'none'}` (from {src})")
+    if cm.get("options"):
+        out.append("- build options: " + ", ".join(f"{k}={v or '(empty)'}"
+                                                   for k, v in cm["options"].items()))
+    mpi = ver.get("mpi_library")
+    if mpi or ln.get("mpi"):
+        out.append(f"- MPI library linked: {mpi or '?'}"
+                   + (f" (MPI {ver['mpi_standard']})" if ver.get("mpi_standard") else "")
+                   + (f"; {ln['mpi']}" if ln.get("mpi") else ""))
+    out.append(f"- kernel: {m.get('kernel', '?')}")
+    if topo.get("error"):
+        t = topo["error"]
+    else:
+        smt = topo.get("smt")
+        t = (f"{topo.get('packages')} socket(s), {topo.get('numa_nodes')} NUMA node(s), "
+             f"{topo.get('cores')} cores, {topo.get('pus')} hardware threads"
+             + (f" ({smt}-way SMT)" if smt and smt > 1 else " (no SMT)" if smt else "")
+             + f" ({topo.get('tool') or 'hwloc'})")
+    out.append(f"- CPU: {m.get('cpu_model', '?')}; {t}")
+    env = m.get("tf_env") or {}
+    out.append("- TF_* environment: " + (", ".join(f"`{k}={v}`" for k, v in env.items())
+                                          if env else "none set"))
+    return out
 
 
 # ---- the sweep ---------------------------------------------------------------------

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import random
+import re
 import stat
 import statistics
 import subprocess
@@ -234,7 +235,7 @@ class SpreadAndInterval(unittest.TestCase):
                                delta=1e-12)
         text = "\n".join(ts.table_lines(summary, False))
         self.assertIn("| speedup 95% CI |", text)
-        self.assertIn(f"{s4['speedup_lo']:.3f}–{s4['speedup_hi']:.3f}", text)
+        self.assertIn(f"{s4['speedup_lo']:.4g}–{s4['speedup_hi']:.4g}", text)
         self.assertTrue(any("Welch" in n for n in ts.notes(summary, rows, False)))
 
     def test_warmup_runs_are_not_counted(self):
@@ -493,12 +494,48 @@ class Sweep(unittest.TestCase):
             for key in ("command", "date", "host", "nproc", "cpu", "mpi"):
                 self.assertIn(key, meta)
             self.assertEqual(meta["status"], "done")
+            # What a methods section needs: from the program, its build and the machine.
+            m = meta["methods"]
+            with open(os.path.join(SRC, "lib", "include", "taskfarm.h")) as fh:
+                h = fh.read()
+            version = ".".join(re.search(rf"#define TF_VERSION_{k} (\d+)", h).group(1)
+                               for k in ("MAJOR", "MINOR", "PATCH"))
+            self.assertEqual(m["taskfarm_version"], version)
+            self.assertEqual(m["taskfarm_version_from"], "the app's --version")
+            self.assertRegex(m["app_version"]["mpi_library"], r"Open MPI|MPICH")
+            self.assertRegex(m["app_version"]["mpi_standard"], r"^\d+\.\d+$")
+            self.assertRegex(m["linked"]["mpi"], r"libmpi")
+            cache = os.path.join(os.path.dirname(os.path.realpath(BIN)), "CMakeCache.txt")
+            if os.path.exists(cache):  # the build type, from the program and from the build
+                with open(cache) as fh:
+                    bt = re.search(r"^CMAKE_BUILD_TYPE:STRING=(.*)$", fh.read(), re.M).group(1)
+                self.assertEqual(m["cmake"]["build_type"], bt)
+                self.assertEqual(m["app_version"]["build_type"], bt or "none")
+            self.assertEqual(m["kernel"].split()[:2], list(os.uname()[:1] + os.uname()[2:3]))
+            self.assertGreaterEqual(m["topology"]["cores"], 1)
+            self.assertEqual(m["tf_env"], {k: v for k, v in os.environ.items()
+                                           if k.startswith("TF_")})
+            with open(os.path.join(out, "report.md")) as fh:
+                report = fh.read()
+            for text in ("## Methods", "- MPI library linked: ", "- kernel: ", " cores, ",
+                         "- TF_* environment: ", f"- taskfarm {version} "):
+                self.assertIn(text, report)
             self.assertIn("| np | runs | median s |", r.stdout)
             self.assertIn("Amdahl fit T(P) = a + b/P over 4 runs at 2 rank counts", r.stdout)
             # The same directory is not overwritten.
             r = scaling(self.bench, "map", "--ranks", "1", "--out", d, "--name", "sweep")
             self.assertEqual(r.returncode, 2)
             self.assertIn("already holds a sweep", r.stderr)
+
+    def test_version(self):
+        r = subprocess.run([self.bench, "--version"], capture_output=True, text=True,
+                           timeout=60, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertRegex(lines[0], r"^tf-bench \(taskfarm\) \d+\.\d+\.\d+$")
+        self.assertRegex(lines[1], r"^MPI library: (Open MPI|MPICH)")
+        self.assertRegex(lines[3], r"^build: .*; compiler: .*; C flags: ")
+        self.assertEqual(ts.app_version(self.bench)["mpi_standard"], lines[2].split(": ")[1])
 
     def test_weak_placeholders_and_launcher(self):
         with tempfile.TemporaryDirectory() as d:
