@@ -640,6 +640,71 @@ def plot(summary, fit, weak, title, out_dir, subtitle=""):
     return titles
 
 
+def compare_plot(runs, weak, title, out_dir):
+    """speedup.{png,svg} and efficiency.{png,svg} of several runs in one
+    figure each: per run its medians joined by a line, with the 95%
+    interval as error bars where there is one, and the ideal; the legend
+    names each run by its label. runs: [(label, summary)]. Returns the
+    legend's labels of the runs and the titles (for the tests)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = [(lab, [s for s in summ if s["runs"] and s["median"] > 0])
+             for lab, summ in runs]
+    drawn = [(lab, meas) for lab, meas in drawn if meas]
+    if not drawn:
+        return [], []
+    ps = sorted({s["np"] for _, meas in drawn for s in meas})
+    p0s = {meas[0]["np"] for _, meas in drawn}
+    p0 = p0s.pop() if len(p0s) == 1 else None
+    lo_p, hi_p = min(ps), max(ps)
+    grid = np.geomspace(lo_p, hi_p, 200) if hi_p > lo_p else np.array([lo_p], float)
+    labels, titles = [], []
+    colours = plt.get_cmap("tab10")
+    for key in ("speedup", "efficiency"):
+        fig, ax = plt.subplots(figsize=(6.4, 4.8))
+        if key == "speedup":
+            ax.plot(grid, grid, "--", color="0.5", lw=1, label="ideal S = P")
+        else:
+            ax.axhline(1.0, ls="--", color="0.5", lw=1, label="ideal")
+        top = 1.0
+        labels = []
+        for i, (lab, meas) in enumerate(drawn):
+            c = colours(i % 10)
+            x = [s["np"] for s in meas]
+            y = [s[key] for s in meas]
+            n = points_label(meas)
+            lab = short_title(lab, 48) + (" (1 run per point)" if n.endswith("(1 run per point)") else
+                         f" ({n.split('of ')[1]} per point)" if "median of" in n else "")
+            labels.append(lab)
+            ax.plot(x, y, "o-", color=c, ms=4, lw=1.2, label=lab)
+            ci = [(s["np"], s[key], s[f"{key}_lo"], s[f"{key}_hi"]) for s in meas
+                  if math.isfinite(s[f"{key}_lo"])]
+            if ci:
+                ax.errorbar([q[0] for q in ci], [q[1] for q in ci],
+                            yerr=[[max(v - lo, 0) for _, v, lo, _ in ci],
+                                  [max(hi - v, 0) for _, v, _, hi in ci]],
+                            fmt="none", ecolor=c, capsize=3, lw=1)
+            top = max([top] + [v for v in y + [q[3] for q in ci] if math.isfinite(v)])
+        if p0 is None:  # each run against its own smallest rank count
+            _style_axes(ax, key, ps, weak, 1, top)
+            name = (("scaled speedup" if weak else "speedup") if key == "speedup"
+                    else ("weak efficiency" if weak else "efficiency"))
+            ax.set_ylabel(f"{name} (each run against its smallest P)")
+        else:
+            _style_axes(ax, key, ps, weak, p0, top)
+        titles.append(short_title(title))
+        ci_note = "; bars: 95% CI" if any(math.isfinite(s["speedup_lo"])
+                                            for _, meas in drawn for s in meas) else ""
+        ax.set_title(f"{titles[-1]}\n{'weak' if weak else 'strong'} scaling, medians"
+                     f"{ci_note}", fontsize=9)
+        ax.legend(fontsize=8, loc="best")
+        _save(fig, out_dir, key)
+        plt.close(fig)
+    return labels, titles
+
+
 # ---- outputs -----------------------------------------------------------------------
 
 def write_outputs(rows, weak, out_dir, title, meta):
@@ -866,6 +931,39 @@ def methods_lines(m):
     out.append("- TF_* environment: " + (", ".join(f"`{k}={v}`" for k, v in env.items())
                                           if env else "none set"))
     return out
+
+
+def write_compare(runs, weak, out_dir, title):
+    """compare.csv (every run's summary rows, with its label), compare.md
+    and the two plots. runs: [(label, rows, meta or None)]. Returns the text
+    to print."""
+    done = []
+    for label, rows, meta in runs:
+        summary, fit, why = analyze(rows, weak)
+        done.append((label, summary, fit, why, meta))
+    with open(os.path.join(out_dir, "compare.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["label"] + SUMMARY_FIELDS)
+        for label, summary, *_ in done:
+            for s in summary:
+                w.writerow([label, s["np"], s["runs"]] + [
+                    f"{s[k]:.9g}" if math.isfinite(s[k]) else "" for k in SUMMARY_FIELDS[2:]])
+    compare_plot([(d[0], d[1]) for d in done], weak, title, out_dir)
+    md = [f"# {title}", "", f"{'Weak' if weak else 'Strong'} scaling of {len(done)} runs.", ""]
+    text = []
+    for label, summary, fit, why, meta in done:
+        sec = [f"## {label}", ""]
+        if meta:
+            sec += [f"Command: `{meta.get('command', '?')}`; {meta.get('host', '?')}, "
+                    f"{meta.get('date', '')}", ""]
+        sec += table_lines(summary, weak) + ["", fit_text(fit, why, weak), ""]
+        sec += [f"**Warning:** {w}." for w in fit_warnings(fit, weak)]
+        md += sec + ([""] if sec[-1] else [])
+        text += [f"{label}:"] + table_lines(summary, weak) + [fit_text(fit, why, weak), ""]
+    md += ["![speedup](speedup.png)", "", "![efficiency](efficiency.png)", ""]
+    with open(os.path.join(out_dir, "compare.md"), "w") as f:
+        f.write("\n".join(md))
+    return "\n".join(text).rstrip()
 
 
 # ---- the sweep ---------------------------------------------------------------------

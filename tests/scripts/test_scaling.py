@@ -382,6 +382,64 @@ class Analyze(unittest.TestCase):
             self.assertEqual(back[0]["wall_s"], 1.75)
 
 
+class Compare(unittest.TestCase):
+    def test_overlay_of_runs(self):
+        with tempfile.TemporaryDirectory() as d:
+            a, b = os.path.join(d, "fast-" + "ab12" * 10), os.path.join(d, "b")
+            os.makedirs(a)
+            os.makedirs(b)
+            write_csv(os.path.join(a, "scaling.csv"), amdahl_rows(0.05, 10.0, PS, reps=3,
+                                                                  noise=0.01))
+            write_csv(os.path.join(b, "scaling.csv"), amdahl_rows(0.3, 10.0, [1, 2, 4]))
+            with open(os.path.join(a, "meta.json"), "w") as fh:
+                json.dump({"command": "scripts/scaling synth", "host": "h", "weak": False}, fh)
+            r = scaling("--compare", a, "slow=" + os.path.join(b, "scaling.csv"),
+                        os.path.join(b, "scaling.csv"), "--out", d, "--name", "cmp")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            out = os.path.join(d, "cmp")
+            for name in ("compare.md", "compare.csv", "speedup.png", "speedup.svg",
+                         "efficiency.png", "efficiency.svg", "meta.json"):
+                self.assertGreater(os.path.getsize(os.path.join(out, name)), 100, name)
+            rows = read_rows(os.path.join(out, "compare.csv"))
+            self.assertEqual(list(rows[0]), ["label"] + ts.SUMMARY_FIELDS)
+            labels = [x["label"] for x in rows]
+            self.assertEqual(labels, [os.path.basename(a)] * 5 + ["slow"] * 3 + ["b"] * 3)
+            with open(os.path.join(out, "compare.md")) as fh:
+                md = fh.read()
+            self.assertIn("## slow", md)
+            self.assertIn("Command: `scripts/scaling synth`", md)
+            self.assertIn("![speedup](speedup.png)", md)
+            with open(os.path.join(out, "speedup.svg")) as fh:
+                svg = fh.read()
+            for label in ("slow (1 run per point)", "b (1 run per point)",
+                          "fast-ab12ab12… (3 runs per point)"):  # the hash-like name cut
+                self.assertTrue(f"<!-- {label} -->" in svg, f"no legend entry '{label}'")
+
+    def test_legend_and_titles(self):
+        runs = [("r1", ts.strong_metrics(ts.summarize(amdahl_rows(0.1, 5.0, [1, 2, 4], reps=2,
+                                                                  noise=0.01)))),
+                ("r2", ts.strong_metrics(ts.summarize(amdahl_rows(0.1, 5.0, [2, 4, 8]))))]
+        with tempfile.TemporaryDirectory() as d:
+            labels, titles = ts.compare_plot(runs, False, "compared: " + ", ".join(
+                f"run-{i}-{'0123456789abcdef' * 2}" for i in range(12)), d)
+        self.assertEqual(labels, ["r1 (2 runs per point)", "r2 (1 run per point)"])
+        self.assertTrue(all(len(t) <= ts.TITLE_MAX and t.endswith(" …") for t in titles),
+                        titles)
+
+    def test_bad_usage(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "scaling.csv")
+            write_csv(path, amdahl_rows(0.1, 5.0, [1, 2]))
+            for args, message in (
+                    (["--compare", path], "--compare needs two or more runs"),
+                    (["--compare", path, os.path.join(d, "nope")],
+                     f"{os.path.join(d, 'nope')}: no such file or directory (--compare)"),
+                    (["--compare", path, d + "/.."], "no scaling.csv in it"),
+                    (["--compare", path, path, "--ranks", "1"],
+                     "--ranks has no meaning with --compare")):
+                BadUsage.check(self, ["--out", d] + args, message)
+
+
 class BadUsage(unittest.TestCase):
     def check(self, args, message):
         r = scaling(*args)
