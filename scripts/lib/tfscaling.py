@@ -10,7 +10,14 @@ T(P) = a + b/P (a = T1*f, b = T1*(1 - f)) is linear in (a, b) and is fitted
 by ordinary least squares to every ok run, not to the medians, so that the
 spread of the runs shows in the uncertainty: f = a/(a + b), its standard
 error from the parameter covariance s^2 (X'X)^-1 by the delta method, and a
-95% interval from Student's t with n - 2 degrees of freedom.
+95% interval from Student's t with n - 2 degrees of freedom. With fewer
+than three rank counts the two parameters are fixed by the means alone and
+the law is not tested: f is given without interval, R² or 1/f.
+
+Each speedup (and efficiency) has a 95% confidence interval from the runs:
+Welch's t-interval of the difference of mean log times at P and at P0,
+exponentiated, i.e. of the ratio of geometric-mean times. Warm-up runs
+(warmup = 1 in scaling.csv) are kept but left out of everything.
 
 Weak scaling (the work grows with P): scaled speedup S_w(P) = P*T(1)/T(P),
 weak efficiency T(1)/T(P), and Gustafson's law S_w = P - s*(P - 1)
