@@ -782,8 +782,18 @@ def _run(cmd, timeout=30):
 def app_version(app):
     """What `APP --version` prints (taskfarm's apps: ak_print_version), as a
     dict: taskfarm, mpi_library, mpi_standard, build_type, compiler, c_flags.
-    Run directly, as an MPI singleton. {} for an app without it."""
-    out, d = _run([app, "--version"]), {}
+    Run directly, as an MPI singleton, and only when the binary holds
+    ak_print_version's format: any other program might take --version for
+    something else, or not at all. {} for an app without it."""
+    d = {}
+    try:
+        with open(app, "rb") as f:
+            head = f.read(4)
+            if head != b"\x7fELF" or b" (taskfarm) %d.%d.%d" not in f.read(64 << 20):
+                return d
+    except OSError:
+        return d
+    out = _run([app, "--version"])
     m = re.match(r"\S+ \(taskfarm\) (\S+)", out)
     if not m:
         return d
