@@ -682,8 +682,11 @@ def compare_plot(runs, weak, title, out_dir):
             x = [s["np"] for s in meas]
             y = [s[key] for s in meas]
             n = points_label(meas)
-            lab = short_title(lab, 48) + (" (1 run per point)" if n.endswith("(1 run per point)") else
-                         f" ({n.split('of ')[1]} per point)" if "median of" in n else "")
+            if n.endswith("(1 run per point)"):
+                lab = short_title(lab, 48) + " (1 run per point)"
+            else:
+                lab = short_title(lab, 48) + (f" ({n.split('of ')[1]} per point)"
+                                              if "median of" in n else "")
             labels.append(lab)
             ax.plot(x, y, "o-", color=c, ms=4, lw=1.2, label=lab)
             ci = [(s["np"], s[key], s[f"{key}_lo"], s[f"{key}_hi"]) for s in meas

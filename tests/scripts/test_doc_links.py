@@ -10,7 +10,6 @@ is skipped. Run by ctest (tests/scripts/CMakeLists.txt), label `script`:
 import glob
 import os
 import re
-import sys
 import tempfile
 import unittest
 
