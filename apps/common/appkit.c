@@ -123,7 +123,49 @@ int ak_run_option(int argc, char **argv, int *i, unsigned *repeat, tf_pool_opts 
         if (!(v = ak_value(argc, argv, i)) || ak_chunk(opt, v, opts)) return -1;
         return 1;
     }
+    if (strcmp(opt, "--version") == 0) {
+        if (ak_rank == 0) ak_print_version(ak_prog);
+        MPI_Finalize();
+        exit(0);
+    }
     return 0;
+}
+
+/* Set by apps/common/CMakeLists.txt from the build's cache. */
+#ifndef AK_BUILD_TYPE
+#define AK_BUILD_TYPE ""
+#endif
+#ifndef AK_C_COMPILER
+#define AK_C_COMPILER "unknown"
+#endif
+#ifndef AK_C_FLAGS
+#define AK_C_FLAGS ""
+#endif
+
+void ak_print_version(const char *prog)
+{
+    char lib[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+    int len = 0, major = 0, minor = 0;
+    MPI_Get_library_version(lib, &len);
+    MPI_Get_version(&major, &minor);
+    /* MPICH's text runs over several lines ("MPICH Version: 4.0.2\n...");
+     * the first, its tabs and runs of blanks as one space, names it. */
+    char first[256];
+    size_t n = 0;
+    for (const char *c = lib; *c && *c != '\n' && n + 1 < sizeof first; c++) {
+        if ((*c == ' ' || *c == '\t') && (n == 0 || first[n - 1] == ' ')) continue;
+        first[n++] = *c == '\t' ? ' ' : *c;
+    }
+    while (n > 0 && first[n - 1] == ' ') n--;
+    first[n] = '\0';
+    const char *flags = AK_C_FLAGS;
+    while (*flags == ' ') flags++;
+    printf("%s (taskfarm) %d.%d.%d\n", prog, TF_VERSION_MAJOR, TF_VERSION_MINOR, TF_VERSION_PATCH);
+    printf("MPI library: %s\n", first);
+    printf("MPI standard: %d.%d\n", major, minor);
+    printf("build: %s; compiler: %s; C flags: %s\n", *AK_BUILD_TYPE ? AK_BUILD_TYPE : "none",
+           AK_C_COMPILER, *flags ? flags : "none");
+    fflush(stdout);
 }
 
 double ak_now(void)

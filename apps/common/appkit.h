@@ -37,10 +37,20 @@ int ak_int(const char *opt, const char *s, int lo, int hi, int *v);
 int ak_double(const char *opt, const char *s, double lo, double hi, double *v);
 /* "auto", "guided" or a fixed chunk size, into opts. */
 int ak_chunk(const char *opt, const char *s, tf_pool_opts *opts);
-/* The options the experiment apps share, at argv[*i]: --repeat R (1..1000) and
- * --chunk auto|guided|K. 1 if it was one of them (and *i advanced), 0 if
- * not, -1 after a message. */
+/* The options the experiment apps share, at argv[*i]: --repeat R (1..1000),
+ * --chunk auto|guided|K and --version. 1 if it was one of them (and *i
+ * advanced), 0 if not, -1 after a message. --version prints ak_version's
+ * text (rank 0) and ends the program: MPI_Finalize and exit status 0, as it
+ * comes while the options are parsed, before any pool exists. */
 int ak_run_option(int argc, char **argv, int *i, unsigned *repeat, tf_pool_opts *opts);
+
+/* --version's text on stdout: prog and taskfarm's version, the MPI library
+ * linked (MPI_Get_library_version's first line, which may name another MPI
+ * than the mpirun that starts the program), the MPI standard it implements,
+ * and the build type, compiler and C flags the apps were built with: what a
+ * methods section needs (scripts/scaling records it). Any thread, any rank
+ * (the caller picks the rank that prints). */
+void ak_print_version(const char *prog);
 
 /* Monotonic seconds. */
 double ak_now(void);

@@ -40,7 +40,7 @@ static struct {
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tf-amdahl [--serial-fraction f] [--work-ms W] [--grain-us g] "
-               "[--repeat R] [--chunk auto|guided|K]\n");
+               "[--repeat R] [--chunk auto|guided|K] [--version]\n");
 }
 
 /* 0 ok, 1 help printed, 2 bad option (already reported). */

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "appkit.h"
 #include "taskfarm.h"
 
 enum mode { MODE_MAP, MODE_SUBMIT, MODE_SPAWN };
@@ -52,7 +53,8 @@ static int rank;
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tf-bench map|submit|spawn --tasks N [--chunk auto|guided|K] "
-               "[--work-us W] [--payload B] [--repeat R] [--wait auto|spin|yield|block]\n");
+               "[--work-us W] [--payload B] [--repeat R] [--wait auto|spin|yield|block]\n"
+               "       tf-bench --version\n");
 }
 
 /* A whole number in [lo, hi], or -1 with a message naming the option (no
@@ -92,6 +94,10 @@ static int parse_args(int argc, char **argv)
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         if (rank == 0) usage(stdout);
+        return 1;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        if (rank == 0) ak_print_version("tf-bench");
         return 1;
     }
     if (strcmp(argv[1], "map") == 0)

@@ -260,7 +260,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: tf-mandelbrot [--width W] [--height H] [--max-iter N] "
                "[--region xmin,xmax,ymin,ymax] [--rows-per-task K] [--chunk auto|guided|K] "
-               "[--repeat R] [--out FILE.png] [--serial] [--verify] [--expect-sha256 HEX]\n");
+               "[--repeat R] [--out FILE.png] [--serial] [--verify] [--expect-sha256 HEX] "
+               "[--version]\n");
 }
 
 static int parse_region(const char *opt, const char *s)

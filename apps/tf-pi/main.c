@@ -154,7 +154,7 @@ static int driver(tf_pool *pool, void *arg)
 static void usage(FILE *f)
 {
     fprintf(f, "usage: tf-pi [--samples N] [--block B] [--seed S] [--repeat R] "
-               "[--chunk auto|guided|K] [--serial] [--verify] [--self-test]\n");
+               "[--chunk auto|guided|K] [--serial] [--verify] [--self-test] [--version]\n");
 }
 
 static int parse_args(int argc, char **argv)

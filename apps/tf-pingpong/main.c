@@ -37,7 +37,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: mpirun -np P tf-pingpong [--iters N] [--sizes B[,B...]] [--peer R] "
-               "[--repeat R]\n");
+               "[--repeat R] [--version]\n");
 }
 
 /* "1,1024,64K,1M" into sizes[]; the count, or -1 after a message. */
@@ -101,6 +101,10 @@ int main(int argc, char **argv)
         const char *opt = argv[i], *v;
         if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
             if (ak_rank == 0) usage(stdout);
+            MPI_Finalize();
+            return 0;
+        } else if (!strcmp(opt, "--version")) {
+            if (ak_rank == 0) ak_print_version("tf-pingpong");
             MPI_Finalize();
             return 0;
         } else if (!strcmp(opt, "--iters")) {

@@ -374,7 +374,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: tf-uts [--sample T1|T2|T3|T4|T5|T1L|T2L|T3L|T1XL] [-t type] [-b b0] "
                "[-r root] [-a shape] [-d depth] [-q prob] [-m children] [-f shift] "
                "[-g granularity] [--budget N] [--split S] [--hungry on|off] [--repeat R]\n"
-               "  [--chunk auto|guided|K]\n"
+               "  [--chunk auto|guided|K] [--version]\n"
                "  -t 0 binomial, 1 geometric, 2 hybrid, 3 balanced\n"
                "  -a 0 linear, 1 exponential decrease, 2 cyclic, 3 fixed (geometric shape)\n");
 }

@@ -315,9 +315,7 @@ static int parse_options(int argc, char **argv)
             return 1;
         }
         if (is_opt(a, NULL, "--version")) {
-            if (ak_rank == 0)
-                printf("tfrun (taskfarm) %d.%d.%d\n", TF_VERSION_MAJOR, TF_VERSION_MINOR,
-                       TF_VERSION_PATCH);
+            if (ak_rank == 0) ak_print_version("tfrun");
             return 1;
         }
         if (set_switch(o, a)) continue;

@@ -10,7 +10,14 @@ T(P) = a + b/P (a = T1*f, b = T1*(1 - f)) is linear in (a, b) and is fitted
 by ordinary least squares to every ok run, not to the medians, so that the
 spread of the runs shows in the uncertainty: f = a/(a + b), its standard
 error from the parameter covariance s^2 (X'X)^-1 by the delta method, and a
-95% interval from Student's t with n - 2 degrees of freedom.
+95% interval from Student's t with n - 2 degrees of freedom. With fewer
+than three rank counts the two parameters are fixed by the means alone and
+the law is not tested: f is given without interval, R² or 1/f.
+
+Each speedup (and efficiency) has a 95% confidence interval from the runs:
+Welch's t-interval of the difference of mean log times at P and at P0,
+exponentiated, i.e. of the ratio of geometric-mean times. Warm-up runs
+(warmup = 1 in scaling.csv) are kept but left out of everything.
 
 Weak scaling (the work grows with P): scaled speedup S_w(P) = P*T(1)/T(P),
 weak efficiency T(1)/T(P), and Gustafson's law S_w = P - s*(P - 1)
@@ -26,20 +33,24 @@ import csv
 import json
 import math
 import os
+import re
 import shlex
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 
 import numpy as np
 
-CSV_FIELDS = ["run", "app", "np", "rep", "seconds", "wall_s", "ok", "json"]
-SUMMARY_FIELDS = ["np", "runs", "median", "min", "max", "stdev", "speedup", "efficiency",
-                  "karp_flatt"]
+CSV_FIELDS = ["run", "app", "np", "rep", "seconds", "wall_s", "ok", "json", "warmup"]
+SUMMARY_FIELDS = ["np", "runs", "median", "min", "max", "stdev", "speedup", "speedup_lo",
+                  "speedup_hi", "efficiency", "efficiency_lo", "efficiency_hi", "karp_flatt"]
+# How the speedup's interval is made, for the report and the plots' legends.
+CI_METHOD = ("95% confidence interval of the speedup: Welch's t-interval of the "
+             "difference of the mean log times at P and at the reference, exponentiated "
+             "(the ratio of geometric-mean times); it needs 2 or more ok runs at both")
 NAN = float("nan")
 
 
@@ -53,12 +64,18 @@ class FitError(Exception):
 
 # ---- statistics --------------------------------------------------------------------
 
+def counted(rows):
+    """The rows the analysis uses: every run but the warm-up runs."""
+    return [r for r in rows if not r.get("warmup")]
+
+
 def summarize(rows):
     """One dict per rank count seen in rows (failed-only ones too, with
     runs = 0), sorted by np: np, runs (ok), failed, median, min, max, stdev
-    (NaN where undefined)."""
+    (NaN where undefined), times (the ok runs' seconds). Warm-up runs are
+    left out."""
     by = {}
-    for r in rows:
+    for r in counted(rows):
         ent = by.setdefault(r["np"], {"ok": [], "failed": 0})
         if r["ok"]:
             ent["ok"].append(r["seconds"])
@@ -67,13 +84,40 @@ def summarize(rows):
     out = []
     for p in sorted(by):
         t, failed = by[p]["ok"], by[p]["failed"]
-        s = {"np": p, "runs": len(t), "failed": failed, "median": NAN, "min": NAN,
-             "max": NAN, "stdev": NAN, "speedup": NAN, "efficiency": NAN, "karp_flatt": NAN}
+        s = {"np": p, "runs": len(t), "failed": failed, "times": list(t)}
+        s.update({k: NAN for k in SUMMARY_FIELDS[2:]})
         if t:
             s.update(median=statistics.median(t), min=min(t), max=max(t),
                      stdev=statistics.stdev(t) if len(t) > 1 else NAN)
         out.append(s)
     return out
+
+
+def ratio_ci(t_ref, t_p):
+    """95% interval of T_ref/T_p from the runs' times: Welch's t-interval of
+    mean(log t_ref) - mean(log t_p), exponentiated. Timings are skewed to the
+    right and a ratio is what is wanted, so the logs are the natural scale;
+    Welch, because the spread differs between rank counts. The quantile is
+    taken at the whole degrees of freedom below Welch-Satterthwaite's (the
+    wider side). (NaN, NaN) with fewer than 2 runs at either."""
+    if len(t_ref) < 2 or len(t_p) < 2:
+        return NAN, NAN
+    a, b = np.log(np.asarray(t_ref, float)), np.log(np.asarray(t_p, float))
+    va, vb = float(a.var(ddof=1)) / len(a), float(b.var(ddof=1)) / len(b)
+    d = float(a.mean() - b.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return math.exp(d), math.exp(d)
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    q = t95(max(1, math.floor(dof)))
+    return math.exp(d - q * se), math.exp(d + q * se)
+
+
+def _fill_ci(s, t_ref, scale, per):
+    """speedup_lo/hi = scale * the interval of T_ref/T(P); efficiency_* = / per."""
+    lo, hi = ratio_ci(t_ref, s["times"])
+    s["speedup_lo"], s["speedup_hi"] = scale * lo, scale * hi
+    s["efficiency_lo"], s["efficiency_hi"] = scale * lo / per, scale * hi / per
 
 
 def baseline(summary):
@@ -92,6 +136,7 @@ def strong_metrics(summary):
     if base is None:
         return summary
     p0, t0 = base
+    ref = next(s["times"] for s in summary if s["np"] == p0)
     for s in summary:
         p = s["np"]
         if not s["runs"] or not s["median"] > 0:
@@ -99,6 +144,8 @@ def strong_metrics(summary):
         S = t0 * p0 / s["median"]
         s["speedup"] = S
         s["efficiency"] = S / p
+        if p != p0:
+            _fill_ci(s, ref, p0, p)
         if p > p0:
             s["karp_flatt"] = (1 / S - 1 / p) / (1 - 1 / p)
     return summary
@@ -110,11 +157,14 @@ def weak_metrics(summary):
     base = baseline(summary)
     if base is None:
         return summary
-    _, t0 = base
+    p0, t0 = base
+    ref = next(s["times"] for s in summary if s["np"] == p0)
     for s in summary:
         if s["runs"] and s["median"] > 0:
             s["efficiency"] = t0 / s["median"]
             s["speedup"] = s["np"] * s["efficiency"]
+            if s["np"] != p0:
+                _fill_ci(s, ref, s["np"], s["np"])
     return summary
 
 
@@ -138,7 +188,7 @@ def fit_amdahl(rows):
     f, f_se, f_lo, f_hi (95%), a, b, t1 = a + b, r2, n, dof, nps,
     max_speedup (1/f, inf if f <= 0). f_se is NaN when there are no residual
     degrees of freedom (as many runs as parameters). Raises FitError."""
-    ok = [(r["np"], r["seconds"]) for r in rows if r["ok"]]
+    ok = [(r["np"], r["seconds"]) for r in counted(rows) if r["ok"]]
     nps = sorted({p for p, _ in ok})
     if len(nps) < 2:
         raise FitError("needs ok runs at two or more rank counts")
@@ -164,10 +214,11 @@ def fit_amdahl(rows):
     else:
         f_se = NAN
     q = t95(dof)
-    return {"f": f, "f_se": f_se, "f_lo": f - q * f_se, "f_hi": f + q * f_se,
-            "a": a, "b": b, "t1": t1, "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN,
-            "n": n, "dof": dof, "nps": nps,
-            "max_speedup": 1 / f if f > 0 else math.inf}
+    fit = {"f": f, "f_se": f_se, "f_lo": f - q * f_se, "f_hi": f + q * f_se,
+           "a": a, "b": b, "t1": t1, "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN,
+           "n": n, "dof": dof, "nps": nps,
+           "max_speedup": 1 / f if f > 0 else math.inf}
+    return _few_rank_counts(fit, "f", ("max_speedup",))
 
 
 def fit_gustafson(rows):
@@ -177,7 +228,7 @@ def fit_gustafson(rows):
     noise is in the uncertainty, as it would not be with T1 fixed to the
     median 1-rank time) and 1 rank need not have been run. Returns s, s_se,
     s_lo, s_hi (95%), t1, r2, n, dof, nps. Raises FitError."""
-    ok = [(r["np"], r["seconds"]) for r in rows if r["ok"] and r["seconds"] > 0]
+    ok = [(r["np"], r["seconds"]) for r in counted(rows) if r["ok"] and r["seconds"] > 0]
     nps = sorted({p for p, _ in ok})
     if len(nps) < 2:
         raise FitError("needs ok runs at two or more rank counts")
@@ -200,8 +251,37 @@ def fit_gustafson(rows):
     else:
         s_se = NAN
     q = t95(dof)
-    return {"s": s, "s_se": s_se, "s_lo": s - q * s_se, "s_hi": s + q * s_se, "t1": 1 / u,
-            "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN, "n": n, "dof": dof, "nps": nps}
+    fit = {"s": s, "s_se": s_se, "s_lo": s - q * s_se, "s_hi": s + q * s_se, "t1": 1 / u,
+           "r2": 1 - sse / sst if sst > 0 and dof > 0 else NAN, "n": n, "dof": dof, "nps": nps}
+    return _few_rank_counts(fit, "s", ())
+
+
+# A two-parameter law through fewer rank counts than this is fitted but not
+# tested: its parameters are determined by the means alone, and the repeats'
+# scatter says how well the means are known, not whether the law holds.
+MIN_RANK_COUNTS_TESTED = 3
+
+
+def _few_rank_counts(fit, k, extrapolated):
+    """Below MIN_RANK_COUNTS_TESTED rank counts: the fraction k is kept, its
+    interval, R² and the extrapolations are NaN and fit["few"] is set."""
+    fit["few"] = len(fit["nps"]) < MIN_RANK_COUNTS_TESTED
+    if fit["few"]:
+        for key in (f"{k}_se", f"{k}_lo", f"{k}_hi", "r2") + tuple(extrapolated):
+            fit[key] = NAN
+    return fit
+
+
+def fit_warnings(fit, weak):
+    """Sentences to warn of (scripts/scaling prints them, the report keeps them)."""
+    if not fit or not fit.get("few"):
+        return []
+    n = len(fit["nps"])
+    k, law = ("s", "Gustafson") if weak else ("f", "Amdahl")
+    lim = "" if weak else " and no max speedup 1/f"
+    return [f"only {n} rank counts: {law}'s law has two parameters, which {n} rank counts "
+            f"determine without testing the law; {k} is given without an interval{lim} "
+            "(run three or more rank counts for those)"]
 
 
 def analyze(rows, weak):
@@ -254,7 +334,9 @@ def fit_text(fit, why, weak, short=False):
         r2 = f", R² = {fit['r2']:.4f}" if math.isfinite(fit["r2"]) else ""
         return f"{law} fit: {k} = {v}{pm}{r2}"
     where = f"{fit['n']} runs at {len(fit['nps'])} rank counts"
-    if se:
+    if fit.get("few"):
+        ci = f" (no interval from {len(fit['nps'])} rank counts)"
+    elif se:
         d = len(v.split(".")[1]) if "." in v else 0
         ci = f" (95% interval {fit[k + '_lo']:.{d}f} to {fit[k + '_hi']:.{d}f})"
     elif fit["dof"] < 1:
@@ -267,7 +349,9 @@ def fit_text(fit, why, weak, short=False):
                 f" over {where}: serial fraction s = {v}{pm}{ci}, fitted T(1) = "
                 f"{fmt_s(fit['t1'])} s, R² = {r2}")
     f = fit["f"]
-    if f > 1:
+    if fit.get("few"):
+        lim = "f > 1: the time grows with the ranks" if f > 1 else "no limit extrapolated"
+    elif f > 1:
         lim = ("f > 1: the time grows with the ranks, overhead beyond any serial part "
                "(Amdahl's law does not describe these runs)")
     elif f > 0:
@@ -283,13 +367,17 @@ def fit_text(fit, why, weak, short=False):
 
 def table_lines(summary, weak):
     sp, eff = ("scaled speedup", "weak efficiency") if weak else ("speedup", "efficiency")
-    out = [f"| np | runs | median s | min s | {sp} | {eff} | Karp–Flatt |",
-           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    out = [f"| np | runs | median s | min s | max s | stdev s | {sp} | {sp} 95% CI | {eff} "
+           "| Karp–Flatt |",
+           "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for s in summary:
         runs = str(s["runs"]) + (f" ({s['failed']} failed)" if s["failed"] else "")
         eff_s = "–" if not math.isfinite(s["efficiency"]) else f"{100 * s['efficiency']:.1f}%"
+        ci = (f"{s['speedup_lo']:.4g}–{s['speedup_hi']:.4g}"
+              if math.isfinite(s["speedup_lo"]) else "–")
         out.append(f"| {s['np']} | {runs} | {fmt_s(s['median'])} | {fmt_s(s['min'])} | "
-                   f"{fmt_num(s['speedup'], '.3f')} | {eff_s} | "
+                   f"{fmt_s(s['max'])} | {fmt_s(s['stdev'])} | "
+                   f"{fmt_num(s['speedup'], '.3f')} | {ci} | {eff_s} | "
                    f"{fmt_num(s['karp_flatt'], '.4f')} |")
     return out
 
@@ -303,6 +391,21 @@ def notes(summary, rows, weak):
         out.append(f"No ok run at 1 rank: speedups are relative to {p0} ranks, "
                    + (f"S_w = P·T({p0})/T(P)." if weak
                       else f"S = T({p0})·{p0}/T(P) (it assumes perfect scaling up to {p0})."))
+    most = max((s["runs"] for s in summary), default=0)
+    if most == 1:
+        out.append("One run per rank count: no spread and no interval of the speedup "
+                   "(--repeat 3 or more gives both).")
+    elif any(math.isfinite(s["speedup_lo"]) for s in summary):
+        out.append(f"Spread: min, max and sample standard deviation of the ok runs at each "
+                   f"rank count. {CI_METHOD}.")
+    warm = [r for r in rows if r.get("warmup")]
+    if warm:
+        per = max(sum(1 for r in warm if r["np"] == p) for p in {r["np"] for r in warm})
+        bad = sum(1 for r in warm if not r["ok"])
+        out.append(f"{len(warm)} warm-up run{'s' if len(warm) > 1 else ''} ({per} per rank "
+                   f"count, before the counted rounds) are left out"
+                   + (f"; {bad} of them failed." if bad else "."))
+    rows = counted(rows)
     src = [has_app_seconds(r) for r in rows if r["ok"]]
     if src and all(src):
         out.append("Times are the app's own timed region (\"seconds\" of its JSON line), "
@@ -398,30 +501,96 @@ def _parse_row(path, line, get, index):
         rep = int(get("rep")) if get("rep") else index
     except ValueError:
         raise bad(f"rep '{get('rep')}' is not a whole number")
+    warm = get("warmup").lower()  # absent in the CSVs of older sweeps
+    if warm not in ("", "0", "1", "true", "false"):
+        raise bad(f"warmup '{get('warmup')}' is not 0 or 1")
     return {"run": get("run"), "app": get("app"), "np": p, "rep": rep, "seconds": sec,
-            "wall_s": wall, "ok": ok, "json": get("json")}
+            "wall_s": wall, "ok": ok, "json": get("json"), "warmup": warm in ("1", "true")}
 
 
 def csv_row(r):
     return {"run": r["run"], "app": r["app"], "np": r["np"], "rep": r["rep"],
             "seconds": repr(r["seconds"]) if math.isfinite(r["seconds"]) else "",
             "wall_s": f"{r['wall_s']:.6f}" if math.isfinite(r["wall_s"]) else "",
-            "ok": int(bool(r["ok"])), "json": r["json"]}
+            "ok": int(bool(r["ok"])), "json": r["json"], "warmup": int(bool(r.get("warmup")))}
 
 
 # ---- plots -------------------------------------------------------------------------
 
+HEX_RUN = re.compile(r"\b[0-9a-fA-F]{16,}\b")
+TITLE_MAX = 80
+
+
+def short_title(title, limit=TITLE_MAX):
+    """A title that fits one line of a plot: hexadecimal strings of 16 digits
+    or more (hashes) cut to their first 8 and an ellipsis, then words
+    dropped from the end, with an ellipsis, down to limit characters."""
+    t = HEX_RUN.sub(lambda m: m.group(0)[:8] + "…", " ".join(title.split()))
+    if len(t) <= limit:
+        return t
+    words, out = t.split(" "), ""
+    for w in words:
+        if len(out) + len(w) + (1 if out else 0) > limit - 2:
+            break
+        out += (" " if out else "") + w
+    return (out or t[:limit - 2]) + " …"
+
+
+def points_label(summary):
+    """How many runs each plotted point is made of, in words."""
+    n = sorted({s["runs"] for s in summary if s["runs"]})
+    if not n:
+        return "measured"
+    if n == [1]:
+        return "measured (1 run per point)"
+    k = str(n[0]) if len(n) == 1 else f"{n[0]}–{n[-1]}"
+    return f"measured: median of {k} runs"
+
+
+def _style_axes(ax, key, ps, weak, p0, top=None):
+    """The log2 rank axis, the y axis of the speedup (log2) or efficiency
+    (linear from 0), labels and grid."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+    lo_p, hi_p = min(ps), max(ps)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ps)
+    ax.set_xticklabels([str(p) for p in ps])
+    ax.xaxis.set_minor_locator(NullLocator())
+    if key == "speedup":  # log-log: the ideal is the diagonal
+        ax.set_yscale("log", base=2)
+        ax.yaxis.set_major_locator(LogLocator(base=2))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_ylabel(f"scaled speedup  P·T({p0})/T(P)" if weak else
+                      ("speedup  T(1)/T(P)" if p0 == 1 else
+                       f"relative speedup  T({p0})·{p0}/T(P)"))
+    else:
+        ax.set_ylim(0, max(1.0, top or 1.0) * 1.08)
+        ax.set_ylabel(f"weak efficiency  T({p0})/T(P)" if weak else "efficiency  S/P")
+    if hi_p > lo_p:
+        ax.set_xlim(lo_p / 2**0.25, hi_p * 2**0.25)
+    ax.set_xlabel("MPI ranks P")
+    ax.grid(True, alpha=0.3)
+
+
+def _save(fig, out_dir, key):
+    fig.tight_layout()
+    fig.savefig(os.path.join(out_dir, f"{key}.png"), dpi=120)
+    fig.savefig(os.path.join(out_dir, f"{key}.svg"), metadata={"Date": None})
+
+
 def plot(summary, fit, weak, title, out_dir, subtitle=""):
-    """speedup.{png,svg} and efficiency.{png,svg}: the medians with min-max
-    bars, the ideal and the fitted law, log2 rank axis."""
+    """speedup.{png,svg} and efficiency.{png,svg}: the medians, the 95%
+    interval of the speedup as error bars, the min-max spread as thin grey
+    lines, the ideal and the fitted law, log2 rank axis. Returns the figures'
+    titles (for the tests)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
     meas = [s for s in summary if s["runs"] and s["median"] > 0]
     if not meas:
-        return
+        return []
     p0, t0 = baseline(summary)
     ps = [s["np"] for s in meas]
     lo_p, hi_p = min(ps), max(ps)
@@ -440,7 +609,7 @@ def plot(summary, fit, weak, title, out_dir, subtitle=""):
         curve = (fit["a"] + fit["b"] / p0) * p0 / tf
     legend_fit = fit_text(fit, None, weak, short=True) if fit else None
     mode = ("weak scaling" if weak else "strong scaling") + (f", {subtitle}" if subtitle else "")
-
+    titles = []
     for key in ("speedup", "efficiency"):
         div = [1.0 if key == "speedup" else float(p) for p in ps]
         y = [s[key] for s in meas]
@@ -454,45 +623,103 @@ def plot(summary, fit, weak, title, out_dir, subtitle=""):
         if curve is not None:
             ax.plot(grid, curve if key == "speedup" else curve / grid, "-",
                     color="tab:orange", lw=1.5, label=legend_fit)
-        yerr = [[max(v - lo, 0) for v, lo in zip(y, y_lo)],
-                [max(hi - v, 0) for v, hi in zip(y, y_hi)]]
-        n_runs = max(s["runs"] for s in meas)
-        ax.errorbar(ps, y, yerr=yerr, fmt="o", color="tab:blue", ms=5, capsize=4,
-                    label=f"measured: median, min–max of {n_runs} run(s)")
-
-        ax.set_xscale("log", base=2)
-        ax.set_xticks(ps)
-        ax.set_xticklabels([str(p) for p in ps])
-        ax.xaxis.set_minor_locator(NullLocator())
-        if key == "speedup":  # log-log: the ideal is the diagonal
-            ax.set_yscale("log", base=2)
-            ax.yaxis.set_major_locator(LogLocator(base=2))
-            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.yaxis.set_minor_locator(NullLocator())
-            ax.set_ylabel(f"scaled speedup  P·T({p0})/T(P)" if weak else
-                          ("speedup  T(1)/T(P)" if p0 == 1 else
-                           f"relative speedup  T({p0})·{p0}/T(P)"))
-        else:
-            top = max([1.0] + [v for v in y_hi if math.isfinite(v)])
-            ax.set_ylim(0, top * 1.08)
-            ax.set_ylabel(f"weak efficiency  T({p0})/T(P)" if weak else "efficiency  S/P")
-        if hi_p > lo_p:
-            ax.set_xlim(lo_p / 2**0.25, hi_p * 2**0.25)
-        ax.set_xlabel("MPI ranks P")
-        ax.set_title(textwrap.fill(title, 70) + f"\n{mode}", fontsize=9)
-        ax.grid(True, alpha=0.3)
+        spread = [(p, lo, hi) for p, lo, hi in zip(ps, y_lo, y_hi) if hi > lo]
+        if spread:
+            ax.vlines([p for p, _, _ in spread], [lo for _, lo, _ in spread],
+                      [hi for _, _, hi in spread], color="0.55", lw=4, alpha=0.45,
+                      label="min–max of the runs")
+        ci = [(p, v, s[f"{key}_lo"], s[f"{key}_hi"]) for p, v, s in zip(ps, y, meas)
+              if math.isfinite(s[f"{key}_lo"])]
+        if ci:
+            ax.errorbar([c[0] for c in ci], [c[1] for c in ci],
+                        yerr=[[max(v - lo, 0) for _, v, lo, _ in ci],
+                              [max(hi - v, 0) for _, v, _, hi in ci]],
+                        fmt="none", ecolor="tab:blue", capsize=4, lw=1.2,
+                        label="95% CI (Welch t, log times)")
+        ax.plot(ps, y, "o", color="tab:blue", ms=5, label=points_label(meas))
+        top = max([1.0] + [v for v in y_hi + [c[3] for c in ci] if math.isfinite(v)])
+        _style_axes(ax, key, ps, weak, p0, top)
+        titles.append(short_title(title))
+        ax.set_title(f"{titles[-1]}\n{mode}", fontsize=9)
         ax.legend(fontsize=8, loc="best")
-        fig.tight_layout()
-        fig.savefig(os.path.join(out_dir, f"{key}.png"), dpi=120)
-        fig.savefig(os.path.join(out_dir, f"{key}.svg"), metadata={"Date": None})
+        _save(fig, out_dir, key)
         plt.close(fig)
+    return titles
+
+
+def compare_plot(runs, weak, title, out_dir):
+    """speedup.{png,svg} and efficiency.{png,svg} of several runs in one
+    figure each: per run its medians joined by a line, with the 95%
+    interval as error bars where there is one, and the ideal; the legend
+    names each run by its label. runs: [(label, summary)]. Returns the
+    legend's labels of the runs and the titles (for the tests)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    drawn = [(lab, [s for s in summ if s["runs"] and s["median"] > 0])
+             for lab, summ in runs]
+    drawn = [(lab, meas) for lab, meas in drawn if meas]
+    if not drawn:
+        return [], []
+    ps = sorted({s["np"] for _, meas in drawn for s in meas})
+    p0s = {meas[0]["np"] for _, meas in drawn}
+    p0 = p0s.pop() if len(p0s) == 1 else None
+    lo_p, hi_p = min(ps), max(ps)
+    grid = np.geomspace(lo_p, hi_p, 200) if hi_p > lo_p else np.array([lo_p], float)
+    labels, titles = [], []
+    colours = plt.get_cmap("tab10")
+    for key in ("speedup", "efficiency"):
+        fig, ax = plt.subplots(figsize=(6.4, 4.8))
+        if key == "speedup":
+            ax.plot(grid, grid, "--", color="0.5", lw=1, label="ideal S = P")
+        else:
+            ax.axhline(1.0, ls="--", color="0.5", lw=1, label="ideal")
+        top = 1.0
+        labels = []
+        for i, (lab, meas) in enumerate(drawn):
+            c = colours(i % 10)
+            x = [s["np"] for s in meas]
+            y = [s[key] for s in meas]
+            n = points_label(meas)
+            if n.endswith("(1 run per point)"):
+                lab = short_title(lab, 48) + " (1 run per point)"
+            else:
+                lab = short_title(lab, 48) + (f" ({n.split('of ')[1]} per point)"
+                                              if "median of" in n else "")
+            labels.append(lab)
+            ax.plot(x, y, "o-", color=c, ms=4, lw=1.2, label=lab)
+            ci = [(s["np"], s[key], s[f"{key}_lo"], s[f"{key}_hi"]) for s in meas
+                  if math.isfinite(s[f"{key}_lo"])]
+            if ci:
+                ax.errorbar([q[0] for q in ci], [q[1] for q in ci],
+                            yerr=[[max(v - lo, 0) for _, v, lo, _ in ci],
+                                  [max(hi - v, 0) for _, v, _, hi in ci]],
+                            fmt="none", ecolor=c, capsize=3, lw=1)
+            top = max([top] + [v for v in y + [q[3] for q in ci] if math.isfinite(v)])
+        if p0 is None:  # each run against its own smallest rank count
+            _style_axes(ax, key, ps, weak, 1, top)
+            name = (("scaled speedup" if weak else "speedup") if key == "speedup"
+                    else ("weak efficiency" if weak else "efficiency"))
+            ax.set_ylabel(f"{name} (each run against its smallest P)")
+        else:
+            _style_axes(ax, key, ps, weak, p0, top)
+        titles.append(short_title(title))
+        ci_note = "; bars: 95% CI" if any(math.isfinite(s["speedup_lo"])
+                                            for _, meas in drawn for s in meas) else ""
+        ax.set_title(f"{titles[-1]}\n{'weak' if weak else 'strong'} scaling, medians"
+                     f"{ci_note}", fontsize=9)
+        ax.legend(fontsize=8, loc="best")
+        _save(fig, out_dir, key)
+        plt.close(fig)
+    return labels, titles
 
 
 # ---- outputs -----------------------------------------------------------------------
 
 def write_outputs(rows, weak, out_dir, title, meta):
     """summary.csv, report.md and the four images in out_dir. Returns the
-    text to print: the table, the fit and the notes."""
+    text to print (the table, the fit and the notes) and the warnings."""
     summary, fit, why = analyze(rows, weak)
     with open(os.path.join(out_dir, "summary.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -507,6 +734,7 @@ def write_outputs(rows, weak, out_dir, title, meta):
     table = table_lines(summary, weak)
     line = fit_text(fit, why, weak)
     extra = notes(summary, rows, weak)
+    warnings = fit_warnings(fit, weak)
     md = [f"# Scaling of `{title}`", "",
           ("Weak scaling: the work grows with the ranks." if weak else
            "Strong scaling: the same problem at every rank count."), ""]
@@ -518,15 +746,244 @@ def write_outputs(rows, weak, out_dir, title, meta):
                                             if meta.get("commit") else ""), ""]
         if meta.get("repeat"):
             n = meta["repeat"]
+            w = meta.get("warmup") or 0
             md += [f"Each rank count ran {n} time{'s' if n > 1 else ''}, interleaved (every "
-                   f"rank count once, then again), binding {meta.get('bind', '?')}.", ""]
+                   f"rank count once, then again), binding {meta.get('bind', '?')}"
+                   + (f", after {w} warm-up round{'s' if w > 1 else ''} left out of the "
+                      "analysis." if w else "."), ""]
+    if meta and meta.get("methods"):
+        md += ["## Methods", ""] + methods_lines(meta["methods"]) + [
+            f"- launcher: {meta.get('mpi', '?')}; binding {meta.get('bind', '?')}", ""]
+        if os.path.exists(os.path.join(out_dir, "topology.txt")):
+            md += ["The machine's topology as `lstopo-no-graphics --of console --no-io` "
+                   "drew it: [topology.txt](topology.txt). All of it, machine-readable: "
+                   "`meta.json`.", ""]
+        md += ["## Results", ""]
     md += table + ["", line, ""]
+    for n in warnings:
+        md += [f"**Warning:** {n}.", ""]
     for n in extra:
         md += [n, ""]
     md += ["![speedup](speedup.png)", "", "![efficiency](efficiency.png)", ""]
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("\n".join(md))
-    return "\n".join(table + ["", line] + extra)
+    return "\n".join(table + ["", line] + extra), warnings
+
+
+# ---- methods: what a methods section needs -------------------------------------------
+
+def _run(cmd, timeout=30):
+    """stdout of cmd, '' if it cannot be run or fails."""
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                           stdin=subprocess.DEVNULL)
+        return r.stdout if r.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def app_version(app):
+    """What `APP --version` prints (taskfarm's apps: ak_print_version), as a
+    dict: taskfarm, mpi_library, mpi_standard, build_type, compiler, c_flags.
+    Run directly, as an MPI singleton, and only when the binary holds
+    ak_print_version's format: any other program might take --version for
+    something else, or not at all. {} for an app without it."""
+    d = {}
+    try:
+        with open(app, "rb") as f:
+            head = f.read(4)
+            if head != b"\x7fELF" or b" (taskfarm) %d.%d.%d" not in f.read(64 << 20):
+                return d
+    except OSError:
+        return d
+    out = _run([app, "--version"])
+    m = re.match(r"\S+ \(taskfarm\) (\S+)", out)
+    if not m:
+        return d
+    d["taskfarm"] = m.group(1)
+    for ln in out.splitlines()[1:]:
+        key, _, val = ln.partition(": ")
+        if key == "MPI library":
+            d["mpi_library"] = val.strip()
+        elif key == "MPI standard":
+            d["mpi_standard"] = val.strip()
+        elif key == "build":
+            for part in ln[len("build: "):].split("; "):
+                if part.startswith("compiler: "):
+                    d["compiler"] = part[len("compiler: "):]
+                elif part.startswith("C flags: "):
+                    d["c_flags"] = part[len("C flags: "):]
+                else:
+                    d["build_type"] = part
+    return d
+
+
+def linked(app):
+    """The MPI and taskfarm libraries the dynamic linker resolves for app
+    (ldd): {"mpi": path, "taskfarm": path}, those found."""
+    d = {}
+    for ln in _run(["ldd", app]).splitlines():
+        name, arrow, rest = ln.strip().partition(" => ")
+        path = rest.split(" (")[0].strip() if arrow else ""
+        if not path or path == "not found":
+            continue
+        if re.match(r"lib(mpi|mpich)(_\w+)?\.so", name) and "mpi" not in d:
+            d["mpi"] = path
+        elif name.startswith("libtaskfarm"):
+            d["taskfarm"] = path
+    return d
+
+
+def cmake_cache(app):
+    """The build's settings from the CMakeCache.txt of the build tree that
+    holds app (build/bin/APP: build/CMakeCache.txt): path, build_type,
+    c_compiler, c_flags (CMAKE_C_FLAGS and those of the build type) and the
+    TF_* options. {} when app is not in a build tree."""
+    d = os.path.dirname(os.path.realpath(app))
+    for _ in range(3):
+        path = os.path.join(d, "CMakeCache.txt")
+        if os.path.isfile(path):
+            break
+        d = os.path.dirname(d)
+    else:
+        return {}
+    cache = {}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for ln in f:
+                m = re.match(r"([A-Za-z_][\w-]*):(\w+)=(.*)$", ln.rstrip("\n"))
+                if m and m.group(2) != "INTERNAL":
+                    cache[m.group(1)] = m.group(3)
+    except OSError:
+        return {}
+    bt = cache.get("CMAKE_BUILD_TYPE", "")
+    flags = " ".join(x for x in (cache.get("CMAKE_C_FLAGS", ""),
+                                 cache.get(f"CMAKE_C_FLAGS_{bt.upper()}", "") if bt else "")
+                     if x.strip())
+    return {"path": path, "build_type": bt, "c_compiler": cache.get("CMAKE_C_COMPILER", ""),
+            "c_flags": flags,
+            "options": {k: v for k, v in sorted(cache.items()) if k.startswith("TF_")}}
+
+
+def topology():
+    """The machine as hwloc sees it (hwloc-info): packages, numa_nodes,
+    cores, pus, smt (PUs per core) and the tool's version; {"error": why}
+    without hwloc."""
+    out = _run(["hwloc-info"])
+    if not out:
+        return {"error": "hwloc-info not found or failed (Debian package hwloc)"}
+    count = {}
+    for ln in out.splitlines():
+        m = re.search(r"depth -?\d+:\s+(\d+) (\w+) \(type", ln)
+        if m:
+            count[m.group(2)] = count.get(m.group(2), 0) + int(m.group(1))
+    d = {"packages": count.get("Package"), "numa_nodes": count.get("NUMANode"),
+         "cores": count.get("Core"), "pus": count.get("PU"),
+         "tool": _run(["hwloc-info", "--version"]).strip()}
+    if d["cores"] and d["pus"]:
+        d["smt"] = d["pus"] // d["cores"]
+    return d
+
+
+def methods(app, root):
+    """Everything a methods section states about a sweep of app, as a dict
+    (meta.json's "methods"; report.md renders it)."""
+    u = os.uname()
+    ver = app_version(app)
+    src = {}
+    try:
+        with open(os.path.join(root, "lib", "include", "taskfarm.h")) as f:
+            src = dict(re.findall(r"#define TF_VERSION_(MAJOR|MINOR|PATCH) (\d+)", f.read()))
+    except OSError:
+        pass
+    cpu = ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f
+                        if ln.startswith("model name")), "")
+    except OSError:
+        pass
+    return {
+        "taskfarm_version": ver.get("taskfarm") or ".".join(
+            src.get(k, "?") for k in ("MAJOR", "MINOR", "PATCH")),
+        "taskfarm_version_from": "the app's --version" if ver.get("taskfarm")
+        else "the source tree's taskfarm.h",
+        "app_version": ver, "cmake": cmake_cache(app), "linked": linked(app),
+        "kernel": f"{u.sysname} {u.release} {u.version} {u.machine}",
+        "cpu_model": cpu or u.machine, "topology": topology(),
+        "tf_env": {k: v for k, v in sorted(os.environ.items()) if k.startswith("TF_")},
+    }
+
+
+def methods_lines(m):
+    """methods() as Markdown list items."""
+    ver, cm, ln, topo = m.get("app_version", {}), m.get("cmake", {}), m.get("linked", {}), \
+        m.get("topology", {})
+    src = m.get("taskfarm_version_from", "?")
+    out = [f"- taskfarm {m.get('taskfarm_version', '?')} (from {src})"]
+    build = ver.get("build_type") or cm.get("build_type")
+    flags = ver.get("c_flags") or cm.get("c_flags")
+    comp = ver.get("compiler") or cm.get("c_compiler")
+    if build or flags or comp:
+        src = "the program" if ver.get("build_type") else "CMakeCache.txt"
+        out.append(f"- build: {build or '?'}; compiler {comp or '?'}"
+                   + (f" ({cm['c_compiler']})" if cm.get("c_compiler") and ver.get("compiler")
+                      else "") + f"; C flags `{flags or 'none'}` (from {src})")
+    if cm.get("options"):
+        out.append("- build options: " + ", ".join(f"{k}={v or '(empty)'}"
+                                                   for k, v in cm["options"].items()))
+    mpi = ver.get("mpi_library")
+    if mpi or ln.get("mpi"):
+        out.append(f"- MPI library linked: {mpi or '?'}"
+                   + (f" (MPI {ver['mpi_standard']})" if ver.get("mpi_standard") else "")
+                   + (f"; {ln['mpi']}" if ln.get("mpi") else ""))
+    out.append(f"- kernel: {m.get('kernel', '?')}")
+    if topo.get("error"):
+        t = topo["error"]
+    else:
+        smt = topo.get("smt")
+        t = (f"{topo.get('packages')} socket(s), {topo.get('numa_nodes')} NUMA node(s), "
+             f"{topo.get('cores')} cores, {topo.get('pus')} hardware threads"
+             + (f" ({smt}-way SMT)" if smt and smt > 1 else " (no SMT)" if smt else "")
+             + f" ({topo.get('tool') or 'hwloc'})")
+    out.append(f"- CPU: {m.get('cpu_model', '?')}; {t}")
+    env = m.get("tf_env") or {}
+    out.append("- TF_* environment: " + (", ".join(f"`{k}={v}`" for k, v in env.items())
+                                          if env else "none set"))
+    return out
+
+
+def write_compare(runs, weak, out_dir, title):
+    """compare.csv (every run's summary rows, with its label), compare.md
+    and the two plots. runs: [(label, rows, meta or None)]. Returns the text
+    to print."""
+    done = []
+    for label, rows, meta in runs:
+        summary, fit, why = analyze(rows, weak)
+        done.append((label, summary, fit, why, meta))
+    with open(os.path.join(out_dir, "compare.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["label"] + SUMMARY_FIELDS)
+        for label, summary, *_ in done:
+            for s in summary:
+                w.writerow([label, s["np"], s["runs"]] + [
+                    f"{s[k]:.9g}" if math.isfinite(s[k]) else "" for k in SUMMARY_FIELDS[2:]])
+    compare_plot([(d[0], d[1]) for d in done], weak, title, out_dir)
+    md = [f"# {title}", "", f"{'Weak' if weak else 'Strong'} scaling of {len(done)} runs.", ""]
+    text = []
+    for label, summary, fit, why, meta in done:
+        sec = [f"## {label}", ""]
+        if meta:
+            sec += [f"Command: `{meta.get('command', '?')}`; {meta.get('host', '?')}, "
+                    f"{meta.get('date', '')}", ""]
+        sec += table_lines(summary, weak) + ["", fit_text(fit, why, weak), ""]
+        sec += [f"**Warning:** {w}." for w in fit_warnings(fit, weak)]
+        md += sec + ([""] if sec[-1] else [])
+        text += [f"{label}:"] + table_lines(summary, weak) + [fit_text(fit, why, weak), ""]
+    md += ["![speedup](speedup.png)", "", "![efficiency](efficiency.png)", ""]
+    with open(os.path.join(out_dir, "compare.md"), "w") as f:
+        f.write("\n".join(md))
+    return "\n".join(text).rstrip()
 
 
 # ---- the sweep ---------------------------------------------------------------------
@@ -643,19 +1100,22 @@ def run_one(cmd, timeout):
 
 
 def run_sweep(launcher, app, args_for, ranks, repeat, out_dir, bind, timeout, run_name,
-              rows, log=sys.stderr):
-    """Every rank count once per round, `repeat` rounds; appends each run's
-    row to rows (the caller's list, so that an interrupted sweep keeps what
-    it has) and to scaling.csv as it goes, each run's output to logs/."""
+              rows, log=sys.stderr, warmup=0):
+    """Every rank count once per round: `warmup` rounds whose runs are
+    marked warmup (kept, not counted), then `repeat` rounds; appends each
+    run's row to rows (the caller's list, so that an interrupted sweep keeps
+    what it has) and to scaling.csv as it goes, each run's output to logs/."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     logs = os.path.join(out_dir, "logs")
     os.makedirs(logs, exist_ok=True)
-    total, k = repeat * len(ranks), 0
+    total, k = (warmup + repeat) * len(ranks), 0
     with open(os.path.join(out_dir, "scaling.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         w.writeheader()
         f.flush()
-        for rep in range(1, repeat + 1):
+        rounds = [(True, r) for r in range(1, warmup + 1)]
+        rounds += [(False, r) for r in range(1, repeat + 1)]
+        for warm, rep in rounds:
             for p in ranks:
                 k += 1
                 cmd = launcher.command(p, bind, cores, [app] + args_for(p))
@@ -671,16 +1131,19 @@ def run_sweep(launcher, app, args_for, ranks, repeat, out_dir, bind, timeout, ru
                     status = "FAILED (the app reports \"ok\": false)"
                 else:
                     status = "ok"
-                with open(os.path.join(logs, f"np{p}-rep{rep}.log"), "w") as lf:
+                what = f"warmup{rep}" if warm else f"rep{rep}"
+                with open(os.path.join(logs, f"np{p}-{what}.log"), "w") as lf:
                     lf.write(f"$ {shlex.join(cmd)}\n" + _lines(out))
                     if err:
                         lf.write("---- stderr ----\n" + _lines(err))
                     lf.write(f"---- {status}; wall {wall:.3f} s ----\n")
                 row = {"run": run_name, "app": os.path.basename(app), "np": p, "rep": rep,
-                       "seconds": secs, "wall_s": wall, "ok": status == "ok", "json": js_line}
+                       "seconds": secs, "wall_s": wall, "ok": status == "ok", "json": js_line,
+                       "warmup": warm}
                 rows.append(row)
                 w.writerow(csv_row(row))
                 f.flush()
-                print(f"scaling: [{k}/{total}] rep {rep} np {p}: {fmt_s(secs)} s "
+                print(f"scaling: [{k}/{total}] {'warm-up' if warm else 'rep'} {rep} np {p}: "
+                      f"{fmt_s(secs)} s "
                       f"(wall {wall:.2f} s) {status}", file=log, flush=True)
     return rows

@@ -12,7 +12,9 @@ import json
 import math
 import os
 import random
+import re
 import stat
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -157,7 +159,34 @@ class AmdahlFit(unittest.TestCase):
         fit = ts.fit_amdahl(amdahl_rows(0.1, 5.0, [1, 2]))
         self.assertEqual(fit["dof"], 0)
         self.assertTrue(math.isnan(fit["f_se"]))
-        self.assertIn("no uncertainty", ts.fit_text(fit, None, False))
+        self.assertIn("three or more rank counts", ts.fit_warnings(fit, False)[0])
+        self.assertNotIn("95%", ts.fit_text(fit, None, False))
+
+    def test_two_rank_counts_give_no_interval_nor_limit(self):
+        # Two rank counts fix both parameters of the law: repeats only tell
+        # the noise of two means, not whether the law holds, so an interval
+        # of f and an extrapolated 1/f would claim what the data cannot.
+        for weak in (False, True):
+            rows = (gustafson_rows(0.1, 5.0, [1, 2], reps=4, noise=0.02, seed=5) if weak
+                    else amdahl_rows(0.05, 10.0, [1, 2], reps=4, noise=0.02, seed=5))
+            _, fit, _ = ts.analyze(rows, weak)
+            k = "s" if weak else "f"
+            self.assertTrue(math.isfinite(fit[k]))
+            for key in (f"{k}_se", f"{k}_lo", f"{k}_hi", "r2"):
+                self.assertTrue(math.isnan(fit[key]), (weak, key, fit[key]))
+            text = ts.fit_text(fit, None, weak)
+            self.assertNotIn("95%", text)
+            self.assertNotIn("max speedup", text)
+            self.assertNotIn("±", text)
+            self.assertNotIn("±", ts.fit_text(fit, None, weak, short=True))
+            warn = ts.fit_warnings(fit, weak)
+            self.assertEqual(len(warn), 1, warn)
+            self.assertIn("only 2 rank counts", warn[0])
+            self.assertIn("three or more", warn[0])
+        self.assertTrue(math.isnan(fit.get("max_speedup", math.nan)))
+        _, fit, _ = ts.analyze(amdahl_rows(0.05, 10.0, [1, 2, 4], reps=2, noise=0.02), False)
+        self.assertEqual(ts.fit_warnings(fit, False), [])
+        self.assertIn("max speedup", ts.fit_text(fit, None, False))
 
     def test_relative_speedup_without_one_rank(self):
         summary = ts.strong_metrics(ts.summarize(amdahl_rows(0.0, 8.0, [2, 4, 8])))
@@ -171,6 +200,78 @@ class AmdahlFit(unittest.TestCase):
         self.assertAlmostEqual(ts.t95(40), 2.0211, delta=2e-4)
         self.assertAlmostEqual(ts.t95(120), 1.9799, delta=2e-4)
         self.assertTrue(math.isnan(ts.t95(0)))
+
+
+class SpreadAndInterval(unittest.TestCase):
+    def test_ratio_interval_covers_the_truth_95_percent_of_the_time(self):
+        # Log-normal times, 3 runs a side, unequal spread: the interval of
+        # T(1)/T(4) covers the true ratio of the (geometric) means.
+        hits = 0
+        for seed in range(1000):
+            rnd = random.Random(seed)
+            t1 = [10.0 * math.exp(rnd.gauss(0, 0.05)) for _ in range(3)]
+            t4 = [4.0 * math.exp(rnd.gauss(0, 0.02)) for _ in range(3)]
+            lo, hi = ts.ratio_ci(t1, t4)
+            hits += lo <= 2.5 <= hi
+        self.assertGreaterEqual(hits, 930)
+        self.assertLessEqual(hits, 985)
+        self.assertTrue(all(math.isnan(x) for x in ts.ratio_ci([1.0], [0.5, 0.6])))
+        self.assertEqual(ts.ratio_ci([2.0, 2.0], [1.0, 1.0]), (2.0, 2.0))
+
+    def test_summary_has_spread_and_interval(self):
+        rows = amdahl_rows(0.1, 10.0, [1, 2, 4], reps=4, noise=0.02, seed=3)
+        summary = ts.strong_metrics(ts.summarize(rows))
+        s1, s4 = summary[0], summary[2]
+        t4 = [r["seconds"] for r in rows if r["np"] == 4]
+        self.assertEqual((s4["min"], s4["max"]), (min(t4), max(t4)))
+        self.assertAlmostEqual(s4["stdev"], statistics.stdev(t4), delta=1e-12)
+        self.assertTrue(math.isnan(s1["speedup_lo"]))  # the reference: 1 by definition
+        self.assertLess(s4["speedup_lo"], s4["speedup_hi"])
+        self.assertLess(s4["speedup_lo"], 1 / (0.1 + 0.9 / 4) + 0.2)
+        self.assertAlmostEqual(s4["efficiency_hi"], s4["speedup_hi"] / 4, delta=1e-12)
+        weak = ts.weak_metrics(ts.summarize(gustafson_rows(0.1, 5.0, [1, 4], reps=3,
+                                                           noise=0.01)))
+        self.assertAlmostEqual(weak[1]["speedup_lo"], 4 * weak[1]["efficiency_lo"],
+                               delta=1e-12)
+        text = "\n".join(ts.table_lines(summary, False))
+        self.assertIn("| speedup 95% CI |", text)
+        self.assertIn(f"{s4['speedup_lo']:.4g}–{s4['speedup_hi']:.4g}", text)
+        self.assertTrue(any("Welch" in n for n in ts.notes(summary, rows, False)))
+
+    def test_warmup_runs_are_not_counted(self):
+        rows = amdahl_rows(0.2, 10.0, [1, 2, 4], reps=2)
+        warm = [dict(r, seconds=r["seconds"] * 3, warmup=True) for r in rows[:3]]
+        summary, fit, _ = ts.analyze(warm + rows, weak=False)
+        self.assertEqual([s["runs"] for s in summary], [2, 2, 2])
+        self.assertAlmostEqual(fit["f"], 0.2, delta=1e-9)
+        self.assertEqual(fit["n"], 6)
+        self.assertIn("3 warm-up runs (1 per rank count, before the counted rounds) are left "
+                      "out.", ts.notes(summary, warm + rows, False))
+
+    def test_one_run_per_point_is_said(self):
+        summary = ts.strong_metrics(ts.summarize(amdahl_rows(0.1, 10.0, PS)))
+        self.assertEqual(ts.points_label(summary), "measured (1 run per point)")
+        self.assertTrue(any(n.startswith("One run per rank count")
+                            for n in ts.notes(summary, amdahl_rows(0.1, 10.0, PS), False)))
+        summary = ts.summarize(amdahl_rows(0.1, 10.0, PS, reps=3))
+        self.assertEqual(ts.points_label(summary), "measured: median of 3 runs")
+        summary[0]["runs"] = 2
+        self.assertEqual(ts.points_label(summary), "measured: median of 2–3 runs")
+
+    def test_titles_are_shortened_not_wrapped(self):
+        sha = "124af7767661740d9b746003ff1146c40ffa26d00a3e301ac7439d319123f46f"
+        t = ts.short_title(f"tf-mandelbrot --expect-sha256 {sha} --width 4096")
+        self.assertEqual(t, "tf-mandelbrot --expect-sha256 124af776… --width 4096")
+        long = "tf-uts " + " ".join(f"--opt{i} {i}" for i in range(40))
+        t = ts.short_title(long)
+        self.assertLessEqual(len(t), ts.TITLE_MAX)
+        self.assertTrue(t.endswith(" …") and t.startswith("tf-uts --opt0 0"), t)
+        with tempfile.TemporaryDirectory() as d:
+            rows = amdahl_rows(0.1, 10.0, [1, 2, 4], reps=2, noise=0.01)
+            summary, fit, _ = ts.analyze(rows, False)
+            titles = ts.plot(summary, fit, False, long + " " + sha, d, "host (16 cores)")
+            self.assertEqual(len(titles), 2)
+            self.assertTrue(all("\n" not in t and len(t) <= ts.TITLE_MAX for t in titles))
 
 
 class GustafsonFit(unittest.TestCase):
@@ -218,8 +319,8 @@ class Analyze(unittest.TestCase):
             write_csv(path, amdahl_rows(0.1, 20.0, PS, reps=3, noise=0.005))
             r = scaling("--analyze", path)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn("| np | runs | median s | min s | speedup | efficiency | Karp–Flatt |",
-                          r.stdout)
+            self.assertIn("| np | runs | median s | min s | max s | stdev s | speedup | "
+                          "speedup 95% CI | efficiency | Karp–Flatt |", r.stdout)
             self.assertIn("Amdahl fit T(P) = a + b/P over 15 runs at 5 rank counts", r.stdout)
             for name in ("summary.csv", "report.md", "speedup.png", "speedup.svg",
                          "efficiency.png", "efficiency.svg"):
@@ -258,6 +359,13 @@ class Analyze(unittest.TestCase):
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("Amdahl fit: not possible (needs ok runs at two or more rank counts)",
                           r.stdout)
+            write_csv(path, amdahl_rows(0.1, 2.0, [1, 2], reps=3, noise=0.01))
+            r = scaling("--analyze", path)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("scaling: warning: only 2 rank counts", r.stderr)
+            self.assertNotIn("max speedup", r.stdout)
+            with open(os.path.join(d, "report.md")) as fh:
+                self.assertIn("only 2 rank counts", fh.read())
             self.assertTrue(os.path.exists(os.path.join(d, "efficiency.png")))
 
     def test_csv_round_trip(self):
@@ -272,6 +380,64 @@ class Analyze(unittest.TestCase):
                 self.assertEqual((a["np"], a["rep"], a["seconds"], a["ok"], a["json"]),
                                  (b["np"], b["rep"], b["seconds"], b["ok"], b["json"]))
             self.assertEqual(back[0]["wall_s"], 1.75)
+
+
+class Compare(unittest.TestCase):
+    def test_overlay_of_runs(self):
+        with tempfile.TemporaryDirectory() as d:
+            a, b = os.path.join(d, "fast-" + "ab12" * 10), os.path.join(d, "b")
+            os.makedirs(a)
+            os.makedirs(b)
+            write_csv(os.path.join(a, "scaling.csv"), amdahl_rows(0.05, 10.0, PS, reps=3,
+                                                                  noise=0.01))
+            write_csv(os.path.join(b, "scaling.csv"), amdahl_rows(0.3, 10.0, [1, 2, 4]))
+            with open(os.path.join(a, "meta.json"), "w") as fh:
+                json.dump({"command": "scripts/scaling synth", "host": "h", "weak": False}, fh)
+            r = scaling("--compare", a, "slow=" + os.path.join(b, "scaling.csv"),
+                        os.path.join(b, "scaling.csv"), "--out", d, "--name", "cmp")
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            out = os.path.join(d, "cmp")
+            for name in ("compare.md", "compare.csv", "speedup.png", "speedup.svg",
+                         "efficiency.png", "efficiency.svg", "meta.json"):
+                self.assertGreater(os.path.getsize(os.path.join(out, name)), 100, name)
+            rows = read_rows(os.path.join(out, "compare.csv"))
+            self.assertEqual(list(rows[0]), ["label"] + ts.SUMMARY_FIELDS)
+            labels = [x["label"] for x in rows]
+            self.assertEqual(labels, [os.path.basename(a)] * 5 + ["slow"] * 3 + ["b"] * 3)
+            with open(os.path.join(out, "compare.md")) as fh:
+                md = fh.read()
+            self.assertIn("## slow", md)
+            self.assertIn("Command: `scripts/scaling synth`", md)
+            self.assertIn("![speedup](speedup.png)", md)
+            with open(os.path.join(out, "speedup.svg")) as fh:
+                svg = fh.read()
+            for label in ("slow (1 run per point)", "b (1 run per point)",
+                          "fast-ab12ab12… (3 runs per point)"):  # the hash-like name cut
+                self.assertTrue(f"<!-- {label} -->" in svg, f"no legend entry '{label}'")
+
+    def test_legend_and_titles(self):
+        runs = [("r1", ts.strong_metrics(ts.summarize(amdahl_rows(0.1, 5.0, [1, 2, 4], reps=2,
+                                                                  noise=0.01)))),
+                ("r2", ts.strong_metrics(ts.summarize(amdahl_rows(0.1, 5.0, [2, 4, 8]))))]
+        with tempfile.TemporaryDirectory() as d:
+            labels, titles = ts.compare_plot(runs, False, "compared: " + ", ".join(
+                f"run-{i}-{'0123456789abcdef' * 2}" for i in range(12)), d)
+        self.assertEqual(labels, ["r1 (2 runs per point)", "r2 (1 run per point)"])
+        self.assertTrue(all(len(t) <= ts.TITLE_MAX and t.endswith(" …") for t in titles),
+                        titles)
+
+    def test_bad_usage(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "scaling.csv")
+            write_csv(path, amdahl_rows(0.1, 5.0, [1, 2]))
+            for args, message in (
+                    (["--compare", path], "--compare needs two or more runs"),
+                    (["--compare", path, os.path.join(d, "nope")],
+                     f"{os.path.join(d, 'nope')}: no such file or directory (--compare)"),
+                    (["--compare", path, d + "/.."], "no scaling.csv in it"),
+                    (["--compare", path, path, "--ranks", "1"],
+                     "--ranks has no meaning with --compare")):
+                BadUsage.check(self, ["--out", d] + args, message)
 
 
 class BadUsage(unittest.TestCase):
@@ -294,6 +460,8 @@ class BadUsage(unittest.TestCase):
         self.check([app, "--ranks", "1,2,1"], "--ranks: 1,2,1 names a rank count twice")
         self.check([app, "--ranks", "1", "--repeat", "0"], "--repeat: want a whole number")
         self.check([app, "--ranks", "1", "--repeat=two"], "--repeat: want a whole number")
+        self.check([app, "--ranks", "1", "--warmup", "-1"], "--warmup: want a whole number")
+        self.check([app, "--ranks", "1", "--warmup=101"], "--warmup: want a whole number")
         self.check([app, "--ranks", "1", "--bind", "socket"], "--bind: want auto, core or none")
         self.check([app, "--ranks", "1", "--launcher", "qsub"], "--launcher: want mpirun or srun")
         self.check([app, "--ranks", "1", "--timeout", "-5"], "--timeout: want a positive")
@@ -384,6 +552,32 @@ class Sweep(unittest.TestCase):
             for key in ("command", "date", "host", "nproc", "cpu", "mpi"):
                 self.assertIn(key, meta)
             self.assertEqual(meta["status"], "done")
+            # What a methods section needs: from the program, its build and the machine.
+            m = meta["methods"]
+            with open(os.path.join(SRC, "lib", "include", "taskfarm.h")) as fh:
+                h = fh.read()
+            version = ".".join(re.search(rf"#define TF_VERSION_{k} (\d+)", h).group(1)
+                               for k in ("MAJOR", "MINOR", "PATCH"))
+            self.assertEqual(m["taskfarm_version"], version)
+            self.assertEqual(m["taskfarm_version_from"], "the app's --version")
+            self.assertRegex(m["app_version"]["mpi_library"], r"Open MPI|MPICH")
+            self.assertRegex(m["app_version"]["mpi_standard"], r"^\d+\.\d+$")
+            self.assertRegex(m["linked"]["mpi"], r"libmpi")
+            cache = os.path.join(os.path.dirname(os.path.realpath(BIN)), "CMakeCache.txt")
+            if os.path.exists(cache):  # the build type, from the program and from the build
+                with open(cache) as fh:
+                    bt = re.search(r"^CMAKE_BUILD_TYPE:STRING=(.*)$", fh.read(), re.M).group(1)
+                self.assertEqual(m["cmake"]["build_type"], bt)
+                self.assertEqual(m["app_version"]["build_type"], bt or "none")
+            self.assertEqual(m["kernel"].split()[:2], list(os.uname()[:1] + os.uname()[2:3]))
+            self.assertGreaterEqual(m["topology"]["cores"], 1)
+            self.assertEqual(m["tf_env"], {k: v for k, v in os.environ.items()
+                                           if k.startswith("TF_")})
+            with open(os.path.join(out, "report.md")) as fh:
+                report = fh.read()
+            for text in ("## Methods", "- MPI library linked: ", "- kernel: ", " cores, ",
+                         "- TF_* environment: ", f"- taskfarm {version} "):
+                self.assertIn(text, report)
             self.assertIn("| np | runs | median s |", r.stdout)
             self.assertIn("Amdahl fit T(P) = a + b/P over 4 runs at 2 rank counts", r.stdout)
             # The same directory is not overwritten.
@@ -391,15 +585,29 @@ class Sweep(unittest.TestCase):
             self.assertEqual(r.returncode, 2)
             self.assertIn("already holds a sweep", r.stderr)
 
+    def test_version(self):
+        r = subprocess.run([self.bench, "--version"], capture_output=True, text=True,
+                           timeout=60, stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertRegex(lines[0], r"^tf-bench \(taskfarm\) \d+\.\d+\.\d+$")
+        self.assertRegex(lines[1], r"^MPI library: (Open MPI|MPICH)")
+        self.assertRegex(lines[3], r"^build: .*; compiler: .*; C flags: ")
+        self.assertEqual(ts.app_version(self.bench)["mpi_standard"], lines[2].split(": ")[1])
+
     def test_weak_placeholders_and_launcher(self):
         with tempfile.TemporaryDirectory() as d:
             r = scaling(self.bench, "map", "--tasks", "{np*5000}", "--weak", "--ranks", "1,2",
-                        "--repeat", "1", "--out", d, "--name", "weak",
+                        "--repeat", "1", "--warmup", "1", "--out", d, "--name", "weak",
                         "--mpirun", f"env TF_SCALING_TEST=1 {MPIRUN}", "--", "--repeat", "1")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             rows = read_rows(os.path.join(d, "weak", "scaling.csv"))
-            self.assertEqual([json.loads(x["json"])["tasks"] for x in rows], [5000, 10000])
+            self.assertEqual([json.loads(x["json"])["tasks"] for x in rows], [5000, 10000] * 2)
+            self.assertEqual([x["warmup"] for x in rows], ["1", "1", "0", "0"])
             self.assertIn("Gustafson fit", r.stdout)
+            self.assertIn("| 2 | 1 |", r.stdout)  # the warm-up run not counted
+            self.assertIn("2 warm-up runs (1 per rank count", r.stdout)
+            self.assertTrue(os.path.exists(os.path.join(d, "weak", "logs", "np2-warmup1.log")))
             with open(os.path.join(d, "weak", "logs", "np2-rep1.log")) as fh:
                 self.assertTrue(fh.readline().startswith(f"$ env TF_SCALING_TEST=1 {MPIRUN} "))
 
