@@ -22,6 +22,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "appkit.h"
 #include "taskfarm.h"
 
 enum mode { MODE_MAP, MODE_SUBMIT, MODE_SPAWN };
@@ -355,6 +356,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int provided, size;
+    ak_version_exit(argc, argv, "tf-bench");
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

@@ -315,9 +315,7 @@ static int parse_options(int argc, char **argv)
             return 1;
         }
         if (is_opt(a, NULL, "--version")) {
-            if (ak_rank == 0)
-                printf("tfrun (taskfarm) %d.%d.%d\n", TF_VERSION_MAJOR, TF_VERSION_MINOR,
-                       TF_VERSION_PATCH);
+            if (ak_rank == 0) printf("tfrun (taskfarm) %s\n", tf_version());
             return 1;
         }
         if (set_switch(o, a)) continue;
@@ -1001,6 +999,14 @@ static int run_tasks(tfr_plan *plan, bool runs_tasks)
 
 int main(int argc, char **argv)
 {
+    /* Help and version need no MPI: a shell's completion and a packager's
+     * check run them outside any launcher (and as root). */
+    ak_version_exit(argc, argv, "tfrun");
+    if (ak_early_flag(argc, argv, "--help") || ak_early_flag(argc, argv, "-h")) {
+        ak_rank = ak_launcher_rank();
+        usage();
+        return 0;
+    }
     /* tfrun's messages are few and small. Open MPI's UCX layer, tried
      * first, costs about 0.2 s of start-up where there is no RDMA device
      * (measured: docs/BENCHMARKS.md); ob1 starts at once on shared memory
