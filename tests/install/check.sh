@@ -75,10 +75,15 @@ step "install $build_dir into $prefix"
 
 header="$(find "$prefix" -name taskfarm.h -print -quit)"
 lib="$(find "$prefix" -name 'libtaskfarm.so*' -type f -print -quit)"
+static=0 # TF_BUILD_STATIC: libtaskfarm.a instead, linked with pkg-config --static
+if [[ -z "$lib" ]]; then
+    lib="$(find "$prefix" -name 'libtaskfarm.a' -type f -print -quit)"
+    [[ -n "$lib" ]] && static=1
+fi
 pc="$(find "$prefix" -name taskfarm.pc -print -quit)"
 config="$(find "$prefix" -name taskfarmConfig.cmake -print -quit)"
 [[ -n "$header" ]] || fail "no taskfarm.h installed"
-[[ -n "$lib" ]] || fail "no libtaskfarm.so installed"
+[[ -n "$lib" ]] || fail "no libtaskfarm.so (nor .a) installed"
 [[ -n "$pc" ]] || fail "no taskfarm.pc installed"
 [[ -n "$config" ]] || fail "no taskfarmConfig.cmake installed"
 libdir="$(dirname "$lib")"
@@ -123,6 +128,9 @@ echo "ok    PREFIX/bin/scaling --analyze reads with its installed module"
 [[ ! -e "$prefix/share/taskfarm/scripts/lib/__pycache__" ]] ||
     fail "the installed scripts wrote __pycache__ into the prefix"
 
+if ((static)); then
+    step "exported symbols: none to check (static library)"
+else
 step "exported symbols"
 # Only the public API (tf_*) may be visible; tf__* are internal.
 exported="$(nm -D --defined-only "$lib" | awk '$2 ~ /^[TDBRVW]$/ { print $3 }' |
@@ -132,6 +140,7 @@ internal="$(grep -E '^tf__' <<<"$exported" || true)"
 [[ -z "$internal" ]] || fail "internal symbols exported: $internal"
 foreign="$(grep -vE '^tf_' <<<"$exported" || true)"
 [[ -z "$foreign" ]] || fail "non-tf_ symbols exported: $foreign"
+fi
 
 step "1/3 find_package(taskfarm)"
 "$cmake" -S "$here" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
@@ -140,14 +149,16 @@ step "1/3 find_package(taskfarm)"
 "$cmake" --build "$tmp/cmake-build" || fail "build the consumer with CMake"
 run_np2 "$tmp/cmake-build/consumer" || fail "run the CMake-built consumer"
 
-pkgconf() { PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config "$@" taskfarm; }
+static_flag=()
+((static)) && static_flag=(--static)
+pkgconf() { PKG_CONFIG_PATH="$(dirname "$pc")" pkg-config "${static_flag[@]}" "$@" taskfarm; }
 echo
 echo "pkg-config --cflags: $(pkgconf --cflags)"
 echo "pkg-config --libs:   $(pkgconf --libs)"
 
 step "2/3 $mpicc + pkg-config"
 read -r -a pc_flags <<<"$(pkgconf --cflags --libs)"
-[[ " ${pc_flags[*]} " == *" -Wl,-rpath,"* ]] ||
+((static)) || [[ " ${pc_flags[*]} " == *" -Wl,-rpath,"* ]] ||
     fail "pkg-config gives no RPATH for the non-system prefix $prefix"
 "$mpicc" -o "$tmp/consumer-mpicc" "$here/consumer.c" "${pc_flags[@]}" ||
     fail "compile with $mpicc and pkg-config"

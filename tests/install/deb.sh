@@ -118,7 +118,9 @@ grep -q "/usr/lib.*cmake/taskfarm" "$tmp/cmake-build/CMakeCache.txt" ||
 run_np 2 "$tmp/cmake-build/consumer" 2 || fail "run the CMake-built consumer"
 
 step "consumer: cc + pkg-config"
-flags="$(clean pkg-config --cflags --libs taskfarm)" || fail "pkg-config finds no taskfarm"
+static=()
+dpkg -L taskfarm | grep -q '/libtaskfarm\.so$' || static=(--static) # TF_BUILD_STATIC: libtaskfarm.a
+flags="$(clean pkg-config "${static[@]}" --cflags --libs taskfarm)" || fail "pkg-config finds no taskfarm"
 echo "pkg-config --cflags --libs taskfarm: $flags"
 [[ "$flags" != *rpath* ]] || fail "an RPATH for a system prefix: $flags"
 read -r -a pc <<<"$flags"
