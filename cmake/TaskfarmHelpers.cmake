@@ -6,9 +6,10 @@
 #                   [VARIANT v] [LABELS ...] [ENVIRONMENT K=V ...])
 #       tests/mpi/test_map.c + tests/mpi/harness.c -> bin/mpi/test_map,
 #       ctests "mpi.map.np1", "mpi.map.np2", "mpi.map.np4"
-#   tf_add_app(tfrun SOURCES main.c ... [INTERNAL] [NOINSTALL] [LIBS ...])
+#   tf_add_app(tfrun SOURCES main.c ... [INTERNAL] [NOINSTALL] [TOOL] [LIBS ...])
 #       -> bin/tfrun, linked to taskfarm::taskfarm (taskfarm_internal if
-#       INTERNAL), installed unless NOINSTALL
+#       INTERNAL); installed if TOOL, or with TF_INSTALL_BENCHMARKS unless
+#       NOINSTALL
 #
 # Every test gets TF_SOURCE_DIR (the repository root) and TF_BINARY_DIR (the
 # build tree) in its environment, so that it can find data files from any
@@ -194,12 +195,14 @@ endfunction()
 
 # ---- tf_add_app -------------------------------------------------------------------
 
-# tf_add_app(name SOURCES a.c b.c ... [INTERNAL] [NOINSTALL] [LIBS lib ...])
+# tf_add_app(name SOURCES a.c b.c ... [INTERNAL] [NOINSTALL] [TOOL] [LIBS lib ...])
 # An executable in bin/<name>, linked to the shared taskfarm::taskfarm, or
 # with INTERNAL to taskfarm_internal (static, with lib/src on the include
-# path and the tf__ symbols that the shared library hides).
+# path and the tf__ symbols that the shared library hides). A TOOL (tfrun)
+# is what users run and is always installed; the other apps are benchmarks
+# and experiments, installed only with -DTF_INSTALL_BENCHMARKS=ON.
 function(tf_add_app name)
-    cmake_parse_arguments(PARSE_ARGV 1 arg "INTERNAL;NOINSTALL" "" "SOURCES;LIBS")
+    cmake_parse_arguments(PARSE_ARGV 1 arg "INTERNAL;NOINSTALL;TOOL" "" "SOURCES;LIBS")
     if(arg_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "tf_add_app(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
     endif()
@@ -215,7 +218,7 @@ function(tf_add_app name)
     if(arg_LIBS)
         target_link_libraries(${name} PRIVATE ${arg_LIBS})
     endif()
-    if(NOT arg_NOINSTALL)
+    if(arg_TOOL OR (TF_INSTALL_BENCHMARKS AND NOT arg_NOINSTALL))
         install(TARGETS ${name} RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}")
     endif()
 endfunction()

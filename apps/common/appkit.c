@@ -19,10 +19,42 @@
 int ak_rank, ak_size = 1;
 const char *ak_prog = "app";
 
+int ak_launcher_rank(void)
+{
+    /* Open MPI, PMIx (Open MPI 5, srun --mpi=pmix), MPICH's Hydra, Slurm */
+    static const char *const vars[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK",
+                                       "SLURM_PROCID"};
+    for (size_t i = 0; i < sizeof vars / sizeof *vars; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && *v) return atoi(v);
+    }
+    return 0;
+}
+
+int ak_early_flag(int argc, char **argv, const char *flag)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || !strcmp(a, "-") || !strcmp(a, "--")) return 0;
+        if (!strcmp(a, flag)) return 1;
+    }
+    return 0;
+}
+
+void ak_version_exit(int argc, char **argv, const char *prog)
+{
+    if (!ak_early_flag(argc, argv, "--version")) return;
+    /* MPI_Get_library_version and MPI_Get_version may be called before
+     * MPI_Init: the version says which MPI library this program runs on */
+    if (ak_launcher_rank() == 0) ak_print_version(prog);
+    exit(0);
+}
+
 void ak_init(int *argc, char ***argv, const char *prog)
 {
     int provided;
     ak_prog = prog;
+    ak_version_exit(*argc, *argv, prog);
     MPI_Init_thread(argc, argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &ak_rank);
     MPI_Comm_size(MPI_COMM_WORLD, &ak_size);

@@ -24,6 +24,17 @@ extern const char *ak_prog;
  * MPI_COMM_WORLD, and the program name used in messages. */
 void ak_init(int *argc, char ***argv, const char *prog);
 
+/* Answers --version without MPI: if the options before the first other word
+ * (or "--", ":::") hold --version, prints "PROG (taskfarm) VERSION" (the
+ * linked library's version) on rank 0 of the launcher and exits 0. ak_init
+ * calls it first; a program that needs no MPI start for it calls it itself. */
+void ak_version_exit(int argc, char **argv, const char *prog);
+/* True if the options before the first other word hold `flag` (as above). */
+int ak_early_flag(int argc, char **argv, const char *flag);
+/* This process's rank as its launcher (mpirun, srun) says, before MPI
+ * starts; 0 when it was not started by one. */
+int ak_launcher_rank(void);
+
 /* "PROG: message" on stderr, from rank 0 only. */
 void ak_error(const char *fmt, ...) TF_PRINTF(1, 2);
 

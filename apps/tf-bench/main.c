@@ -364,6 +364,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     int provided, size;
+    ak_version_exit(argc, argv, "tf-bench");
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

@@ -91,6 +91,10 @@ int main(int argc, char **argv)
 {
     /* The library runs a service thread next to ours: ask MPI for threads. */
     int provided, rank, size;
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("tf-example-map (taskfarm) %s\n", tf_version());
+        return 0;
+    }
     MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &size);

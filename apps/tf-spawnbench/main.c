@@ -64,6 +64,8 @@
 
 #include <mpi.h>
 
+#include "appkit.h"
+
 #define REPS 3
 #define WARMUP 10
 
@@ -510,6 +512,7 @@ static void report(int ok, long mpi_rss_kib, long mpi_pte_kib, long mpi_huge_kib
 
 int main(int argc, char **argv)
 {
+    ak_version_exit(argc, argv, "tf-spawnbench");
     int prc = parse_args(argc, argv);
     if (prc) return prc == 1 ? 0 : 2;
 

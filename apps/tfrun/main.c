@@ -999,6 +999,14 @@ static int run_tasks(tfr_plan *plan, bool runs_tasks)
 
 int main(int argc, char **argv)
 {
+    /* Help and version need no MPI: a shell's completion and a packager's
+     * check run them outside any launcher (and as root). */
+    ak_version_exit(argc, argv, "tfrun");
+    if (ak_early_flag(argc, argv, "--help") || ak_early_flag(argc, argv, "-h")) {
+        ak_rank = ak_launcher_rank();
+        usage();
+        return 0;
+    }
     /* tfrun's messages are few and small. Open MPI's UCX layer, tried
      * first, costs about 0.2 s of start-up where there is no RDMA device
      * (measured: docs/BENCHMARKS.md); ob1 starts at once on shared memory

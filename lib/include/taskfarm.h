@@ -39,9 +39,22 @@ extern "C" {
 #define TF_PRINTF(a, b)
 #endif
 
+/* The one place the version is set: CMake, the pkg-config file, the CMake
+ * package's version file and every program's --version read it from here. */
 #define TF_VERSION_MAJOR 0
 #define TF_VERSION_MINOR 1
 #define TF_VERSION_PATCH 0
+
+#define TF_VERSION_STR2_(x) #x
+#define TF_VERSION_STR_(x) TF_VERSION_STR2_(x)
+/* "MAJOR.MINOR.PATCH" of the header compiled against. */
+#define TF_VERSION                    \
+    TF_VERSION_STR_(TF_VERSION_MAJOR) \
+    "." TF_VERSION_STR_(TF_VERSION_MINOR) "." TF_VERSION_STR_(TF_VERSION_PATCH)
+
+/* "MAJOR.MINOR.PATCH" of the library linked at run time (may differ from
+ * TF_VERSION when a program runs against a newer library). Any thread. */
+TF_API const char *tf_version(void);
 
 /* ---- errors ----------------------------------------------------------- */
 

@@ -323,6 +323,10 @@ static int sweep(const opts *base)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--version") == 0) {
+        printf("tf-sim (taskfarm) %s\n", tf_version());
+        return 0;
+    }
     opts o = {.ranks = 16,
               .leaders = -1,
               .per_node = 16,
