@@ -102,7 +102,7 @@ done
 version="$(cat "$prefix/share/taskfarm/VERSION")"
 bare() { env -i PATH=/usr/bin:/bin HOME="$tmp" "$@"; } # no LD_LIBRARY_PATH, no PYTHONPATH
 for p in tfrun scaling plot-trace; do
-    got="$(bare "$prefix/bin/$p" --version 2>&1)" || fail "$p --version: $got"
+    got="$(bare "$prefix/bin/$p" --version 2>&1 | head -n 1)" || fail "$p --version: $got"
     [[ "$got" == "$p (taskfarm) $version" ]] || fail "installed $p --version: $got"
 done
 echo "ok    tfrun, scaling, plot-trace --version: $version"

@@ -91,7 +91,7 @@ run_np() { # run_np N CMD...: under the MPI the package was built with
 }
 
 step "installed programs"
-[[ "$(clean tfrun --version)" == "tfrun (taskfarm) $version" ]] ||
+[[ "$(clean tfrun --version | head -n 1)" == "tfrun (taskfarm) $version" ]] ||
     fail "tfrun --version: $(clean tfrun --version 2>&1)"
 for p in scaling plot-trace; do
     [[ "$(clean "$p" --version)" == "$p (taskfarm) $version" ]] ||
