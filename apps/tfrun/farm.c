@@ -73,13 +73,16 @@ enum {
 #define CMD_SHOWN 60
 /* The summary lists this many failed ids, then a count. */
 #define FAILED_IDS_SHOWN 10
-/* Two streams of rank 0 that the launcher forwards through two pipes reach
- * their common destination in no fixed order. Before a write to one of them
- * must follow what waits in the other, tfrun waits until the launcher has
- * read that pipe (at most SETTLE_MAX seconds), then SETTLE_AFTER seconds
- * for it to pass the bytes on. */
+/* Two streams of rank 0 that the launcher forwards through two pipes (or
+ * a pty for standard output, as Open MPI's mpirun makes it) reach their
+ * common destination in no fixed order. Before a write to one of them must
+ * follow what was written to the other, tfrun waits until the launcher has
+ * read that pipe (at most SETTLE_MAX seconds) and SETTLE_AFTER seconds more
+ * for it to pass the bytes on; a pty tells nothing of what it holds, so
+ * there it waits SETTLE_TTY seconds. */
 #define SETTLE_MAX 0.5
 #define SETTLE_AFTER 0.002
+#define SETTLE_TTY 0.02
 #define SETTLE_POLL 0.0005
 
 /* One task in flight (or held, --keep-order). */
@@ -167,21 +170,30 @@ static int write_all(int fd, const char *p, size_t n, size_t *done)
     return 0;
 }
 
-/* Waits until the launcher has taken what waits in fd's pipe (nothing
- * to do unless fd is a pipe: a terminal or a file keeps the order of
- * writes). */
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits until what was written to fd has gone on ahead of what is written
+ * next to the other of standard output and error. Nothing to wait for if
+ * both are one file (a terminal, a file): it keeps the order of writes. */
 static void settle(int fd)
 {
-    struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) return;
-    double until = tfr_mono() + SETTLE_MAX;
-    int n;
-    while (ioctl(fd, FIONREAD, &n) == 0 && n > 0 && tfr_mono() < until) {
-        struct timespec ts = {0, (long)(SETTLE_POLL * 1e9)};
-        nanosleep(&ts, NULL);
+    struct stat st, other;
+    if (fstat(fd, &st) < 0) return;
+    if (fstat(fd == 2 ? 1 : 2, &other) == 0 && other.st_dev == st.st_dev &&
+        other.st_ino == st.st_ino && other.st_rdev == st.st_rdev)
+        return;
+    if (S_ISFIFO(st.st_mode)) {
+        double until = tfr_mono() + SETTLE_MAX;
+        int n;
+        while (ioctl(fd, FIONREAD, &n) == 0 && n > 0 && tfr_mono() < until) sleep_s(SETTLE_POLL);
+        sleep_s(SETTLE_AFTER);
+    } else if (isatty(fd)) {
+        sleep_s(SETTLE_TTY);
     }
-    struct timespec ts = {0, (long)(SETTLE_AFTER * 1e9)};
-    nanosleep(&ts, NULL);
 }
 
 /* Before anything else is written: the bar is erased (a terminal), or its
