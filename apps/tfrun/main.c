@@ -484,7 +484,7 @@ static int load_taskfile(tfr_plan *pl, const char *tname, unsigned char sha[TFR_
     if (rc) return fail_usage("%s", err);
     if (pl->tf.n == 0) { /* as for xargs and GNU parallel: nothing to do is no failure */
         fprintf(stderr, "tfrun: %s: no commands (%s): nothing to do\n", tname,
-                len ? "only blank lines and comments" : "it is empty");
+                pl->tf.lines ? "only blank lines and comments" : "it is empty");
         return NOTHING_TO_DO;
     }
     return 0;
