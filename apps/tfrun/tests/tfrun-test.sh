@@ -369,6 +369,8 @@ retries)
     n=$(count jh.txt)
     ((n < 200)) || fail "--halt-on-error ran all 200 tasks"
     [[ $(records jh.txt | awk -F'\t' '$1==5 {print $2}') == exit:9 ]] || fail "task 5 record"
+    # --halt-on-error is --halt soon,fail=1
+    grep -q "halted by task 5 (--halt soon,fail=1)" err.txt || fail "--halt-on-error: $(cat err.txt)"
     ;;
 
 deadline)
@@ -822,10 +824,6 @@ halt)
     grep -Eq "^tfrun: halted by task (7|9) \(--halt soon,fail=2\): [0-9]+ of 40 tasks not run$" err.txt ||
         fail "who halted: $(cat err.txt)"
     (($(count j.txt) < 40)) || fail "--halt soon,fail=2 ran every task"
-    # --halt-on-error is soon,fail=1
-    run -- --halt-on-error t.txt
-    want_rc 1 "halted"
-    grep -q "halted by task 3 (--halt soon,fail=1)" err.txt || fail "--halt-on-error: $(cat err.txt)"
     # now,fail=1 stops the commands running on every rank at once
     { echo "sleep 0.3; exit 4"; for i in $(seq 8); do echo "sleep 30"; done; } >n.txt
     t0=$(date +%s)
@@ -844,7 +842,7 @@ report)
     # --joblog in GNU parallel's format, --summary-json, --status of the
     # journal without the launcher, TF_STATS=json
     printf 'echo a\nexit 3\nkill -TERM $$\nsleep 5\necho b; echo c >&2\n' >t.txt
-    run -- --journal j.txt --joblog jl.txt --summary-json s.json --timeout 1 t.txt
+    run -- --journal j.txt --joblog jl.txt --summary-json s.json --timeout 0.5 t.txt
     want_rc 1 "three fail"
     header=$'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand'
     [[ $(head -1 jl.txt) == "$header" ]] || fail "joblog header: $(head -1 jl.txt | cat -A)"
@@ -866,7 +864,7 @@ PY
         $(ev jl.txt 'sleep 5') == -1/15 && $(ev jl.txt 'echo a') == 0/0 ]] ||
         fail "joblog exit values and signals: $(cat jl.txt)"
     if command -v parallel >/dev/null; then # the same tasks under parallel itself
-        parallel --will-cite -j1 --timeout 1 --joblog pl.txt :::: t.txt >/dev/null 2>&1
+        parallel --will-cite -j1 --timeout 0.5 --joblog pl.txt :::: t.txt >/dev/null 2>&1
         check_joblog pl.txt
         for c in 'echo a' 'exit 3' 'kill -TERM $$' 'sleep 5'; do
             [[ $(ev jl.txt "$c") == $(ev pl.txt "$c") ]] ||
