@@ -1,6 +1,7 @@
 /* deadline.c - see deadline.h. */
 #define _GNU_SOURCE
 #include "deadline.h"
+#include "cli.h"
 #include "taskfile.h"
 
 #include <errno.h>
@@ -33,19 +34,13 @@ int tfr_deadline_parse(const char *s, double now, double *out, char *err, size_t
 {
     double t = -1;
     char *end;
-    if (*s == '+' || *s == '@') {
+    if (*s == '+') {
+        double x;
+        if (!tfr_duration_parse(s + 1, &x)) t = now + x;
+    } else if (*s == '@') {
         errno = 0;
         double x = s[1] >= '0' && s[1] <= '9' ? strtod(s + 1, &end) : -1;
-        double mul = 1;
-        if (x >= 0 && !errno && *s == '+') {
-            if (*end == 's')
-                end++;
-            else if (*end == 'm')
-                mul = 60, end++;
-            else if (*end == 'h')
-                mul = 3600, end++;
-        }
-        if (x >= 0 && !errno && !*end) t = *s == '+' ? now + x * mul : x;
+        if (x >= 0 && !errno && !*end) t = x;
     } else {
         static const char *const fmts[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
                                            "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M",
@@ -71,10 +66,11 @@ int tfr_deadline_parse(const char *s, double now, double *out, char *err, size_t
         }
     }
     if (t < 0)
-        return tfr_errf(err, errlen,
-                        "--deadline: want +SEC, +Nm, +Nh, HH:MM[:SS], YYYY-MM-DDTHH:MM[:SS] or "
-                        "@EPOCH, got '%s'",
-                        s);
+        return tfr_errf(
+            err, errlen,
+            "--deadline: want +SEC (or +30s, +10m, +2h, +1d), HH:MM[:SS], YYYY-MM-DDTHH:MM[:SS] or "
+            "@EPOCH, got '%s'",
+            s);
     if (t <= now) return tfr_errf(err, errlen, "--deadline: '%s' is in the past", s);
     *out = t;
     return 0;

@@ -29,7 +29,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "median.h"
@@ -67,6 +69,21 @@ enum {
 #define SHARES_LISTED_MAX 16
 /* An ETA above this (seconds, some years) is no estimate: "?". */
 #define ETA_MAX 1e8
+/* A failed task's line shows this much of its command (columns). */
+#define CMD_SHOWN 60
+/* The summary lists this many failed ids, then a count. */
+#define FAILED_IDS_SHOWN 10
+/* Two streams of rank 0 that the launcher forwards through two pipes (or
+ * a pty for standard output, as Open MPI's mpirun makes it) reach their
+ * common destination in no fixed order. Before a write to one of them must
+ * follow what was written to the other, tfrun waits until the launcher has
+ * read that pipe (at most SETTLE_MAX seconds) and SETTLE_AFTER seconds more
+ * for it to pass the bytes on; a pty tells nothing of what it holds, so
+ * there it waits SETTLE_TTY seconds. */
+#define SETTLE_MAX 0.5
+#define SETTLE_AFTER 0.002
+#define SETTLE_TTY 0.02
+#define SETTLE_POLL 0.0005
 
 /* One task in flight (or held, --keep-order). */
 typedef struct slot {
@@ -113,8 +130,16 @@ typedef struct farm {
     tfr_median med; /* of the run times */
     double *busy;   /* per rank: seconds its tasks ran */
     int size;
-    bool tty; /* progress as a bar */
-    bool bar; /* a bar is on the screen */
+    bool tty;           /* progress as a bar */
+    bool bar;           /* a bar is on the screen */
+    bool bar_forced;    /* --bar on a pipe: finished with a newline, not erased */
+    bool out_since_bar; /* standard output written since the bar was drawn */
+    /* this run's failed tasks, in the order they failed */
+    uint64_t *fail_ids;
+    size_t nfail_ids, fail_cap;
+    bool halted; /* --halt stopped the run */
+    uint64_t halted_by;
+    FILE *joblog; /* --joblog */
     double next_progress, last_sync;
     /* standard output (or --output) and journal lines wait here, output
      * first, until flush(): one write each for many tasks */
@@ -145,12 +170,44 @@ static int write_all(int fd, const char *p, size_t n, size_t *done)
     return 0;
 }
 
+static void sleep_s(double s)
+{
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits until what was written to fd has gone on ahead of what is written
+ * next to the other of standard output and error. Nothing to wait for if
+ * both are one file (a terminal, a file): it keeps the order of writes. */
+static void settle(int fd)
+{
+    struct stat st, other;
+    if (fstat(fd, &st) < 0) return;
+    if (fstat(fd == 2 ? 1 : 2, &other) == 0 && other.st_dev == st.st_dev &&
+        other.st_ino == st.st_ino && other.st_rdev == st.st_rdev)
+        return;
+    if (S_ISFIFO(st.st_mode)) {
+        double until = tfr_mono() + SETTLE_MAX;
+        int n;
+        while (ioctl(fd, FIONREAD, &n) == 0 && n > 0 && tfr_mono() < until) sleep_s(SETTLE_POLL);
+        sleep_s(SETTLE_AFTER);
+    } else if (isatty(fd)) {
+        sleep_s(SETTLE_TTY);
+    }
+}
+
+/* Before anything else is written: the bar is erased (a terminal), or its
+ * line ended (--bar on a pipe, which keeps every byte: an erased bar would
+ * leave its text on the line the next write continues). */
 static void clear_bar(farm *F)
 {
-    if (F->bar) {
+    if (!F->bar) return;
+    if (F->bar_forced)
+        (void)!write(2, "\n", 1);
+    else
         (void)!write(2, "\r\033[K", 4);
-        F->bar = false;
-    }
+    F->bar = false;
+    if (F->bar_forced) settle(2); /* the line's end before the output that follows */
 }
 
 static char *ob_room(struct obuf *o, size_t n)
@@ -248,6 +305,10 @@ static void flush(farm *F)
 {
     tfr_plan *pl = F->pl;
     size_t ow = 0, jw = 0;
+    if (F->ob.len && pl->out_fd == 1) {
+        clear_bar(F);
+        F->out_since_bar = true;
+    }
     int eo = F->ob.len ? write_all(pl->out_fd, F->ob.b, F->ob.len, &ow) : 0;
     if (eo) record_failed(F, out_name(), eo);
     if (!eo && F->jb.len) {
@@ -267,6 +328,7 @@ static void flush(farm *F)
     F->npend = 0;
     F->ob.len = F->jb.len = 0;
     F->ob_t0 = 0;
+    if (F->joblog) fflush(F->joblog);
 }
 
 /* fdatasync of the --output file and the journal: the records written
@@ -359,6 +421,96 @@ static void queue_record(farm *F, const slot *s, const tfr_out *h)
     F->jb.len += tfr_journal_format(F->jb.b + F->jb.len, TFR_JOURNAL_LINE_MAX, &r);
 }
 
+/* The command on one line, at most CMD_SHOWN columns, into b. */
+static void cmd_shown(char *b, size_t cap, const char *cmd)
+{
+    size_t k = 0, n = 0;
+    for (const char *p = cmd; *p && k + 4 < cap; p++) {
+        if (n == CMD_SHOWN) {
+            memcpy(b + k, "...", 3);
+            k += 3;
+            break;
+        }
+        unsigned char c = (unsigned char)*p;
+        b[k++] = c == '\n' || c == '\t' || c == '\r' ? ' ' : c < 0x20 ? '?' : (char)c;
+        if ((c & 0xc0) != 0x80) n++; /* a UTF-8 character is one column */
+    }
+    b[k] = 0;
+}
+
+/* "exit 3", "killed by SIGKILL", ... */
+static void outcome(char *b, size_t cap, const tfr_out *h)
+{
+    switch (h->kind) {
+    case TFR_ST_EXIT: snprintf(b, cap, "exit %d", h->code); break;
+    case TFR_ST_SIGNAL:
+        snprintf(b, cap, "killed by SIG%s", sigabbrev_np(h->code) ? sigabbrev_np(h->code) : "?");
+        break;
+    case TFR_ST_TIMEOUT: snprintf(b, cap, "timed out (--timeout)"); break;
+    default: snprintf(b, cap, "not started: %s", strerror(h->code)); break;
+    }
+}
+
+/* A task that failed for good: a line on stderr, its id kept for the
+ * summary. */
+static void failed_line(farm *F, const slot *s, const tfr_out *h)
+{
+    const tfr_task *tk = &F->pl->tf.v[s->task];
+    if (F->nfail_ids == F->fail_cap) {
+        size_t nc = F->fail_cap ? 2 * F->fail_cap : 64;
+        uint64_t *nv = realloc(F->fail_ids, nc * sizeof *nv);
+        if (nv) F->fail_ids = nv, F->fail_cap = nc;
+    }
+    if (F->nfail_ids < F->fail_cap) F->fail_ids[F->nfail_ids++] = tk->id;
+    char how[96], cmd[CMD_SHOWN * 4 + 8], tries[32] = "";
+    outcome(how, sizeof how, h);
+    cmd_shown(cmd, sizeof cmd, F->pl->tf.text + tk->off);
+    if (s->tries > 1) snprintf(tries, sizeof tries, ", %u tries", s->tries);
+    clear_bar(F);
+    if (h->rank >= 0)
+        fprintf(stderr, "tfrun: task %" PRIu64 " failed: %s (rank %d on %s, %.2f s%s): %s\n",
+                tk->id, how, h->rank, h->host, h->end > h->start ? h->end - h->start : 0, tries,
+                cmd);
+    else
+        fprintf(stderr, "tfrun: task %" PRIu64 " failed: %s%s: %s\n", tk->id, how, tries, cmd);
+}
+
+/* --joblog: the task's line in GNU parallel's format. */
+static void joblog_line(farm *F, const tfr_task *tk, const tfr_out *h)
+{
+    int exitval = 0, sig = 0;
+    switch (h->kind) {
+    case TFR_ST_EXIT: exitval = h->code; break;
+    case TFR_ST_SIGNAL: sig = h->code; break;
+    case TFR_ST_TIMEOUT: exitval = -1, sig = SIGTERM; break; /* as parallel's --timeout */
+    default: exitval = -1; break;
+    }
+    fprintf(F->joblog, "%" PRIu64 "\t%s\t%.3f\t%10.3f\t0\t%" PRIu64 "\t%d\t%d\t", tk->id,
+            h->host[0] ? h->host : ":", h->start, h->end > h->start ? h->end - h->start : 0,
+            h->out_total, exitval, sig);
+    /* one line a task: tabs and newlines of the command become spaces */
+    for (const char *p = F->pl->tf.text + tk->off; *p; p++)
+        fputc(*p == '\n' || *p == '\t' || *p == '\r' ? ' ' : *p, F->joblog);
+    fputc('\n', F->joblog);
+}
+
+/* --halt: stops the farm once its condition holds (this run's tasks). */
+static void check_halt(farm *F, uint64_t id, bool ok)
+{
+    const tfr_halt *hs = &tfr_opt.halt;
+    if (F->halted || hs->when == TFR_HALT_NEVER) return;
+    if (!tfr_halt_due(hs, F->ok, F->failed, F->pl->ntodo)) return;
+    F->halted = true;
+    F->halted_by = id;
+    clear_bar(F);
+    fprintf(stderr, "tfrun: --halt %s: task %" PRIu64 " %s: %s\n", tfr_opt.halt_spec, id,
+            ok ? "succeeded" : "failed",
+            hs->when == TFR_HALT_NOW ? "stopping the running tasks"
+                                     : "starting no new task, the running ones finish");
+    stop(F, 0, "--halt");
+    if (hs->when == TFR_HALT_NOW) tfr_halt_send();
+}
+
 /* Writes a finished task's output, then its journal record, and counts it. */
 static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
 {
@@ -381,15 +533,14 @@ static void finish(farm *F, slot *s, const tfr_out *h, const char *data)
     if (h->err_len) write_err_block(F, tk->id, data + h->out_len, h->err_len);
     if (pl->journal_fd >= 0) queue_record(F, s, h);
     F->pend[F->npend++] = (pend){F->ob.len, F->jb.len, ok};
+    if (F->joblog) joblog_line(F, tk, h);
     if (ok) {
         F->ok++;
     } else {
         F->failed++;
-        if (h->kind == TFR_ST_NOSTART)
-            fprintf(stderr, "tfrun: task %" PRIu64 " (line %" PRIu64 "): not started: %s\n", tk->id,
-                    tk->id, strerror(h->code));
-        if (tfr_opt.halt_on_error) stop(F, 0, "--halt-on-error");
+        failed_line(F, s, h);
     }
+    check_halt(F, tk->id, ok);
     if (F->ob.len >= FLUSH_AT || F->jb.len >= FLUSH_AT) flush(F);
 }
 
@@ -475,7 +626,9 @@ static void handle(farm *F, slot *s, int rc, const char *o, size_t len)
     case TFR_SKIPPED:
     case TFR_INTERRUPTED:
         /* a rank that got the signal (or saw the deadline) before rank 0 */
-        if (h.code > 0)
+        if (h.code == TFR_HALT_CODE)
+            stop(F, 0, "--halt");
+        else if (h.code > 0)
             stop(F, h.code, NULL);
         else
             stop(F, 0, "--deadline");
@@ -558,6 +711,9 @@ static void progress(farm *F, bool force)
     uint64_t left = F->pl->ntodo > done ? F->pl->ntodo - done : 0;
     char eta[32];
     fmt_dur(eta, sizeof eta, rate > 0 ? (double)left / rate : -1);
+    /* the task output written since the bar was last drawn comes first */
+    if (F->tty && F->bar_forced && F->out_since_bar) settle(F->pl->out_fd);
+    F->out_since_bar = false;
     char line[256];
     int n = snprintf(
         line, sizeof line, "%stfrun: %" PRIu64 "/%zu done, %" PRIu64 " failed, %.1f/s, ETA %s%s",
@@ -714,10 +870,26 @@ static void resume_hint(const farm *F)
     fprintf(stderr, "tfrun: to go on, run under the same launcher: %s\n", line);
 }
 
+/* The ids of this run's failed tasks, the first few and a count. */
+static void failed_ids_line(const farm *F)
+{
+    if (!F->failed || !F->nfail_ids) return;
+    char b[FAILED_IDS_SHOWN * 24 + 64];
+    size_t o = 0;
+    for (size_t k = 0; k < F->nfail_ids && k < FAILED_IDS_SHOWN; k++)
+        o += (size_t)snprintf(b + o, sizeof b - o, "%s%" PRIu64, k ? ", " : "", F->fail_ids[k]);
+    if (F->nfail_ids > FAILED_IDS_SHOWN) snprintf(b + o, sizeof b - o, ", ...");
+    fprintf(stderr, "tfrun: failed tasks: %s (%" PRIu64 " in all)\n", b, F->failed);
+}
+
+static int summary_code(farm *F, uint64_t left, uint64_t failed_all);
+
 static int summary(farm *F)
 {
     tfr_plan *pl = F->pl;
     clear_bar(F);
+    /* every task's output before the summary, where a launcher forwards them */
+    if (pl->out_fd == 1) settle(1);
     double wall = tfr_mono() - F->t0;
     uint64_t ran = F->ok + F->failed; /* and recorded */
     uint64_t left = pl->ntodo - ran - F->lost;
@@ -746,7 +918,47 @@ static int summary(farm *F)
         else
             fprintf(stderr, "tfrun: busy share: mean %.1f%%, max %.1f%% over %d ranks\n",
                     100 * sum / F->size, 100 * mx, F->size);
+        failed_ids_line(F);
     }
+    int code = summary_code(F, left, failed_all);
+    if (tfr_opt.summary_json) {
+        const char *by = NULL;
+        if (F->write_failed)
+            by = "could not record";
+        else if (F->stop_sig)
+            by = sigabbrev_np(F->stop_sig) ? sigabbrev_np(F->stop_sig) : "signal";
+        else if (F->stopping && F->stop_why)
+            by = F->stop_why;
+        char sig[32];
+        if (F->stop_sig && !F->write_failed) snprintf(sig, sizeof sig, "SIG%s", by), by = sig;
+        tfr_result r = {
+            .tasks = pl->tf.n,
+            .to_run = pl->ntodo,
+            .succeeded = F->ok,
+            .failed = F->failed,
+            .retried = F->retried,
+            .not_run = left,
+            .not_recorded = F->lost,
+            .done_before = pl->done_ok + pl->done_failed,
+            .failed_before = pl->done_failed,
+            .failed_ids = F->fail_ids,
+            .nfailed_ids = F->nfail_ids,
+            .elapsed_s = wall,
+            .ranks = F->size,
+            .exit_status = code,
+            .halted = F->halted,
+            .halted_by = F->halted_by,
+            .stopped_by = by,
+        };
+        tfr_summary_json(tfr_opt.summary_json, &r);
+    }
+    return code;
+}
+
+/* The exit status, after the lines that explain it. */
+static int summary_code(farm *F, uint64_t left, uint64_t failed_all)
+{
+    tfr_plan *pl = F->pl;
     if (F->write_failed) {
         fprintf(stderr,
                 "tfrun: could not record the work (%s: %s): %" PRIu64 " task%s ran but %s not "
@@ -767,8 +979,56 @@ static int summary(farm *F)
         resume_hint(F);
         return TFR_EXIT_STOPPED;
     }
+    if (F->halted) {
+        const tfr_halt *hs = &tfr_opt.halt;
+        fprintf(stderr,
+                "tfrun: halted by task %" PRIu64 " (--halt %s): %" PRIu64 " of %zu tasks not run\n",
+                F->halted_by, tfr_opt.halt_spec, left, pl->ntodo);
+        /* as GNU parallel: success=N is a success, whatever else failed */
+        if (hs->why == TFR_HALT_SUCCESS) return TFR_EXIT_OK;
+        if (hs->why == TFR_HALT_DONE) return failed_all ? TFR_EXIT_FAILED : TFR_EXIT_OK;
+        return TFR_EXIT_FAILED;
+    }
     if (failed_all || left) return TFR_EXIT_FAILED;
     return TFR_EXIT_OK;
+}
+
+int tfr_summary_json(const char *path, const tfr_result *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "tfrun: warning: --summary-json %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f,
+            "{\"tasks\": %" PRIu64 ", \"to_run\": %" PRIu64 ", \"succeeded\": %" PRIu64
+            ", \"failed\": %" PRIu64 ", \"failed_ids\": [",
+            r->tasks, r->to_run, r->succeeded, r->failed);
+    for (size_t k = 0; k < r->nfailed_ids; k++)
+        fprintf(f, "%s%" PRIu64, k ? ", " : "", r->failed_ids[k]);
+    fprintf(f,
+            "], \"retried\": %" PRIu64 ", \"not_run\": %" PRIu64 ", \"not_recorded\": %" PRIu64
+            ", \"done_before\": %" PRIu64 ", \"failed_before\": %" PRIu64
+            ", \"elapsed_s\": %.3f, \"ranks\": %d, \"halted_by\": ",
+            r->retried, r->not_run, r->not_recorded, r->done_before, r->failed_before, r->elapsed_s,
+            r->ranks);
+    if (r->halted)
+        fprintf(f, "%" PRIu64, r->halted_by);
+    else
+        fputs("null", f);
+    fputs(", \"stopped_by\": ", f);
+    if (r->stopped_by)
+        tfr_json_str(f, r->stopped_by);
+    else
+        fputs("null", f);
+    fprintf(f, ", \"exit_status\": %d}\n", r->exit_status);
+    int e = ferror(f) ? EIO : 0;
+    if (fclose(f) && !e) e = errno;
+    if (e) {
+        fprintf(stderr, "tfrun: warning: --summary-json %s: %s\n", path, strerror(e));
+        return -1;
+    }
+    return 0;
 }
 
 /* 0, or -1 after a message. */
@@ -793,6 +1053,7 @@ static int farm_init(farm *F, tf_pool *pool, tfr_plan *pl)
     /* a bar on a terminal (or when asked: under mpirun stderr is a pipe
      * even from a terminal, and stdout a pty even into a file) */
     F->tty = (isatty(2) || tfr_opt.bar) && tfr_opt.progress_s > 0;
+    F->bar_forced = F->tty && !isatty(2);
     F->next_progress = F->t0 + (F->tty ? BAR_EVERY : tfr_opt.progress_s);
     return 0;
 }
@@ -811,6 +1072,7 @@ static void farm_free(farm *F)
     free(F->jb.b);
     free(F->eb.b);
     free(F->pend);
+    free(F->fail_ids);
 }
 
 /* Until no task runs: submit, wait for a finished attempt (or until what
@@ -839,10 +1101,29 @@ static void drive(farm *F)
     }
 }
 
+/* --joblog: a new log with parallel's header, or appended to on resume. */
+static int joblog_open(farm *F)
+{
+    if (!tfr_opt.joblog) return 0;
+    F->joblog = fopen(tfr_opt.joblog, tfr_opt.resume ? "a" : "w");
+    if (!F->joblog) {
+        fprintf(stderr, "tfrun: --joblog %s: %s\n", tfr_opt.joblog, strerror(errno));
+        return -1;
+    }
+    if (ftell(F->joblog) == 0)
+        fputs("Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand\n",
+              F->joblog);
+    return 0;
+}
+
 int tfr_farm(tf_pool *pool, void *arg)
 {
     farm F;
     if (farm_init(&F, pool, arg)) return TFR_EXIT_FAILED;
+    if (joblog_open(&F)) {
+        farm_free(&F);
+        return TFR_EXIT_USAGE;
+    }
     /* what a run that was killed left behind */
     size_t stale = tfr_opt.output_dir ? tfr_remove_parts() : 0;
     if (stale && !tfr_opt.quiet)
@@ -857,6 +1138,9 @@ int tfr_farm(tf_pool *pool, void *arg)
     /* those of the tasks whose output could not be kept (worker.c) */
     if (tfr_opt.output_dir && F.write_failed) tfr_remove_parts();
     tfr_tick = NULL;
+    if (F.joblog && fclose(F.joblog))
+        fprintf(stderr, "tfrun: warning: --joblog %s: %s\n", tfr_opt.joblog, strerror(errno));
+    F.joblog = NULL;
     int code = summary(&F);
     farm_free(&F);
     return code;

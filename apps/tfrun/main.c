@@ -46,6 +46,7 @@ char **tfr_envbase;
 size_t tfr_nenv;
 void (*tfr_tick)(void *);
 void *tfr_tick_arg;
+volatile sig_atomic_t tfr_halt_now;
 
 extern char **environ;
 static bool pml_ours; /* OMPI_MCA_pml is tfrun's choice: not the tasks' */
@@ -99,31 +100,40 @@ static void usage(void)
            "                        journal must exist)\n"
            "  --resume-failed       also run again the tasks whose last record failed\n"
            "  --resume-or-start     --resume, or start the journal if there is none\n"
+           "  --status              with --journal: what it says of TASKFILE (done, failed, not\n"
+           "                        yet run); runs nothing, needs no mpirun\n"
+           "  --joblog FILE         a line per finished task in GNU parallel's --joblog format\n"
+           "  --summary-json FILE   the summary as one JSON object\n"
            "failures\n"
-           "  --timeout SEC|N%%      kill a task after SEC seconds, or N%% of the median run time\n"
+           "  --timeout TIME|N%%     kill a task after TIME, or N%% of the median run time\n"
            "  --retries N           run a failed task up to N more times, on another rank if any\n"
-           "  --halt-on-error       start no new task after a task failed for good\n"
+           "  --halt WHEN,WHY=N[%%]  as GNU parallel's: WHEN now (stop the running tasks) or soon\n"
+           "                        (let them finish); WHY fail, success or done; N tasks or N%%\n"
+           "                        of them; never (the default)\n"
+           "  --halt-on-error       --halt soon,fail=1\n"
            "walltime\n"
-           "  --grace SEC           on SIGTERM/SIGUSR1/SIGINT start no task, stop running ones\n"
-           "                        after SEC seconds (30)\n"
-           "  --deadline TIME       start no task that would not end by TIME (judged from the\n"
-           "                        median run time): +SEC, +Nm, +Nh, HH:MM[:SS],\n"
-           "                        YYYY-MM-DDTHH:MM[:SS] or @EPOCH\n"
+           "  --grace TIME          on SIGTERM/SIGUSR1/SIGINT start no task, stop running ones\n"
+           "                        after TIME (30)\n"
+           "  --deadline WHEN       start no task that would not end by WHEN (judged from the\n"
+           "                        median run time): +TIME, HH:MM[:SS], YYYY-MM-DDTHH:MM[:SS]\n"
+           "                        or @EPOCH\n"
            "placement\n"
            "  -c, --cores-per-task K  give each task K cores of its host (hwloc binding,\n"
            "                        OMP_NUM_THREADS=K); ranks beyond cores/K on a host stay idle\n"
            "  --keep-mpi-env        pass the launcher's variables (OMPI_*, PMI_*...) to tasks\n"
            "other\n"
-           "  --progress SEC        a progress line every SEC seconds (30; a bar on a terminal;\n"
-           "                        0: none)\n"
+           "  --progress TIME       a progress line every TIME (30; a bar on a terminal; 0: none)\n"
            "  --bar                 the bar even if stderr is no terminal (mpirun makes it a\n"
            "                        pipe)\n"
            "  --window N            tasks in flight at most (4 x ranks + 16)\n"
            "  -q, --quiet           no progress and no summary\n"
            "  -h, --help, --version\n"
+           "TIME: seconds, or a number with a unit (30s, 10m, 2h, 1d). --opt=VALUE is\n"
+           "--opt VALUE.\n"
            "\n"
-           "exit status: 0 every task succeeded; 1 some task failed; 2 bad usage or input\n"
-           "(nothing run); 3 stopped early by a signal or --deadline: run again with --resume;\n"
+           "exit status: 0 every task succeeded (or none to run, or --halt ...,success=N\n"
+           "halted); 1 some task failed, or --halt halted; 2 bad usage or input (nothing\n"
+           "run); 3 stopped early by a signal or --deadline: run again with --resume;\n"
            "4 could not record the work: an output or journal write failed (a full disk),\n"
            "or the journal was deleted or replaced (a warning says where its records are);\n"
            "resume once there is room.\n");
@@ -166,6 +176,30 @@ static bool is_opt(const char *a, const char *short_name, const char *long_name)
     return (short_name && !strcmp(a, short_name)) || !strcmp(a, long_name);
 }
 
+static int set_halt(tfr_opts *o, const char *v)
+{
+    char err[MSG_CAP];
+    if (tfr_halt_parse(v, &o->halt, err, sizeof err)) {
+        ak_error("%s", err);
+        return -1;
+    }
+    tfr_halt_str(&o->halt, o->halt_spec, sizeof o->halt_spec);
+    return 0;
+}
+
+/* A time: seconds, or a number with a unit (cli.h), within [lo, hi]. */
+static int parse_seconds(const char *opt, const char *v, double lo, double hi, double *out)
+{
+    double x;
+    if (tfr_duration_parse(v, &x) || x < lo || x > hi) {
+        ak_error("%s: want a time from %g to %g seconds (SEC, or 30s, 10m, 2h, 1d), got '%s'", opt,
+                 lo, hi, v);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
 /* An option without a value: true if `a` is one (then set in *o). */
 static bool set_switch(tfr_opts *o, const char *a)
 {
@@ -174,7 +208,9 @@ static bool set_switch(tfr_opts *o, const char *a)
     else if (is_opt(a, "-k", "--keep-order"))
         o->keep_order = true;
     else if (is_opt(a, NULL, "--halt-on-error"))
-        o->halt_on_error = true;
+        set_halt(o, "soon,fail=1");
+    else if (is_opt(a, NULL, "--status"))
+        o->status = true;
     else if (is_opt(a, "-q", "--quiet"))
         o->quiet = true;
     else if (is_opt(a, NULL, "--keep-mpi-env"))
@@ -205,10 +241,12 @@ static int parse_timeout(tfr_opts *o, const char *v)
             return -1;
         }
         int rc = ak_double("--timeout", pct, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_pct);
+        o->timeout_s = 0;
         free(pct);
         return rc;
     }
-    return ak_double("--timeout", v, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_s);
+    o->timeout_pct = 0;
+    return parse_seconds("--timeout", v, TIMEOUT_MIN_S, TIMEOUT_MAX_S, &o->timeout_s);
 }
 
 /* An option with a value, at argv[*i]: 1 if it is one (then set in *o and
@@ -240,7 +278,7 @@ static int set_valued(tfr_opts *o, int argc, char **argv, int *i)
         o->retries = (unsigned)n;
     } else if (is_opt(a, NULL, "--grace")) {
         VALUE();
-        if (ak_double(a, v, 0, SECONDS_MAX, &o->grace_s)) return -1;
+        if (parse_seconds(a, v, 0, SECONDS_MAX, &o->grace_s)) return -1;
     } else if (is_opt(a, NULL, "--deadline")) {
         VALUE();
         if (parse_deadline(v, &o->deadline)) return -1;
@@ -251,7 +289,16 @@ static int set_valued(tfr_opts *o, int argc, char **argv, int *i)
         o->cores_set = true;
     } else if (is_opt(a, NULL, "--progress")) {
         VALUE();
-        if (ak_double(a, v, 0, SECONDS_MAX, &o->progress_s)) return -1;
+        if (parse_seconds(a, v, 0, SECONDS_MAX, &o->progress_s)) return -1;
+    } else if (is_opt(a, NULL, "--halt")) {
+        VALUE();
+        if (set_halt(o, v)) return -1;
+    } else if (is_opt(a, NULL, "--joblog")) {
+        VALUE();
+        o->joblog = v;
+    } else if (is_opt(a, NULL, "--summary-json")) {
+        VALUE();
+        o->summary_json = v;
     } else if (is_opt(a, NULL, "--window")) {
         VALUE();
         if (ak_int(a, v, 1, WINDOW_MAX, &n)) return -1;
@@ -261,6 +308,53 @@ static int set_valued(tfr_opts *o, int argc, char **argv, int *i)
     }
 #undef VALUE
     return 1;
+}
+
+/* Every option, for the name suggested after a wrong one. */
+static const char *const option_names[] = {
+    "--tag",           "--keep-order", "--output",        "--output-dir",      "--max-output",
+    "--journal",       "--resume",     "--resume-failed", "--resume-or-start", "--joblog",
+    "--summary-json",  "--status",     "--timeout",       "--retries",         "--halt",
+    "--halt-on-error", "--grace",      "--deadline",      "--cores-per-task",  "--keep-mpi-env",
+    "--progress",      "--bar",        "--window",        "--quiet",           "--help",
+    "--version"};
+
+/* A wrong option: says so, with the one that was likely meant. -1. */
+static int unknown_option(const char *a)
+{
+    size_t n = strcspn(a, "=");
+    if (!strncmp(a, "-j", 2) || !strncmp(a, "-P", 2) || !strncmp(a, "--jobs", n > 6 ? n : 6) ||
+        !strncmp(a, "--max-procs", n > 11 ? n : 11)) {
+        ak_error("%.*s: tfrun runs one task per rank: start N ranks with mpirun -np N (or srun "
+                 "-n N)",
+                 (int)n, a);
+        return -1;
+    }
+    const char *best = tfr_suggest(a, option_names, ARRAY_LEN(option_names));
+    if (best)
+        ak_error("unknown option '%.*s': did you mean %s? (see tfrun --help)", (int)n, a, best);
+    else
+        ak_error("unknown option '%.*s' (see tfrun --help)", (int)n, a);
+    return -1;
+}
+
+/* --name=value: as "--name value". 1, 0 if no such option takes a value,
+ * -1 after a message. */
+static int set_inline(tfr_opts *o, const char *a, const char *eq)
+{
+    char name[64];
+    size_t n = (size_t)(eq - a);
+    if (n >= sizeof name) return 0;
+    memcpy(name, a, n);
+    name[n] = 0;
+    char *argv2[] = {name, (char *)(eq + 1), NULL};
+    int i = 0;
+    int rc = set_valued(o, 2, argv2, &i);
+    if (rc == 0 && set_switch(&(tfr_opts){0}, name)) {
+        ak_error("%s takes no value, got '%s'", name, a);
+        return -1;
+    }
+    return rc;
 }
 
 /* What the options mean together: 0, or -1 after a message. */
@@ -318,13 +412,11 @@ static int parse_options(int argc, char **argv)
             if (ak_rank == 0) ak_print_version("tfrun");
             return 1;
         }
-        if (set_switch(o, a)) continue;
-        int valued = set_valued(o, argc, argv, &i);
+        const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
+        if (!eq && set_switch(o, a)) continue;
+        int valued = eq ? set_inline(o, a, eq) : set_valued(o, argc, argv, &i);
         if (valued < 0) return -1;
-        if (valued == 0) {
-            ak_error("unknown option '%s' (see tfrun --help)", a);
-            return -1;
-        }
+        if (valued == 0) return unknown_option(a);
     }
     return check_options(o);
 }
@@ -368,6 +460,9 @@ static int mkdirs(const char *path)
     return 0;
 }
 
+/* prepare()'s word for a task list without a command: exit status 0. */
+#define NOTHING_TO_DO (-1)
+
 /* "tfrun: message" on stderr; returns TFR_EXIT_USAGE (bad input: nothing is
  * run). */
 static int fail_usage(const char *fmt, ...) TF_PRINTF(1, 2);
@@ -393,7 +488,13 @@ static int load_taskfile(tfr_plan *pl, const char *tname, unsigned char sha[TFR_
     int rc = tfr_taskfile_parse(data, len, tname, &pl->tf, err, sizeof err);
     if (!rc && sha256(data, len, sha)) rc = -1, snprintf(err, sizeof err, "SHA-256 failed");
     free(data);
-    return rc ? fail_usage("%s", err) : 0;
+    if (rc) return fail_usage("%s", err);
+    if (pl->tf.n == 0) { /* as for xargs and GNU parallel: nothing to do is no failure */
+        fprintf(stderr, "tfrun: %s: no commands (%s): nothing to do\n", tname,
+                pl->tf.lines ? "only blank lines and comments" : "it is empty");
+        return NOTHING_TO_DO;
+    }
+    return 0;
 }
 
 /* --output-dir: made if missing, and a file created and removed in it, so
@@ -757,6 +858,7 @@ static int prepare(tfr_plan *pl)
     unsigned char sha[TFR_SHA256_LEN];
     int rc = load_taskfile(pl, tname, sha);
     if (rc || (rc = check_distinct_files(tname))) return rc;
+    if (tfr_opt.status) return tfr_status(&pl->tf, tname, sha);
     if (tfr_opt.output_dir && (rc = check_output_dir())) return rc;
 
     unsigned char *state = calloc(pl->tf.n, 1); /* TASK_* per task */
@@ -969,6 +1071,55 @@ static void plan_free(tfr_plan *pl)
     pl->todo = NULL;
 }
 
+/* --halt now: rank 0's word to every rank, an MPI_Ibcast on a communicator
+ * of its own that the other ranks post at the start and test while their
+ * command runs; rank 0 posts it when it halts, or with 0 at the end. The
+ * main thread calls MPI while the library's service thread does: only
+ * under MPI_THREAD_MULTIPLE. */
+static MPI_Comm halt_comm = MPI_COMM_NULL;
+static MPI_Request halt_req = MPI_REQUEST_NULL;
+static int halt_flag, halt_rank;
+static bool halt_posted;
+
+static void halt_open(MPI_Comm comm)
+{
+    int level;
+    MPI_Query_thread(&level);
+    if (tfr_opt.halt.when != TFR_HALT_NOW || level < MPI_THREAD_MULTIPLE) return;
+    MPI_Comm_dup(comm, &halt_comm);
+    MPI_Comm_rank(halt_comm, &halt_rank);
+    if (halt_rank != 0) MPI_Ibcast(&halt_flag, 1, MPI_INT, 0, halt_comm, &halt_req);
+}
+
+void tfr_halt_send(void)
+{
+    tfr_halt_now = 1;
+    if (halt_comm == MPI_COMM_NULL || halt_rank != 0 || halt_posted) return;
+    halt_flag = 1;
+    halt_posted = true;
+    MPI_Ibcast(&halt_flag, 1, MPI_INT, 0, halt_comm, &halt_req);
+}
+
+void tfr_halt_poll(void *unused)
+{
+    (void)unused;
+    if (halt_comm == MPI_COMM_NULL || halt_rank == 0 || tfr_halt_now) return;
+    int done = 0;
+    MPI_Test(&halt_req, &done, MPI_STATUS_IGNORE);
+    if (done && halt_flag) tfr_halt_now = 1;
+}
+
+static void halt_close(void)
+{
+    if (halt_comm == MPI_COMM_NULL) return;
+    if (halt_rank == 0 && !halt_posted) {
+        halt_flag = 0;
+        MPI_Ibcast(&halt_flag, 1, MPI_INT, 0, halt_comm, &halt_req);
+    }
+    MPI_Wait(&halt_req, MPI_STATUS_IGNORE);
+    MPI_Comm_free(&halt_comm);
+}
+
 /* The run itself, on the ranks that run tasks (runs_tasks: this one does;
  * collective over MPI_COMM_WORLD). Returns tf_run's status, 0 on a rank
  * that runs none. */
@@ -977,6 +1128,7 @@ static int run_tasks(tfr_plan *plan, bool runs_tasks)
     MPI_Comm task_comm;
     MPI_Comm_split(MPI_COMM_WORLD, runs_tasks ? 0 : MPI_UNDEFINED, ak_rank, &task_comm);
     if (task_comm == MPI_COMM_NULL) return 0;
+    halt_open(task_comm);
     /* Commands inherit the main thread's binding: the pool's own (one
      * core, TF_BIND=auto) would squeeze every command and its threads
      * onto one core, and -c has placed the rank already. So the pool
@@ -992,9 +1144,24 @@ static int run_tasks(tfr_plan *plan, bool runs_tasks)
     }
     signals_handle();
     int code = tf_run(pool, ak_rank == 0 ? tfr_farm : NULL, plan);
+    halt_close();
     tf_pool_destroy(&pool);
     MPI_Comm_free(&task_comm);
     return code;
+}
+
+/* tfrun --status: what the journal says of the task file, without MPI. */
+static int status_main(int argc, char **argv)
+{
+    ak_prog = "tfrun";
+    int parsed = parse_options(argc, argv);
+    if (parsed) return parsed > 0 ? 0 : TFR_EXIT_USAGE;
+    if (!tfr_opt.journal) return fail_usage("--status needs --journal FILE");
+    tfr_plan plan;
+    memset(&plan, 0, sizeof plan);
+    int code = prepare(&plan);
+    tfr_taskfile_free(&plan.tf);
+    return code == NOTHING_TO_DO ? 0 : code;
 }
 
 int main(int argc, char **argv)
@@ -1017,6 +1184,9 @@ int main(int argc, char **argv)
         pml_ours = true;
     }
 #endif
+    /* --status reads files only: a plain process, no MPI */
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--status")) return status_main(argc, argv);
     signals_block();
     int guard_err = tfr_guard_start(); /* before MPI and every thread: it forks */
     start_watchdog();
@@ -1039,6 +1209,13 @@ int main(int argc, char **argv)
     int code = 0;
     if (ak_rank == 0) code = prepare(&plan);
     code = share_int(code);
+    if (code == NOTHING_TO_DO) {
+        if (ak_rank == 0 && tfr_opt.summary_json)
+            tfr_summary_json(tfr_opt.summary_json, &(tfr_result){.ranks = ak_size});
+        plan_free(&plan);
+        MPI_Finalize();
+        return 0;
+    }
     int placed = code ? 1 : place(MPI_COMM_WORLD); /* collective: every rank or none */
     int too_few_cores = placed < 0, anywhere = 0;
     MPI_Allreduce(&too_few_cores, &anywhere, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);

@@ -421,6 +421,7 @@ static void child_start(child *c, const tfr_run_req *rq, pid_t pid, int out_rd, 
 static void enforce_limits(child *c, double now)
 {
     if (*c->rq->drain && c->t_grace == INFINITY) c->t_grace = now + c->rq->grace_s;
+    if (c->rq->halt && *c->rq->halt && c->t_grace > now) c->t_grace = now;
     if (!c->term_sent && (now >= c->t_timeout || now >= c->t_grace)) {
         if (now >= c->t_timeout)
             c->timed_out = true;

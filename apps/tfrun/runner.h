@@ -51,6 +51,9 @@ typedef struct tfr_run_req {
     double timeout_s;   /* 0: none */
     double grace_s;     /* after a drain starts */
     volatile sig_atomic_t *drain;
+    /* non-zero: stop the command now, as at the end of a drain's grace
+     * (--halt now); NULL: none */
+    volatile sig_atomic_t *halt;
     int wake_fd;             /* readable when *drain is set; -1: none */
     size_t max_capture;      /* per stream */
     void (*tick)(void *arg); /* called about every tick_s while waiting */

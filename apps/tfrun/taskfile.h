@@ -38,7 +38,8 @@ typedef struct tfr_taskfile {
 
 /* Parses len bytes of data (not NUL-terminated) named `name` in messages.
  * 0, or -1 with a one-line message "name:LINE: why" (or "name: why") in
- * err. On error *tf holds nothing to free. */
+ * err. On error *tf holds nothing to free. A file without commands (empty,
+ * or only blank lines and comments) parses, with n 0. */
 int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskfile *tf, char *err,
                        size_t errlen);
 

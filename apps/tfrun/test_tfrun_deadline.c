@@ -43,6 +43,10 @@ static void test_relative_and_epoch(void)
     CU_ASSERT_DOUBLE_EQUAL(parse_ok("+90"), NOW + 90, 1e-6);
     CU_ASSERT_DOUBLE_EQUAL(parse_ok("+30m"), NOW + 1800, 1e-6);
     CU_ASSERT_DOUBLE_EQUAL(parse_ok("+2h"), NOW + 7200, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(parse_ok("+1d"), NOW + 86400, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(parse_ok("+45s"), NOW + 45, 1e-6);
+    refused("+1e3");
+    refused("+-5");
     CU_ASSERT_DOUBLE_EQUAL(parse_ok("@1800000000"), 1800000000.0, 1e-6);
     refused("@1");
     refused("+x");

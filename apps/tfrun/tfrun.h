@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cli.h"
 #include "journal.h"
 #include "taskfarm.h"
 #include "taskfile.h"
@@ -35,7 +36,12 @@ enum {
 typedef struct tfr_opts {
     const char *taskfile;
     const char *journal, *output_dir, *output_file;
-    bool tag, keep_order, resume, resume_failed, halt_on_error, quiet, keep_mpi_env, bar;
+    const char *joblog;       /* GNU parallel's --joblog format */
+    const char *summary_json; /* the summary as one JSON object */
+    bool tag, keep_order, resume, resume_failed, quiet, keep_mpi_env, bar;
+    bool status;        /* --status: report on the journal, run nothing */
+    tfr_halt halt;      /* --halt (--halt-on-error: soon,fail=1) */
+    char halt_spec[48]; /* as given, for messages */
     /* with resume: a missing journal is started, not refused */
     bool resume_or_start;
     double timeout_s;   /* 0: none */
@@ -123,6 +129,42 @@ typedef struct tfr_plan {
  * finished task is lost. A warning says where. True if that happened at any
  * time in the run (the exit status is then TFR_EXIT_UNRECORDED). */
 bool tfr_journal_watch(tfr_plan *pl);
+
+/* --halt now: set on every rank once rank 0 halts the farm (rank 0's own
+ * at once, the others' when tfr_halt_poll sees rank 0's word): the running
+ * command is stopped at once and no task starts. A task skipped or stopped
+ * so reports code TFR_HALT_CODE. */
+extern volatile sig_atomic_t tfr_halt_now;
+#define TFR_HALT_CODE (-2)
+/* Rank 0's farm: tell every rank to halt now (main.c; without
+ * MPI_THREAD_MULTIPLE only rank 0's own command is stopped). */
+void tfr_halt_send(void);
+/* Any rank but 0, main thread, while waiting for a command (the runner's
+ * tick) and before each task: whether rank 0 said to halt now. */
+void tfr_halt_poll(void *unused);
+
+/* The end of a run, for --summary-json (farm.c; main.c for a task list
+ * with nothing to do). */
+typedef struct tfr_result {
+    uint64_t tasks, to_run, succeeded, failed, retried, not_run, not_recorded;
+    uint64_t done_before, failed_before; /* from the journal */
+    const uint64_t *failed_ids;          /* this run's, in the order they failed */
+    size_t nfailed_ids;
+    double elapsed_s;
+    int ranks, exit_status;
+    bool halted;
+    uint64_t halted_by;     /* the task that made --halt stop the run */
+    const char *stopped_by; /* "SIGTERM", "--deadline", ...; NULL if none */
+} tfr_result;
+/* Writes r as one JSON object and a newline to path; 0, or -1 after a
+ * warning. */
+int tfr_summary_json(const char *path, const tfr_result *r);
+
+/* tfrun --status (status.c): what tfr_opt.journal says of the task file
+ * tf (named tname, its SHA-256 sha) on standard output. 0, or
+ * TFR_EXIT_USAGE after a one-line message (a journal that is missing, does
+ * not parse, or belongs to another task file). A plain process: no MPI. */
+int tfr_status(const tfr_taskfile *tf, const char *tname, const unsigned char *sha);
 
 /* The driver (rank 0, inside tf_run). Returns the exit status. */
 int tfr_farm(tf_pool *pool, void *plan);

@@ -207,8 +207,12 @@ static void run_command(const char *cmd, const tfr_in *q, int rank, char **env, 
         .drain = &tfr_drain,
         .wake_fd = tfr_wake_rd,
         .max_capture = tfr_opt.max_output,
-        .tick = rank == 0 ? tfr_tick : NULL,
-        .tick_arg = tfr_tick_arg,
+        .halt = &tfr_halt_now,
+        /* rank 0's farm; on the other ranks a look for --halt now */
+        .tick = rank == 0                           ? tfr_tick
+                : tfr_opt.halt.when == TFR_HALT_NOW ? tfr_halt_poll
+                                                    : NULL,
+        .tick_arg = rank == 0 ? tfr_tick_arg : NULL,
         .tick_s = FARM_TICK_S,
     };
     tfr_run(&rq, rs);
@@ -232,9 +236,11 @@ int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
     memcpy(h.host, tfr_host, sizeof h.host);
     double now = tfr_wall();
     h.start = h.end = now;
-    if (tfr_drain || past_deadline(&q, now)) {
+    if (rank != 0 && tfr_opt.halt.when == TFR_HALT_NOW) tfr_halt_poll(NULL);
+    if (tfr_drain || tfr_halt_now || past_deadline(&q, now)) {
         h.what = TFR_SKIPPED;
-        h.code = tfr_drain ? tfr_drain : -1; /* the signal, or the deadline */
+        /* the signal, --halt now, or the deadline */
+        h.code = tfr_drain ? tfr_drain : tfr_halt_now ? TFR_HALT_CODE : -1;
         return put_header(out, &h);
     }
     char **env = task_env(q.id, rank);
@@ -254,7 +260,10 @@ int tfr_task_fn(tf_task *t, const void *in, size_t len, tf_buf *out)
     run_command(cmd, &q, rank, env, &pt, &rs);
     h.what = rs.interrupted ? TFR_INTERRUPTED : TFR_RAN;
     h.kind = rs.kind;
-    h.code = rs.interrupted ? tfr_drain : rs.code;
+    if (rs.interrupted)
+        h.code = tfr_drain ? tfr_drain : tfr_halt_now ? TFR_HALT_CODE : -1;
+    else
+        h.code = rs.code;
     h.start = rs.start;
     h.end = rs.end;
     h.out_total = rs.out_total;

@@ -192,6 +192,17 @@ typedef enum tf_wait_policy {
  *                        (per rank: tasks, busy, waiting for work and for
  *                        I/O, messages, bytes; load imbalance; the
  *                        coordinator's share of rank 0)
+ *   TF_STATS=json        the same numbers as JSON, one object a line
+ *                        instead of the table: {"type": "run", "run": N,
+ *                        "ranks", "wall_s", "tasks", "failed", "busy_s",
+ *                        "wait_s", "io_s", "load_imbalance" (null if no
+ *                        task ran), "coordinator_share", "rank0_msgs_recv",
+ *                        "steal_requests", "steals", "tasks_stolen",
+ *                        "lifeline_pushes", "waves"}, then per rank
+ *                        {"type": "rank", "run", "rank", "tasks", "failed",
+ *                        "busy_s", "wait_s", "io_s", "msgs_sent",
+ *                        "msgs_recv", "bytes_sent", "bytes_recv",
+ *                        "busy_pct", "steal_median_s"}
  *   TF_TRACE=FILE        Chrome trace-event JSON of every run of the pool,
  *                        written by rank 0 at tf_pool_destroy (opens in
  *                        Perfetto or chrome://tracing). A regular FILE (or

@@ -369,6 +369,8 @@ retries)
     n=$(count jh.txt)
     ((n < 200)) || fail "--halt-on-error ran all 200 tasks"
     [[ $(records jh.txt | awk -F'\t' '$1==5 {print $2}') == exit:9 ]] || fail "task 5 record"
+    # --halt-on-error is --halt soon,fail=1
+    grep -q "halted by task 5 (--halt soon,fail=1)" err.txt || fail "--halt-on-error: $(cat err.txt)"
     ;;
 
 deadline)
@@ -420,8 +422,6 @@ progress)
 bad-input)
     # each a one-line error naming the file, line or option; exit status 2
     echo "echo fine" >tasks.txt
-    : >empty.txt
-    printf '# only\n\n   # comments\n' >comments.txt
     printf 'echo 1\necho 2\necho \0x\n' >nul.txt
     cp /bin/true true.bin
     { echo "echo a"; printf 'echo %*s\n' 10485760 x; } >big.txt
@@ -449,8 +449,6 @@ bad-input)
     expect "^tfrun: adir: is a directory$" adir
     # unreadable even for root: open works, read fails
     expect "^tfrun: /proc/self/mem: Input/output error$" /proc/self/mem
-    expect "^tfrun: empty.txt: no commands in the task file \(it is empty\)$" empty.txt
-    expect "^tfrun: comments.txt: no commands in the task file \(only blank lines and comments\)$" comments.txt
     expect all "^tfrun: nul.txt:3: NUL byte: not a text file of commands$" nul.txt
     expect "^tfrun: true.bin:1: NUL byte" true.bin
     expect all "^tfrun: big.txt:2: a command of more than 131071 bytes" big.txt
@@ -460,8 +458,8 @@ bad-input)
     expect all "^tfrun: --output-dir tasks.txt/d: Not a directory$" --output-dir tasks.txt/d tasks.txt
     expect "^tfrun: --output tasks.txt/o: Not a directory$" -o tasks.txt/o tasks.txt
     expect all "^tfrun: unknown option '--frobnicate' \(see tfrun --help\)$" --frobnicate tasks.txt
-    expect "^tfrun: --timeout: want a number" --timeout abc tasks.txt
-    expect "^tfrun: --timeout: want a number" --timeout 0 tasks.txt
+    expect "^tfrun: --timeout: want a time" --timeout abc tasks.txt
+    expect "^tfrun: --timeout: want a time" --timeout 0 tasks.txt
     expect "^tfrun: --timeout: want a number" --timeout x% tasks.txt
     # an N% longer than any number is refused whole, not read cut short
     expect "^tfrun: --timeout: want a number.*, got '5\.0{70}x'$" \
@@ -470,7 +468,7 @@ bad-input)
     expect all "^tfrun: --deadline: '@1' is in the past$" --deadline @1 tasks.txt
     expect "^tfrun: --deadline: want \+SEC" --deadline soon tasks.txt
     expect all "^tfrun: -c: want a whole number" -c 0 tasks.txt
-    expect "^tfrun: --grace: want a number" --grace -1 tasks.txt
+    expect "^tfrun: --grace: want a time" --grace -1 tasks.txt
     expect "^tfrun: --max-output: want a size" --max-output 2G tasks.txt
     expect "^tfrun: --resume needs --journal FILE$" --resume tasks.txt
     expect "^tfrun: --output and --output-dir exclude each other$" -o x --output-dir d tasks.txt
@@ -790,6 +788,162 @@ stale-parts)
     [[ $(cat res/5.out) == out5 ]] || fail "res/5.out wrong after the resume"
     ;;
 
+bar)
+    # --bar under the launcher with standard output and error into one
+    # file: no line holds both the bar and a task's output, and the summary
+    # comes after the last task's output
+    for i in $(seq 12); do echo "sleep 0.1; echo line $i"; done >tasks.txt
+    timeout -k 5 60 "${launcher[@]}" -np "$np" "$tfrun" --bar --progress 0.05 tasks.txt >all.txt 2>&1
+    rc=$?
+    cp all.txt err.txt
+    want_rc 0 "all succeed"
+    grep -aq 'ETA' all.txt || fail "no bar drawn: $(cat -A all.txt)"
+    mixed=$(grep -a 'ETA' all.txt | grep -a 'line [0-9]') &&
+        fail "the bar and task output on one line: $(echo "$mixed" | cat -A | head -3)"
+    [[ $(grep -ac '^line [0-9]*$' all.txt) -eq 12 ]] ||
+        fail "task output lines not whole: $(cat -A all.txt | head -20)"
+    last=$(grep -an '^line [0-9]' all.txt | tail -1 | cut -d: -f1)
+    sum=$(grep -an 'tfrun: 12 tasks: 12 succeeded' all.txt | cut -d: -f1)
+    [[ -n $sum ]] && ((sum > last)) || fail "summary (line $sum) before task output (line $last)"
+    ;;
+halt)
+    # --halt soon,fail=2: each failure named on stderr as it happens, the
+    # failed ids and the task that halted the run in the summary
+    for i in $(seq 40); do
+        case $i in 3 | 7) echo "exit 5" ;; 9) echo "kill -KILL \$\$" ;; *) echo "sleep 0.05" ;; esac
+    done >t.txt
+    run -- --halt soon,fail=2 --journal j.txt t.txt
+    want_rc 1 "halted after failures"
+    grep -Eq "^tfrun: task 3 failed: exit 5 \(rank [0-9]+ on .+, [0-9.]+ s\): exit 5$" err.txt ||
+        fail "no line for task 3: $(cat err.txt)"
+    # 7 and 9 may run together (the second failure halts): each that ran is named
+    grep -q "^tfrun: task 7 failed: exit 5" err.txt ||
+        ! records j.txt | grep -q '^7	' || fail "no line for task 7: $(cat err.txt)"
+    grep -q "^tfrun: task 9 failed: killed by SIGKILL" err.txt ||
+        ! records j.txt | grep -q '^9	' || fail "no line for task 9: $(cat err.txt)"
+    grep -Eq "^tfrun: failed tasks: 3, (7|9)(, (7|9))? \([23] in all\)$" err.txt ||
+        fail "failed ids: $(cat err.txt)"
+    grep -Eq "^tfrun: halted by task (7|9) \(--halt soon,fail=2\): [0-9]+ of 40 tasks not run$" err.txt ||
+        fail "who halted: $(cat err.txt)"
+    (($(count j.txt) < 40)) || fail "--halt soon,fail=2 ran every task"
+    # now,fail=1 stops the commands running on every rank at once
+    { echo "sleep 0.3; exit 4"; for i in $(seq 8); do echo "sleep 30"; done; } >n.txt
+    t0=$(date +%s)
+    run -- --halt now,fail=1 n.txt
+    want_rc 1 "halted now"
+    (($(date +%s) - t0 < 15)) || fail "--halt now let the commands run on"
+    grep -q "stopping the running tasks" err.txt || fail "halt now: $(cat err.txt)"
+    # now,success=1 (parallel's -2): a success, though tasks were not run
+    { echo "sleep 0.2"; for i in $(seq 6); do echo "sleep 30"; done; } >s.txt
+    run -- --halt=-2 s.txt
+    want_rc 0 "halted on a success"
+    grep -q "halted by task 1 (--halt now,success=1): 6 of 7 tasks not run" err.txt ||
+        fail "halt on success: $(cat err.txt)"
+    ;;
+report)
+    # --joblog in GNU parallel's format, --summary-json, --status of the
+    # journal without the launcher, TF_STATS=json
+    printf 'echo a\nexit 3\nkill -TERM $$\nsleep 5\necho b; echo c >&2\n' >t.txt
+    run -- --journal j.txt --joblog jl.txt --summary-json s.json --timeout 0.5 t.txt
+    want_rc 1 "three fail"
+    header=$'Seq\tHost\tStarttime\tJobRuntime\tSend\tReceive\tExitval\tSignal\tCommand'
+    [[ $(head -1 jl.txt) == "$header" ]] || fail "joblog header: $(head -1 jl.txt | cat -A)"
+    check_joblog() { # FILE: parallel's columns and field formats
+        python3 - "$1" <<'PY' || fail "$1 is not in parallel's format: $(cat -A "$1")"
+import re, sys
+rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])][1:]
+assert len(rows) == 5, rows
+fmt = [r"\d+", r"\S+", r"\d+\.\d{3}", r"[ \d]{5}\d\.\d{3}", r"\d+", r"\d+", r"-?\d+", r"\d+", r".+"]
+for r in rows:
+    assert len(r) == 9, r
+    for f, v in zip(fmt, r):
+        assert re.fullmatch(f, v), (f, v, r)
+PY
+    }
+    check_joblog jl.txt
+    ev() { awk -F'\t' -v c="$2" '$9 == c {print $7 "/" $8}' "$1"; }
+    [[ $(ev jl.txt 'exit 3') == 3/0 && $(ev jl.txt 'kill -TERM $$') == 0/15 &&
+        $(ev jl.txt 'sleep 5') == -1/15 && $(ev jl.txt 'echo a') == 0/0 ]] ||
+        fail "joblog exit values and signals: $(cat jl.txt)"
+    if command -v parallel >/dev/null; then # the same tasks under parallel itself
+        parallel --will-cite -j1 --timeout 0.5 --joblog pl.txt :::: t.txt >/dev/null 2>&1
+        check_joblog pl.txt
+        for c in 'echo a' 'exit 3' 'kill -TERM $$' 'sleep 5'; do
+            [[ $(ev jl.txt "$c") == $(ev pl.txt "$c") ]] ||
+                fail "'$c': tfrun's joblog says $(ev jl.txt "$c"), parallel's $(ev pl.txt "$c")"
+        done
+    fi
+    python3 - "$np" <<'PY' || fail "summary JSON: $(cat s.json)"
+import json, sys
+s = json.load(open("s.json"))
+assert s["tasks"] == 5 and s["succeeded"] == 2 and s["failed"] == 3, s
+assert sorted(s["failed_ids"]) == [2, 3, 4] and s["not_run"] == 0, s
+assert s["not_recorded"] == 0 and s["exit_status"] == 1 and s["ranks"] == int(sys.argv[1]), s
+assert s["elapsed_s"] > 0 and s["halted_by"] is None and s["stopped_by"] is None, s
+PY
+    # --status: a plain process, no launcher
+    timeout 10 "$tfrun" --status --journal j.txt t.txt >st.txt 2>st.err
+    [[ $? -eq 0 ]] || fail "--status: $(cat st.txt st.err)"
+    grep -q "^done: 5 (2 succeeded, 3 failed)$" st.txt && grep -q "^failed: 3 (2 3 4)$" st.txt &&
+        grep -q "^not yet run: 0$" st.txt && grep -q "^running when it stopped: " st.txt ||
+        fail "--status: $(cat st.txt)"
+    head -3 j.txt >part.txt
+    timeout 10 "$tfrun" --status --journal part.txt t.txt >st.txt 2>st.err
+    grep -q "^done: 1 (" st.txt && grep -q "^not yet run: 4 (" st.txt || fail "--status: $(cat st.txt)"
+    { cat j.txt; echo "garbage line"; echo "more"; } >bad.txt
+    timeout 10 "$tfrun" --status --journal bad.txt t.txt >st.txt 2>st.err
+    [[ $? -eq 2 && $(wc -l <st.err) -eq 1 ]] && grep -q "^tfrun: bad.txt:8: " st.err ||
+        fail "--status of a bad journal: $(cat st.err)"
+    # the library's statistics as JSON, one object a line
+    for i in $(seq 8); do echo "true"; done >q.txt
+    TF_STATS=json run -- -q q.txt
+    want_rc 0 "ok"
+    python3 - "$np" <<'PY' || fail "TF_STATS=json: $(cat err.txt)"
+import json, sys
+objs = [json.loads(l) for l in open("err.txt") if l.startswith("{")]
+assert objs, "no JSON line"
+run = [o for o in objs if o.get("type") == "run"]
+ranks = [o for o in objs if o.get("type") == "rank"]
+assert len(run) == 1 and run[0]["ranks"] == int(sys.argv[1]), objs
+assert len(ranks) == int(sys.argv[1]) and sum(o["tasks"] for o in ranks) == 8, ranks
+assert not [l for l in open("err.txt") if l.startswith("taskfarm: stats:")], "text lines too"
+PY
+    ;;
+cli)
+    # GNU parallel's habits: --opt=value, time units, nothing to do is no
+    # failure; a wrong option is answered with the likely one
+    echo "echo fine" >t.txt
+    direct=1 # refused before anything runs: no launcher needed
+    for a in "--journl j.txt:^tfrun: unknown option '--journl': did you mean --journal\? \(see tfrun --help\)$" \
+        "--timout=5:^tfrun: unknown option '--timout': did you mean --timeout\?" \
+        "-j 4:^tfrun: -j: tfrun runs one task per rank: start N ranks with mpirun -np N" \
+        "--jobs=4:^tfrun: --jobs: tfrun runs one task per rank" \
+        "-P 4:^tfrun: -P: tfrun runs one task per rank" \
+        "--tag=1:^tfrun: --tag takes no value, got '--tag=1'$" \
+        "--grace 10x:^tfrun: --grace: want a time .*got '10x'$" \
+        "--progress=1w:^tfrun: --progress: want a time" \
+        "--halt sometimes:^tfrun: --halt: want never, or now\|soon,fail\|success\|done=N\[%\] .*'sometimes'$" \
+        "--frobnicate:^tfrun: unknown option '--frobnicate' \(see tfrun --help\)$"; do
+        read -ra args <<<"${a%%:^*}"
+        run -- "${args[@]}" t.txt
+        [[ $rc -eq 2 ]] || fail "tfrun ${args[*]}: exit status $rc, want 2"
+        grep -Eq -- "^${a#*:^}" err.txt || fail "tfrun ${args[*]}: '$(cat err.txt)', want /^${a#*:^}/"
+        [[ $(wc -l <err.txt) -eq 1 ]] || fail "tfrun ${args[*]}: more than one line: $(cat err.txt)"
+    done
+    direct=0
+    : >empty.txt
+    run -- --summary-json e.json empty.txt
+    want_rc 0 "nothing to do"
+    grep -q "^tfrun: empty.txt: no commands (it is empty): nothing to do$" err.txt || fail "$(cat err.txt)"
+    python3 -c 'import json; s = json.load(open("e.json")); assert s["tasks"] == 0 and s["exit_status"] == 0' ||
+        fail "summary JSON of nothing: $(cat e.json)"
+    printf '# only\n\n   # comments\n' | timeout 60 "${launcher[@]}" -np "$np" "$tfrun" - 2>err.txt ||
+        fail "a task list of comments: $(cat err.txt)"
+    run -- --timeout=2m --grace=1h --progress=0 --deadline=+1d --retries=1 --journal=j.txt \
+        --output=o.txt --halt=soon,fail=10% t.txt
+    want_rc 0 "--opt=value"
+    [[ $(cat o.txt) == fine && $(count j.txt) -eq 1 ]] || fail "--opt=value: $(cat o.txt err.txt)"
+    ;;
 *)
     fail "unknown case"
     ;;

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,9 @@ struct tf__runstats {
     bool stats_env, trace_env; /* this rank's environment */
     char *path;                /* TF_TRACE, absolute */
     bool synced;               /* rank 0's choice is known */
+    bool stats_json_env;       /* TF_STATS=json here */
     bool stats, trace;         /* rank 0's choice */
+    bool stats_json;           /* rank 0's: JSON lines, not the table */
     unsigned runs;
     uint64_t t0;         /* this run's start */
     double cpu0;         /* service thread CPU time at this run's start */
@@ -82,7 +85,9 @@ int tf__trace_open(tf_pool *p, const char **bad)
     struct tf__runstats *rs = tf__calloc(1, sizeof *rs);
     if (!rs) return TF_ENOMEM;
     const char *v = getenv("TF_STATS");
-    int on = tf__opts_flag(v);
+    /* json: the same numbers for a script, one object a line */
+    bool json = v && !strcmp(v, "json");
+    int on = json ? 1 : tf__opts_flag(v);
     if (on < 0) {
         if (p->rank == 0) tf__opts_say_bad("TF_STATS", v, 0);
         *bad = "TF_STATS";
@@ -90,6 +95,7 @@ int tf__trace_open(tf_pool *p, const char **bad)
         return TF_EINVAL;
     }
     rs->stats_env = on;
+    rs->stats_json_env = json;
     v = getenv("TF_TRACE");
     if (v && *v) {
         /* absolute now: the program may change directory before destroy */
@@ -132,10 +138,11 @@ static void agree(tf_pool *p)
             rs->stats_env = false;
         }
     }
-    int v[2] = {rs->stats_env, rs->trace_env};
+    int v[2] = {rs->stats_env ? 1 + rs->stats_json_env : 0, rs->trace_env};
     if (MPI_Bcast(v, 2, MPI_INT, 0, p->comm) != MPI_SUCCESS) v[0] = v[1] = 0;
     rs->synced = true;
     rs->stats = v[0] != 0;
+    rs->stats_json = v[0] == 2;
     rs->trace = v[1] != 0;
     if (!rs->trace) return;
     /* a rank without memory traces nothing but still takes part */
@@ -268,6 +275,60 @@ static void stats_print(tf_pool *p, const double *all, unsigned run)
             tot[F_STEAL_TRY], tot[F_STEAL_OK], tot[F_STOLEN], m * 1e6, tot[F_PUSHES], tot[F_WAVES]);
 }
 
+/* A number for JSON: finite, or null. */
+static void json_num(const char *key, double v, bool last)
+{
+    if (isfinite(v))
+        fprintf(stderr, "\"%s\": %.9g%s", key, v, last ? "" : ", ");
+    else
+        fprintf(stderr, "\"%s\": null%s", key, last ? "" : ", ");
+}
+
+/* Rank 0, TF_STATS=json: the numbers of stats_print as JSON objects, one a
+ * line: the run's, then each rank's. */
+static void stats_print_json(tf_pool *p, const double *all, unsigned run)
+{
+    int n = p->size;
+    double tot[NF] = {0}, maxbusy = 0;
+    for (int r = 0; r < n; r++) {
+        for (int k = 0; k < NF; k++) tot[k] += all[r * NF + k];
+        if (all[r * NF + F_BUSY] > maxbusy) maxbusy = all[r * NF + F_BUSY];
+    }
+    double wall = all[F_RUN], mean = tot[F_BUSY] / n;
+    fprintf(stderr, "{\"type\": \"run\", \"run\": %u, \"ranks\": %d, ", run, n);
+    json_num("wall_s", wall, false);
+    json_num("tasks", tot[F_TASKS], false);
+    json_num("failed", tot[F_FAILED], false);
+    json_num("busy_s", tot[F_BUSY], false);
+    json_num("wait_s", tot[F_IDLE], false);
+    json_num("io_s", tot[F_IO], false);
+    json_num("load_imbalance", mean > 0 ? maxbusy / mean : NAN, false);
+    json_num("coordinator_share", wall > 0 ? all[F_CPU] / wall : 0, false);
+    json_num("rank0_msgs_recv", all[F_MR], false);
+    json_num("steal_requests", tot[F_STEAL_TRY], false);
+    json_num("steals", tot[F_STEAL_OK], false);
+    json_num("tasks_stolen", tot[F_STOLEN], false);
+    json_num("lifeline_pushes", tot[F_PUSHES], false);
+    json_num("waves", tot[F_WAVES], true);
+    fputs("}\n", stderr);
+    for (int r = 0; r < n; r++) {
+        const double *f = all + r * NF;
+        fprintf(stderr, "{\"type\": \"rank\", \"run\": %u, \"rank\": %d, ", run, r);
+        json_num("tasks", f[F_TASKS], false);
+        json_num("failed", f[F_FAILED], false);
+        json_num("busy_s", f[F_BUSY], false);
+        json_num("wait_s", f[F_IDLE], false);
+        json_num("io_s", f[F_IO], false);
+        json_num("msgs_sent", f[F_MS], false);
+        json_num("msgs_recv", f[F_MR], false);
+        json_num("bytes_sent", f[F_BS], false);
+        json_num("bytes_recv", f[F_BR], false);
+        json_num("busy_pct", f[F_RUN] > 0 ? 100.0 * f[F_BUSY] / f[F_RUN] : 0, false);
+        json_num("steal_median_s", f[F_STEAL_MED], true);
+        fputs("}\n", stderr);
+    }
+}
+
 void tf__stats_run_end(tf_pool *p)
 {
     struct tf__runstats *rs = p->rs;
@@ -302,7 +363,9 @@ void tf__stats_run_end(tf_pool *p)
     /* rs->rows: rank 0's, made by agree() before it told the others */
     int rc = MPI_Gather(row, NF, MPI_DOUBLE, rs->rows, NF, MPI_DOUBLE, 0, p->comm);
     if (p->rank == 0) {
-        if (rc == MPI_SUCCESS)
+        if (rc == MPI_SUCCESS && rs->stats_json)
+            stats_print_json(p, rs->rows, rs->runs);
+        else if (rc == MPI_SUCCESS)
             stats_print(p, rs->rows, rs->runs);
         else
             fprintf(stderr, "taskfarm: stats: run %u: cannot gather the statistics\n", rs->runs);
