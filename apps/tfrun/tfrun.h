@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "args.h"
 #include "journal.h"
 #include "taskfarm.h"
 #include "taskfile.h"
@@ -34,6 +35,7 @@ enum {
 
 typedef struct tfr_opts {
     const char *taskfile;
+    tfr_args args; /* CMD ::: ARGS...: the tasks are made, not read (args.on) */
     const char *journal, *output_dir, *output_file;
     bool tag, keep_order, resume, resume_failed, halt_on_error, quiet, keep_mpi_env, bar;
     /* with resume: a missing journal is started, not refused */
