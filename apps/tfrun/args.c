@@ -59,6 +59,13 @@ int tfr_args_option(tfr_args *a, int argc, char **argv, int *i, char *err, size_
         a->colsep = v;
         return 1;
     }
+    if (!bad && (v = valued(argc, argv, i, NULL, "--trim", &bad))) {
+        if (strcmp(v, "n") && strcmp(v, "l") && strcmp(v, "r") && strcmp(v, "lr") &&
+            strcmp(v, "rl"))
+            return tfr_errf(err, errlen, "--trim: want n, l, r, lr or rl, got '%s'", v);
+        a->trim = v;
+        return 1;
+    }
     if (!bad && (v = valued(argc, argv, i, "-a", "--arg-file", &bad))) {
         char **one = malloc(sizeof *one);
         if (!one) return tfr_errf(err, errlen, "out of memory");
@@ -91,13 +98,18 @@ int tfr_args_command(tfr_args *a, int argc, char **argv, int i, char *err, size_
     a->ncmd = j - i;
     while (j < argc) {
         const char *sep = argv[j];
+        bool file = !strncmp(sep, "::::", 4), linked = sep[strlen(sep) - 1] == '+';
         int k = j + 1;
         while (k < argc && !is_sep(argv[k])) k++;
-        tfr_source s = {.file = !strncmp(sep, "::::", 4),
-                        .linked = sep[strlen(sep) - 1] == '+' && a->nsrc > 0,
-                        .argv = argv + j + 1,
-                        .argc = k - j - 1};
-        if (add_source(a, s, err, errlen)) return -1;
+        /* ::: A B is one source, :::: F G two (both linked after ::::+) */
+        int n = file && k > j + 1 ? k - j - 1 : 1;
+        for (int f = 0; f < n; f++) {
+            tfr_source s = {.file = file,
+                            .linked = linked && a->nsrc > 0,
+                            .argv = argv + j + 1 + f,
+                            .argc = file ? k > j + 1 : k - j - 1};
+            if (add_source(a, s, err, errlen)) return -1;
+        }
         j = k;
     }
     a->on = true;
@@ -333,8 +345,9 @@ typedef struct span {
 
 /* A source's values, each split into columns. */
 typedef struct values {
-    buf data;  /* the values, each NUL-terminated (regexec wants it) */
-    span *col; /* columns, in data */
+    bool ltrim, rtrim; /* white space off each column's start, end */
+    buf data;          /* the values, each NUL-terminated (regexec wants it) */
+    span *col;         /* columns, in data */
     size_t ncol, ccap;
     size_t *first; /* value v's columns: col[first[v] .. first[v + 1]) */
     size_t n, vcap;
@@ -348,8 +361,17 @@ static void values_free(values *v)
     memset(v, 0, sizeof *v);
 }
 
+/* Perl's \s, which --trim takes off */
+static bool space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
 static int add_col(values *v, size_t off, size_t len)
 {
+    const char *s = v->data.p;
+    while (v->ltrim && len && space(s[off])) off++, len--;
+    while (v->rtrim && len && space(s[off + len - 1])) len--;
     if (v->ncol == v->ccap) {
         size_t c = v->ccap ? 2 * v->ccap : 64;
         span *p = realloc(v->col, c * sizeof *p);
@@ -586,8 +608,13 @@ int tfr_args_generate(const tfr_args *a, tfr_taskfile *tf, char *err, size_t err
         }
         have_re = true;
     }
-    for (size_t s = 0; s < a->nsrc; s++)
+    /* --colsep trims unless --trim says otherwise */
+    const char *trim = a->trim ? a->trim : a->colsep ? "lr" : "n";
+    for (size_t s = 0; s < a->nsrc; s++) {
+        g.v[s].ltrim = strchr(trim, 'l') != NULL;
+        g.v[s].rtrim = strchr(trim, 'r') != NULL;
         if (load_source(&a->src[s], &g.v[s], have_re ? &re : NULL, err, errlen)) goto out;
+    }
     if (count_jobs(&g, &njobs, err, errlen)) goto out;
     for (int k = 0; k < a->ncmd; k++)
         if ((k && bput(&tmpl, " ", 1)) || bput(&tmpl, a->cmd[k], strlen(a->cmd[k]))) {

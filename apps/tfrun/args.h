@@ -22,7 +22,8 @@
  * which sh works out when the command runs. --colsep REGEX (POSIX extended;
  * \t \n \r stand for a tab, a newline, a carriage return) splits every
  * value into columns; {N} is then the N-th column of the job, counted over
- * its sources in order.
+ * its sources in order. --trim l|r|lr takes white space off each column's
+ * start, end or both: the default with --colsep, as in parallel.
  *
  * Pure code: no MPI, no threads. Rank 0's main thread parses the options
  * and generates the tasks; the tfr_args strings point into argv. */
@@ -50,14 +51,15 @@ typedef struct tfr_args {
     bool on;      /* tasks are generated, not read from a task file */
     bool dry_run; /* --dry-run: print the commands, run nothing */
     const char *colsep;
-    char **cmd; /* the template's words */
+    const char *trim; /* --trim n|l|r|lr|rl; NULL: lr with --colsep, else n */
+    char **cmd;       /* the template's words */
     int ncmd;
     tfr_source *src;
     size_t nsrc;
 } tfr_args;
 
 /* Rank 0 and every other rank, while parsing the options: if argv[*i] is
- * -a/--arg-file FILE, -C/--colsep REGEX (also --opt=VALUE) or --dry-run,
+ * -a/--arg-file FILE, -C/--colsep REGEX, --trim HOW (also --opt=VALUE) or --dry-run,
  * takes it (and its value: *i advanced) and returns 1; 0 if it is none of
  * them; -1 with a one-line message in err. */
 int tfr_args_option(tfr_args *a, int argc, char **argv, int *i, char *err, size_t errlen);
