@@ -1,7 +1,8 @@
 # unit-tests.cmake - CUnit tests of tfrun's pure parts (included, OPTIONAL,
 # from CMakeLists.txt): the task file parser, the journal format and the
-# plain-command word splitter, the --deadline parser. ctest: unit.tfrun_taskfile,
-# unit.tfrun_journal, unit.tfrun_split, unit.tfrun_deadline.
+# plain-command word splitter, the --deadline parser, CMD ::: ARGS (args.c).
+# ctest: unit.tfrun_taskfile, unit.tfrun_journal, unit.tfrun_split,
+# unit.tfrun_deadline, unit.tfrun_args.
 if(NOT TF_BUILD_TESTS)
     return()
 endif()
@@ -16,7 +17,10 @@ tf_add_unit_test(tfrun_split
 tf_add_unit_test(tfrun_deadline SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/deadline.c"
                                          "${CMAKE_CURRENT_SOURCE_DIR}/taskfile.c")
 
-foreach(t IN ITEMS tfrun_taskfile tfrun_journal tfrun_split tfrun_deadline)
+tf_add_unit_test(tfrun_args SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/args.c"
+                                     "${CMAKE_CURRENT_SOURCE_DIR}/taskfile.c")
+
+foreach(t IN ITEMS tfrun_taskfile tfrun_journal tfrun_split tfrun_deadline tfrun_args)
     target_include_directories(unit_${t} PRIVATE "${CMAKE_CURRENT_SOURCE_DIR}"
                                                  "${PROJECT_SOURCE_DIR}/tests/unit")
 endforeach()
