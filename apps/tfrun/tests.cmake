@@ -6,7 +6,7 @@ if(NOT TF_BUILD_TESTS)
 endif()
 set(tfrun_cases basic tag-order outputs journal kill-resume drain-usr1 drain-term drain-step timeout
     retries deadline cores progress bad-input
-    journal-foreign-id output-same-file journal-lost rank-killed disk-full stale-parts)
+    journal-foreign-id output-same-file journal-lost rank-killed disk-full stale-parts args)
 foreach(case IN LISTS tfrun_cases)
     foreach(np IN ITEMS 1 2 4)
         set(name app.tfrun.${case}.np${np})
