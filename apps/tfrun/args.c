@@ -560,6 +560,12 @@ static int count_jobs(gen *g, uint64_t *njobs, char *err, size_t errlen)
     const tfr_args *a = g->a;
     *njobs = 1;
     for (size_t s = 0; s < a->nsrc; s++) {
+        const tfr_source *src = &a->src[s];
+        if (!g->v[s].n && src->file && src->argc)
+            return tfr_errf(err, errlen, "no job: the argument file %s is empty", src->argv[0]);
+        if (!g->v[s].n)
+            return tfr_errf(err, errlen, "no job: argument source %zu (%s) has no value", s + 1,
+                            src->file ? "::::" : ":::");
         if (s == 0 || !a->src[s].linked) {
             g->glen[g->ngroups++] = g->v[s].n;
         } else if (g->v[s].n < g->glen[g->ngroups - 1]) {
@@ -568,7 +574,6 @@ static int count_jobs(gen *g, uint64_t *njobs, char *err, size_t errlen)
         g->group[s] = g->ngroups - 1;
     }
     for (size_t k = 0; k < g->ngroups; k++) {
-        if (!g->glen[k]) return tfr_errf(err, errlen, "no job: an argument source has no value");
         if (*njobs > TFR_ARGS_JOBS_MAX / g->glen[k])
             return tfr_errf(err, errlen, "more than %u jobs: the sources' product is too big",
                             TFR_ARGS_JOBS_MAX);

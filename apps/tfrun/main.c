@@ -2,6 +2,7 @@
  * rank of an MPI job.
  *
  *   mpirun -np P tfrun [options] TASKFILE|-
+ *   mpirun -np P tfrun [options] CMD... ::: VALUES... (args.c makes the tasks)
  *
  * Rank 0 reads the task file and the journal and drives (farm.c); every rank,
  * rank 0 too, runs commands (worker.c, runner.c). See usage() for the
@@ -85,6 +86,20 @@ static void usage(void)
            "Blank lines and # lines are skipped; a trailing backslash continues a line; a task's\n"
            "id is the number of its first line. Each task sees TF_TASK_ID, TF_RANK, TF_HOST,\n"
            "TF_NTASKS and TF_CORES.\n"
+           "\n"
+           "or:    mpirun -np P tfrun [options] CMD... ::: VALUES... [:::: FILES...]\n"
+           "A task per value, or per combination of values of several sources (the first\n"
+           "varies slowest), as GNU parallel makes its jobs; its id is its number {#}.\n"
+           "  ::: A B, :::: FILE    values, and a value per line of FILE (- : standard input)\n"
+           "  :::+ A B, ::::+ FILE  taken in step with the source before, not combined\n"
+           "  -a, --arg-file FILE   :::: FILE, before the command\n"
+           "  {} {.} {/} {//} {/.} {#} {%%} {N} {N.} {N/} {N//} {N/.}  replaced in CMD (values\n"
+           "                        quoted for sh; {%%} is $((TF_RANK+1))); CMD without any gets\n"
+           "                        the values appended\n"
+           "  -C, --colsep REGEX    split each value into columns {1} {2}... (POSIX regex;\n"
+           "                        trims them)\n"
+           "  --trim n|l|r|lr       take white space off the start/end of each column\n"
+           "  --dry-run             print the commands, run none (no launcher needed)\n"
            "\n"
            "output\n"
            "  --tag                 put \"ID<TAB>\" before every line of a task's output\n"

@@ -145,8 +145,8 @@ static void test_replacement_strings(void)
     /* {%}: the rank that runs it, worked out by sh */
     made(ARGV("echo", "{%}", ":::", "a"), "echo $((TF_RANK+1))");
     /* in a word, more than once; not replacement strings: left alone */
-    made(ARGV("echo", "x{}y{}", "{x}", "{{}}", "{0}", "{-}", ":::", "a b"),
-         "echo x'a b'y'a b' {x} {'a b'} {0} {-}");
+    made(ARGV("echo", "x{}y{}", "{x}", "{{}}", "{0}", "{-}", "{=", "x", "=}", "{+/}", ":::", "a b"),
+         "echo x'a b'y'a b' {x} {'a b'} {0} {-} {= x =} {+/}");
 }
 
 static void test_appended_and_empty_template(void)

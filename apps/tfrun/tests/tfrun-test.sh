@@ -801,6 +801,9 @@ args)
         "echo 4 'it'\"'\"'s' 2" >want.txt
     cmp -s out.txt want.txt || fail "--dry-run printed: $(cat out.txt)"
     [[ -e j.txt ]] && fail "--dry-run made a journal"
+    printf 'echo 1\n# c\necho \\\n 2\n' >tasks.txt
+    run -- --dry-run tasks.txt
+    [[ $(cat out.txt) == $'echo 1\necho  2' ]] || fail "--dry-run of a task file: $(cat out.txt)"
     printf 'x y\n$HOME\n' >vals.txt
     # the template is not quoted: sh reads it as written
     run -- -k --journal j.txt printf "'%s|%s|%s|%s|%s\n'" {#} '"$TF_TASK_ID"' {%} {1} {2} :::: vals.txt \
