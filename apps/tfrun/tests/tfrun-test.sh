@@ -795,7 +795,7 @@ args)
     # ids are the jobs' numbers ({#}, TF_TASK_ID), {%} is a rank + 1, the
     # values reach the command as they were, and the journal and --resume
     # work on them; a resume with other arguments is refused
-    run -- --dry-run echo {#} {} ::: "a b" "it's" ::: 1 2
+    run -- --dry-run --journal j.txt echo {#} {} ::: "a b" "it's" ::: 1 2
     want_rc 0 "--dry-run"
     printf '%s\n' "echo 1 'a b' 1" "echo 2 'a b' 2" "echo 3 'it'\"'\"'s' 1" \
         "echo 4 'it'\"'\"'s' 2" >want.txt
@@ -835,6 +835,15 @@ args)
     want_rc 2 "other arguments"
     grep -q "j2.txt: made for other commands than those the arguments make now" err.txt ||
         fail "message: $(cat err.txt)"
+    # the command to go on quotes what it repeats: sh reads it back as it was
+    run -- --deadline +0.5 --journal j3.txt 'sleep 0.2; echo {}' ::: "a b" "it's" c d e f
+    want_rc 3 "stopped by the deadline"
+    hint=$(sed -n 's/^tfrun: to go on, run under the same launcher: tfrun //p' err.txt)
+    [[ -n $hint ]] || fail "no command to go on: $(cat err.txt)"
+    eval "set -- $hint"
+    run -- "$@"
+    want_rc 0 "the command to go on ($hint)"
+    [[ $(count j3.txt) -eq 6 ]] || fail "$(count j3.txt) records after going on ($hint)"
     # bad input: a line each, status 2
     run -- --colsep '(' echo ::: a
     want_rc 2 "a bad --colsep"
