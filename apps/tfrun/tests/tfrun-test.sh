@@ -836,7 +836,7 @@ args)
     grep -q "j2.txt: made for other commands than those the arguments make now" err.txt ||
         fail "message: $(cat err.txt)"
     # the command to go on quotes what it repeats: sh reads it back as it was
-    run -- --deadline +0.5 --journal j3.txt 'sleep 0.2; echo {}' ::: "a b" "it's" c d e f
+    run -- --deadline +0.25 --journal j3.txt 'sleep 0.1; echo {}' ::: "a b" "it's" c d e f
     want_rc 3 "stopped by the deadline"
     hint=$(sed -n 's/^tfrun: to go on, run under the same launcher: tfrun //p' err.txt)
     [[ -n $hint ]] || fail "no command to go on: $(cat err.txt)"
