@@ -469,6 +469,36 @@ static int load_source(const tfr_source *src, values *v, const regex_t *re, char
     return 0;
 }
 
+/* Whether a repetition (* + ? {N}) repeats another, outside brackets:
+ * POSIX leaves it undefined, and glibc's regcomp doubles its tree for each
+ * one, so that 30 of them in a row take all the memory there is. */
+static bool repeats_repetition(const char *s)
+{
+    bool rep = false;
+    for (; *s; s++) {
+        if (*s == '\\') {
+            rep = false;
+            if (!*++s) break;
+        } else if (*s == '[') {
+            rep = false;
+            s += s[1] == '^';
+            s += s[1] == ']';
+            while (s[1] && s[1] != ']') s++;
+            if (s[1]) s++;
+        } else if (*s == '*' || *s == '+' || *s == '?' ||
+                   (*s == '{' && s[1] >= '0' && s[1] <= '9')) {
+            if (rep) return true;
+            rep = true;
+            if (*s == '{')
+                while (s[1] && s[1] != '}') s++;
+            if (*s && s[1] == '}') s++;
+        } else {
+            rep = false;
+        }
+    }
+    return false;
+}
+
 /* --colsep's pattern for regcomp: \t, \n and \r as the characters. */
 static char *colsep_pattern(const char *s)
 {
@@ -598,6 +628,11 @@ int tfr_args_generate(const tfr_args *a, tfr_taskfile *tf, char *err, size_t err
     g.gidx = calloc(a->nsrc, sizeof *g.gidx);
     if (!g.v || !g.group || !g.glen || !g.gidx) {
         tfr_errf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (a->colsep && repeats_repetition(a->colsep)) {
+        tfr_errf(err, errlen, "--colsep '%s': a repetition of a repetition (such as ++)",
+                 a->colsep);
         goto out;
     }
     if (a->colsep) {

@@ -220,6 +220,11 @@ static void test_refused(void)
     refused(ARGV("echo", "::::", "/nonexistent/x"), "/nonexistent/x");
     refused(ARGV("--colsep", "(", "echo", ":::", "a"), "--colsep '('");
     refused(ARGV("--trim", "x", "echo", ":::", "a"), "--trim");
+    /* glibc's regcomp would take minutes and gigabytes for this */
+    refused(ARGV("--colsep", "a++++++++++++++++++++++++++++++", "echo", ":::", "a"),
+            "a repetition of a repetition");
+    refused(ARGV("--colsep", "a{2}*", "echo", ":::", "a"), "a repetition of a repetition");
+    made(ARGV("--colsep", "[+*]+|\\++", "echo", ":::", "a+*b++c"), "echo a b c");
     refused(ARGV("--colsep"), "--colsep needs a value");
     refused(ARGV("echo", ":::"), "no job");
     refused(ARGV("echo", ":::", "a", ":::+"), "no job");
