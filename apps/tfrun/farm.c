@@ -836,7 +836,7 @@ static bool any_running(const farm *F)
 /* ---- the end ------------------------------------------------------------------ */
 
 /* The command line to go on with: this one with --resume, without
- * --deadline. */
+ * --deadline, each word quoted for sh. */
 static void resume_hint(const farm *F)
 {
     const tfr_plan *pl = F->pl;
@@ -858,7 +858,12 @@ static void resume_hint(const farm *F)
             i++;
             continue;
         }
-        int n = snprintf(line + len, sizeof line - len, "%s%s", i ? " " : "", a);
+        /* quoted as sh wants it: a word may hold spaces, quotes, $... */
+        char *q = NULL;
+        size_t qn = 0, qcap = 0;
+        if (tfr_args_quote(&q, &qn, &qcap, a, strlen(a))) break;
+        int n = snprintf(line + len, sizeof line - len, "%s%.*s", i ? " " : "", (int)qn, q);
+        free(q);
         if (n > 0) len += (size_t)n;
         if (i == 0 && !has_resume && len < sizeof line - ROOM) {
             n = snprintf(line + len, sizeof line - len, " --resume");

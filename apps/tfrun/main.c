@@ -2,6 +2,7 @@
  * rank of an MPI job.
  *
  *   mpirun -np P tfrun [options] TASKFILE|-
+ *   mpirun -np P tfrun [options] CMD... ::: VALUES... (args.c makes the tasks)
  *
  * Rank 0 reads the task file and the journal and drives (farm.c); every rank,
  * rank 0 too, runs commands (worker.c, runner.c). See usage() for the
@@ -86,6 +87,20 @@ static void usage(void)
            "Blank lines and # lines are skipped; a trailing backslash continues a line; a task's\n"
            "id is the number of its first line. Each task sees TF_TASK_ID, TF_RANK, TF_HOST,\n"
            "TF_NTASKS and TF_CORES.\n"
+           "\n"
+           "or:    mpirun -np P tfrun [options] CMD... ::: VALUES... [:::: FILES...]\n"
+           "A task per value, or per combination of values of several sources (the first\n"
+           "varies slowest), as GNU parallel makes its jobs; its id is its number {#}.\n"
+           "  ::: A B, :::: FILE    values, and a value per line of FILE (- : standard input)\n"
+           "  :::+ A B, ::::+ FILE  taken in step with the source before, not combined\n"
+           "  -a, --arg-file FILE   :::: FILE, before the command\n"
+           "  {} {.} {/} {//} {/.} {#} {%%} {N} {N.} {N/} {N//} {N/.}  replaced in CMD (values\n"
+           "                        quoted for sh; {%%} is $((TF_RANK+1))); CMD without any gets\n"
+           "                        the values appended\n"
+           "  -C, --colsep REGEX    split each value into columns {1} {2}... (POSIX regex;\n"
+           "                        trims them)\n"
+           "  --trim n|l|r|lr       take white space off the start/end of each column\n"
+           "  --dry-run             print the commands, run none (no launcher needed)\n"
            "\n"
            "output\n"
            "  --tag                 put \"ID<TAB>\" before every line of a task's output\n"
@@ -311,13 +326,36 @@ static int set_valued(tfr_opts *o, int argc, char **argv, int *i)
 }
 
 /* Every option, for the name suggested after a wrong one. */
-static const char *const option_names[] = {
-    "--tag",           "--keep-order", "--output",        "--output-dir",      "--max-output",
-    "--journal",       "--resume",     "--resume-failed", "--resume-or-start", "--joblog",
-    "--summary-json",  "--status",     "--timeout",       "--retries",         "--halt",
-    "--halt-on-error", "--grace",      "--deadline",      "--cores-per-task",  "--keep-mpi-env",
-    "--progress",      "--bar",        "--window",        "--quiet",           "--help",
-    "--version"};
+static const char *const option_names[] = {"--tag",
+                                           "--keep-order",
+                                           "--output",
+                                           "--output-dir",
+                                           "--max-output",
+                                           "--journal",
+                                           "--resume",
+                                           "--resume-failed",
+                                           "--resume-or-start",
+                                           "--joblog",
+                                           "--summary-json",
+                                           "--status",
+                                           "--timeout",
+                                           "--retries",
+                                           "--halt",
+                                           "--halt-on-error",
+                                           "--grace",
+                                           "--deadline",
+                                           "--cores-per-task",
+                                           "--keep-mpi-env",
+                                           "--progress",
+                                           "--bar",
+                                           "--window",
+                                           "--quiet",
+                                           "--help",
+                                           "--version",
+                                           "--dry-run",
+                                           "--colsep",
+                                           "--trim",
+                                           "--arg-file"};
 
 /* A wrong option: says so, with the one that was likely meant. -1. */
 static int unknown_option(const char *a)
@@ -360,8 +398,13 @@ static int set_inline(tfr_opts *o, const char *a, const char *eq)
 /* What the options mean together: 0, or -1 after a message. */
 static int check_options(const tfr_opts *o)
 {
-    if (!o->taskfile) {
-        ak_error("no task file (usage: tfrun [options] TASKFILE|-; see --help)");
+    if (!o->taskfile && !o->args.on) {
+        ak_error("no task file (usage: tfrun [options] TASKFILE|-, or tfrun [options] CMD... "
+                 "::: ARGS; see --help)");
+        return -1;
+    }
+    if (o->taskfile && o->args.on) {
+        ak_error("-a/--arg-file and a task file (%s) exclude each other", o->taskfile);
         return -1;
     }
     if (o->resume && !o->journal) {
@@ -393,6 +436,13 @@ static int parse_options(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (dashdash || a[0] != '-' || !strcmp(a, "-")) {
+            if (!o->taskfile && tfr_args_wanted(&o->args, argc, argv, i)) {
+                /* CMD... ::: ARGS: every word from here on */
+                char err[MSG_CAP];
+                if (!tfr_args_command(&o->args, argc, argv, i, err, sizeof err)) break;
+                ak_error("%s", err);
+                return -1;
+            }
             if (o->taskfile) {
                 ak_error("unexpected argument '%s' (one task file only)", a);
                 return -1;
@@ -414,6 +464,13 @@ static int parse_options(int argc, char **argv)
         }
         const char *eq = a[1] == '-' ? strchr(a, '=') : NULL;
         if (!eq && set_switch(o, a)) continue;
+        char err[MSG_CAP];
+        int args_opt = tfr_args_option(&o->args, argc, argv, &i, err, sizeof err);
+        if (args_opt < 0) {
+            ak_error("%s", err);
+            return -1;
+        }
+        if (args_opt) continue;
         int valued = eq ? set_inline(o, a, eq) : set_valued(o, argc, argv, &i);
         if (valued < 0) return -1;
         if (valued == 0) return unknown_option(a);
@@ -497,6 +554,25 @@ static int load_taskfile(tfr_plan *pl, const char *tname, unsigned char sha[TFR_
     return 0;
 }
 
+/* The tasks: the task file's, or those made from the command template and
+ * its argument sources; with their SHA-256, which ties a journal to them.
+ * A made task list's is that of its commands, each with its NUL: a task
+ * file holds no NUL, so no task file has it. 0, or the exit status after a
+ * message. */
+static int load_tasks(tfr_plan *pl, const char *tname, unsigned char sha[TFR_SHA256_LEN])
+{
+    if (!tfr_opt.args.on) return load_taskfile(pl, tname, sha);
+    char err[MSG_CAP];
+    if (tfr_args_generate(&tfr_opt.args, &pl->tf, err, sizeof err)) return fail_usage("%s", err);
+    if (pl->tf.n == 0) { /* as for xargs and GNU parallel: nothing to do is no failure */
+        fprintf(stderr, "tfrun: no commands (%s): nothing to do\n", err);
+        return NOTHING_TO_DO;
+    }
+    const tfr_task *last = &pl->tf.v[pl->tf.n - 1];
+    if (sha256(pl->tf.text, last->off + last->len + 1, sha)) return fail_usage("SHA-256 failed");
+    return 0;
+}
+
 /* --output-dir: made if missing, and a file created and removed in it, so
  * that a directory no rank can write to is refused before anything runs. */
 static int check_output_dir(void)
@@ -570,18 +646,20 @@ static bool same_file(const file_id *a, const file_id *b)
 static int check_distinct_files(const char *tname)
 {
     file_id task, journal, output;
-    identify(tfr_opt.taskfile, &task);
-    if (tfr_opt.journal) {
-        identify(tfr_opt.journal, &journal);
-        if (same_file(&journal, &task))
-            return fail_usage("--journal %s: the same file as the task file %s", tfr_opt.journal,
-                              tname);
+    if (tfr_opt.journal) identify(tfr_opt.journal, &journal);
+    if (tfr_opt.output_file) identify(tfr_opt.output_file, &output);
+    /* the task file, or every file the argument sources read */
+    for (size_t k = 0;; k++) {
+        const char *in = tfr_opt.args.on ? tfr_args_file(&tfr_opt.args, k) : k ? NULL : tname;
+        if (!in) break;
+        const char *what = tfr_opt.args.on ? "the argument file" : "the task file";
+        identify(tfr_opt.args.on ? in : tfr_opt.taskfile, &task);
+        if (tfr_opt.journal && same_file(&journal, &task))
+            return fail_usage("--journal %s: the same file as %s %s", tfr_opt.journal, what, in);
+        if (tfr_opt.output_file && same_file(&output, &task))
+            return fail_usage("--output %s: the same file as %s %s", tfr_opt.output_file, what, in);
     }
     if (!tfr_opt.output_file) return 0;
-    identify(tfr_opt.output_file, &output);
-    if (same_file(&output, &task))
-        return fail_usage("--output %s: the same file as the task file %s", tfr_opt.output_file,
-                          tname);
     if (tfr_opt.journal && same_file(&output, &journal))
         return fail_usage("--output %s: the same file as the journal %s", tfr_opt.output_file,
                           tfr_opt.journal);
@@ -622,6 +700,10 @@ static int read_journal(const tfr_plan *pl, const char *tname,
     if (rc) return fail_usage("%s", err);
     if (j->has_header && (memcmp(j->sha256, sha, TFR_SHA256_LEN) || j->ntasks != pl->tf.n)) {
         tfr_journal_free(j);
+        if (tfr_opt.args.on)
+            return fail_usage("%s: made for other commands than those the arguments make now "
+                              "(their SHA-256 or count differs)",
+                              tfr_opt.journal);
         return fail_usage("%s: made for another task file than %s (its SHA-256 or task count "
                           "differs)",
                           tfr_opt.journal, tname);
@@ -719,7 +801,7 @@ static int prepare_journal(tfr_plan *pl, const char *tname, const unsigned char 
     if (rc) return rc;
     size_t cut;
     rc = replay_journal(pl, tname, &j, state, &cut, keep_end);
-    if (!rc) rc = open_journal(pl, &j, cut, sha);
+    if (!rc && !tfr_opt.args.dry_run) rc = open_journal(pl, &j, cut, sha);
     tfr_journal_free(&j);
     return rc;
 }
@@ -854,12 +936,15 @@ static int plan_todo(tfr_plan *pl, const unsigned char *state)
  * exit status after a message. */
 static int prepare(tfr_plan *pl)
 {
-    const char *tname = strcmp(tfr_opt.taskfile, "-") ? tfr_opt.taskfile : "<stdin>";
+    const char *tname = tfr_opt.args.on                 ? "the commands made from the arguments"
+                        : strcmp(tfr_opt.taskfile, "-") ? tfr_opt.taskfile
+                                                        : "<stdin>";
     unsigned char sha[TFR_SHA256_LEN];
-    int rc = load_taskfile(pl, tname, sha);
+    bool dry = tfr_opt.args.dry_run; /* reads the journal, writes nothing */
+    int rc = load_tasks(pl, tname, sha);
     if (rc || (rc = check_distinct_files(tname))) return rc;
     if (tfr_opt.status) return tfr_status(&pl->tf, tname, sha);
-    if (tfr_opt.output_dir && (rc = check_output_dir())) return rc;
+    if (tfr_opt.output_dir && !dry && (rc = check_output_dir())) return rc;
 
     unsigned char *state = calloc(pl->tf.n, 1); /* TASK_* per task */
     if (!state) return fail_usage("out of memory");
@@ -868,10 +953,27 @@ static int prepare(tfr_plan *pl)
     pl->out_off = -1;
     int64_t keep_end = -1;
     if (tfr_opt.journal) rc = prepare_journal(pl, tname, sha, state, &keep_end);
-    if (!rc && tfr_opt.output_file) rc = open_output_file(pl, keep_end);
+    if (!rc && tfr_opt.output_file && !dry) rc = open_output_file(pl, keep_end);
     if (!rc) rc = plan_todo(pl, state);
     free(state);
     return rc;
+}
+
+/* --dry-run: the commands that would run, in order, one per line (a
+ * command with a newline in it takes more). 0, or the exit status after a
+ * message. */
+static int dry_run(const tfr_plan *pl)
+{
+    for (size_t k = 0; k < pl->ntodo; k++) {
+        const tfr_task *tk = &pl->tf.v[pl->todo[k]];
+        fwrite(pl->tf.text + tk->off, 1, tk->len, stdout);
+        putchar('\n');
+    }
+    if (fflush(stdout) || ferror(stdout)) {
+        fprintf(stderr, "tfrun: standard output: %s\n", strerror(errno));
+        return TFR_EXIT_UNRECORDED;
+    }
+    return 0;
 }
 
 /* ---- every rank ------------------------------------------------------------- */
@@ -1197,6 +1299,7 @@ int main(int argc, char **argv)
                 strerror(guard_err));
     int parsed = parse_options(argc, argv);
     if (parsed != 0) {
+        tfr_args_free(&tfr_opt.args);
         MPI_Finalize();
         return parsed > 0 || ak_rank != 0 ? 0 : TFR_EXIT_USAGE;
     }
@@ -1208,6 +1311,13 @@ int main(int argc, char **argv)
     plan.argv = argv;
     int code = 0;
     if (ak_rank == 0) code = prepare(&plan);
+    if (tfr_opt.args.dry_run) { /* rank 0 alone: no rank needs another */
+        if (ak_rank == 0 && !code) code = dry_run(&plan);
+        plan_free(&plan);
+        tfr_args_free(&tfr_opt.args);
+        MPI_Finalize();
+        return ak_rank == 0 ? code : 0;
+    }
     code = share_int(code);
     if (code == NOTHING_TO_DO) {
         if (ak_rank == 0 && tfr_opt.summary_json)
@@ -1225,6 +1335,7 @@ int main(int argc, char **argv)
     tfr_ntasks = ntasks;
     if (code || make_envbase() < 0) {
         plan_free(&plan);
+        tfr_args_free(&tfr_opt.args);
         MPI_Finalize();
         if (!code) code = TFR_EXIT_FAILED;
         return ak_rank == 0 ? code : 0;
@@ -1234,6 +1345,7 @@ int main(int argc, char **argv)
     if (ak_rank == 0 && tfr_journal_watch(&plan)) code = TFR_EXIT_UNRECORDED;
     code = share_int(code);
     plan_free(&plan);
+    tfr_args_free(&tfr_opt.args);
     free(tfr_envbase);
     MPI_Finalize();
     return ak_rank == 0 ? code : 0; /* the launcher reports rank 0's status */

@@ -7,7 +7,7 @@ endif()
 set(tfrun_cases basic tag-order outputs journal kill-resume drain-usr1 drain-term drain-step timeout
     retries deadline cores progress bad-input
     journal-foreign-id output-same-file journal-lost rank-killed disk-full stale-parts
-    bar halt report cli)
+    bar halt report cli args)
 foreach(case IN LISTS tfrun_cases)
     foreach(np IN ITEMS 1 2 4)
         set(name app.tfrun.${case}.np${np})

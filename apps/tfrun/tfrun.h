@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "args.h"
 #include "cli.h"
 #include "journal.h"
 #include "taskfarm.h"
@@ -35,6 +36,7 @@ enum {
 
 typedef struct tfr_opts {
     const char *taskfile;
+    tfr_args args; /* CMD ::: ARGS...: the tasks are made, not read (args.on) */
     const char *journal, *output_dir, *output_file;
     const char *joblog;       /* GNU parallel's --joblog format */
     const char *summary_json; /* the summary as one JSON object */

@@ -29,7 +29,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = parse_options(a.argc, a.argv);
     if (rc == 0) {
         const tfr_opts *o = &tfr_opt;
-        if (!o->taskfile || (o->resume && !o->journal)) abort();
+        if ((!o->taskfile && !o->args.on) || (o->taskfile && o->args.on) ||
+            (o->resume && !o->journal))
+            abort();
         if (o->max_output > (size_t)MAX_OUTPUT_LIMIT) abort();
         if (o->timeout_s != 0 && !(o->timeout_s >= TIMEOUT_MIN_S && o->timeout_s <= TIMEOUT_MAX_S))
             abort();
@@ -40,6 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!(o->grace_s >= 0 && o->grace_s <= SECONDS_MAX)) abort();
         if (o->deadline < 0) abort();
     }
+    tfr_args_free(&tfr_opt.args);
     fuzz_argv_free(&a);
     return 0;
 }

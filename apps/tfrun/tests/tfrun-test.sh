@@ -944,6 +944,77 @@ cli)
     want_rc 0 "--opt=value"
     [[ $(cat o.txt) == fine && $(count j.txt) -eq 1 ]] || fail "--opt=value: $(cat o.txt err.txt)"
     ;;
+args)
+    # CMD ::: ARGS: --dry-run prints each command once whatever the ranks,
+    # ids are the jobs' numbers ({#}, TF_TASK_ID), {%} is a rank + 1, the
+    # values reach the command as they were, and the journal and --resume
+    # work on them; a resume with other arguments is refused
+    run -- --dry-run --journal j.txt echo {#} {} ::: "a b" "it's" ::: 1 2
+    want_rc 0 "--dry-run"
+    printf '%s\n' "echo 1 'a b' 1" "echo 2 'a b' 2" "echo 3 'it'\"'\"'s' 1" \
+        "echo 4 'it'\"'\"'s' 2" >want.txt
+    cmp -s out.txt want.txt || fail "--dry-run printed: $(cat out.txt)"
+    [[ -e j.txt ]] && fail "--dry-run made a journal"
+    printf 'echo 1\n# c\necho \\\n 2\n' >tasks.txt
+    run -- --dry-run tasks.txt
+    [[ $(cat out.txt) == $'echo 1\necho  2' ]] || fail "--dry-run of a task file: $(cat out.txt)"
+    printf 'x y\n$HOME\n' >vals.txt
+    # the template is not quoted: sh reads it as written
+    run -- -k --journal j.txt printf "'%s|%s|%s|%s|%s\n'" {#} '"$TF_TASK_ID"' {%} {1} {2} :::: vals.txt \
+        ::: '`x`' "'"
+    want_rc 0 "a run"
+    printf '%s\n' '1|1|x y|`x`' "2|2|x y|'" '3|3|$HOME|`x`' "4|4|\$HOME|'" >want.txt
+    cut -d'|' -f1,2,4,5 out.txt | cmp -s - want.txt || fail "the commands got: $(cat out.txt)"
+    cut -d'|' -f3 out.txt | awk -v np="$np" '$1 < 1 || $1 > np {exit 1}' ||
+        fail "{%} not a rank + 1: $(cat out.txt)"
+    head -1 j.txt | grep -q 'tasks=4$' || fail "journal header: $(head -1 j.txt)"
+    [[ $(records j.txt | cut -f1 | sort -n | tr '\n' ' ') == "1 2 3 4 " ]] ||
+        fail "journal ids: $(records j.txt)"
+    # job 2 fails until ok2 exists; --resume-failed runs it alone. From here
+    # on an MPI singleton: rank 0 alone reads the journal, and a launcher
+    # takes 2 s more to end after a status that is not 0
+    direct=1
+    run -- --journal j2.txt '[ {} != 2 ] || [ -e ok2 ] && echo ran{}' ::: 1 2 3
+    want_rc 1 "job 2 fails"
+    touch ok2
+    run -- --journal j2.txt --resume-failed '[ {} != 2 ] || [ -e ok2 ] && echo ran{}' \
+        ::: 1 2 3
+    want_rc 0 "the resume"
+    [[ $(cat out.txt) == ran2 ]] || fail "the resume ran: $(cat out.txt)"
+    run -- --dry-run --journal j2.txt --resume '[ {} != 2 ] || [ -e ok2 ] && echo ran{}' \
+        ::: 1 2 3
+    want_rc 0 "--dry-run --resume"
+    [[ -z $(cat out.txt) ]] || fail "--dry-run --resume printed done tasks: $(cat out.txt)"
+    run -- --journal j2.txt --resume '[ {} != 2 ] || [ -e ok2 ] && echo ran{}' ::: 1 2 4
+    want_rc 2 "other arguments"
+    grep -q "j2.txt: made for other commands than those the arguments make now" err.txt ||
+        fail "message: $(cat err.txt)"
+    # the command to go on quotes what it repeats: sh reads it back as it was
+    run -- --deadline +0.25 --journal j3.txt 'sleep 0.1; echo {}' ::: "a b" "it's" c d e f
+    want_rc 3 "stopped by the deadline"
+    hint=$(sed -n 's/^tfrun: to go on, run under the same launcher: tfrun //p' err.txt)
+    [[ -n $hint ]] || fail "no command to go on: $(cat err.txt)"
+    eval "set -- $hint"
+    run -- "$@"
+    want_rc 0 "the command to go on ($hint)"
+    [[ $(count j3.txt) -eq 6 ]] || fail "$(count j3.txt) records after going on ($hint)"
+    # bad input: a line each, status 2
+    run -- --colsep '(' echo ::: a
+    want_rc 2 "a bad --colsep"
+    grep -q "^tfrun: --colsep '(': " err.txt || fail "message: $(cat err.txt)"
+    : >none.txt
+    run -- echo :::: none.txt
+    want_rc 0 "an empty argument file: nothing to do"
+    grep -q "^tfrun: no commands (the argument file none.txt is empty): nothing to do$" err.txt ||
+        fail "an empty argument file: $(cat err.txt)"
+    run -- echo :::: nosuch.txt
+    want_rc 2 "a missing argument file"
+    grep -q "nosuch.txt" err.txt || fail "message: $(cat err.txt)"
+    run -- --journal vals.txt echo :::: vals.txt
+    want_rc 2 "the journal is the argument file"
+    grep -q "the same file as the argument file vals.txt" err.txt || fail "message: $(cat err.txt)"
+    ;;
+
 *)
     fail "unknown case"
     ;;
