@@ -486,20 +486,6 @@ static int sha256(const char *data, size_t len, unsigned char out[TFR_SHA256_LEN
     return EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) == 1 ? 0 : -1;
 }
 
-/* index of the task with this id (ids increase through the file), or -1 */
-static long task_index(const tfr_taskfile *tf, uint64_t id)
-{
-    size_t lo = 0, hi = tf->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (tf->v[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < tf->n && tf->v[lo].id == id ? (long)lo : -1;
-}
-
 static int mkdirs(const char *path)
 {
     char b[PATH_MAX];
@@ -729,7 +715,7 @@ static int replay_journal(const tfr_plan *pl, const char *tname, const tfr_journ
     if (osize >= 0) *keep_end = 0; /* --output belongs to the run */
     for (size_t k = 0; k < j->n; k++) {
         const tfr_jrec *r = &j->v[k];
-        long ix = task_index(&pl->tf, r->id);
+        long ix = tfr_task_index(&pl->tf, r->id);
         if (ix < 0)
             return fail_usage("%s:%" PRIu64 ": task %" PRIu64 " is not in %s", tfr_opt.journal,
                               r->line, r->id, tname);
@@ -1316,13 +1302,14 @@ int main(int argc, char **argv)
         plan_free(&plan);
         tfr_args_free(&tfr_opt.args);
         MPI_Finalize();
-        return ak_rank == 0 ? code : 0;
+        return ak_rank != 0 || code == NOTHING_TO_DO ? 0 : code;
     }
     code = share_int(code);
     if (code == NOTHING_TO_DO) {
         if (ak_rank == 0 && tfr_opt.summary_json)
             tfr_summary_json(tfr_opt.summary_json, &(tfr_result){.ranks = ak_size});
         plan_free(&plan);
+        tfr_args_free(&tfr_opt.args);
         MPI_Finalize();
         return 0;
     }

@@ -31,20 +31,6 @@ static void list_ids(const char *label, const tfr_taskfile *tf, const unsigned c
     printf("%s)\n", count > IDS_SHOWN ? " ..." : "");
 }
 
-/* The index of the task with this id (ids increase through the file), or -1. */
-static long index_of(const tfr_taskfile *tf, uint64_t id)
-{
-    size_t lo = 0, hi = tf->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (tf->v[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < tf->n && tf->v[lo].id == id ? (long)lo : -1;
-}
-
 int tfr_status(const tfr_taskfile *tf, const char *tname, const unsigned char *sha)
 {
     char err[PATH_MAX + 256];
@@ -78,7 +64,7 @@ int tfr_status(const tfr_taskfile *tf, const char *tname, const unsigned char *s
         return TFR_EXIT_USAGE;
     }
     for (size_t k = 0; k < j.n; k++) {
-        long ix = index_of(tf, j.v[k].id);
+        long ix = tfr_task_index(tf, j.v[k].id);
         if (ix < 0) {
             fprintf(stderr, "tfrun: %s:%" PRIu64 ": task %" PRIu64 " is not in %s\n", jname,
                     j.v[k].line, j.v[k].id, tname);

@@ -29,6 +29,19 @@ void tfr_taskfile_free(tfr_taskfile *tf)
     memset(tf, 0, sizeof *tf);
 }
 
+long tfr_task_index(const tfr_taskfile *tf, uint64_t id)
+{
+    size_t lo = 0, hi = tf->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tf->v[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < tf->n && tf->v[lo].id == id ? (long)lo : -1;
+}
+
 static bool blank_or_comment(const char *s, size_t n)
 {
     size_t i = 0;

@@ -48,6 +48,9 @@ int tfr_taskfile_parse(const char *data, size_t len, const char *name, tfr_taskf
 int tfr_read_all(const char *path, char **data, size_t *len, char *err, size_t errlen);
 
 void tfr_taskfile_free(tfr_taskfile *tf);
+/* The index in tf->v of the task with this id (ids increase through the
+ * list: a task file's line numbers, a made list's job numbers), or -1. */
+long tfr_task_index(const tfr_taskfile *tf, uint64_t id);
 
 /* Formats a one-line message into err and returns -1: the parsers' (and the
  * journal's) error return. */

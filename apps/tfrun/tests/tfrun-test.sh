@@ -1007,6 +1007,9 @@ args)
     want_rc 0 "an empty argument file: nothing to do"
     grep -q "^tfrun: no commands (the argument file none.txt is empty): nothing to do$" err.txt ||
         fail "an empty argument file: $(cat err.txt)"
+    run -- --dry-run echo :::: none.txt
+    want_rc 0 "--dry-run with nothing to do"
+    [[ -z $(cat out.txt) ]] || fail "--dry-run of nothing printed: $(cat out.txt)"
     run -- echo :::: nosuch.txt
     want_rc 2 "a missing argument file"
     grep -q "nosuch.txt" err.txt || fail "message: $(cat err.txt)"
