@@ -58,8 +58,6 @@ enum {
 #define SYNC_EVERY 1.0
 /* On a terminal the progress bar is redrawn this often (seconds). */
 #define BAR_EVERY 0.25
-/* --timeout N%: no timeout until this many run times make the median. */
-#define TIMEOUT_PCT_MIN_RUNS 3
 /* The default --window: tasks a rank, and more, so that a rank's next
  * task waits for it while its last result travels. */
 #define WINDOW_PER_RANK 4

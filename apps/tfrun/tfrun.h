@@ -58,6 +58,10 @@ typedef struct tfr_opts {
     unsigned window;   /* tasks in flight at most */
 } tfr_opts;
 
+/* --timeout N%: no timeout until this many run times make the median (the
+ * farm's when it sends a task, or the running rank's own). */
+#define TIMEOUT_PCT_MIN_RUNS 3
+
 /* A task's input: this header, then the command and its NUL. */
 typedef struct tfr_in {
     uint64_t id;

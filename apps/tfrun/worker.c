@@ -194,6 +194,17 @@ static bool past_deadline(const tfr_in *q, double now)
     return q->deadline > 0 && now + est > q->deadline;
 }
 
+/* The task's --timeout: the one it was sent with, or, for --timeout N%, the
+ * rank's own median's N% where the farm had too few run times when it sent
+ * the task (the first window of tasks goes out at the start, before any has
+ * run, and would otherwise never time out). */
+static double task_timeout(const tfr_in *q)
+{
+    if (q->timeout_s > 0 || tfr_opt.timeout_pct <= 0) return q->timeout_s;
+    if (tfr_median_count(&rank_median) < TIMEOUT_PCT_MIN_RUNS) return 0;
+    return tfr_median_get(&rank_median) * tfr_opt.timeout_pct / 100;
+}
+
 static void run_command(const char *cmd, const tfr_in *q, int rank, char **env, const parts *pt,
                         tfr_run_res *rs)
 {
@@ -202,7 +213,7 @@ static void run_command(const char *cmd, const tfr_in *q, int rank, char **env, 
         .envp = env,
         .out_fd = pt->out_fd,
         .err_fd = pt->err_fd,
-        .timeout_s = q->timeout_s,
+        .timeout_s = task_timeout(q),
         .grace_s = tfr_opt.grace_s,
         .drain = &tfr_drain,
         .wake_fd = tfr_wake_rd,

@@ -345,6 +345,16 @@ timeout)
     want_rc 1 "the slow one is killed"
     (($(date +%s) - t0 < 15)) || fail "--timeout 400% did not stop sleep 30"
     [[ $(records jp.txt | awk -F'\t' '$1==13 {print $2}') == timeout ]] || fail "task 13"
+    # the default window sends the first 4 x ranks + 16 tasks before any has
+    # run: the slow last one of those must be stopped all the same
+    n=$((4 * np + 16))
+    { for i in $(seq $((n - 1))); do echo "sleep 0.05"; done; echo "sleep 30"; } >pw.txt
+    t0=$(date +%s)
+    run 20 -- --timeout 400% --journal jw.txt pw.txt
+    want_rc 1 "the slow one is killed (default window)"
+    (($(date +%s) - t0 < 15)) || fail "--timeout 400% did not stop sleep 30 (default window)"
+    [[ $(records jw.txt | awk -F'\t' -v n=$n '$1==n {print $2}') == timeout ]] ||
+        fail "task $n (default window): $(records jw.txt | awk -F'\t' -v n=$n '$1==n')"
     ;;
 
 retries)
