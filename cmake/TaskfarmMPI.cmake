@@ -73,6 +73,20 @@ endif()
 
 # ---- the launcher ----------------------------------------------------------------
 
+# A bare name given with -D (-DTF_MPIEXEC=mpiexec.mpich) arrives as a path
+# under the directory cmake ran in, the cache entry being a FILEPATH: look the
+# name up on PATH instead, and stop where it is on no PATH, rather than test
+# under a launcher that cannot start.
+if(TF_MPIEXEC AND NOT EXISTS "${TF_MPIEXEC}")
+    get_filename_component(tf_mpiexec_name "${TF_MPIEXEC}" NAME)
+    find_program(tf_mpiexec_found NAMES "${tf_mpiexec_name}" NO_CACHE)
+    if(NOT tf_mpiexec_found)
+        message(FATAL_ERROR "TF_MPIEXEC=${TF_MPIEXEC}: no such file, and no "
+                            "${tf_mpiexec_name} on PATH")
+    endif()
+    set(TF_MPIEXEC "${tf_mpiexec_found}" CACHE FILEPATH
+        "mpiexec used by the MPI tests (default: the one FindMPI finds)" FORCE)
+endif()
 if(TF_MPIEXEC)
     set(TF_MPIEXEC_RESOLVED "${TF_MPIEXEC}")
 elseif(MPIEXEC_EXECUTABLE)
