@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof *(a))
@@ -37,6 +38,10 @@ int tfr_deadline_parse(const char *s, double now, double *out, char *err, size_t
     if (*s == '+') {
         double x;
         if (!tfr_duration_parse(s + 1, &x)) t = now + x;
+    } else if (*s >= '0' && *s <= '9' && strchr("smhd", s[strlen(s) - 1])) {
+        /* 10m, 2h: a duration from now; a bare number would be unclear */
+        double x;
+        if (!tfr_duration_parse(s, &x)) t = now + x;
     } else if (*s == '@') {
         errno = 0;
         double x = s[1] >= '0' && s[1] <= '9' ? strtod(s + 1, &end) : -1;
@@ -68,8 +73,8 @@ int tfr_deadline_parse(const char *s, double now, double *out, char *err, size_t
     if (t < 0)
         return tfr_errf(
             err, errlen,
-            "--deadline: want +SEC (or +30s, +10m, +2h, +1d), HH:MM[:SS], YYYY-MM-DDTHH:MM[:SS] or "
-            "@EPOCH, got '%s'",
+            "--deadline: want +SEC, a time from now with its unit (10m, 2h, 1d), HH:MM[:SS], "
+            "YYYY-MM-DDTHH:MM[:SS] or @EPOCH, got '%s'",
             s);
     if (t <= now) return tfr_errf(err, errlen, "--deadline: '%s' is in the past", s);
     *out = t;

@@ -1,5 +1,5 @@
 /* deadline.h - tfrun's --deadline TIME: +DURATION (cli.h: +90, +30s, +10m,
- * +2h, +1d), HH:MM[:SS],
+ * +2h, +1d) or a duration with its unit alone (10m), HH:MM[:SS],
  * YYYY-MM-DD[T ]HH:MM[:SS] (local time; a time of day alone is the next
  * one) or @EPOCH.
  *

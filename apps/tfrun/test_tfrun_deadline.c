@@ -45,6 +45,13 @@ static void test_relative_and_epoch(void)
     CU_ASSERT_DOUBLE_EQUAL(parse_ok("+2h"), NOW + 7200, 1e-6);
     CU_ASSERT_DOUBLE_EQUAL(parse_ok("+1d"), NOW + 86400, 1e-6);
     CU_ASSERT_DOUBLE_EQUAL(parse_ok("+45s"), NOW + 45, 1e-6);
+    /* a duration with its unit needs no '+': "in 10 minutes" */
+    CU_ASSERT_DOUBLE_EQUAL(parse_ok("10m"), NOW + 600, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(parse_ok("2h"), NOW + 7200, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(parse_ok("90s"), NOW + 90, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(parse_ok("1d"), NOW + 86400, 1e-6);
+    refused("90"); /* a bare number: seconds from now, or an hour? '+90' says */
+    refused("0m");
     refused("+1e3");
     refused("+-5");
     CU_ASSERT_DOUBLE_EQUAL(parse_ok("@1800000000"), 1800000000.0, 1e-6);
