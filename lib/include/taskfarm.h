@@ -462,8 +462,8 @@ TF_API int tf_output_write(tf_output *o, uint64_t pos, const void *data, size_t 
  * used so far), in input order; TF_EINVAL if an earlier position is still
  * missing (its records could only wait). A failed task writes no record (its
  * position is skipped); returns 0 if every task succeeded, TF_ETASK if some
- * failed (see "Failed tasks"; `failed`, if not NULL, gets the count). Returns once every record is written to the file (and synced,
- * as the durability policy says). Driver calls. */
+ * failed (see "Failed tasks"; `failed`, if not NULL, gets the count). Returns once every record is
+ * written to the file (and synced, as the durability policy says). Driver calls. */
 TF_API int tf_map_to(tf_pool *pool, const char *fn, const void *in, size_t elem_size, size_t n,
                      tf_output *o, size_t *failed);
 TF_API int tf_map_files_to(tf_pool *pool, const char *fn, const char *const *paths, size_t n,

@@ -35,4 +35,13 @@ static inline int fuzz_argv_make(fuzz_argv *a, const char *prog, const uint8_t *
 
 static inline void fuzz_argv_free(fuzz_argv *a) { free(a->text); }
 
+/* 1 if a word of the command line is w: the apps end the process at
+ * --version (they print it and call exit), which a fuzzer must not reach. */
+static inline int fuzz_argv_has(const fuzz_argv *a, const char *w)
+{
+    for (int i = 1; i < a->argc; i++)
+        if (!strcmp(a->argv[i], w)) return 1;
+    return 0;
+}
+
 #endif

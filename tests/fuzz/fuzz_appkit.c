@@ -19,6 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_argv a;
     if (fuzz_argv_make(&a, "app", data, size) < 0) return 0;
+    if (fuzz_argv_has(&a, "--version")) { /* prints and exits: not for a fuzzer */
+        fuzz_argv_free(&a);
+        return 0;
+    }
     unsigned repeat = 1;
     tf_pool_opts opts = {0};
     for (int i = 1; i < a.argc; i++) {

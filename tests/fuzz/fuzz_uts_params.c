@@ -28,6 +28,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     fuzz_argv a;
     if (fuzz_argv_make(&a, "tf-uts", data, size) < 0) return 0;
+    if (fuzz_argv_has(&a, "--version")) { /* prints and exits: not for a fuzzer */
+        fuzz_argv_free(&a);
+        return 0;
+    }
     T = T_defaults;
     cfg.sample = NULL;
     cfg.budget = 4096;
