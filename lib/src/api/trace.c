@@ -205,15 +205,23 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Rank 0: the table of one run from every rank's row of NF numbers. */
-static void stats_print(tf_pool *p, const double *all, unsigned run)
+/* Each column's sum over the n ranks' rows into tot; the most busy rank's
+ * busy time. */
+static double stats_totals(const double *all, int n, double tot[NF])
 {
-    int n = p->size;
-    double tot[NF] = {0}, maxbusy = 0;
+    double maxbusy = 0;
     for (int r = 0; r < n; r++) {
         for (int k = 0; k < NF; k++) tot[k] += all[r * NF + k];
         if (all[r * NF + F_BUSY] > maxbusy) maxbusy = all[r * NF + F_BUSY];
     }
+    return maxbusy;
+}
+
+/* Rank 0: the table of one run from every rank's row of NF numbers. */
+static void stats_print(tf_pool *p, const double *all, unsigned run)
+{
+    int n = p->size;
+    double tot[NF] = {0}, maxbusy = stats_totals(all, n, tot);
     double wall = all[F_RUN]; /* rank 0's: it starts first and ends last */
     fprintf(stderr, "taskfarm: stats: run %u: %d rank%s, %.3f s, %.0f tasks (%.0f failed)\n", run,
             n, n == 1 ? "" : "s", wall, tot[F_TASKS], tot[F_FAILED]);
@@ -289,11 +297,7 @@ static void json_num(const char *key, double v, bool last)
 static void stats_print_json(tf_pool *p, const double *all, unsigned run)
 {
     int n = p->size;
-    double tot[NF] = {0}, maxbusy = 0;
-    for (int r = 0; r < n; r++) {
-        for (int k = 0; k < NF; k++) tot[k] += all[r * NF + k];
-        if (all[r * NF + F_BUSY] > maxbusy) maxbusy = all[r * NF + F_BUSY];
-    }
+    double tot[NF] = {0}, maxbusy = stats_totals(all, n, tot);
     double wall = all[F_RUN], mean = tot[F_BUSY] / n;
     fprintf(stderr, "{\"type\": \"run\", \"run\": %u, \"ranks\": %d, ", run, n);
     json_num("wall_s", wall, false);
